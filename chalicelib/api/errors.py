@@ -1,0 +1,100 @@
+"""The one error shape of the API and the translation of pydantic errors into it.
+
+    {"error": {"code": "VALIDATION_FAILED", "message": "...",
+               "fields": [{"field": "applicant.birth_date", "reason": "..."}]}}
+
+Codes are stable; clients branch on `code`, people read `message` and `fields`.
+"""
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from chalice import Response
+from pydantic import ValidationError
+
+from chalicelib.errors import Conflict, NotFound
+
+logger = Logger(service="checkpoint")
+
+_REASONS = {
+    "missing": "is required",
+    "extra_forbidden": "is not a known field",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "bool_type": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "date_type": "must be a date (YYYY-MM-DD)",
+    "date_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
+    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD) without a time",
+    "string_too_short": "must not be empty",
+}
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, fields: list[dict[str, str]] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.fields = fields or []
+        self.headers = headers or {}
+
+    def response(self) -> Response:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        return Response(body={"error": body}, status_code=self.status,
+                        headers={"Content-Type": "application/json", **self.headers})
+
+
+def field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[dict[str, str]]:
+    """One {"field", "reason"} per problem; the field is a dotted path (list items by index)."""
+    fields = []
+    for err in exc.errors(include_url=False, include_input=False):
+        path = ".".join(str(p) for p in (*prefix, *err["loc"])) or "(body)"
+        reason = _REASONS.get(err["type"])
+        if reason is None:
+            reason = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "string_too_long":
+                reason = f"must be at most {err['ctx']['max_length']} characters"
+            elif err["type"] in ("too_short", "too_long"):
+                bound = err["ctx"].get("min_length") if err["type"] == "too_short" else err["ctx"].get("max_length")
+                reason = f"must have {'at least' if err['type'] == 'too_short' else 'at most'} {bound} items"
+            elif err["type"] == "enum":
+                reason = f"must be one of {err['ctx']['expected']}"
+            elif err["type"] == "literal_error":
+                reason = f"must be {err['ctx']['expected']}"
+        fields.append({"field": path, "reason": reason})
+    return fields
+
+
+def validation_error(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> ApiError:
+    return ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.", field_errors(exc, prefix))
+
+
+def api_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn domain and validation exceptions raised by a route into the error shape."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except ApiError as exc:
+            return exc.response()
+        except ValidationError as exc:
+            return validation_error(exc).response()
+        except NotFound:
+            return ApiError(404, "NOT_FOUND", "No such resource.").response()
+        except Conflict as exc:
+            return ApiError(409, "CONFLICT", str(exc)).response()
+        except Exception:
+            logger.exception("unhandled error in route")
+            return ApiError(500, "INTERNAL", "An internal error occurred; it has been logged.").response()
+
+    return wrapper

@@ -1,0 +1,163 @@
+"""Checkpoints in DynamoDB. Status changes are conditional writes: a checkpoint only moves
+along `ALLOWED_FROM`, and repeating a change that already happened is a no-op (tasks retry)."""
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import table
+from chalicelib.domain.checkpoint import (
+    ALLOWED_FROM,
+    Checkpoint,
+    CheckpointStatus,
+    Decision,
+    Failure,
+    Reason,
+    ReviewDecision,
+    Step,
+    iso,
+    utc_now,
+)
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.settings import get_settings
+
+
+def _table():
+    return table(get_settings().checkpoints_table)
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def create(checkpoint: Checkpoint) -> None:
+    item = checkpoint.model_dump(mode="json", exclude_none=True)
+    _table().put_item(Item=item, ConditionExpression="attribute_not_exists(checkpoint_id)")
+
+
+def get(checkpoint_id: str, *, consistent: bool = True) -> Checkpoint:
+    item = _table().get_item(Key={"checkpoint_id": checkpoint_id}, ConsistentRead=consistent).get("Item")
+    if item is None:
+        raise NotFound(checkpoint_id)
+    return Checkpoint.model_validate(item)
+
+
+def delete(checkpoint_id: str) -> None:
+    _table().delete_item(Key={"checkpoint_id": checkpoint_id})
+
+
+def set_execution(checkpoint_id: str, execution_arn: str) -> None:
+    _table().update_item(
+        Key={"checkpoint_id": checkpoint_id},
+        UpdateExpression="SET execution_arn = :arn",
+        ConditionExpression="attribute_exists(checkpoint_id)",
+        ExpressionAttributeValues={":arn": execution_arn},
+    )
+
+
+def record_step(checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:
+    """Store a task's step summary under its name (a retried task overwrites, never duplicates);
+    a screening step also records the list versions it used."""
+    update = "SET steps.#name = :step, updated_at = :now"
+    extra = {}
+    if list_versions is not None:
+        update += ", list_versions = :versions"
+        extra[":versions"] = list_versions
+    try:
+        _table().update_item(
+            Key={"checkpoint_id": checkpoint_id},
+            UpdateExpression=update,
+            ConditionExpression="attribute_exists(checkpoint_id) AND #status IN (:running, :review)",
+            ExpressionAttributeNames={"#name": step.name, "#status": "status"},
+            ExpressionAttributeValues={":step": step.model_dump(mode="json", exclude_none=True), ":now": iso(utc_now()),
+                                       ":running": CheckpointStatus.RUNNING.value,
+                                       ":review": CheckpointStatus.IN_REVIEW.value, **extra},
+        )
+    except ClientError as exc:
+        if _is_condition_failure(exc):
+            raise Conflict(f"checkpoint {checkpoint_id} is final or missing; step {step.name} not recorded") from exc
+        raise
+
+
+def transition(checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
+               remove_fields: tuple[str, ...] = ()) -> bool:
+    """Move the checkpoint to `to` if its status allows it. Returns True if this call changed it,
+    False if it already was in `to` (a retried task); raises Conflict otherwise."""
+    fields = {"status": to.value, "updated_at": iso(utc_now()), **(set_fields or {})}
+    names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
+    values = {f":v{i}": v for i, v in enumerate(fields.values())}
+    allowed = sorted(s.value for s in ALLOWED_FROM[to])
+    values |= {f":from{i}": s for i, s in enumerate(allowed)}
+    update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+    if remove_fields:
+        names |= {f"#r{i}": k for i, k in enumerate(remove_fields)}
+        update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
+    try:
+        _table().update_item(
+            Key={"checkpoint_id": checkpoint_id},
+            UpdateExpression=update,
+            ConditionExpression=f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})",
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+        )
+        return True
+    except ClientError as exc:
+        if not _is_condition_failure(exc):
+            raise
+    current = get(checkpoint_id)
+    if current.status == to:
+        return False
+    raise Conflict(f"checkpoint {checkpoint_id} is {current.status.value}; it cannot become {to.value}")
+
+
+def enter_review(checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...]) -> None:
+    """RUNNING -> IN_REVIEW with the task token that resumes the workflow. A retried task
+    (already IN_REVIEW, no decision yet) replaces the token with the current one."""
+    try:
+        _table().update_item(
+            Key={"checkpoint_id": checkpoint_id},
+            UpdateExpression="SET #status = :review, review_task_token = :token, review_reasons = :reasons, "
+                             "updated_at = :now",
+            ConditionExpression="#status = :running OR (#status = :review AND attribute_not_exists(review_decision))",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":review": CheckpointStatus.IN_REVIEW.value,
+                                       ":running": CheckpointStatus.RUNNING.value, ":token": task_token,
+                                       ":reasons": [r.model_dump() for r in reasons], ":now": iso(utc_now())},
+        )
+    except ClientError as exc:
+        if _is_condition_failure(exc):
+            raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status") from exc
+        raise
+
+
+def record_review_decision(checkpoint_id: str, decision: ReviewDecision) -> str:
+    """Store a reviewer's decision once, on a checkpoint in review; returns the task token
+    that resumes its workflow."""
+    try:
+        item = _table().update_item(
+            Key={"checkpoint_id": checkpoint_id},
+            UpdateExpression="SET review_decision = :decision, updated_at = :now",
+            ConditionExpression="#status = :review AND attribute_not_exists(review_decision)",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":decision": decision.model_dump(), ":now": iso(utc_now()),
+                                       ":review": CheckpointStatus.IN_REVIEW.value},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]
+    except ClientError as exc:
+        if _is_condition_failure(exc):
+            raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a review decision") from exc
+        raise
+    return item["review_task_token"]
+
+
+def decide(checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
+    fields: dict[str, Any] = {"decision": decision.model_dump(mode="json")}
+    if customer_id:
+        fields["customer_id"] = customer_id
+    return transition(checkpoint_id, decision.outcome, set_fields=fields, remove_fields=("review_task_token",))
+
+
+def fail(checkpoint_id: str, failure: Failure) -> bool:
+    return transition(checkpoint_id, CheckpointStatus.FAILED, set_fields={"failure": failure.model_dump()},
+                      remove_fields=("review_task_token",))

@@ -1,0 +1,32 @@
+"""Customer records in DynamoDB (table encrypted with the project's KMS key)."""
+from __future__ import annotations
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import table
+from chalicelib.domain.customer import CustomerRecord
+from chalicelib.errors import NotFound
+from chalicelib.settings import get_settings
+
+
+def _table():
+    return table(get_settings().customers_table)
+
+
+def create_once(record: CustomerRecord) -> bool:
+    """Create the record unless it exists (a retried approval); True if this call created it."""
+    try:
+        _table().put_item(Item=record.model_dump(mode="json", exclude_none=True),
+                          ConditionExpression="attribute_not_exists(customer_id)")
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
+def get(customer_id: str) -> CustomerRecord:
+    item = _table().get_item(Key={"customer_id": customer_id}, ConsistentRead=True).get("Item")
+    if item is None:
+        raise NotFound(customer_id)
+    return CustomerRecord.model_validate(item)

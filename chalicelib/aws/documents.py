@@ -1,0 +1,62 @@
+"""Applications, check results and document images in the documents bucket (SSE-KMS).
+
+Keys are built from the checkpoint id only; the objects themselves hold the personal data.
+"""
+from __future__ import annotations
+
+import json
+from typing import TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from chalicelib.aws.clients import client
+from chalicelib.errors import NotFound
+from chalicelib.settings import get_settings
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def application_key(checkpoint_id: str) -> str:
+    return f"checkpoints/{checkpoint_id}/application.json"
+
+
+def result_key(checkpoint_id: str, name: str) -> str:
+    return f"checkpoints/{checkpoint_id}/results/{name}.json"
+
+
+def upload_key(checkpoint_id: str, side: str) -> str:
+    return f"checkpoints/{checkpoint_id}/documents/{side}"
+
+
+def put_json(key: str, model: BaseModel) -> None:
+    settings = get_settings()
+    client("s3").put_object(
+        Bucket=settings.documents_bucket, Key=key, Body=model.model_dump_json().encode(),
+        ContentType="application/json", ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id,
+    )
+
+
+def get_json(key: str, model: type[M]) -> M:
+    try:
+        body = client("s3").get_object(Bucket=get_settings().documents_bucket, Key=key)["Body"].read()
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise NotFound(key) from exc
+        raise
+    return model.model_validate(json.loads(body))
+
+
+def delete(key: str) -> None:
+    client("s3").delete_object(Bucket=get_settings().documents_bucket, Key=key)
+
+
+def presigned_upload(key: str, content_type: str, size: int, expires_in: int) -> str:
+    """A PUT URL bound to this key, content type and exact size (all signed)."""
+    settings = get_settings()
+    return client("s3").generate_presigned_url(
+        "put_object",
+        Params={"Bucket": settings.documents_bucket, "Key": key, "ContentType": content_type, "ContentLength": size,
+                "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.data_key_id},
+        ExpiresIn=expires_in,
+    )

@@ -1,0 +1,81 @@
+"""Sanctions and PEP lists stored versioned in the lists bucket.
+
+    lists/<source>/<version>/<file>      the list files exactly as published
+    lists/<source>/current.json          the manifest of the version in force
+
+A version is the snapshot date plus the first 12 hex digits of the SHA-256 over the files,
+so the same content always gets the same version and any change gets a new one.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import client
+from chalicelib.domain.models import Frozen
+from chalicelib.errors import NotFound
+from chalicelib.settings import get_settings
+
+
+class ListManifest(Frozen):
+    source: str
+    version: str
+    snapshot: str
+    format: str
+    files: dict[str, str]  # file name -> SHA-256 (hex)
+    published_at: str
+
+
+def _key(source: str, version: str, name: str) -> str:
+    return f"lists/{source}/{version}/{name}"
+
+
+def content_version(snapshot: str, files: dict[str, bytes]) -> tuple[str, dict[str, str]]:
+    digests = {name: hashlib.sha256(body).hexdigest() for name, body in sorted(files.items())}
+    combined = hashlib.sha256("".join(f"{n}:{d};" for n, d in digests.items()).encode()).hexdigest()
+    return f"{snapshot}-{combined[:12]}", digests
+
+
+def publish(source: str, snapshot: str, fmt: str, files: dict[str, bytes], published_at: str) -> ListManifest:
+    """Store the files under their version, then point `current.json` at it (last, so readers
+    never see a manifest whose files are missing)."""
+    s3, bucket = client("s3"), get_settings().lists_bucket
+    version, digests = content_version(snapshot, files)
+    for name, body in files.items():
+        s3.put_object(Bucket=bucket, Key=_key(source, version, name), Body=body,
+                      ChecksumSHA256=_b64_sha256(body))
+    manifest = ListManifest(source=source, version=version, snapshot=snapshot, format=fmt, files=digests,
+                            published_at=published_at)
+    s3.put_object(Bucket=bucket, Key=f"lists/{source}/current.json", Body=manifest.model_dump_json().encode(),
+                  ContentType="application/json")
+    return manifest
+
+
+def current(source: str) -> ListManifest:
+    try:
+        body = client("s3").get_object(Bucket=get_settings().lists_bucket,
+                                       Key=f"lists/{source}/current.json")["Body"].read()
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise NotFound(f"no list published for {source}") from exc
+        raise
+    return ListManifest.model_validate(json.loads(body))
+
+
+def read_files(manifest: ListManifest) -> dict[str, bytes]:
+    """The manifest's files, each checked against its recorded SHA-256."""
+    s3, bucket = client("s3"), get_settings().lists_bucket
+    files = {}
+    for name, digest in manifest.files.items():
+        body = s3.get_object(Bucket=bucket, Key=_key(manifest.source, manifest.version, name))["Body"].read()
+        if hashlib.sha256(body).hexdigest() != digest:
+            raise ValueError(f"{manifest.source} {manifest.version}: {name} does not match its SHA-256")
+        files[name] = body
+    return files
+
+
+def _b64_sha256(body: bytes) -> str:
+    return base64.b64encode(hashlib.sha256(body).digest()).decode()

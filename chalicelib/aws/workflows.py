@@ -1,0 +1,44 @@
+"""Step Functions: start executions, resume waiting tasks, read execution history."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.aws.clients import client
+
+
+def start(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
+    """Start an execution named after the checkpoint. Starting the same name with the same
+    input again returns the same execution (Step Functions' own idempotency)."""
+    try:
+        return client("stepfunctions").start_execution(
+            stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))["executionArn"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
+            raise
+        arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
+        return arn
+
+
+def describe(execution_arn: str) -> dict[str, Any]:
+    return client("stepfunctions").describe_execution(executionArn=execution_arn)
+
+
+def send_task_success(task_token: str, output: dict[str, Any]) -> None:
+    client("stepfunctions").send_task_success(taskToken=task_token, output=json.dumps(output))
+
+
+def history(execution_arn: str) -> Iterator[dict[str, Any]]:
+    """Every history event, oldest first, following nextToken pages."""
+    sfn = client("stepfunctions")
+    kwargs: dict[str, Any] = {"executionArn": execution_arn, "maxResults": 1000}
+    while True:
+        page = sfn.get_execution_history(**kwargs)
+        yield from page["events"]
+        token = page.get("nextToken")
+        if not token:
+            return
+        kwargs["nextToken"] = token

@@ -1,0 +1,144 @@
+"""The checkpoint: one compliance decision point (a sign-up or a closure) and its life cycle.
+
+A checkpoint moves RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED, or to FAILED from any
+non-final status. A final status never changes again; the repository enforces these
+transitions with conditional writes built from `ALLOWED_FROM`.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.models import Frozen, Verdict
+
+
+class CheckpointKind(StrEnum):
+    ONBOARDING = "onboarding"
+    OFFBOARDING = "offboarding"
+
+
+class CheckpointStatus(StrEnum):
+    RUNNING = "RUNNING"
+    IN_REVIEW = "IN_REVIEW"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    FAILED = "FAILED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED, CheckpointStatus.FAILED})
+
+ALLOWED_FROM: dict[CheckpointStatus, frozenset[CheckpointStatus]] = {
+    CheckpointStatus.IN_REVIEW: frozenset({CheckpointStatus.RUNNING}),
+    CheckpointStatus.APPROVED: frozenset({CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW}),
+    CheckpointStatus.REJECTED: frozenset({CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW}),
+    CheckpointStatus.FAILED: frozenset({CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW}),
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(ts: datetime) -> str:
+    """UTC ISO-8601 with millisecond precision and a Z suffix."""
+    return ts.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Reason(Frozen):
+    code: str
+    detail: str = ""
+
+
+class Decision(Frozen):
+    outcome: CheckpointStatus
+    reasons: tuple[Reason, ...] = ()
+    decided_by: str  # "policy" or "reviewer"
+    decided_at: str
+
+
+class Step(Frozen):
+    """What one workflow task concluded: its verdict and the codes of the checks that failed."""
+
+    name: str
+    verdict: Verdict
+    reasons: tuple[Reason, ...] = ()
+    finished_at: str
+    result_key: str | None = None  # S3 key of the full result (may hold personal data)
+
+
+class ReviewDecision(Frozen):
+    """A compliance officer's decision on a checkpoint in review."""
+
+    outcome: str  # "approve" or "reject"
+    reviewer: str
+    reason: str
+    decided_at: str
+
+
+class Failure(Frozen):
+    error: str
+    cause: str
+
+
+class Checkpoint(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    checkpoint_id: str
+    kind: CheckpointKind
+    status: CheckpointStatus
+    created_at: str
+    updated_at: str
+    channel_name: str
+    channel_reference: str
+    application_key: str
+    policy_version: str
+    execution_arn: str | None = None
+    customer_id: str | None = None
+    decision: Decision | None = None
+    failure: Failure | None = None
+    steps: dict[str, Step] = Field(default_factory=dict)
+    review_reasons: tuple[Reason, ...] = ()
+    review_decision: ReviewDecision | None = None
+    list_versions: dict[str, str] = Field(default_factory=dict)
+
+
+def public_view(cp: Checkpoint) -> dict:
+    """The checkpoint as the API shows it: status, decision and step codes, no personal data."""
+    view: dict = {
+        "checkpoint_id": cp.checkpoint_id,
+        "kind": cp.kind.value,
+        "status": cp.status.value,
+        "decision": (
+            {
+                "outcome": cp.decision.outcome.value,
+                "decided_by": cp.decision.decided_by,
+                "decided_at": cp.decision.decided_at,
+                "reasons": [r.model_dump() for r in cp.decision.reasons],
+            }
+            if cp.decision
+            else None
+        ),
+        "steps": [
+            {"name": s.name, "verdict": s.verdict.value, "reasons": [r.model_dump() for r in s.reasons],
+             "finished_at": s.finished_at}
+            for s in sorted(cp.steps.values(), key=lambda s: s.finished_at)
+        ],
+        "created_at": cp.created_at,
+        "updated_at": cp.updated_at,
+        "links": {"self": f"/v1/checkpoints/{cp.checkpoint_id}"},
+    }
+    if cp.customer_id and cp.status == CheckpointStatus.APPROVED:
+        view["customer_id"] = cp.customer_id
+    if cp.status == CheckpointStatus.IN_REVIEW:
+        view["review"] = {"reasons": [r.model_dump() for r in cp.review_reasons]}
+    if cp.failure:
+        view["failure"] = cp.failure.model_dump()
+    if cp.list_versions:
+        view["list_versions"] = cp.list_versions
+    return view

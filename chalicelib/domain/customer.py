@@ -1,0 +1,28 @@
+"""The customer record an approved sign-up creates: the profile, the document relied on,
+and the verification and screening results, as closure, retention and exports need them."""
+from __future__ import annotations
+
+import uuid
+
+from chalicelib.domain.models import Applicant, Frozen, IdentityDocument, VerificationResult
+
+_CUSTOMER_NAMESPACE = uuid.UUID("6f1c2d3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f")
+
+
+def customer_id_for(checkpoint_id: str) -> str:
+    """Deterministic, so approving the same checkpoint twice creates one customer."""
+    return f"cus_{uuid.uuid5(_CUSTOMER_NAMESPACE, checkpoint_id).hex}"
+
+
+class CustomerRecord(Frozen):
+    customer_id: str
+    status: str = "active"
+    created_at: str
+    onboarding_checkpoint_id: str
+    channel_name: str
+    profile: Applicant
+    document: IdentityDocument
+    verification: VerificationResult
+    screening_result_key: str
+    list_versions: dict[str, str]
+    policy_version: str

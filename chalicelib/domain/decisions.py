@@ -1,0 +1,54 @@
+"""Onboarding decision rules: which failed check leads to which verdict (a policy file),
+and how per-task verdicts combine. Pure: no I/O."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pydantic import Field
+
+from chalicelib.domain.checkpoint import Reason
+from chalicelib.domain.models import CheckResult, Frozen, Verdict
+
+_SEVERITY = {Verdict.PASS: 0, Verdict.REVIEW: 1, Verdict.REJECT: 2}
+
+
+class SourcedValue(Frozen):
+    source: str
+
+
+class MinimumAge(SourcedValue):
+    years: int = Field(ge=0, le=120)
+
+
+class ManualReview(SourcedValue):
+    timeout_hours: int = Field(gt=0, le=24 * 365)
+
+
+class CheckRule(SourcedValue):
+    verdict: Verdict
+
+
+class OnboardingPolicy(Frozen):
+    policy: str
+    version: str
+    minimum_age: MinimumAge
+    manual_review: ManualReview
+    default_verdict: Verdict
+    checks: Mapping[str, CheckRule]
+
+    @property
+    def review_timeout_seconds(self) -> int:
+        return self.manual_review.timeout_hours * 3600
+
+
+def worst(verdicts: Iterable[Verdict]) -> Verdict:
+    return max(verdicts, key=_SEVERITY.__getitem__, default=Verdict.PASS)
+
+
+def judge(checks: Iterable[CheckResult], policy: OnboardingPolicy) -> tuple[Verdict, tuple[Reason, ...]]:
+    """The verdict for one task's checks, and a reason per failed check (worst first)."""
+    failed = [c for c in checks if not c.passed]
+    verdicts = {c.code: (policy.checks[c.code].verdict if c.code in policy.checks else policy.default_verdict)
+                for c in failed}
+    ordered = sorted(failed, key=lambda c: -_SEVERITY[verdicts[c.code]])
+    return worst(verdicts.values()), tuple(Reason(code=c.code, detail=c.detail) for c in ordered)

@@ -1,0 +1,85 @@
+"""Domain models shared by the pure core: the application a channel submits and the
+results each compliance check reports.
+
+These models carry personal data (names, birth dates, document numbers). They live in
+S3/DynamoDB only; Step Functions input/output and logs carry identifiers and codes.
+"""
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Address(Frozen):
+    line1: str
+    city: str
+    postal_code: str
+    country: str  # ISO 3166-1 alpha-3 once validated
+
+
+class Applicant(Frozen):
+    given_names: str
+    family_name: str
+    birth_date: date
+    nationality: str  # ISO 3166-1 alpha-3 once validated
+    email: str
+    phone: str
+    address: Address
+
+
+class DocumentType(StrEnum):
+    PASSPORT = "passport"
+    ID_CARD = "id_card"
+    RESIDENCE_PERMIT = "residence_permit"
+
+
+class IdentityDocument(Frozen):
+    type: DocumentType
+    number: str
+    issuing_country: str  # ISO 3166-1 alpha-3 once validated
+    expiry_date: date
+    mrz: tuple[str, ...] | None = None
+
+
+class Channel(Frozen):
+    name: str
+    reference: str
+
+
+class Application(Frozen):
+    """What a channel submits for a sign-up (validated at the API edge)."""
+
+    applicant: Applicant
+    document: IdentityDocument
+    channel: Channel
+
+
+class Verdict(StrEnum):
+    """A check task's verdict under the decision policy. The workflow's Choice reads it."""
+
+    PASS = "pass"
+    REVIEW = "review"
+    REJECT = "reject"
+
+
+class CheckResult(Frozen):
+    """One check: a stable code, whether it passed, and a detail free of personal data."""
+
+    code: str
+    passed: bool
+    detail: str = ""
+
+
+class VerificationResult(Frozen):
+    provider: str
+    checks: tuple[CheckResult, ...] = Field(default_factory=tuple)
+
+    @property
+    def failed_codes(self) -> tuple[str, ...]:
+        return tuple(c.code for c in self.checks if not c.passed)

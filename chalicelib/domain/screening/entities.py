@@ -1,0 +1,108 @@
+"""List-agnostic sanctions entities: what every list parser produces and every matcher reads.
+
+Names are kept as the list gives them (persons reordered to "Given SURNAME", see
+`normalise.reorder_surname_first`); normalisation happens at indexing time so a matcher can
+change its normaliser without re-parsing. Countries are kept as the list spells them.
+"""
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+
+from pydantic import model_validator
+
+from chalicelib.domain.models import Frozen
+
+CIRCA_TOLERANCE_YEARS = 2
+"""How many years either side of a "circa" birth date (or range) still agree."""
+
+
+class EntityType(StrEnum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+    VESSEL = "vessel"
+    AIRCRAFT = "aircraft"
+
+
+class AliasStrength(StrEnum):
+    """Strong aliases are screened like the primary name; weak ones (low-quality
+    nicknames, OFAC's "weak a.k.a.") only raise a possible match."""
+
+    STRONG = "strong"
+    WEAK = "weak"
+
+
+class Alias(Frozen):
+    name: str
+    strength: AliasStrength
+
+
+class BirthDate(Frozen):
+    """A listed date of birth at the precision the list gives it.
+
+    At most one form is set: `exact`, `year` (with an optional `month`), or the inclusive
+    `year_from`..`year_to` range. Day-precision ranges are widened to whole years, which can
+    only make a birth date agree more often, never contradict wrongly. None set = unknown.
+    """
+
+    exact: date | None = None
+    year: int | None = None
+    month: int | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    circa: bool = False
+
+    @model_validator(mode="after")
+    def _one_form(self) -> BirthDate:
+        forms = (self.exact is not None) + (self.year is not None) + (self.year_from is not None)
+        if forms > 1:
+            raise ValueError("set only one of exact, year, year_from/year_to")
+        if self.month is not None and (self.year is None or not 1 <= self.month <= 12):
+            raise ValueError("month needs a year and must be 1..12")
+        if (self.year_from is None) != (self.year_to is None) or (
+            self.year_from is not None and self.year_from > self.year_to  # type: ignore[operator]
+        ):
+            raise ValueError("year_from and year_to go together, in order")
+        return self
+
+    def agrees_with(self, d: date) -> bool | None:
+        """Whether `d` is consistent with this birth date; None when it carries no information."""
+        slack = CIRCA_TOLERANCE_YEARS if self.circa else 0
+        if self.exact is not None:
+            return abs(d.year - self.exact.year) <= slack if self.circa else d == self.exact
+        if self.year is not None:
+            if abs(d.year - self.year) > slack:
+                return False
+            return self.circa or self.month is None or d.month == self.month
+        if self.year_from is not None and self.year_to is not None:
+            return self.year_from - slack <= d.year <= self.year_to + slack
+        return None
+
+
+class Identifier(Frozen):
+    """An identity document number, e.g. kind "passport", value as listed, issuing country."""
+
+    kind: str
+    value: str
+    country: str | None = None
+
+
+class ListEntity(Frozen):
+    """One entry of a sanctions list."""
+
+    source: str
+    source_id: str
+    type: EntityType
+    primary_name: str
+    aliases: tuple[Alias, ...] = ()
+    birth_dates: tuple[BirthDate, ...] = ()
+    nationalities: tuple[str, ...] = ()
+    identifiers: tuple[Identifier, ...] = ()
+    programmes: tuple[str, ...] = ()
+    address_countries: tuple[str, ...] = ()
+
+    def birth_date_agrees(self, d: date) -> bool | None:
+        """True if any listed birth date agrees with `d`, False if at least one is known and
+        none agrees, None if the entry has no usable birth date."""
+        verdicts = {b.agrees_with(d) for b in self.birth_dates} - {None}
+        return (True in verdicts) if verdicts else None

@@ -1,0 +1,70 @@
+"""Name normalisation shared by list indexing and applicant screening.
+
+`normalise_name` yields lowercase ASCII alphanumeric tokens separated by single spaces, in
+"Given SURNAME" order; `name_key` makes it word-order insensitive. Both sides of a
+comparison must go through the same function.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from anyascii import anyascii
+
+# Titles and honorifics dropped wherever they occur (kept short and explicit on purpose).
+HONORIFICS = frozenset(
+    "mr mrs ms miss dr prof sir sheikh shaikh haji hajji mullah jr sr".split()
+)
+# Legal-form words dropped from organisation names ("S.A." becomes "sa" first).
+LEGAL_FORMS = frozenset(
+    "llc ltd limited jsc ojsc pjsc cjsc oao zao ooo corp corporation inc co company "
+    "sa sas sarl gmbh ag plc bv nv srl spa".split()
+)
+STOPWORDS = HONORIFICS | LEGAL_FORMS
+
+_GENERATIONAL_SUFFIXES = frozenset({"jr", "sr"})
+_ACRONYM = re.compile(r"\b[a-z0-9](?:\.[a-z0-9])+\.?(?![a-z0-9])")  # "s.a.", "c.v", "l.l.c."
+# On ASCII text: apostrophes vanish ("o'brien" → "obrien"), other non-alphanumerics → space.
+_PUNCTUATION = str.maketrans(
+    {chr(c): (None if chr(c) in "'`" else " ") for c in range(128) if not chr(c).isalnum()}
+)
+
+
+def reorder_surname_first(name: str) -> str:
+    """"SURNAME, Given" → "Given SURNAME"; a "Jr."/"Sr." part moves to the end.
+
+    Names that are not exactly two parts around the comma(s) are returned unchanged.
+    """
+    if "," not in name:
+        return name
+    parts = [p.strip() for p in name.split(",")]
+    suffixes = [p for p in parts if p.rstrip(".").casefold() in _GENERATIONAL_SUFFIXES]
+    core = [p for p in parts if p and p not in suffixes]
+    if len(core) != 2:
+        return name
+    return " ".join([core[1], core[0], *suffixes])
+
+
+def normalise_name(name: str) -> str:
+    """Canonical form of a name for comparison (idempotent).
+
+    NFKC, transliterate to ASCII (which also strips accents), reorder "SURNAME, Given",
+    casefold, join dotted acronyms ("S.A." → "sa"), drop apostrophes, turn any other
+    punctuation into spaces, and drop honorifics and legal forms unless nothing else is left.
+    """
+    return " ".join(_tokens(name))
+
+
+def name_key(name: str) -> str:
+    """Word-order-insensitive key: the sorted unique tokens of `normalise_name`."""
+    return " ".join(sorted(set(_tokens(name))))
+
+
+def _tokens(name: str) -> list[str]:
+    text = name if name.isascii() else anyascii(unicodedata.normalize("NFKC", name))
+    text = reorder_surname_first(text).casefold()
+    if "." in text:
+        text = _ACRONYM.sub(lambda m: m.group().replace(".", ""), text)
+    tokens = text.translate(_PUNCTUATION).split()
+    kept = [t for t in tokens if t not in STOPWORDS]
+    return kept or tokens

@@ -1,0 +1,55 @@
+"""The embedded AWS: moto, with Step Functions executing state machines for real and
+Lambda tasks dispatched in-process to the Chalice app's handlers.
+
+`embedded_stack(app)` is used by the tests (in-process `mock_aws`) and by `make run`
+(`server=True`: a ThreadedMotoServer on 127.0.0.1 that the API and any boto3 client reach
+over HTTP). Either way the stack is provisioned from the merge template and the
+functions' environment is exported to this process.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager, ExitStack
+
+from chalice import Chalice
+from moto import mock_aws
+from moto.core.config import default_user_config
+
+from chalicelib.local import lambda_dispatch
+from chalicelib.local.provisioning import Stack, provision
+from chalicelib.settings import get_settings
+
+MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
+LOCAL_STAGE = "local"
+LOCAL_REGION = "eu-west-1"
+
+
+def _fake_credentials(region: str) -> dict[str, str]:
+    return {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
+
+
+@contextmanager
+def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_name: str = "checkpoint-local",
+                   region: str = LOCAL_REGION) -> Iterator[Stack]:
+    os.environ.update(_fake_credentials(region))
+    with ExitStack() as stack:
+        if server:
+            from moto.server import ThreadedMotoServer
+
+            default_user_config.update(MOTO_CONFIG)
+            moto_server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+            moto_server.start()
+            stack.callback(moto_server.stop)
+            host, bound_port = moto_server.get_host_and_port()
+            # Step Functions' internal clients call http://localhost:$MOTO_PORT.
+            os.environ.update(AWS_ENDPOINT_URL=f"http://{host}:{bound_port}", MOTO_PORT=str(bound_port))
+        else:
+            stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        provisioned = provision(app, stack_name, region, stage=LOCAL_STAGE)
+        handlers = {provisioned.function_names[fn.name]: fn for fn in app.pure_lambda_functions}
+        stack.callback(lambda_dispatch.install(handlers))
+        os.environ.update(provisioned.environment, CHECKPOINT_STAGE=LOCAL_STAGE)
+        get_settings.cache_clear()
+        yield provisioned

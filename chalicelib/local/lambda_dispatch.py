@@ -1,0 +1,69 @@
+"""Route Lambda invocations on the embedded AWS to the Chalice app's own handlers, in process.
+
+moto's docker-less Lambda backend (`LambdaSimpleBackend`) is told to call the very
+`@app.lambda_function` handlers that `chalice package` deploys. A handler that raises is
+reported as AWS does: the `x-amz-function-error` header and an {errorMessage, errorType}
+body, so the state machines' Retry and Catch match on the exception's class name.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from moto.awslambda_simple.models import LambdaSimpleBackend
+
+Handler = Callable[[dict, Any], Any]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of the Lambda context object that handlers and Powertools read."""
+
+    function_name: str
+    memory_limit_in_mb: int = 256
+    function_version: str = "$LATEST"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    invoked_function_arn: str = ""
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 60_000
+
+
+def function_name_of(name_or_arn: str) -> str:
+    """`name`, `arn:...:function:name` or `arn:...:function:name:qualifier` -> `name`."""
+    if ":function:" in name_or_arn:
+        return name_or_arn.split(":function:", 1)[1].split(":", 1)[0]
+    return name_or_arn
+
+
+def invoke_handler(handler: Handler, name: str, payload: str | bytes | None) -> tuple[bytes, str | None]:
+    """Call a handler like the Lambda runtime does: JSON in, JSON out; errors as a body + error kind."""
+    event = json.loads(payload) if payload else {}
+    try:
+        result = handler(event, LambdaContext(function_name=name))
+    except Exception as exc:  # the runtime reports every exception to the caller
+        body = {"errorMessage": str(exc), "errorType": type(exc).__name__}
+        return json.dumps(body).encode(), "Unhandled"
+    return json.dumps(result).encode(), None
+
+
+def install(handlers: Mapping[str, Handler]) -> Callable[[], None]:
+    """Dispatch invocations of the named functions to `handlers`; returns an uninstaller."""
+    original = LambdaSimpleBackend.invoke
+
+    def invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: ARG001 (moto's signature)
+        name = function_name_of(function_name)
+        handler = handlers.get(name)
+        if handler is None:
+            return original(self, function_name, qualifier, body, headers, response_headers)
+        payload, error = invoke_handler(handler, name, body)
+        if error:
+            response_headers["x-amz-function-error"] = error
+        return payload
+
+    LambdaSimpleBackend.invoke = invoke
+    return lambda: setattr(LambdaSimpleBackend, "invoke", original)

@@ -1,0 +1,40 @@
+"""Load the policy files in `policies/` (shipped inside the Lambda package via vendor/)."""
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.domain.decisions import OnboardingPolicy
+from chalicelib.settings import POLICIES_DIR
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class PolicyError(ValueError):
+    """A policy file is missing, unreadable or invalid; the message names the file and field."""
+
+
+def load_policy(path: Path, model: type[M]) -> M:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PolicyError(f"{path.name}: cannot be read: {exc}") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise PolicyError(f"{path.name}: {problems}") from exc
+
+
+@cache
+def onboarding_policy() -> OnboardingPolicy:
+    return load_policy(POLICIES_DIR / "onboarding.yaml", OnboardingPolicy)
+
+
+def policy_versions() -> dict[str, str]:
+    policy = onboarding_policy()
+    return {policy.policy: policy.version}

@@ -1,0 +1,26 @@
+"""What the service runs on: the list versions in force and the policy versions loaded."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.aws import lists
+from chalicelib.domain.checkpoint import iso, utc_now
+from chalicelib.errors import NotFound
+from chalicelib.policies import policy_versions
+from chalicelib.tasks.screening import SOURCES
+
+
+def report() -> dict[str, Any]:
+    in_force: dict[str, Any] = {}
+    healthy = True
+    for source in SOURCES:
+        try:
+            manifest = lists.current(source)
+        except NotFound:
+            in_force[source] = None
+            healthy = False
+            continue
+        in_force[source] = {"version": manifest.version, "snapshot": manifest.snapshot,
+                            "published_at": manifest.published_at}
+    return {"status": "ok" if healthy else "degraded", "checked_at": iso(utc_now()), "lists": in_force,
+            "policies": policy_versions()}

@@ -1,0 +1,41 @@
+"""Configuration from the environment, read once and lazily.
+
+Deployed, the variables come from the merge template (`infra/resources.json`, Globals);
+locally the embedded AWS resolves the same template and exports the same variables.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent  # /var/task in Lambda
+POLICIES_DIR = PROJECT_ROOT / "policies"
+
+
+@dataclass(frozen=True)
+class Settings:
+    checkpoints_table: str
+    customers_table: str
+    idempotency_table: str
+    documents_bucket: str
+    lists_bucket: str
+    data_key_id: str
+    onboarding_state_machine_arn: str
+    stage: str
+
+
+@cache
+def get_settings() -> Settings:
+    env = os.environ
+    return Settings(
+        checkpoints_table=env["CHECKPOINTS_TABLE"],
+        customers_table=env["CUSTOMERS_TABLE"],
+        idempotency_table=env["IDEMPOTENCY_TABLE"],
+        documents_bucket=env["DOCUMENTS_BUCKET"],
+        lists_bucket=env["LISTS_BUCKET"],
+        data_key_id=env["DATA_KEY_ID"],
+        onboarding_state_machine_arn=env["ONBOARDING_STATE_MACHINE_ARN"],
+        stage=env.get("CHECKPOINT_STAGE", "local"),
+    )

@@ -1,0 +1,10 @@
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+# Never reach a real AWS account from tests, whatever the machine's environment holds.
+for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
+    os.environ.pop(var, None)
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")

@@ -1,0 +1,98 @@
+"""One embedded AWS per test session: moto with Step Functions executing the real state
+machines and Lambda tasks dispatched in-process to app.py's handlers."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import pytest
+from chalice.test import Client
+
+from app import app
+from chalicelib.aws import clients
+from chalicelib.local.embedded import LOCAL_STAGE, embedded_stack
+from chalicelib.local.provisioning import Stack
+from chalicelib.local.sample_data import publish_sample_lists
+from tests.conftest import ROOT
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    with embedded_stack(app) as provisioned:
+        clients.reset()
+        publish_sample_lists()
+        yield provisioned
+    clients.reset()
+
+
+@pytest.fixture(scope="session")
+def api(stack: Stack) -> Iterator[Client]:
+    with Client(app, stage_name=LOCAL_STAGE, project_dir=str(ROOT)) as client:
+        yield client
+
+
+class Api:
+    """Small helpers over the Chalice test client, speaking the public API."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    def post(self, path: str, body, key: str | None = None, headers: dict | None = None):
+        hdrs = {"Content-Type": "application/json"}
+        if key is not False:
+            hdrs["Idempotency-Key"] = key or str(uuid.uuid4())
+        hdrs.update(headers or {})
+        raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        return self.client.http.post(path, headers=hdrs, body=raw)
+
+    def get(self, path: str):
+        return self.client.http.get(path)
+
+    def wait_final(self, checkpoint_id: str, timeout: float = 20.0, settled=("IN_REVIEW",)) -> dict:
+        """Long-poll until the checkpoint is final (or in one of the `settled` statuses)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            response = self.get(f"/v1/checkpoints/{checkpoint_id}?wait=5")
+            assert response.status_code == 200, response.body
+            body = response.json_body
+            if body["status"] in ("APPROVED", "REJECTED", "FAILED", *settled) or time.monotonic() > deadline:
+                return body
+            time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def http(api: Client) -> Api:
+    return Api(api)
+
+
+def applicant_body(**overrides) -> dict:
+    """A clean sign-up for a fictional person (no list match, valid document)."""
+    today = date.today()
+    body = {
+        "applicant": {
+            "given_names": "Maren Elise",
+            "family_name": "Lindqvist",
+            "birth_date": "1988-04-17",
+            "nationality": "SE",
+            "email": "maren.lindqvist@example.org",
+            "phone": "+46 70 123 45 67",
+            "address": {"line1": "Storgatan 12", "city": "Uppsala", "postal_code": "753 20", "country": "SWE"},
+        },
+        "document": {
+            "type": "passport",
+            "number": "XK4419027",
+            "issuing_country": "SWE",
+            "expiry_date": (today + timedelta(days=900)).isoformat(),
+        },
+        "channel": {"name": "web-signup", "reference": f"session-{uuid.uuid4().hex[:12]}"},
+    }
+    for path, value in overrides.items():
+        node = body
+        *parents, leaf = path.split(".")
+        for p in parents:
+            node = node[p]
+        node[leaf] = value
+    return body
