@@ -7,4 +7,4 @@ sys.path.insert(0, str(ROOT))
 # Never reach a real AWS account from tests, whatever the machine's environment holds.
 for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(var, None)
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ["POWERTOOLS_LOG_LEVEL"] = "DEBUG"  # exercise every log line (the PII scan reads them)

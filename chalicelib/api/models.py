@@ -24,13 +24,13 @@ _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{1,30}$")
 
 
 def _country(code: str) -> str:
-    try:
-        country = countries.get(code.strip().upper())
-    except KeyError:
-        raise ValueError("must be an ISO 3166-1 alpha-2 or alpha-3 country code") from None
-    if len(code.strip()) not in (2, 3):
-        raise ValueError("must be an ISO 3166-1 alpha-2 or alpha-3 country code")
-    return country.alpha3
+    code = code.strip().upper()
+    if len(code) in (2, 3) and code.isalpha():
+        try:
+            return countries.get(code).alpha3
+        except KeyError:
+            pass
+    raise ValueError("must be an ISO 3166-1 alpha-2 or alpha-3 country code")
 
 
 def _name(value: str) -> str:
@@ -71,7 +71,7 @@ def _past_birth_date(value: date) -> date:
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)]
-Country = Annotated[str, StringConstraints(min_length=2, max_length=3), AfterValidator(_country)]
+Country = Annotated[str, AfterValidator(_country)]
 MrzLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=44)]
 
 

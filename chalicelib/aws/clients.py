@@ -11,7 +11,8 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeou
 
 @cache
 def client(service: str):
-    return boto3.client(service, config=_CONFIG)
+    config = _CONFIG.merge(Config(signature_version="s3v4")) if service == "s3" else _CONFIG  # SigV4 presigned URLs
+    return boto3.client(service, config=config)
 
 
 @cache

@@ -25,7 +25,21 @@ def stack() -> Iterator[Stack]:
         clients.reset()
         publish_sample_lists()
         yield provisioned
+        _drain_running_checkpoints(provisioned)
     clients.reset()
+
+
+def _drain_running_checkpoints(provisioned: Stack, timeout: float = 15.0) -> None:
+    """Let workflows that tests started but did not wait for finish before moto goes away."""
+    index = clients.table(provisioned.environment["CHECKPOINTS_TABLE"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        running = index.query(IndexName="by-status", KeyConditionExpression="#s = :r",
+                              ExpressionAttributeNames={"#s": "status"},
+                              ExpressionAttributeValues={":r": "RUNNING"}, Limit=1)["Items"]
+        if not running:
+            return
+        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
@@ -43,7 +57,7 @@ class Api:
     def post(self, path: str, body, key: str | None = None, headers: dict | None = None):
         hdrs = {"Content-Type": "application/json"}
         if key is not False:
-            hdrs["Idempotency-Key"] = key or str(uuid.uuid4())
+            hdrs["Idempotency-Key"] = str(uuid.uuid4()) if key is None else key
         hdrs.update(headers or {})
         raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
         return self.client.http.post(path, headers=hdrs, body=raw)

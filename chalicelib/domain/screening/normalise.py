@@ -24,10 +24,9 @@ STOPWORDS = HONORIFICS | LEGAL_FORMS
 
 _GENERATIONAL_SUFFIXES = frozenset({"jr", "sr"})
 _ACRONYM = re.compile(r"\b[a-z0-9](?:\.[a-z0-9])+\.?(?![a-z0-9])")  # "s.a.", "c.v", "l.l.c."
-# On ASCII text: apostrophes vanish ("o'brien" → "obrien"), other non-alphanumerics → space.
-_PUNCTUATION = str.maketrans(
-    {chr(c): (None if chr(c) in "'`" else " ") for c in range(128) if not chr(c).isalnum()}
-)
+# For ASCII bytes: non-alphanumerics → space, except apostrophes, which vanish ("o'brien").
+_PUNCTUATION = bytes(c if chr(c).isalnum() and c < 128 else ord(" ") for c in range(256))
+_APOSTROPHES = b"'`"
 
 
 def reorder_surname_first(name: str) -> str:
@@ -52,19 +51,23 @@ def normalise_name(name: str) -> str:
     casefold, join dotted acronyms ("S.A." → "sa"), drop apostrophes, turn any other
     punctuation into spaces, and drop honorifics and legal forms unless nothing else is left.
     """
-    return " ".join(_tokens(name))
+    return " ".join(_tokens(reorder_surname_first(_ascii(name))))
 
 
 def name_key(name: str) -> str:
     """Word-order-insensitive key: the sorted unique tokens of `normalise_name`."""
-    return " ".join(sorted(set(_tokens(name))))
+    return " ".join(sorted(set(_tokens(_ascii(name)))))  # order-free, so no need to reorder
 
 
-def _tokens(name: str) -> list[str]:
-    text = name if name.isascii() else anyascii(unicodedata.normalize("NFKC", name))
-    text = reorder_surname_first(text).casefold()
+def _ascii(name: str) -> str:
+    return name if name.isascii() else anyascii(unicodedata.normalize("NFKC", name))
+
+
+def _tokens(text: str) -> list[str]:
+    text = text.casefold()
     if "." in text:
         text = _ACRONYM.sub(lambda m: m.group().replace(".", ""), text)
-    tokens = text.translate(_PUNCTUATION).split()
-    kept = [t for t in tokens if t not in STOPWORDS]
-    return kept or tokens
+    tokens = text.encode().translate(_PUNCTUATION, _APOSTROPHES).decode().split()
+    if STOPWORDS.isdisjoint(tokens):
+        return tokens
+    return [t for t in tokens if t not in STOPWORDS] or tokens

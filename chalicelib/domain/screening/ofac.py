@@ -7,13 +7,15 @@ Remarks, which are parsed clause by clause (clauses are separated by ";").
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.entities import AliasStrength, EntityType, ListEntity
@@ -60,6 +62,8 @@ _CLAUSE = re.compile(
 _DATE = re.compile(r"(?:(?:(?P<day>\d{1,2}) )?(?P<month>[A-Z][a-z]{2}) )?(?P<year>\d{4})")
 _RANGE_SEPARATOR = re.compile(r"\s*(?:\bto\b|-)\s*")
 
+_ENTITIES = TypeAdapter(list[ListEntity])
+
 
 class ParseReport(Frozen):
     """How many rows of each file were skipped as malformed (wrong width, bad id, no name,
@@ -95,6 +99,26 @@ def parse_ofac_sdn(
     source: str = SOURCE,
 ) -> tuple[list[ListEntity], ParseReport]:
     """Parse the four SDN files into entities (in sdn.csv order); never raises on bad rows."""
+    with _gc_paused():
+        return _parse(sdn, alt, add, comments, source)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many long-lived objects: it would
+    otherwise rescan the growing heap over and over (about a third of the parse time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _parse(
+    sdn: bytes | str, alt: bytes | str, add: bytes | str, comments: bytes | str, source: str
+) -> tuple[list[ListEntity], ParseReport]:
     entries: dict[str, _Entry] = {}
     sdn_rows, skipped_sdn = _rows(sdn, _SDN_WIDTH)
     for row in sdn_rows:
@@ -131,12 +155,12 @@ def parse_ofac_sdn(
         elif country := _value(row[4]):
             entry.countries.append(country)
 
-    entities = []
-    for ent_num, entry in entries.items():
-        try:
-            entities.append(ListEntity.model_validate(_entity_fields(source, ent_num, entry)))
-        except ValidationError:
-            skipped_sdn += 1
+    fields = [_entity_fields(source, ent_num, entry) for ent_num, entry in entries.items()]
+    try:
+        entities = _ENTITIES.validate_python(fields)  # one call: much faster than one per entity
+    except ValidationError:  # not expected from parsed rows; drop the offending entries only
+        entities = [e for f in fields if (e := _validate_or_none(f)) is not None]
+        skipped_sdn += len(fields) - len(entities)
     report = ParseReport(
         skipped_sdn=skipped_sdn,
         skipped_alt=skipped_alt,
@@ -144,6 +168,13 @@ def parse_ofac_sdn(
         skipped_comments=skipped_comments,
     )
     return entities, report
+
+
+def _validate_or_none(fields: dict[str, object]) -> ListEntity | None:
+    try:
+        return ListEntity.model_validate(fields)
+    except ValidationError:
+        return None
 
 
 def _rows(data: bytes | str, width: int) -> tuple[list[list[str]], int]:

@@ -1,0 +1,54 @@
+"""`make run`: the API on 127.0.0.1:$PORT over an embedded AWS with the sample lists loaded.
+
+One process: a ThreadedMotoServer (Step Functions executing the real state machines, Lambda
+tasks dispatched to app.py's handlers) and Chalice's local HTTP server for the API.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+
+from chalice.config import Config
+from chalice.local import create_local_server
+
+from app import app
+from chalicelib.aws import clients
+from chalicelib.local.embedded import LOCAL_STAGE, embedded_stack
+from chalicelib.local.sample_data import publish_sample_lists
+from chalicelib.settings import PROJECT_ROOT
+
+SAMPLES = PROJECT_ROOT / "data" / "samples"
+
+
+def _curl(port: int, sample: str) -> str:
+    return (f"curl -s -X POST http://127.0.0.1:{port}/v1/onboarding -H 'Content-Type: application/json' "
+            f"-H \"Idempotency-Key: $(uuidgen || python3 -c 'import uuid; print(uuid.uuid4())')\" "
+            f"-d @{(SAMPLES / sample).relative_to(PROJECT_ROOT)}")
+
+
+def main() -> None:
+    port = int(os.environ.get("PORT", "8000"))
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the embedded AWS's own request log
+    with embedded_stack(app, server=True) as stack:
+        clients.reset()
+        for manifest in publish_sample_lists():
+            print(f"loaded list {manifest.source} version {manifest.version}")
+        config = Config.create(chalice_stage=LOCAL_STAGE, app_name=app.app_name, project_dir=str(PROJECT_ROOT),
+                               config_from_disk=json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text()))
+        server = create_local_server(app, config, "127.0.0.1", port)
+        print(f"embedded AWS at {os.environ['AWS_ENDPOINT_URL']} (stack {stack.name})")
+        print("A sign-up that is approved:")
+        print(f"  {_curl(port, 'signup-approve.json')}")
+        print("A sign-up that goes to manual review (name on the OFAC SDN sample, other birth date):")
+        print(f"  {_curl(port, 'signup-review.json')}")
+        print(f"Then: curl -s 'http://127.0.0.1:{port}/v1/checkpoints/<checkpoint_id>?wait=10'")
+        print(f"Health: curl -s http://127.0.0.1:{port}/v1/health")
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("stopped")
+
+
+if __name__ == "__main__":
+    main()

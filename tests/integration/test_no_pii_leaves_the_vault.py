@@ -1,0 +1,68 @@
+"""Personal data stays in DynamoDB/S3: Step Functions history and logs carry ids and codes only."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import date
+
+import pytest
+
+from chalicelib.aws import checkpoints, workflows
+from chalicelib.services import onboarding
+from chalicelib.tasks.runner import logger
+from tests.integration.conftest import applicant_body
+from tests.integration.mrz_builder import td3
+
+
+def pii_values(body: dict) -> set[str]:
+    a, d = body["applicant"], body["document"]
+    birth = date.fromisoformat(a["birth_date"])
+    values = {a["given_names"], a["family_name"], a["email"], a["phone"], a["address"]["line1"],
+              a["address"]["postal_code"], d["number"], a["birth_date"], birth.strftime("%y%m%d"),
+              birth.strftime("%d %b %Y")}
+    values |= {part for part in f"{a['given_names']} {a['family_name']}".split() if len(part) > 3}
+    values |= {v.upper() for v in values}
+    values |= set(d.get("mrz") or [])
+    return values
+
+
+@pytest.fixture
+def captured_logs():
+    """Everything the service's Powertools logger writes (it does not propagate to root)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logger.registered_formatter)
+    target = logging.getLogger(logger.name)
+    target.addHandler(handler)
+    yield stream
+    target.removeHandler(handler)
+
+
+def test_histories_and_logs_of_every_outcome_hold_no_personal_data(http, captured_logs):
+    approved = applicant_body(**{"applicant.given_names": "Ottilie Brunhild", "applicant.family_name": "Vasquez-Oyelaran",
+                                 "applicant.birth_date": "1979-11-30", "document.number": "ZP7734120"})
+    a, d = approved["applicant"], approved["document"]
+    d["mrz"] = td3("VASQUEZ<OYELARAN", "OTTILIE<BRUNHILD", d["number"], "SWE", date(1979, 11, 30), "F",
+                   date.fromisoformat(d["expiry_date"]))
+    rejected = applicant_body(**{"applicant.given_names": "Helmer", "applicant.family_name": "Herrera Buitrago",
+                                 "applicant.birth_date": "1951-08-24", "document.number": "CC16247821"})
+    reviewed = applicant_body(**{"applicant.given_names": "Helmer", "applicant.family_name": "Herrera Buitrago",
+                                 "applicant.birth_date": "1993-06-09", "applicant.email": "hhb@example.net",
+                                 "document.number": "PA0099887"})
+    bodies = [approved, rejected, reviewed]
+    ids = [http.post("/v1/onboarding", body).json_body["checkpoint_id"] for body in bodies]
+    assert http.wait_final(ids[0])["status"] == "APPROVED"
+    assert http.wait_final(ids[1])["status"] == "REJECTED"
+    assert http.wait_final(ids[2])["status"] == "IN_REVIEW"
+    onboarding.decide_review(ids[2], "reject", reviewer="officer-9", reason="confirmed")
+    assert http.wait_final(ids[2], settled=())["status"] == "REJECTED"
+
+    histories = {cid: json.dumps(list(workflows.history(checkpoints.get(cid).execution_arn)), default=str)
+                 for cid in ids}
+    logs = captured_logs.getvalue()
+    assert "task finished" in logs  # the handler does see the tasks' log lines
+    leaks = [(where, value) for body in bodies for value in pii_values(body)
+             for where, text in [*histories.items(), ("logs", logs)] if value in text]
+    assert leaks == []
+    assert all(cid in histories[cid] for cid in ids)  # the histories do carry the checkpoint ids
