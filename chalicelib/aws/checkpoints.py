@@ -43,17 +43,16 @@ def get(checkpoint_id: str, *, consistent: bool = True) -> Checkpoint:
     return Checkpoint.model_validate(item)
 
 
+def status_of(checkpoint_id: str) -> CheckpointStatus:
+    item = _table().get_item(Key={"checkpoint_id": checkpoint_id}, ConsistentRead=True,
+                             ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}).get("Item")
+    if item is None:
+        raise NotFound(checkpoint_id)
+    return CheckpointStatus(item["status"])
+
+
 def delete(checkpoint_id: str) -> None:
     _table().delete_item(Key={"checkpoint_id": checkpoint_id})
-
-
-def set_execution(checkpoint_id: str, execution_arn: str) -> None:
-    _table().update_item(
-        Key={"checkpoint_id": checkpoint_id},
-        UpdateExpression="SET execution_arn = :arn",
-        ConditionExpression="attribute_exists(checkpoint_id)",
-        ExpressionAttributeValues={":arn": execution_arn},
-    )
 
 
 def record_step(checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:

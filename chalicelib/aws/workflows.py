@@ -10,17 +10,21 @@ from botocore.exceptions import ClientError
 from chalicelib.aws.clients import client
 
 
+def execution_arn(state_machine_arn: str, name: str) -> str:
+    """The ARN Step Functions gives the execution `name` of a standard state machine."""
+    return state_machine_arn.replace(":stateMachine:", ":execution:", 1) + f":{name}"
+
+
 def start(state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
-    """Start an execution named after the checkpoint. Starting the same name with the same
-    input again returns the same execution (Step Functions' own idempotency)."""
+    """Start an execution named after the checkpoint. Starting the same name again is not an
+    error (a retried request): Step Functions keeps names unique per state machine."""
     try:
         return client("stepfunctions").start_execution(
             stateMachineArn=state_machine_arn, name=name, input=json.dumps(payload))["executionArn"]
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ExecutionAlreadyExists":
             raise
-        arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
-        return arn
+        return execution_arn(state_machine_arn, name)
 
 
 def describe(execution_arn: str) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from chalicelib.settings import get_settings
 
 IDEMPOTENCY_TTL_SECONDS = 24 * 3600
 MAX_WAIT_SECONDS = 20
-_POLL_SECONDS = 0.05
+_FIRST_POLL_SECONDS, _MAX_POLL_SECONDS = 0.02, 1.0  # long-poll backoff: quick at first, cheap later
 
 
 def new_checkpoint_id() -> str:
@@ -44,16 +44,16 @@ def _start(request: dict[str, Any]) -> dict[str, str]:
     policy = onboarding_policy()
     key = documents.application_key(checkpoint_id)
     documents.put_json(key, application)
+    state_machine_arn = get_settings().onboarding_state_machine_arn
     checkpoint = Checkpoint(checkpoint_id=checkpoint_id, kind=CheckpointKind.ONBOARDING,
                             status=CheckpointStatus.RUNNING, created_at=now, updated_at=now,
                             channel_name=application.channel.name, channel_reference=application.channel.reference,
-                            application_key=key, policy_version=policy.version)
+                            application_key=key, policy_version=policy.version,
+                            execution_arn=workflows.execution_arn(state_machine_arn, checkpoint_id))
     try:
         checkpoints.create(checkpoint)
-        arn = workflows.start(get_settings().onboarding_state_machine_arn, checkpoint_id,
-                              {"checkpoint_id": checkpoint_id,
-                               "review_timeout_seconds": policy.review_timeout_seconds})
-        checkpoints.set_execution(checkpoint_id, arn)
+        workflows.start(state_machine_arn, checkpoint_id,
+                        {"checkpoint_id": checkpoint_id, "review_timeout_seconds": policy.review_timeout_seconds})
     except Exception:
         checkpoints.delete(checkpoint_id)
         documents.delete(key)
@@ -79,13 +79,14 @@ def start_onboarding(idempotency_key: str, body: dict[str, Any]) -> Checkpoint:
 
 
 def get_checkpoint(checkpoint_id: str, wait_seconds: float = 0) -> Checkpoint:
-    """The checkpoint; with `wait_seconds`, long-poll until its status is final (or IN_REVIEW)."""
+    """The checkpoint; with `wait_seconds`, long-poll until it is no longer RUNNING (final, or
+    IN_REVIEW: waiting for a person). Polls the status alone, backing off, then reads it all."""
     deadline = time.monotonic() + min(wait_seconds, MAX_WAIT_SECONDS)
-    while True:
-        checkpoint = checkpoints.get(checkpoint_id)
-        if checkpoint.status != CheckpointStatus.RUNNING or time.monotonic() >= deadline:
-            return checkpoint
-        time.sleep(_POLL_SECONDS)
+    pause = _FIRST_POLL_SECONDS
+    while checkpoints.status_of(checkpoint_id) == CheckpointStatus.RUNNING and time.monotonic() < deadline:
+        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+        pause = min(pause * 1.5, _MAX_POLL_SECONDS)
+    return checkpoints.get(checkpoint_id)
 
 
 def decide_review(checkpoint_id: str, outcome: str, reviewer: str, reason: str) -> Checkpoint:

@@ -16,8 +16,7 @@ verifier: IdentityVerifier = DocumentChecksVerifier()
 
 def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
     policy = onboarding_policy()
-    checkpoint = checkpoints.get(checkpoint_id)
-    application = documents.get_json(checkpoint.application_key, Application)
+    application = documents.get_json(documents.application_key(checkpoint_id), Application)
     now = utc_now()
     result = verifier.verify(application, now.date(), IdentityPolicy(minimum_age_years=policy.minimum_age.years))
     key = documents.result_key(checkpoint_id, STEP)

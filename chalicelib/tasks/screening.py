@@ -33,8 +33,7 @@ def current_index() -> tuple[dict[str, str], ListIndex]:
 
 
 def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
-    checkpoint = checkpoints.get(checkpoint_id)
-    applicant = documents.get_json(checkpoint.application_key, Application).applicant
+    applicant = documents.get_json(documents.application_key(checkpoint_id), Application).applicant
     versions, index = current_index()
     matches = screen_person(index, f"{applicant.given_names} {applicant.family_name}", applicant.birth_date)
     now = iso(utc_now())

@@ -1,0 +1,99 @@
+"""Sign-up latency and throughput through the embedded stack (`make bench`).
+
+Starts what `make run` starts (moto server with the real state machine, Chalice's local
+HTTP server on a loopback port), warms it with one sign-up, then submits N clean sign-ups,
+`--concurrency` at a time, each timed from POST /v1/onboarding to the long-poll returning
+its final status. Prints p50/p95/p99 and throughput. Loopback only; bounded in count.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import statistics
+import sys
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+from chalice.config import Config  # noqa: E402
+from chalice.local import create_local_server  # noqa: E402
+
+from app import app  # noqa: E402
+from chalicelib.aws import clients  # noqa: E402
+from chalicelib.local.embedded import LOCAL_STAGE, embedded_stack  # noqa: E402
+from chalicelib.local.sample_data import publish_sample_lists  # noqa: E402
+
+SAMPLE = json.loads((ROOT / "data" / "samples" / "signup-approve.json").read_text())
+
+
+def sign_up(base: str, session: requests.Session) -> tuple[float, str]:
+    body = json.loads(json.dumps(SAMPLE))
+    body["channel"]["reference"] = uuid.uuid4().hex
+    started = time.perf_counter()
+    response = session.post(f"{base}/v1/onboarding", json=body, timeout=30,
+                            headers={"Idempotency-Key": str(uuid.uuid4())})
+    response.raise_for_status()
+    checkpoint_id = response.json()["checkpoint_id"]
+    status = "RUNNING"
+    while status == "RUNNING":
+        status = session.get(f"{base}/v1/checkpoints/{checkpoint_id}?wait=20", timeout=30).json()["status"]
+    return time.perf_counter() - started, status
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=20)
+    args = parser.parse_args()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+    with embedded_stack(app, server=True):
+        clients.reset()
+        publish_sample_lists()
+        config = Config.create(chalice_stage=LOCAL_STAGE, app_name=app.app_name, project_dir=str(ROOT),
+                               config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()))
+        server = create_local_server(app, config, "127.0.0.1", 0)
+        port = server.server.server_address[1]
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base = f"http://127.0.0.1:{port}"
+        local = threading.local()
+
+        def one(_: int) -> tuple[float, str]:
+            if not hasattr(local, "session"):
+                local.session = requests.Session()
+            return sign_up(base, local.session)
+
+        warm, status = one(0)
+        print(f"warm-up sign-up (loads and indexes the sample list): {warm * 1000:.0f} ms, {status}")
+        started = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            results = list(pool.map(one, range(args.count)))
+        elapsed = time.perf_counter() - started
+        server.shutdown()
+
+    latencies = [r[0] * 1000 for r in results]
+    statuses = {s: sum(1 for r in results if r[1] == s) for s in {r[1] for r in results}}
+    print(f"sign-ups: {args.count}, concurrency: {args.concurrency}, outcomes: {statuses}")
+    print(f"latency POST -> final status: p50 {percentile(latencies, 50):.0f} ms, "
+          f"p95 {percentile(latencies, 95):.0f} ms, p99 {percentile(latencies, 99):.0f} ms, "
+          f"mean {statistics.mean(latencies):.0f} ms, max {max(latencies):.0f} ms")
+    print(f"throughput: {args.count / elapsed:.1f} sign-ups/s over {elapsed:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
