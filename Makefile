@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test unit integration bench package lint clean
+.PHONY: venv run test unit integration bench package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,9 +31,17 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(PY) -m pytest -q tests/integration
 
+## CloudFormation (SAM) template + Lambda package in build/package, checked by cfn-lint.
+package: $(STAMP)
+	mkdir -p build
+	$(PY) -m chalicelib.local.template > build/merge.json
+	rm -rf build/package
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage prod --merge-template build/merge.json build/package
+	$(VENV)/bin/cfn-lint build/package/sam.json
+
 ## Latency/throughput of sign-ups through the embedded stack.
 bench: $(STAMP)
 	$(PY) bench/onboarding_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache build
