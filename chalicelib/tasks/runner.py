@@ -3,6 +3,7 @@ the logs, and report AWS trouble as TransientError so the state machine retries 
 from __future__ import annotations
 
 import re
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +44,11 @@ def run_task(name: str, task: Callable[[str, dict[str, Any]], dict[str, Any]], e
     except (BotoConnectionError, BotoCoreError) as exc:
         logger.warning("AWS unreachable", extra={"aws_error": type(exc).__name__})
         raise TransientError(f"{name}: {type(exc).__name__}") from exc
+    except Exception as exc:
+        # The exception's message may quote input (pydantic does); log where it happened, not what it says.
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        logger.error("task failed", extra={"error": type(exc).__name__, "at": f"{where.filename}:{where.lineno}"})
+        raise
     finally:
         logger.remove_keys(["checkpoint_id", "task"])
     logger.info("task finished", extra={"checkpoint_id": checkpoint_id, "task": name,

@@ -59,10 +59,10 @@ class BirthDate(Frozen):
             raise ValueError("set only one of exact, year, year_from/year_to")
         if self.month is not None and (self.year is None or not 1 <= self.month <= 12):
             raise ValueError("month needs a year and must be 1..12")
-        if (self.year_from is None) != (self.year_to is None) or (
-            self.year_from is not None and self.year_from > self.year_to  # type: ignore[operator]
-        ):
-            raise ValueError("year_from and year_to go together, in order")
+        if (self.year_from is None) != (self.year_to is None):
+            raise ValueError("year_from and year_to go together")
+        if self.year_from is not None and self.year_to is not None and self.year_from > self.year_to:
+            raise ValueError("year_from is after year_to")
         return self
 
     def agrees_with(self, d: date) -> bool | None:

@@ -48,6 +48,8 @@ class ScreeningMatch(Frozen):
 
 
 class IndexEntry(NamedTuple):
+    """One listed name: its entity, which of the entity's names it is, and as listed."""
+
     entity: ListEntity
     name_kind: NameKind
     name: str
@@ -65,11 +67,15 @@ class ListIndex:
     def build(cls, entities: Iterable[ListEntity]) -> ListIndex:
         by_key: dict[str, list[IndexEntry]] = {}
         for entity in entities:
-            names = [(NameKind.PRIMARY, entity.primary_name)]
-            names += [(_ALIAS_KIND[a.strength], a.name) for a in entity.aliases]
-            for kind, name in names:
-                if key := name_key(name):
-                    by_key.setdefault(key, []).append(IndexEntry(entity, kind, name))
+            if key := name_key(entity.primary_name):
+                by_key.setdefault(key, []).append(
+                    IndexEntry(entity, NameKind.PRIMARY, entity.primary_name)
+                )
+            for alias in entity.aliases:
+                if key := name_key(alias.name):
+                    by_key.setdefault(key, []).append(
+                        IndexEntry(entity, _ALIAS_KIND[alias.strength], alias.name)
+                    )
         return cls(by_key)
 
     def __len__(self) -> int:
@@ -80,7 +86,9 @@ class ListIndex:
         return self._by_key.get(key, ())
 
 
-def screen_person(index: ListIndex, full_name: str, birth_date: date | None) -> list[ScreeningMatch]:
+def screen_person(
+    index: ListIndex, full_name: str, birth_date: date | None
+) -> list[ScreeningMatch]:
     """Person entries whose primary name or an alias has the same name key as `full_name`;
     one match per entry, on its strongest matching name."""
     best: dict[tuple[str, str], IndexEntry] = {}
@@ -97,7 +105,9 @@ def screen_person(index: ListIndex, full_name: str, birth_date: date | None) -> 
             matched_name=e.name,
             name_kind=e.name_kind,
             score=1.0,
-            birth_date_agrees=e.entity.birth_date_agrees(birth_date) if birth_date else None,
+            birth_date_agrees=(
+                None if birth_date is None else e.entity.birth_date_agrees(birth_date)
+            ),
             programmes=e.entity.programmes,
         )
         for e in best.values()

@@ -11,7 +11,7 @@ import unicodedata
 
 from anyascii import anyascii
 
-# Titles and honorifics dropped wherever they occur (kept short and explicit on purpose).
+# Titles, honorifics and Jr/Sr, dropped wherever they occur (short and explicit on purpose).
 HONORIFICS = frozenset(
     "mr mrs ms miss dr prof sir sheikh shaikh haji hajji mullah jr sr".split()
 )
@@ -36,12 +36,15 @@ def reorder_surname_first(name: str) -> str:
     """
     if "," not in name:
         return name
-    parts = [p.strip() for p in name.split(",")]
-    suffixes = [p for p in parts if p.rstrip(".").casefold() in _GENERATIONAL_SUFFIXES]
-    core = [p for p in parts if p and p not in suffixes]
+    core: list[str] = []
+    suffixes: list[str] = []
+    for part in name.split(","):
+        if part := part.strip():
+            is_suffix = part.rstrip(".").casefold() in _GENERATIONAL_SUFFIXES
+            (suffixes if is_suffix else core).append(part)
     if len(core) != 2:
         return name
-    return " ".join([core[1], core[0], *suffixes])
+    return " ".join((core[1], core[0], *suffixes))
 
 
 def normalise_name(name: str) -> str:
@@ -60,10 +63,12 @@ def name_key(name: str) -> str:
 
 
 def _ascii(name: str) -> str:
+    """NFKC then transliterated to ASCII (ASCII input is already both)."""
     return name if name.isascii() else anyascii(unicodedata.normalize("NFKC", name))
 
 
 def _tokens(text: str) -> list[str]:
+    """The words of an ASCII name, casefolded, without punctuation and stopwords."""
     text = text.casefold()
     if "." in text:
         text = _ACRONYM.sub(lambda m: m.group().replace(".", ""), text)

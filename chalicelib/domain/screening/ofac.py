@@ -2,7 +2,8 @@
 
 The files have no header row, `-0-` for null, quoted text and a trailing 0x1A byte. Birth
 dates, nationalities, identity documents and weak aliases exist only in the free-text
-Remarks, which are parsed clause by clause (clauses are separated by ";").
+Remarks, which are parsed clause by clause (clauses are separated by ";"). Country and
+programme names, repeated thousands of times, are interned to keep the entities compact.
 """
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from sys import intern
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.entities import AliasStrength, EntityType, ListEntity
@@ -48,7 +50,7 @@ _IDENTIFIER_KINDS = {
     "SSN": "ssn",
 }
 
-_IDENTIFIER_LABELS = "|".join(re.escape(k) for k in sorted(_IDENTIFIER_KINDS, key=len, reverse=True))
+_IDENTIFIER_LABELS = "|".join(map(re.escape, sorted(_IDENTIFIER_KINDS, key=len, reverse=True)))
 # One Remarks clause (trailing "." removed) that carries a field; other clauses are ignored.
 _CLAUSE = re.compile(
     r"(?:alt\. )?(?:"
@@ -98,7 +100,10 @@ def parse_ofac_sdn(
     comments: bytes | str = "",
     source: str = SOURCE,
 ) -> tuple[list[ListEntity], ParseReport]:
-    """Parse the four SDN files into entities (in sdn.csv order); never raises on bad rows."""
+    """Parse the four SDN files into entities (in sdn.csv order).
+
+    Never raises on bad data: malformed rows are skipped and counted in the ParseReport.
+    """
     with _gc_paused():
         return _parse(sdn, alt, add, comments, source)
 
@@ -153,14 +158,12 @@ def _parse(
         if (entry := entries.get(row[0].strip())) is None:
             skipped_add += 1
         elif country := _value(row[4]):
-            entry.countries.append(country)
+            entry.countries.append(intern(country))
 
-    fields = [_entity_fields(source, ent_num, entry) for ent_num, entry in entries.items()]
-    try:
-        entities = _ENTITIES.validate_python(fields)  # one call: much faster than one per entity
-    except ValidationError:  # not expected from parsed rows; drop the offending entries only
-        entities = [e for f in fields if (e := _validate_or_none(f)) is not None]
-        skipped_sdn += len(fields) - len(entities)
+    # Fields are valid by construction; one bulk validation is much faster than one per entity.
+    entities = _ENTITIES.validate_python(
+        [_entity_fields(source, ent_num, entry) for ent_num, entry in entries.items()]
+    )
     report = ParseReport(
         skipped_sdn=skipped_sdn,
         skipped_alt=skipped_alt,
@@ -170,37 +173,24 @@ def _parse(
     return entities, report
 
 
-def _validate_or_none(fields: dict[str, object]) -> ListEntity | None:
-    try:
-        return ListEntity.model_validate(fields)
-    except ValidationError:
-        return None
-
-
 def _rows(data: bytes | str, width: int) -> tuple[list[list[str]], int]:
     """The raw rows of exactly `width` fields, and the count of other (malformed) rows."""
-    rows: list[list[str]] = []
-    skipped = 0
-    for row in _csv_rows(_decode(data).replace(_EOF, "")):
-        if row == []:  # blank line
-            continue
-        if row is None or len(row) != width:
-            skipped += 1
-        else:
-            rows.append(row)
-    return rows, skipped
+    records = [row for row in _csv_rows(_decode(data).replace(_EOF, "")) if row != []]  # no blanks
+    good = [row for row in records if row is not None and len(row) == width]
+    return good, len(records) - len(good)
 
 
-def _csv_rows(text: str) -> Iterator[list[str] | None]:
-    """csv rows, with None (instead of an exception) for a record the csv module rejects."""
+def _csv_rows(text: str) -> list[list[str] | None]:
+    """All csv records, with None (instead of an exception) for one the csv module rejects."""
     reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str] | None] = []
     while True:
         try:
-            yield next(reader)
-        except StopIteration:
-            return
+            for row in reader:
+                rows.append(row)
+            return rows
         except csv.Error:
-            yield None
+            rows.append(None)
 
 
 def _value(raw: str) -> str | None:
@@ -215,6 +205,7 @@ def _text(raw: str) -> str:
 
 
 def _decode(data: bytes | str) -> str:
+    """UTF-8 (as published today), else Windows-1252; never raises."""
     if isinstance(data, str):
         return data
     try:
@@ -227,50 +218,78 @@ def _programmes(program: str | None) -> tuple[str, ...]:
     """"SDGT] [IRGC" (the Program column of a multi-programme entry) → ("SDGT", "IRGC")."""
     if not program:
         return ()
-    return tuple(p for part in program.split("] [") if (p := part.strip(" []")))
+    return tuple(intern(p) for part in program.split("] [") if (p := part.strip(" []")))
 
 
 def _entity_fields(source: str, ent_num: str, entry: _Entry) -> dict[str, object]:
-    """ListEntity fields of an entry, with the Remarks clauses parsed."""
-    birth_dates: list[dict[str, object]] = []
-    nationalities: list[str] = []
-    identifiers: list[dict[str, str | None]] = []
-    weak: list[str] = []
-    for clause in entry.remarks.split(";") if entry.remarks else ():
+    """ListEntity fields of an entry, with its Remarks parsed, as plain data for the bulk
+    validation. Empty fields are left to their defaults."""
+    fields: dict[str, object] = {
+        "source": source,
+        "source_id": ent_num,
+        "type": entry.type,
+        "primary_name": entry.name,
+        "programmes": entry.programmes,
+    }
+    if entry.countries:
+        fields["address_countries"] = tuple(dict.fromkeys(entry.countries))
+    remarks = _parse_remarks(entry.remarks)
+    if entry.aliases or remarks.weak_aliases:
+        fields["aliases"] = _aliases(entry, remarks.weak_aliases)
+    if remarks.birth_dates:
+        fields["birth_dates"] = list(remarks.birth_dates.values())
+    if remarks.nationalities:
+        fields["nationalities"] = tuple(dict.fromkeys(remarks.nationalities))
+    if remarks.identifiers:
+        fields["identifiers"] = [
+            {"kind": k, "value": v, "country": c} for k, v, c in dict.fromkeys(remarks.identifiers)
+        ]
+    return fields
+
+
+@dataclass(slots=True)
+class _Remarks:
+    """What the Remarks column says about an entry, unique birth dates keyed by their fields."""
+
+    birth_dates: dict[tuple[tuple[str, object], ...], dict[str, object]] = field(
+        default_factory=dict
+    )
+    nationalities: list[str] = field(default_factory=list)
+    identifiers: list[tuple[str, str, str | None]] = field(default_factory=list)
+    weak_aliases: list[str] = field(default_factory=list)
+
+
+def _parse_remarks(text: str) -> _Remarks:
+    remarks = _Remarks()
+    for clause in text.split(";") if text else ():
         m = _CLAUSE.fullmatch(clause.strip().removesuffix("."))
         if m is None:
             continue
         if m["dob"] is not None:
             if birth_date := _birth_date(m["dob"], circa=m["circa"] is not None):
-                birth_dates.append(birth_date)
+                remarks.birth_dates.setdefault(tuple(birth_date.items()), birth_date)
         elif m["nationality"] is not None:
-            nationalities.append(m["nationality"])
+            remarks.nationalities.append(intern(m["nationality"]))
         elif m["weak_aka"] is not None:
-            weak.append(m["weak_aka"])
+            remarks.weak_aliases.append(m["weak_aka"])
         else:
             kind = _IDENTIFIER_KINDS[m["id_kind"]]
-            identifiers.append({"kind": kind, "value": m["id_value"], "country": m["id_country"]})
+            country = m["id_country"]
+            remarks.identifiers.append((kind, m["id_value"], country and intern(country)))
+    return remarks
 
+
+def _aliases(entry: _Entry, weak: list[str]) -> list[dict[str, str]]:
+    """Strong (alt.csv) then weak (Remarks) aliases, persons' reordered, each name once and
+    never repeating the primary name."""
     strong = entry.aliases
     if entry.type is EntityType.PERSON:
         strong = [reorder_surname_first(n) for n in strong]
         weak = [reorder_surname_first(n) for n in weak]
-    aliases = [{"name": n, "strength": AliasStrength.STRONG} for n in dict.fromkeys(strong)]
-    aliases += [
-        {"name": n, "strength": AliasStrength.WEAK} for n in dict.fromkeys(weak) if n not in strong
-    ]
-    return {
-        "source": source,
-        "source_id": ent_num,
-        "type": entry.type,
-        "primary_name": entry.name,
-        "aliases": aliases,
-        "birth_dates": birth_dates,
-        "nationalities": tuple(dict.fromkeys(nationalities)),
-        "identifiers": identifiers,
-        "programmes": entry.programmes,
-        "address_countries": tuple(dict.fromkeys(entry.countries)),
-    }
+    names = dict.fromkeys(strong, AliasStrength.STRONG)
+    names.update((n, AliasStrength.WEAK) for n in weak if n not in names)
+    names.pop(entry.name, None)
+    return [{"name": n, "strength": s} for n, s in names.items()]
 
 
 def _birth_date(value: str, circa: bool) -> dict[str, object] | None:
