@@ -1,10 +1,10 @@
 """The embedded AWS: moto, with Step Functions executing state machines for real and
 Lambda tasks dispatched in-process to the Chalice app's handlers.
 
-`embedded_stack(app)` is used by the tests (in-process `mock_aws`) and by `make run`
-(`server=True`: a ThreadedMotoServer on 127.0.0.1 that the API and any boto3 client reach
-over HTTP). Either way the stack is provisioned from the merge template and the
-functions' environment is exported to this process.
+`embedded_stack(app)` is used by the tests and benchmarks (in-process `mock_aws`) and by
+`make run` (`server=True`: the same backends also served by a ThreadedMotoServer on
+127.0.0.1, for the aws cli or any other process). Either way the stack is provisioned from
+the merge template and the functions' environment is exported to this process.
 """
 from __future__ import annotations
 
@@ -34,8 +34,12 @@ def _fake_credentials(region: str) -> dict[str, str]:
 def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_name: str = "checkpoint-local",
                    region: str = LOCAL_REGION) -> Iterator[Stack]:
     os.environ.update(_fake_credentials(region))
+    os.environ.pop("AWS_ENDPOINT_URL", None)
     with ExitStack() as stack:
+        stack.enter_context(mock_aws(config=MOTO_CONFIG))
         if server:
+            # The same in-memory backends, also served over HTTP for other processes (aws cli,
+            # boto3 scripts). This process keeps the in-process path: no HTTP round trip per call.
             from moto.server import ThreadedMotoServer
 
             default_user_config.update(MOTO_CONFIG)
@@ -44,9 +48,8 @@ def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_n
             stack.callback(moto_server.stop)
             host, bound_port = moto_server.get_host_and_port()
             # Step Functions' internal clients call http://localhost:$MOTO_PORT.
-            os.environ.update(AWS_ENDPOINT_URL=f"http://{host}:{bound_port}", MOTO_PORT=str(bound_port))
-        else:
-            stack.enter_context(mock_aws(config=MOTO_CONFIG))
+            os.environ["MOTO_PORT"] = str(bound_port)
+            stack.callback(os.environ.pop, "MOTO_PORT", None)
         provisioned = provision(app, stack_name, region, stage=LOCAL_STAGE)
         handlers = {provisioned.function_names[fn.name]: fn for fn in app.pure_lambda_functions}
         stack.callback(lambda_dispatch.install(handlers))

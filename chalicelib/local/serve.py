@@ -37,7 +37,9 @@ def main() -> None:
         config = Config.create(chalice_stage=LOCAL_STAGE, app_name=app.app_name, project_dir=str(PROJECT_ROOT),
                                config_from_disk=json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text()))
         server = create_local_server(app, config, "127.0.0.1", port)
-        print(f"embedded AWS at {os.environ['AWS_ENDPOINT_URL']} (stack {stack.name})")
+        print(f"embedded AWS at http://127.0.0.1:{os.environ['MOTO_PORT']} (stack {stack.name}; e.g. "
+              f"aws --endpoint-url http://127.0.0.1:{os.environ['MOTO_PORT']} stepfunctions list-executions "
+              f"--state-machine-arn {stack.environment['ONBOARDING_STATE_MACHINE_ARN']})")
         print("A sign-up that is approved:")
         print(f"  {_curl(port, 'signup-approve.json')}")
         print("A sign-up that goes to manual review (name on the OFAC SDN sample, other birth date):")
