@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.idempotency.exceptions import (
@@ -16,12 +17,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalice import Chalice, Response
 from pydantic import ValidationError
 
+from chalicelib.api.auth import Role, require
 from chalicelib.api.errors import ApiError, api_errors, validation_error
-from chalicelib.api.models import DocumentUploadRequest, OnboardingRequest
-from chalicelib.aws import checkpoints, documents
+from chalicelib.api.models import DocumentUploadRequest, OffboardingRequest, OnboardingRequest, ReviewDecisionRequest
+from chalicelib.aws import checkpoints, customers, documents
 from chalicelib.domain.checkpoint import public_view
-from chalicelib.services import health, onboarding
-from chalicelib.tasks import decision, failure, identity, review, screening
+from chalicelib.errors import NotFound
+from chalicelib.services import checkpoints as checkpoint_service
+from chalicelib.services import health, offboarding, onboarding, reviews
+from chalicelib.tasks import decision, exit_risk, failure, identity, pending, review, screening
 from chalicelib.tasks.runner import run_task
 
 app = Chalice(app_name="checkpoint")
@@ -46,6 +50,36 @@ def _checkpoint_id(value: str) -> str:
     return value
 
 
+def _invalid(field: str, reason: str) -> ApiError:
+    return ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.", [{"field": field, "reason": reason}])
+
+
+def _idempotency_key() -> str:
+    key = (app.current_request.headers or {}).get("idempotency-key", "")
+    if not _UUID.match(key):
+        raise ApiError(400, "INVALID_IDEMPOTENCY_KEY", "The Idempotency-Key header must be a UUID.",
+                       [{"field": "header.Idempotency-Key", "reason": "must be a UUID"}])
+    return key.lower()
+
+
+def _start_once(start, key: str, body: dict[str, Any]):
+    try:
+        return start(key, body)
+    except IdempotencyValidationError:
+        raise ApiError(422, "IDEMPOTENCY_KEY_REUSED",
+                       "This Idempotency-Key was already used with a different request body.") from None
+    except IdempotencyAlreadyInProgressError:
+        raise ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is being processed; retry.",
+                       headers={"Retry-After": "1"}) from None
+
+
+def _query_int(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    value = params.get(name, str(default))
+    if not value.isdigit() or not low <= int(value) <= high:
+        raise _invalid(f"query.{name}", f"must be a whole number from {low} to {high}")
+    return int(value)
+
+
 def _accepted(body: dict[str, Any]) -> Response:
     return Response(body=body, status_code=202,
                     headers={"Content-Type": "application/json", "Location": body["links"]["self"]})
@@ -54,36 +88,97 @@ def _accepted(body: dict[str, Any]) -> Response:
 @app.route("/v1/onboarding", methods=["POST"])
 @api_errors
 def start_onboarding() -> Response:
-    key = (app.current_request.headers or {}).get("idempotency-key", "")
-    if not _UUID.match(key):
-        raise ApiError(400, "INVALID_IDEMPOTENCY_KEY", "The Idempotency-Key header must be a UUID.",
-                       [{"field": "header.Idempotency-Key", "reason": "must be a UUID"}])
+    key = _idempotency_key()
     body = _json_body()
     try:
         OnboardingRequest.model_validate(body)
     except ValidationError as exc:
         raise validation_error(exc) from None
+    return _accepted(public_view(_start_once(onboarding.start_onboarding, key, body)))
+
+
+@app.route("/v1/offboarding", methods=["POST"])
+@api_errors
+def start_offboarding() -> Response:
+    key = _idempotency_key()
+    body = _json_body()
     try:
-        checkpoint = onboarding.start_onboarding(key.lower(), body)
-    except IdempotencyValidationError:
-        raise ApiError(422, "IDEMPOTENCY_KEY_REUSED",
-                       "This Idempotency-Key was already used with a different request body.") from None
-    except IdempotencyAlreadyInProgressError:
-        raise ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is being processed; retry.",
-                       headers={"Retry-After": "1"}) from None
-    return _accepted(public_view(checkpoint))
+        request = OffboardingRequest.model_validate(body)
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    try:
+        customers.get(request.customer_id)
+    except NotFound:
+        raise ApiError(422, "UNKNOWN_CUSTOMER", "No customer has this id.",
+                       [{"field": "customer_id", "reason": "is not a known customer"}]) from None
+    if request.transactions_s3_key and not documents.exists(request.transactions_s3_key):
+        raise _invalid("transactions_s3_key", "no such object in the documents bucket")
+    return _accepted(public_view(_start_once(offboarding.start_offboarding, key, body)))
 
 
 @app.route("/v1/checkpoints/{checkpoint_id}", methods=["GET"])
 @api_errors
 def get_checkpoint(checkpoint_id: str) -> dict[str, Any]:
     params = app.current_request.query_params or {}
-    wait = params.get("wait", "0")
-    if not wait.isdigit() or int(wait) > onboarding.MAX_WAIT_SECONDS:
-        raise ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.",
-                       [{"field": "query.wait", "reason": f"must be a whole number of seconds from 0 to "
-                                                         f"{onboarding.MAX_WAIT_SECONDS}"}])
-    return public_view(onboarding.get_checkpoint(_checkpoint_id(checkpoint_id), int(wait)))
+    wait = _query_int(params, "wait", 0, 0, checkpoint_service.MAX_WAIT_SECONDS)
+    return public_view(checkpoint_service.get_checkpoint(_checkpoint_id(checkpoint_id), wait))
+
+
+@app.route("/v1/checkpoints/{checkpoint_id}/history", methods=["GET"])
+@api_errors
+def get_checkpoint_history(checkpoint_id: str) -> dict[str, Any]:
+    require(app.current_request, Role.COMPLIANCE)
+    return checkpoint_service.history(_checkpoint_id(checkpoint_id))
+
+
+@app.route("/v1/reviews", methods=["GET"])
+@api_errors
+def list_reviews() -> dict[str, Any]:
+    require(app.current_request, Role.COMPLIANCE)
+    params = app.current_request.query_params or {}
+    if params.get("status", "open") != "open":
+        raise _invalid("query.status", "must be open (the queue lists checkpoints waiting for a decision)")
+    limit = _query_int(params, "limit", 50, 1, 100)
+    try:
+        return reviews.open_reviews(limit, params.get("cursor"))
+    except ValueError:
+        raise _invalid("query.cursor", "is not a cursor this API issued") from None
+
+
+@app.route("/v1/reviews/{checkpoint_id}/decision", methods=["POST"])
+@api_errors
+def decide_review(checkpoint_id: str) -> dict[str, Any]:
+    caller = require(app.current_request, Role.COMPLIANCE)
+    try:
+        decision_request = ReviewDecisionRequest.model_validate(_json_body())
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    checkpoint = reviews.decide(_checkpoint_id(checkpoint_id), decision_request.outcome, caller.subject,
+                                decision_request.reason)
+    return public_view(checkpoint)
+
+
+@app.route("/v1/executions", methods=["GET"])
+@api_errors
+def list_executions() -> dict[str, Any]:
+    require(app.current_request, Role.COMPLIANCE)
+    params = app.current_request.query_params or {}
+    workflow = params.get("workflow", "onboarding")
+    if workflow not in ("onboarding", "offboarding"):
+        raise _invalid("query.workflow", "must be onboarding or offboarding")
+    status = params.get("status")
+    if status is not None and status not in ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"):
+        raise _invalid("query.status", "must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+    since = None
+    if "since" in params:
+        try:
+            since = datetime.fromisoformat(params["since"].replace("Z", "+00:00"))
+        except ValueError:
+            raise _invalid("query.since", "must be a UTC ISO-8601 timestamp") from None
+        if since.tzinfo is None:
+            raise _invalid("query.since", "must include a time zone (e.g. Z)")
+    limit = _query_int(params, "limit", 50, 1, 100)
+    return checkpoint_service.executions(workflow, status, since, limit, params.get("cursor"))
 
 
 @app.route("/v1/checkpoints/{checkpoint_id}/documents", methods=["POST"])
@@ -95,8 +190,7 @@ def create_document_upload(checkpoint_id: str) -> Response:
     except ValidationError as exc:
         raise validation_error(exc) from None
     if upload.size > MAX_UPLOAD_BYTES:
-        raise ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.",
-                       [{"field": "size", "reason": f"must be at most {MAX_UPLOAD_BYTES} bytes"}])
+        raise _invalid("size", f"must be at most {MAX_UPLOAD_BYTES} bytes")
     if checkpoint.status.is_final:
         raise ApiError(409, "CHECKPOINT_CLOSED", f"The checkpoint is {checkpoint.status.value}; no uploads.")
     key = documents.upload_key(checkpoint.checkpoint_id, upload.side)
@@ -114,16 +208,31 @@ def get_health() -> dict[str, Any]:
     return health.report()
 
 
-# ---- Step Functions tasks (stepfunctions/onboarding.asl.json) ----
+# ---- Step Functions tasks (stepfunctions/onboarding.asl.json, offboarding.asl.json) ----
 
 @app.lambda_function(name="verify_identity")
 def verify_identity(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("verify_identity", identity.run, event)
 
 
-@app.lambda_function(name="screen_applicant")
-def screen_applicant(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return run_task("screen_applicant", screening.run, event)
+@app.lambda_function(name="screen")
+def screen(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("screen", screening.run, event)
+
+
+@app.lambda_function(name="assess_exit_risk")
+def assess_exit_risk(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("assess_exit_risk", exit_risk.run, event)
+
+
+@app.lambda_function(name="schedule_retention")
+def schedule_retention(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("schedule_retention", pending.schedule_retention, event)
+
+
+@app.lambda_function(name="export_data")
+def export_data(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("export_data", pending.export_data, event)
 
 
 @app.lambda_function(name="await_review")

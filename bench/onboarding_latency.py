@@ -30,7 +30,8 @@ from chalice.local import create_local_server  # noqa: E402
 
 from app import app  # noqa: E402
 from chalicelib.aws import clients  # noqa: E402
-from chalicelib.local.embedded import LOCAL_STAGE, embedded_stack  # noqa: E402
+from chalicelib.local.embedded import embedded_stack
+from chalicelib.settings import LOCAL_STAGE  # noqa: E402
 from chalicelib.local.sample_data import publish_sample_lists  # noqa: E402
 
 SAMPLE = json.loads((ROOT / "data" / "samples" / "signup-approve.json").read_text())

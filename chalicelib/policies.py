@@ -8,7 +8,8 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.domain.decisions import OnboardingPolicy
+from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
+from chalicelib.domain.exit_risk import ExitRiskPolicy
 from chalicelib.settings import POLICIES_DIR
 
 M = TypeVar("M", bound=BaseModel)
@@ -35,6 +36,20 @@ def onboarding_policy() -> OnboardingPolicy:
     return load_policy(POLICIES_DIR / "onboarding.yaml", OnboardingPolicy)
 
 
+@cache
+def offboarding_policy() -> DecisionPolicy:
+    return load_policy(POLICIES_DIR / "offboarding.yaml", DecisionPolicy)
+
+
+@cache
+def exit_risk_policy() -> ExitRiskPolicy:
+    return load_policy(POLICIES_DIR / "exit_risk.yaml", ExitRiskPolicy)
+
+
+def decision_policy(kind: str) -> DecisionPolicy:
+    return onboarding_policy() if kind == "onboarding" else offboarding_policy()
+
+
 def policy_versions() -> dict[str, str]:
-    policy = onboarding_policy()
-    return {policy.policy: policy.version}
+    policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy()]
+    return {p.policy: p.version for p in policies}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent  # /var/task in Lambda
 POLICIES_DIR = PROJECT_ROOT / "policies"
+LOCAL_STAGE = "local"
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,12 @@ class Settings:
     lists_bucket: str
     data_key_id: str
     onboarding_state_machine_arn: str
+    offboarding_state_machine_arn: str
     stage: str
+
+    @property
+    def is_local(self) -> bool:
+        return self.stage == LOCAL_STAGE
 
 
 @cache
@@ -37,5 +43,6 @@ def get_settings() -> Settings:
         lists_bucket=env["LISTS_BUCKET"],
         data_key_id=env["DATA_KEY_ID"],
         onboarding_state_machine_arn=env["ONBOARDING_STATE_MACHINE_ARN"],
-        stage=env.get("CHECKPOINT_STAGE", "local"),
+        offboarding_state_machine_arn=env["OFFBOARDING_STATE_MACHINE_ARN"],
+        stage=env.get("CHECKPOINT_STAGE", "prod"),
     )

@@ -2,12 +2,28 @@
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from iso3166 import countries
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
+from stdnum import iban
 
+from chalicelib.domain.checkpoint import ReviewOutcome
+from chalicelib.domain.closure import (
+    Account,
+    ClosureReason,
+    ClosureRequest,
+    Counterparty,
+    Direction,
+    ExportRequest,
+    LinkedService,
+    LinkedServiceType,
+    RequestedBy,
+    Transaction,
+)
 from chalicelib.domain.models import (
     Address,
     Applicant,
@@ -131,3 +147,115 @@ class DocumentUploadRequest(Strict):
     side: Literal["front", "back", "selfie"]
     content_type: Literal["image/jpeg", "image/png", "application/pdf"]
     size: Annotated[int, Field(gt=0)]
+
+
+# ---- closure (offboarding) ----
+
+_CUSTOMER_ID = r"^cus_[0-9a-f]{32}$"
+CustomerId = Annotated[str, StringConstraints(pattern=_CUSTOMER_ID)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+MAX_INLINE_TRANSACTIONS = 5000
+
+
+def _decimal_string(value: str) -> Decimal:
+    if not isinstance(value, str) or not re.fullmatch(r"-?\d{1,15}(\.\d{1,4})?", value):
+        raise ValueError("must be a decimal string such as \"1250.00\"")
+    return Decimal(value)
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("must be greater than zero")
+    return value
+
+
+def _utc_timestamp(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must include a time zone (UTC ISO-8601, e.g. 2026-11-20T14:03:00Z)")
+    return value.astimezone(UTC)
+
+
+def _iban(value: str) -> str:
+    compact = iban.compact(value)
+    if not iban.is_valid(compact):
+        raise ValueError("must be a valid IBAN")
+    return compact
+
+
+DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string)]
+
+
+class CounterpartyIn(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+    iban: Annotated[str, AfterValidator(_iban)] | None = None
+
+
+class TransactionIn(Strict):
+    transaction_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    booked_at: Annotated[datetime, AfterValidator(_utc_timestamp)]
+    amount: Annotated[DecimalString, AfterValidator(_positive)]
+    currency: Currency
+    direction: Direction
+    counterparty: CounterpartyIn
+
+
+class AccountIn(Strict):
+    account_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    balance: DecimalString
+    currency: Currency
+    holders: Annotated[list[CustomerId], Field(min_length=1, max_length=10)]
+
+
+class LinkedServiceIn(Strict):
+    type: LinkedServiceType
+    counterparty: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+
+
+class ExportIn(Strict):
+    requested: bool = False
+    formats: list[Literal["json", "csv"]] = Field(default_factory=lambda: ["json"], min_length=1)
+
+
+class OffboardingRequest(Strict):
+    customer_id: CustomerId
+    reason: ClosureReason
+    reason_detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
+    requested_by: RequestedBy
+    accounts: Annotated[list[AccountIn], Field(min_length=1, max_length=50)]
+    holder_consents: Annotated[list[CustomerId], Field(max_length=20)] = Field(default_factory=list)
+    recent_transactions: Annotated[list[TransactionIn], Field(max_length=MAX_INLINE_TRANSACTIONS)] | None = None
+    transactions_s3_key: Annotated[str, StringConstraints(pattern=r"^inbox/[A-Za-z0-9!_.*'()/-]{1,900}$")] | None = None
+    linked_services: Annotated[list[LinkedServiceIn], Field(max_length=100)] = Field(default_factory=list)
+    export: ExportIn = Field(default_factory=ExportIn)
+
+    @model_validator(mode="after")
+    def _one_transaction_source(self) -> OffboardingRequest:
+        if self.recent_transactions is not None and self.transactions_s3_key is not None:
+            raise PydanticCustomError("one_source", "give recent_transactions or transactions_s3_key, not both")
+        if self.customer_id not in {h for a in self.accounts for h in a.holders}:
+            raise PydanticCustomError("not_holder", "the customer must hold at least one of the accounts")
+        return self
+
+    def to_closure(self, requested_at: datetime, transactions_key: str) -> ClosureRequest:
+        return ClosureRequest(
+            customer_id=self.customer_id, reason=self.reason, reason_detail=self.reason_detail,
+            requested_by=self.requested_by, requested_at=requested_at,
+            accounts=tuple(Account(account_id=a.account_id, balance=a.balance, currency=a.currency,
+                                   holders=tuple(a.holders)) for a in self.accounts),
+            holder_consents=tuple(self.holder_consents),
+            linked_services=tuple(LinkedService(**s.model_dump()) for s in self.linked_services),
+            export=ExportRequest(requested=self.export.requested, formats=tuple(self.export.formats)),
+            transactions_key=transactions_key,
+        )
+
+    def transactions(self) -> list[Transaction]:
+        return [Transaction(transaction_id=t.transaction_id, booked_at=t.booked_at, amount=t.amount,
+                            currency=t.currency, direction=t.direction,
+                            counterparty=Counterparty(name=t.counterparty.name, iban=t.counterparty.iban))
+                for t in self.recent_transactions or ()]
+
+
+class ReviewDecisionRequest(Strict):
+    outcome: ReviewOutcome
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]

@@ -110,19 +110,20 @@ def transition(checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str
     raise Conflict(f"checkpoint {checkpoint_id} is {current.status.value}; it cannot become {to.value}")
 
 
-def enter_review(checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...]) -> None:
-    """RUNNING -> IN_REVIEW with the task token that resumes the workflow. A retried task
-    (already IN_REVIEW, no decision yet) replaces the token with the current one."""
+def enter_review(checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None:
+    """Put the checkpoint in review at `level` (1, or 2 once escalated) with the task token that
+    resumes its workflow. A retried task replaces the token with the current one."""
     try:
         _table().update_item(
             Key={"checkpoint_id": checkpoint_id},
             UpdateExpression="SET #status = :review, review_task_token = :token, review_reasons = :reasons, "
-                             "updated_at = :now",
-            ConditionExpression="#status = :running OR (#status = :review AND attribute_not_exists(review_decision))",
+                             "review_level = :level, awaiting_decision = :true, review_since = :now, updated_at = :now",
+            ConditionExpression="#status IN (:running, :review)",
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues={":review": CheckpointStatus.IN_REVIEW.value,
                                        ":running": CheckpointStatus.RUNNING.value, ":token": task_token,
-                                       ":reasons": [r.model_dump() for r in reasons], ":now": iso(utc_now())},
+                                       ":reasons": [r.model_dump() for r in reasons], ":level": level,
+                                       ":true": True, ":now": iso(utc_now())},
         )
     except ClientError as exc:
         if _is_condition_failure(exc):
@@ -131,32 +132,51 @@ def enter_review(checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...
 
 
 def record_review_decision(checkpoint_id: str, decision: ReviewDecision) -> str:
-    """Store a reviewer's decision once, on a checkpoint in review; returns the task token
-    that resumes its workflow."""
+    """Append a reviewer's decision to a checkpoint that is waiting for one at that level, and
+    return the task token that resumes its workflow. Of two concurrent decisions one wins;
+    the other gets Conflict."""
     try:
-        item = _table().update_item(
+        old = _table().update_item(
             Key={"checkpoint_id": checkpoint_id},
-            UpdateExpression="SET review_decision = :decision, updated_at = :now",
-            ConditionExpression="#status = :review AND attribute_not_exists(review_decision)",
+            UpdateExpression="SET review_decisions = list_append(if_not_exists(review_decisions, :none), :decision), "
+                             "awaiting_decision = :false, updated_at = :now REMOVE review_task_token",
+            ConditionExpression="#status = :review AND awaiting_decision = :true AND review_level = :level",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":decision": decision.model_dump(), ":now": iso(utc_now()),
-                                       ":review": CheckpointStatus.IN_REVIEW.value},
-            ReturnValues="ALL_NEW",
+            ExpressionAttributeValues={":decision": [decision.model_dump(mode="json")], ":none": [],
+                                       ":now": iso(utc_now()), ":review": CheckpointStatus.IN_REVIEW.value,
+                                       ":true": True, ":false": False, ":level": decision.level},
+            ReturnValues="ALL_OLD",
         )["Attributes"]
     except ClientError as exc:
         if _is_condition_failure(exc):
-            raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a review decision") from exc
+            raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a level {decision.level} review decision") \
+                from exc
         raise
-    return item["review_task_token"]
+    return old["review_task_token"]
 
 
 def decide(checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
     fields: dict[str, Any] = {"decision": decision.model_dump(mode="json")}
     if customer_id:
         fields["customer_id"] = customer_id
-    return transition(checkpoint_id, decision.outcome, set_fields=fields, remove_fields=("review_task_token",))
+    return transition(checkpoint_id, decision.outcome, set_fields=fields | {"awaiting_decision": False},
+                      remove_fields=("review_task_token",))
 
 
 def fail(checkpoint_id: str, failure: Failure) -> bool:
-    return transition(checkpoint_id, CheckpointStatus.FAILED, set_fields={"failure": failure.model_dump()},
+    return transition(checkpoint_id, CheckpointStatus.FAILED,
+                      set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
                       remove_fields=("review_task_token",))
+
+
+def in_review(limit: int, start_key: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Checkpoints waiting for a review decision, oldest first (index by-status), one page."""
+    kwargs: dict[str, Any] = {
+        "IndexName": "by-status", "KeyConditionExpression": "#status = :review", "ScanIndexForward": True,
+        "ExpressionAttributeNames": {"#status": "status"},
+        "ExpressionAttributeValues": {":review": CheckpointStatus.IN_REVIEW.value}, "Limit": limit,
+    }
+    if start_key:
+        kwargs["ExclusiveStartKey"] = start_key
+    page = _table().query(**kwargs)
+    return page["Items"], page.get("LastEvaluatedKey")

@@ -30,3 +30,23 @@ def get(customer_id: str) -> CustomerRecord:
     if item is None:
         raise NotFound(customer_id)
     return CustomerRecord.model_validate(item)
+
+
+def close(customer_id: str, closed_at: str, checkpoint_id: str) -> bool:
+    """Mark the relationship ended (the trigger of most retention periods); idempotent."""
+    try:
+        _table().update_item(
+            Key={"customer_id": customer_id},
+            UpdateExpression="SET #status = :closed, closed_at = :at, offboarding_checkpoint_id = :cp",
+            ConditionExpression="attribute_exists(customer_id) AND #status = :active",
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues={":closed": "closed", ":active": "active", ":at": closed_at,
+                                       ":cp": checkpoint_id},
+        )
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            raise
+    if get(customer_id).status == "closed":
+        return False
+    raise NotFound(customer_id)

@@ -5,6 +5,7 @@ Keys are built from the checkpoint id only; the objects themselves hold the pers
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
 from botocore.exceptions import ClientError
@@ -19,6 +20,15 @@ M = TypeVar("M", bound=BaseModel)
 
 def application_key(checkpoint_id: str) -> str:
     return f"checkpoints/{checkpoint_id}/application.json"
+
+
+def closure_request_key(checkpoint_id: str) -> str:
+    return f"checkpoints/{checkpoint_id}/closure-request.json"
+
+
+def transactions_key(customer_id: str, checkpoint_id: str) -> str:
+    """Transactions live with the customer's records: retention and exports work on them."""
+    return f"customers/{customer_id}/transactions/{checkpoint_id}.jsonl"
 
 
 def result_key(checkpoint_id: str, name: str) -> str:
@@ -45,6 +55,43 @@ def get_json(key: str, model: type[M]) -> M:
             raise NotFound(key) from exc
         raise
     return model.model_validate(json.loads(body))
+
+
+def put_jsonl(key: str, models: Iterable[BaseModel]) -> None:
+    settings = get_settings()
+    body = b"".join(m.model_dump_json().encode() + b"\n" for m in models)
+    client("s3").put_object(Bucket=settings.documents_bucket, Key=key, Body=body, ContentType="application/x-ndjson",
+                            ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id)
+
+
+def iter_lines(key: str) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line) of an S3 object, streamed; blank lines skipped."""
+    try:
+        body = client("s3").get_object(Bucket=get_settings().documents_bucket, Key=key)["Body"]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            raise NotFound(key) from exc
+        raise
+    for number, line in enumerate(body.iter_lines(), start=1):
+        if line.strip():
+            yield number, line
+
+
+def exists(key: str) -> bool:
+    try:
+        client("s3").head_object(Bucket=get_settings().documents_bucket, Key=key)
+        return True
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound"):
+            return False
+        raise
+
+
+def copy(source_key: str, target_key: str) -> None:
+    settings = get_settings()
+    client("s3").copy_object(Bucket=settings.documents_bucket, Key=target_key,
+                             CopySource={"Bucket": settings.documents_bucket, "Key": source_key},
+                             ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id)
 
 
 def delete(key: str) -> None:

@@ -46,3 +46,13 @@ def history(execution_arn: str) -> Iterator[dict[str, Any]]:
         if not token:
             return
         kwargs["nextToken"] = token
+
+
+def list_executions(state_machine_arn: str, status: str | None, limit: int, token: str | None) -> dict[str, Any]:
+    """One page of executions, newest first."""
+    kwargs: dict[str, Any] = {"stateMachineArn": state_machine_arn, "maxResults": limit}
+    if status:
+        kwargs["statusFilter"] = status
+    if token:
+        kwargs["nextToken"] = token
+    return client("stepfunctions").list_executions(**kwargs)

@@ -1,8 +1,9 @@
 """The checkpoint: one compliance decision point (a sign-up or a closure) and its life cycle.
 
-A checkpoint moves RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED, or to FAILED from any
-non-final status. A final status never changes again; the repository enforces these
-transitions with conditional writes built from `ALLOWED_FROM`.
+A sign-up moves RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED; a closure RUNNING ->
+(IN_REVIEW ->) CLOSED | CLOSURE_BLOCKED; either goes to FAILED from any non-final status.
+A final status never changes again; the repository enforces these transitions with
+conditional writes built from `ALLOWED_FROM`.
 """
 from __future__ import annotations
 
@@ -18,12 +19,21 @@ class CheckpointKind(StrEnum):
     ONBOARDING = "onboarding"
     OFFBOARDING = "offboarding"
 
+    @property
+    def outcomes(self) -> tuple[CheckpointStatus, CheckpointStatus]:
+        """(positive, negative) final decision of this kind of checkpoint."""
+        if self is CheckpointKind.ONBOARDING:
+            return CheckpointStatus.APPROVED, CheckpointStatus.REJECTED
+        return CheckpointStatus.CLOSED, CheckpointStatus.CLOSURE_BLOCKED
+
 
 class CheckpointStatus(StrEnum):
     RUNNING = "RUNNING"
     IN_REVIEW = "IN_REVIEW"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
+    CLOSED = "CLOSED"
+    CLOSURE_BLOCKED = "CLOSURE_BLOCKED"
     FAILED = "FAILED"
 
     @property
@@ -31,13 +41,14 @@ class CheckpointStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
-FINAL_STATUSES = frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED, CheckpointStatus.FAILED})
+_OPEN = frozenset({CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW})
+
+FINAL_STATUSES = frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED, CheckpointStatus.CLOSED,
+                            CheckpointStatus.CLOSURE_BLOCKED, CheckpointStatus.FAILED})
 
 ALLOWED_FROM: dict[CheckpointStatus, frozenset[CheckpointStatus]] = {
     CheckpointStatus.IN_REVIEW: frozenset({CheckpointStatus.RUNNING}),
-    CheckpointStatus.APPROVED: frozenset({CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW}),
-    CheckpointStatus.REJECTED: frozenset({CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW}),
-    CheckpointStatus.FAILED: frozenset({CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW}),
+    **{final: _OPEN for final in FINAL_STATUSES},
 }
 
 
@@ -72,13 +83,20 @@ class Step(Frozen):
     result_key: str | None = None  # S3 key of the full result (may hold personal data)
 
 
-class ReviewDecision(Frozen):
-    """A compliance officer's decision on a checkpoint in review."""
+class ReviewOutcome(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    ESCALATE = "escalate"
 
-    outcome: str  # "approve" or "reject"
+
+class ReviewDecision(Frozen):
+    """A compliance officer's decision on a checkpoint in review (level 1, or 2 once escalated)."""
+
+    outcome: ReviewOutcome
     reviewer: str
     reason: str
     decided_at: str
+    level: int = 1
 
 
 class Failure(Frozen):
@@ -96,7 +114,7 @@ class Checkpoint(BaseModel):
     updated_at: str
     channel_name: str
     channel_reference: str
-    application_key: str
+    request_key: str  # S3 key of the submitted application or closure request
     policy_version: str
     execution_arn: str | None = None
     customer_id: str | None = None
@@ -104,8 +122,14 @@ class Checkpoint(BaseModel):
     failure: Failure | None = None
     steps: dict[str, Step] = Field(default_factory=dict)
     review_reasons: tuple[Reason, ...] = ()
-    review_decision: ReviewDecision | None = None
+    review_level: int = 0
+    awaiting_decision: bool = False
+    review_decisions: tuple[ReviewDecision, ...] = ()
     list_versions: dict[str, str] = Field(default_factory=dict)
+
+    @property
+    def last_review_decision(self) -> ReviewDecision | None:
+        return self.review_decisions[-1] if self.review_decisions else None
 
 
 def public_view(cp: Checkpoint) -> dict:
@@ -133,10 +157,13 @@ def public_view(cp: Checkpoint) -> dict:
         "updated_at": cp.updated_at,
         "links": {"self": f"/v1/checkpoints/{cp.checkpoint_id}"},
     }
-    if cp.customer_id and cp.status == CheckpointStatus.APPROVED:
+    if cp.customer_id and (cp.status == CheckpointStatus.APPROVED or cp.kind is CheckpointKind.OFFBOARDING):
         view["customer_id"] = cp.customer_id
-    if cp.status == CheckpointStatus.IN_REVIEW:
-        view["review"] = {"reasons": [r.model_dump() for r in cp.review_reasons]}
+    if cp.review_level:
+        view["review"] = {"level": cp.review_level, "awaiting_decision": cp.awaiting_decision,
+                          "reasons": [r.model_dump() for r in cp.review_reasons],
+                          "decisions": [{"outcome": d.outcome.value, "level": d.level, "decided_at": d.decided_at}
+                                        for d in cp.review_decisions]}
     if cp.failure:
         view["failure"] = cp.failure.model_dump()
     if cp.list_versions:

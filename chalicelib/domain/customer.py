@@ -26,3 +26,5 @@ class CustomerRecord(Frozen):
     screening_result_key: str
     list_versions: dict[str, str]
     policy_version: str
+    closed_at: str | None = None
+    offboarding_checkpoint_id: str | None = None

@@ -28,10 +28,11 @@ class CheckRule(SourcedValue):
     verdict: Verdict
 
 
-class OnboardingPolicy(Frozen):
+class DecisionPolicy(Frozen):
+    """Which failed check leads to which verdict (reject = reject a sign-up / block a closure)."""
+
     policy: str
     version: str
-    minimum_age: MinimumAge
     manual_review: ManualReview
     default_verdict: Verdict
     checks: Mapping[str, CheckRule]
@@ -41,11 +42,15 @@ class OnboardingPolicy(Frozen):
         return self.manual_review.timeout_hours * 3600
 
 
+class OnboardingPolicy(DecisionPolicy):
+    minimum_age: MinimumAge
+
+
 def worst(verdicts: Iterable[Verdict]) -> Verdict:
     return max(verdicts, key=_SEVERITY.__getitem__, default=Verdict.PASS)
 
 
-def judge(checks: Iterable[CheckResult], policy: OnboardingPolicy) -> tuple[Verdict, tuple[Reason, ...]]:
+def judge(checks: Iterable[CheckResult], policy: DecisionPolicy) -> tuple[Verdict, tuple[Reason, ...]]:
     """The verdict for one task's checks, and a reason per failed check (worst first)."""
     failed = [c for c in checks if not c.passed]
     verdicts = {c.code: (policy.checks[c.code].verdict if c.code in policy.checks else policy.default_verdict)

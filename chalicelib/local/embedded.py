@@ -8,6 +8,7 @@ the merge template and the functions' environment is exported to this process.
 """
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager, ExitStack
@@ -16,13 +17,19 @@ from chalice import Chalice
 from moto import mock_aws
 from moto.core.config import default_user_config
 
-from chalicelib.local import lambda_dispatch
+from chalicelib.local import dynamodb_atomicity, lambda_dispatch
 from chalicelib.local.provisioning import Stack, provision
-from chalicelib.settings import get_settings
+from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT, get_settings
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
-LOCAL_STAGE = "local"
 LOCAL_REGION = "eu-west-1"
+
+
+def stage_environment(stage: str = LOCAL_STAGE) -> dict[str, str]:
+    """The stage's `environment_variables` from .chalice/config.json (as Chalice deploys them)."""
+    config = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    return {**config.get("environment_variables", {}),
+            **config["stages"][stage].get("environment_variables", {})}
 
 
 def _fake_credentials(region: str) -> dict[str, str]:
@@ -37,6 +44,7 @@ def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_n
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
+        stack.callback(dynamodb_atomicity.install())
         if server:
             # The same in-memory backends, also served over HTTP for other processes (aws cli,
             # boto3 scripts). This process keeps the in-process path: no HTTP round trip per call.
@@ -53,6 +61,6 @@ def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_n
         provisioned = provision(app, stack_name, region, stage=LOCAL_STAGE)
         handlers = {provisioned.function_names[fn.name]: fn for fn in app.pure_lambda_functions}
         stack.callback(lambda_dispatch.install(handlers))
-        os.environ.update(provisioned.environment, CHECKPOINT_STAGE=LOCAL_STAGE)
+        os.environ.update(stage_environment(), **provisioned.environment)
         get_settings.cache_clear()
         yield provisioned

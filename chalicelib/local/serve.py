@@ -14,7 +14,8 @@ from chalice.local import create_local_server
 
 from app import app
 from chalicelib.aws import clients
-from chalicelib.local.embedded import LOCAL_STAGE, embedded_stack
+from chalicelib.local.embedded import embedded_stack
+from chalicelib.settings import LOCAL_STAGE
 from chalicelib.local.sample_data import publish_sample_lists
 from chalicelib.settings import PROJECT_ROOT
 

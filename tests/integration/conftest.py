@@ -12,8 +12,11 @@ import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib.api.auth import Role, issue_local_token
 from chalicelib.aws import clients
-from chalicelib.local.embedded import LOCAL_STAGE, embedded_stack
+from chalicelib.domain.checkpoint import FINAL_STATUSES
+from chalicelib.local.embedded import embedded_stack
+from chalicelib.settings import LOCAL_STAGE
 from chalicelib.local.provisioning import Stack
 from chalicelib.local.sample_data import publish_sample_lists
 from tests.conftest import ROOT
@@ -48,22 +51,36 @@ def api(stack: Stack) -> Iterator[Client]:
         yield client
 
 
+FINAL = tuple(s.value for s in FINAL_STATUSES)
+
+
 class Api:
     """Small helpers over the Chalice test client, speaking the public API."""
 
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def post(self, path: str, body, key: str | None = None, headers: dict | None = None):
-        hdrs = {"Content-Type": "application/json"}
+    def post(self, path: str, body, key: str | None = None, headers: dict | None = None, role: str | None = None):
+        hdrs = {"Content-Type": "application/json", **self.auth(role)}
         if key is not False:
             hdrs["Idempotency-Key"] = str(uuid.uuid4()) if key is None else key
         hdrs.update(headers or {})
         raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
         return self.client.http.post(path, headers=hdrs, body=raw)
 
-    def get(self, path: str):
-        return self.client.http.get(path)
+    def get(self, path: str, role: str | None = None):
+        return self.client.http.get(path, headers=self.auth(role))
+
+    @staticmethod
+    def auth(role: str | None, subject: str | None = None) -> dict[str, str]:
+        if role is None:
+            return {}
+        return {"Authorization": f"Bearer {issue_local_token(Role(role), subject or f'{role}-tester')}"}
+
+    def decide(self, checkpoint_id: str, outcome: str, reason: str = "checked by a test", reviewer: str = "officer-1"):
+        return self.client.http.post(f"/v1/reviews/{checkpoint_id}/decision",
+                                     headers={"Content-Type": "application/json", **self.auth("compliance", reviewer)},
+                                     body=json.dumps({"outcome": outcome, "reason": reason}))
 
     def wait_final(self, checkpoint_id: str, timeout: float = 20.0, settled=("IN_REVIEW",)) -> dict:
         """Long-poll until the checkpoint is final (or in one of the `settled` statuses)."""
@@ -72,7 +89,7 @@ class Api:
             response = self.get(f"/v1/checkpoints/{checkpoint_id}?wait=5")
             assert response.status_code == 200, response.body
             body = response.json_body
-            if body["status"] in ("APPROVED", "REJECTED", "FAILED", *settled) or time.monotonic() > deadline:
+            if body["status"] in (*FINAL, *settled) or time.monotonic() > deadline:
                 return body
             time.sleep(0.05)
 

@@ -24,12 +24,28 @@ class EntityType(StrEnum):
     AIRCRAFT = "aircraft"
 
 
+class ListKind(StrEnum):
+    """Why an entry is listed: a sanctions designation (may block) or a politically exposed
+    person (never blocks by itself; calls for enhanced due diligence)."""
+
+    SANCTIONS = "sanctions"
+    PEP = "pep"
+
+
 class AliasStrength(StrEnum):
     """Strong aliases are screened like the primary name; weak ones (low-quality
     nicknames, OFAC's "weak a.k.a.") only raise a possible match."""
 
     STRONG = "strong"
     WEAK = "weak"
+
+
+class NameKind(StrEnum):
+    """Which of an entity's names matched, strongest first."""
+
+    PRIMARY = "primary"
+    STRONG_ALIAS = "strong_alias"
+    WEAK_ALIAS = "weak_alias"
 
 
 class Alias(Frozen):
@@ -88,11 +104,12 @@ class Identifier(Frozen):
 
 
 class ListEntity(Frozen):
-    """One entry of a sanctions list."""
+    """One entry of a sanctions or PEP list."""
 
     source: str
     source_id: str
     type: EntityType
+    kind: ListKind = ListKind.SANCTIONS
     primary_name: str
     aliases: tuple[Alias, ...] = ()
     birth_dates: tuple[BirthDate, ...] = ()

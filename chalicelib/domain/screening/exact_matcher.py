@@ -7,23 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from enum import StrEnum
 from typing import NamedTuple
 
 from chalicelib.domain.models import CheckResult, Frozen
-from chalicelib.domain.screening.entities import AliasStrength, EntityType, ListEntity
+from chalicelib.domain.screening.entities import AliasStrength, EntityType, ListEntity, NameKind
 from chalicelib.domain.screening.normalise import name_key
 
 SANCTIONS_MATCH = "SANCTIONS_MATCH"
 SANCTIONS_POSSIBLE_MATCH = "SANCTIONS_POSSIBLE_MATCH"
-
-
-class NameKind(StrEnum):
-    """Which of an entity's names matched, strongest first."""
-
-    PRIMARY = "primary"
-    STRONG_ALIAS = "strong_alias"
-    WEAK_ALIAS = "weak_alias"
 
 
 _ALIAS_KIND = {AliasStrength.STRONG: NameKind.STRONG_ALIAS, AliasStrength.WEAK: NameKind.WEAK_ALIAS}

@@ -1,20 +1,65 @@
-"""List parsers by published format: files (name -> bytes) in, entities out."""
+"""List parsers by published format: files (name -> bytes) in, entities out.
+
+| format                | files                                                      | kind      |
+|-----------------------|------------------------------------------------------------|-----------|
+| ofac-legacy-csv       | sdn.csv, alt.csv, add.csv, sdn_comments.csv                | sanctions |
+| ofac-consolidated-csv | cons_prim.csv, cons_alt.csv, cons_add.csv, cons_comments.csv | sanctions |
+| un-consolidated-xml   | consolidated.xml                                           | sanctions |
+| eu-fsf-xml            | one .xml file (FSF export)                                 | sanctions |
+| uk-ofsi-csv           | one .csv file (ConList.csv, 2022 format)                   | sanctions |
+| senzing-json          | one .json/.jsonl file (OpenSanctions Senzing export)       | pep *     |
+
+* a Senzing record with a "sanction" risk topic is a sanctions entry.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
 from chalicelib.domain.screening.entities import ListEntity
+from chalicelib.domain.screening.eu import parse_eu_fsf
 from chalicelib.domain.screening.ofac import parse_ofac_sdn
+from chalicelib.domain.screening.senzing import parse_senzing
+from chalicelib.domain.screening.uk import parse_uk_ofsi
+from chalicelib.domain.screening.un import parse_un_consolidated
+
+Parser = Callable[[Mapping[str, bytes], str], list[ListEntity]]
 
 
-def _ofac_legacy_csv(files: Mapping[str, bytes], source: str) -> list[ListEntity]:
-    entities, _report = parse_ofac_sdn(files["sdn.csv"], files.get("alt.csv", b""), files.get("add.csv", b""),
-                                       files.get("sdn_comments.csv", b""), source=source)
-    return entities
+def _ofac_csv(prefix: str, main: str) -> Parser:
+    """The legacy CSV set, whose file names differ between the SDN and consolidated lists."""
+
+    def parse(files: Mapping[str, bytes], source: str) -> list[ListEntity]:
+        entities, _report = parse_ofac_sdn(
+            files[main],
+            files.get(f"{prefix}alt.csv", b""),
+            files.get(f"{prefix}add.csv", b""),
+            files.get(f"{prefix}comments.csv" if prefix else "sdn_comments.csv", b""),
+            source=source,
+        )
+        return entities
+
+    return parse
 
 
-PARSERS: dict[str, Callable[[Mapping[str, bytes], str], list[ListEntity]]] = {
-    "ofac-legacy-csv": _ofac_legacy_csv,
+def _single(suffixes: tuple[str, ...], parse: Callable[[bytes, str], list[ListEntity]]) -> Parser:
+    """A format published as one file: the only file whose name ends with one of `suffixes`."""
+
+    def parse_one(files: Mapping[str, bytes], source: str) -> list[ListEntity]:
+        matching = [name for name in files if name.casefold().endswith(suffixes)]
+        if len(matching) != 1:
+            raise ValueError(f"expected one {'/'.join(suffixes)} file, got {sorted(files)}")
+        return parse(files[matching[0]], source)
+
+    return parse_one
+
+
+PARSERS: dict[str, Parser] = {
+    "ofac-legacy-csv": _ofac_csv("", "sdn.csv"),
+    "ofac-consolidated-csv": _ofac_csv("cons_", "cons_prim.csv"),
+    "un-consolidated-xml": _single((".xml",), parse_un_consolidated),
+    "eu-fsf-xml": _single((".xml",), parse_eu_fsf),
+    "uk-ofsi-csv": _single((".csv",), parse_uk_ofsi),
+    "senzing-json": _single((".json", ".jsonl"), parse_senzing),
 }
 
 

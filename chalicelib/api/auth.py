@@ -1,0 +1,96 @@
+"""Who is calling, and may they? Three roles: channel, compliance, auditor.
+
+Deployed, API Gateway's authorizer (Cognito user pool or IAM) has already authenticated the
+caller and passes its claims in the request context; the role is the `custom:role` claim or a
+Cognito group. On the `local` stage only, a bearer token signed with the local development
+key (HMAC-SHA256, `make token ROLE=...`) carries the same claims; such tokens are refused
+on every other stage.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+from enum import StrEnum
+from typing import Any
+
+from chalicelib.api.errors import ApiError
+from chalicelib.domain.models import Frozen
+from chalicelib.settings import get_settings
+
+LOCAL_KEY_VARIABLE = "CHECKPOINT_LOCAL_TOKEN_KEY"
+
+
+class Role(StrEnum):
+    CHANNEL = "channel"
+    COMPLIANCE = "compliance"
+    AUDITOR = "auditor"
+
+
+class Caller(Frozen):
+    subject: str
+    role: Role
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _local_key() -> bytes:
+    return os.environ[LOCAL_KEY_VARIABLE].encode()
+
+
+def issue_local_token(role: Role, subject: str, ttl_seconds: int = 8 * 3600) -> str:
+    payload = _b64(json.dumps({"sub": subject, "role": role.value, "exp": int(time.time()) + ttl_seconds,
+                               "aud": "checkpoint-local"}).encode())
+    signature = _b64(hmac.new(_local_key(), payload.encode(), hashlib.sha256).digest())
+    return f"{payload}.{signature}"
+
+
+def _verify_local_token(token: str) -> dict[str, Any] | None:
+    payload, _, signature = token.partition(".")
+    expected = _b64(hmac.new(_local_key(), payload.encode(), hashlib.sha256).digest())
+    if not signature or not hmac.compare_digest(signature, expected):
+        return None
+    try:
+        claims = json.loads(_unb64(payload))
+    except ValueError:
+        return None
+    if claims.get("aud") != "checkpoint-local" or claims.get("exp", 0) < time.time():
+        return None
+    return claims
+
+
+def _claims(request: Any) -> dict[str, Any] | None:
+    authorizer = (request.context or {}).get("authorizer") or {}
+    if claims := authorizer.get("claims"):
+        groups = claims.get("cognito:groups") or ""
+        role = claims.get("custom:role") or (groups.split(",")[0] if isinstance(groups, str) else groups[0])
+        return {"sub": claims.get("sub"), "role": role}
+    if not get_settings().is_local or LOCAL_KEY_VARIABLE not in os.environ:
+        return None
+    header = (request.headers or {}).get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    return _verify_local_token(token.strip()) if scheme.lower() == "bearer" and token else None
+
+
+def require(request: Any, *roles: Role) -> Caller:
+    """The authenticated caller if its role is one of `roles`; otherwise 401 or 403, no data."""
+    claims = _claims(request)
+    if not claims or not claims.get("sub"):
+        raise ApiError(401, "UNAUTHENTICATED", "Authentication is required.",
+                       headers={"WWW-Authenticate": "Bearer"})
+    try:
+        caller = Caller(subject=str(claims["sub"]), role=Role(claims.get("role")))
+    except ValueError:
+        raise ApiError(403, "FORBIDDEN", "Your role may not do this.") from None
+    if caller.role not in roles:
+        raise ApiError(403, "FORBIDDEN", "Your role may not do this.")
+    return caller

@@ -1,0 +1,34 @@
+"""Give moto's DynamoDB the per-item atomicity real DynamoDB has.
+
+DynamoDB evaluates a ConditionExpression and applies the write as one atomic step, which
+is what makes our status transitions and review decisions safe under concurrency. moto
+checks the condition and then writes, with nothing in between to stop a second thread,
+so two concurrent conditional writes can both succeed. Serialising the backend's write
+operations restores the guarantee the product relies on (a fidelity fix of the emulator,
+not a change of behaviour)."""
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+
+from moto.dynamodb.models import DynamoDBBackend
+
+_WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+_lock = threading.RLock()
+
+
+def install() -> Callable[[], None]:
+    originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES}
+    for name, original in originals.items():
+        setattr(DynamoDBBackend, name, _serialised(original))
+    return lambda: [setattr(DynamoDBBackend, name, original) for name, original in originals.items()]
+
+
+def _serialised(method: Callable) -> Callable:
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with _lock:
+            return method(*args, **kwargs)
+
+    return wrapper
