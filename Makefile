@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv run test unit integration bench package clean
+.PHONY: venv run test unit integration bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(PY) -m pytest -q tests/integration
+
+## A bearer token for the local stage: make token ROLE=channel|compliance|auditor [SUBJECT=name]
+token: $(STAMP)
+	@$(PY) -m chalicelib.local.token
 
 ## CloudFormation (SAM) template + Lambda package in build/package, checked by cfn-lint.
 package: $(STAMP)

@@ -30,8 +30,10 @@ INDEX_FORMAT = "screening-index/1"
 """Changes whenever tokens, keys or layout change: an index of another format must be rebuilt."""
 
 PARTICLES = frozenset(
-    "al el ul bin ibn ben bint binti de da di del della der den du dos das la le van von y".split()
+    "al bin bint binti de da di del della der den du dos das la le van von y and of the for".split()
 )
+"""Tokens that carry little identity (name particles, connecting words of organisation names)."""
+_CANONICAL = {"el": "al", "ul": "al", "ibn": "bin"}  # spellings of one Arabic particle
 
 _DIGRAPHS = (("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"), ("ph", "f"), ("ck", "k"))
 _LETTERS = str.maketrans({"q": "k", "c": "k", "z": "s", "w": "v", "x": "ks"})
@@ -66,8 +68,9 @@ class IndexFormatError(ValueError):
 
 
 def name_tokens(name: str) -> list[str]:
-    """The normalised tokens of a name (see `normalise.normalise_name`)."""
-    return normalise_name(name).split()
+    """The normalised tokens of a name (see `normalise.normalise_name`), with the particle
+    spellings el/ul and ibn made al and bin."""
+    return [_CANONICAL.get(t, t) for t in normalise_name(name).split()]
 
 
 def skeleton(token: str) -> str:

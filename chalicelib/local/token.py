@@ -1,0 +1,21 @@
+"""`make token ROLE=channel|compliance|auditor [SUBJECT=...]`: a bearer token for the local stage,
+signed with the local development key from .chalice/config.json (refused on any other stage)."""
+from __future__ import annotations
+
+import os
+import sys
+
+from chalicelib.api.auth import Role, issue_local_token
+from chalicelib.local.embedded import stage_environment
+
+
+def main() -> None:
+    role = os.environ.get("ROLE", "")
+    if role not in {r.value for r in Role}:
+        sys.exit(f"ROLE must be one of {', '.join(r.value for r in Role)}")
+    os.environ.update(stage_environment())
+    print(issue_local_token(Role(role), os.environ.get("SUBJECT") or f"local-{role}"))
+
+
+if __name__ == "__main__":
+    main()
