@@ -17,11 +17,11 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalice import Chalice, Response
 from pydantic import ValidationError
 
-from chalicelib.api.auth import Role, require
+from chalicelib.api.auth import Caller, Role, require
 from chalicelib.api.errors import ApiError, api_errors, validation_error
 from chalicelib.api.models import DocumentUploadRequest, OffboardingRequest, OnboardingRequest, ReviewDecisionRequest
 from chalicelib.aws import checkpoints, customers, documents
-from chalicelib.domain.checkpoint import public_view
+from chalicelib.domain.checkpoint import Checkpoint, public_view
 from chalicelib.errors import NotFound
 from chalicelib.services import checkpoints as checkpoint_service
 from chalicelib.services import health, offboarding, onboarding, reviews
@@ -62,9 +62,9 @@ def _idempotency_key() -> str:
     return key.lower()
 
 
-def _start_once(start, key: str, body: dict[str, Any]):
+def _start_once(start, owner: str, key: str, body: dict[str, Any]):
     try:
-        return start(key, body)
+        return start(owner, key, body)
     except IdempotencyValidationError:
         raise ApiError(422, "IDEMPOTENCY_KEY_REUSED",
                        "This Idempotency-Key was already used with a different request body.") from None
@@ -80,6 +80,13 @@ def _query_int(params: dict[str, str], name: str, default: int, low: int, high: 
     return int(value)
 
 
+def _readable_by(caller: Caller, checkpoint: Checkpoint) -> Checkpoint:
+    """A channel sees only the checkpoints it started; to others they do not exist."""
+    if caller.role is Role.CHANNEL and checkpoint.owner != caller.subject:
+        raise NotFound(checkpoint.checkpoint_id)
+    return checkpoint
+
+
 def _accepted(body: dict[str, Any]) -> Response:
     return Response(body=body, status_code=202,
                     headers={"Content-Type": "application/json", "Location": body["links"]["self"]})
@@ -88,18 +95,20 @@ def _accepted(body: dict[str, Any]) -> Response:
 @app.route("/v1/onboarding", methods=["POST"])
 @api_errors
 def start_onboarding() -> Response:
+    caller = require(app.current_request, Role.CHANNEL)
     key = _idempotency_key()
     body = _json_body()
     try:
         OnboardingRequest.model_validate(body)
     except ValidationError as exc:
         raise validation_error(exc) from None
-    return _accepted(public_view(_start_once(onboarding.start_onboarding, key, body)))
+    return _accepted(public_view(_start_once(onboarding.start_onboarding, caller.subject, key, body)))
 
 
 @app.route("/v1/offboarding", methods=["POST"])
 @api_errors
 def start_offboarding() -> Response:
+    caller = require(app.current_request, Role.CHANNEL)
     key = _idempotency_key()
     body = _json_body()
     try:
@@ -113,15 +122,17 @@ def start_offboarding() -> Response:
                        [{"field": "customer_id", "reason": "is not a known customer"}]) from None
     if request.transactions_s3_key and not documents.exists(request.transactions_s3_key):
         raise _invalid("transactions_s3_key", "no such object in the documents bucket")
-    return _accepted(public_view(_start_once(offboarding.start_offboarding, key, body)))
+    return _accepted(public_view(_start_once(offboarding.start_offboarding, caller.subject, key, body)))
 
 
 @app.route("/v1/checkpoints/{checkpoint_id}", methods=["GET"])
 @api_errors
 def get_checkpoint(checkpoint_id: str) -> dict[str, Any]:
+    caller = require(app.current_request, Role.CHANNEL, Role.COMPLIANCE)
     params = app.current_request.query_params or {}
     wait = _query_int(params, "wait", 0, 0, checkpoint_service.MAX_WAIT_SECONDS)
-    return public_view(checkpoint_service.get_checkpoint(_checkpoint_id(checkpoint_id), wait))
+    _readable_by(caller, checkpoints.get(_checkpoint_id(checkpoint_id)))
+    return public_view(checkpoint_service.get_checkpoint(checkpoint_id, wait))
 
 
 @app.route("/v1/checkpoints/{checkpoint_id}/history", methods=["GET"])
@@ -184,7 +195,8 @@ def list_executions() -> dict[str, Any]:
 @app.route("/v1/checkpoints/{checkpoint_id}/documents", methods=["POST"])
 @api_errors
 def create_document_upload(checkpoint_id: str) -> Response:
-    checkpoint = checkpoints.get(_checkpoint_id(checkpoint_id))
+    caller = require(app.current_request, Role.CHANNEL)
+    checkpoint = _readable_by(caller, checkpoints.get(_checkpoint_id(checkpoint_id)))
     try:
         upload = DocumentUploadRequest.model_validate(_json_body())
     except ValidationError as exc:

@@ -37,17 +37,19 @@ from chalicelib.local.sample_data import publish_sample_lists  # noqa: E402
 SAMPLE = json.loads((ROOT / "data" / "samples" / "signup-approve.json").read_text())
 
 
-def sign_up(base: str, session: requests.Session) -> tuple[float, str]:
+def sign_up(base: str, session: requests.Session, token: str) -> tuple[float, str]:
     body = json.loads(json.dumps(SAMPLE))
     body["channel"]["reference"] = uuid.uuid4().hex
     started = time.perf_counter()
+    auth = {"Authorization": f"Bearer {token}"}
     response = session.post(f"{base}/v1/onboarding", json=body, timeout=30,
-                            headers={"Idempotency-Key": str(uuid.uuid4())})
+                            headers={"Idempotency-Key": str(uuid.uuid4()), **auth})
     response.raise_for_status()
     checkpoint_id = response.json()["checkpoint_id"]
     status = "RUNNING"
     while status == "RUNNING":
-        status = session.get(f"{base}/v1/checkpoints/{checkpoint_id}?wait=20", timeout=30).json()["status"]
+        status = session.get(f"{base}/v1/checkpoints/{checkpoint_id}?wait=20", timeout=30,
+                             headers=auth).json()["status"]
     return time.perf_counter() - started, status
 
 
@@ -66,10 +68,9 @@ def main() -> None:
     with embedded_stack(app, server=True):
         clients.reset()
         publish_sample_lists()
-        config = Config.create(chalice_stage=LOCAL_STAGE, app_name=app.app_name, project_dir=str(ROOT),
-                               config_from_disk=json.loads((ROOT / ".chalice" / "config.json").read_text()))
-        server = create_local_server(app, config, "127.0.0.1", 0)
+        server = api_server(0)
         port = server.server.server_address[1]
+        token = issue_local_token(Role.CHANNEL, "bench")
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = f"http://127.0.0.1:{port}"
         local = threading.local()
@@ -77,7 +78,7 @@ def main() -> None:
         def one(_: int) -> tuple[float, str]:
             if not hasattr(local, "session"):
                 local.session = requests.Session()
-            return sign_up(base, local.session)
+            return sign_up(base, local.session, token)
 
         warm, status = one(0)
         print(f"warm-up sign-up (loads and indexes the sample list): {warm * 1000:.0f} ms, {status}")

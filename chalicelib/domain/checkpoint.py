@@ -114,6 +114,7 @@ class Checkpoint(BaseModel):
     updated_at: str
     channel_name: str
     channel_reference: str
+    owner: str  # the channel (caller identity) that started it; channels see only their own
     request_key: str  # S3 key of the submitted application or closure request
     policy_version: str
     execution_arn: str | None = None

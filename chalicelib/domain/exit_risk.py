@@ -256,13 +256,13 @@ def credit_balance(request: ClosureRequest, transactions: Sequence[Transaction],
                    policy: ExitRiskPolicy) -> Finding:
     """Accounts with a positive balance, to be paid out on closure (informational)."""
     positive = [a for a in request.accounts if a.balance > 0]
+    totals = _totals((a.currency, a.balance) for a in positive)
     return Finding(
         code=CREDIT_BALANCE,
         flagged=False,
         detail=(f"{len(positive)} account(s) with a positive balance to pay out on closure."
                 if positive else "No positive balance to pay out."),
-        evidence={**_balances(positive),
-                  "totals": {c: _money(total, c) for c, total in _totals((a.currency, a.balance) for a in positive).items()}},
+        evidence={**_balances(positive), "totals": {c: _money(total, c) for c, total in totals.items()}},
     )
 
 

@@ -10,22 +10,30 @@ import logging
 import os
 
 from chalice.config import Config
-from chalice.local import create_local_server
+from chalice.local import LocalDevServer, create_local_server
 
 from app import app
+from chalicelib.api.auth import Role, issue_local_token
 from chalicelib.aws import clients
 from chalicelib.local.embedded import embedded_stack
-from chalicelib.settings import LOCAL_STAGE
 from chalicelib.local.sample_data import publish_sample_lists
-from chalicelib.settings import PROJECT_ROOT
+from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 
 
 def _curl(port: int, sample: str) -> str:
     return (f"curl -s -X POST http://127.0.0.1:{port}/v1/onboarding -H 'Content-Type: application/json' "
-            f"-H \"Idempotency-Key: $(uuidgen || python3 -c 'import uuid; print(uuid.uuid4())')\" "
+            f"-H \"Authorization: Bearer $CHANNEL_TOKEN\" "
+            f"-H \"Idempotency-Key: $(python3 -c 'import uuid; print(uuid.uuid4())')\" "
             f"-d @{(SAMPLES / sample).relative_to(PROJECT_ROOT)}")
+
+
+def api_server(port: int) -> LocalDevServer:
+    """Chalice's local HTTP server for the app, with the local stage's configuration."""
+    config = Config.create(chalice_stage=LOCAL_STAGE, app_name=app.app_name, project_dir=str(PROJECT_ROOT),
+                           config_from_disk=json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text()))
+    return create_local_server(app, config, "127.0.0.1", port)
 
 
 def main() -> None:
@@ -35,17 +43,20 @@ def main() -> None:
         clients.reset()
         for manifest in publish_sample_lists():
             print(f"loaded list {manifest.source} version {manifest.version}")
-        config = Config.create(chalice_stage=LOCAL_STAGE, app_name=app.app_name, project_dir=str(PROJECT_ROOT),
-                               config_from_disk=json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text()))
-        server = create_local_server(app, config, "127.0.0.1", port)
+        server = api_server(port)
         print(f"embedded AWS at http://127.0.0.1:{os.environ['MOTO_PORT']} (stack {stack.name}; e.g. "
               f"aws --endpoint-url http://127.0.0.1:{os.environ['MOTO_PORT']} stepfunctions list-executions "
               f"--state-machine-arn {stack.environment['ONBOARDING_STATE_MACHINE_ARN']})")
+        print("Tokens (signed with the local development key): make token ROLE=channel|compliance|auditor")
+        print(f"  export CHANNEL_TOKEN={issue_local_token(Role.CHANNEL, 'demo-channel')}")
+        print(f"  export COMPLIANCE_TOKEN={issue_local_token(Role.COMPLIANCE, 'demo-officer')}")
         print("A sign-up that is approved:")
         print(f"  {_curl(port, 'signup-approve.json')}")
         print("A sign-up that goes to manual review (name on the OFAC SDN sample, other birth date):")
         print(f"  {_curl(port, 'signup-review.json')}")
-        print(f"Then: curl -s 'http://127.0.0.1:{port}/v1/checkpoints/<checkpoint_id>?wait=10'")
+        print(f"Then: curl -s -H \"Authorization: Bearer $CHANNEL_TOKEN\" "
+              f"'http://127.0.0.1:{port}/v1/checkpoints/<checkpoint_id>?wait=10'")
+        print(f"Review queue: curl -s -H \"Authorization: Bearer $COMPLIANCE_TOKEN\" http://127.0.0.1:{port}/v1/reviews")
         print(f"Health: curl -s http://127.0.0.1:{port}/v1/health")
         try:
             server.serve_forever()

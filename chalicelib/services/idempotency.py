@@ -1,7 +1,8 @@
 """Powertools Idempotency on DynamoDB for the use cases that start checkpoints.
 
-The wrapped function receives {"idempotency_key", "body"}: the key identifies the request,
-the body's SHA-256 is checked so a reused key with another body is refused."""
+The wrapped function receives {"idempotency_key", "owner", "body"}: the key (scoped to the
+calling channel) identifies the request, the body's SHA-256 is checked so a reused key with
+another body is refused."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -33,6 +34,7 @@ def idempotent(function: Callable[[dict[str, Any]], dict[str, str]]) -> Callable
                                config=config)
 
 
-def call_once(function: Callable[[dict[str, Any]], dict[str, str]], idempotency_key: str,
+def call_once(function: Callable[[dict[str, Any]], dict[str, str]], owner: str, idempotency_key: str,
               body: dict[str, Any]) -> dict[str, str]:
-    return idempotent(function)(request={"idempotency_key": idempotency_key, "body": body})
+    return idempotent(function)(request={"idempotency_key": f"{owner}/{idempotency_key}", "owner": owner,
+                                         "body": body})

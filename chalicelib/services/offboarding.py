@@ -31,8 +31,9 @@ def _start(request: dict[str, Any]) -> dict[str, str]:
     state_machine_arn = get_settings().offboarding_state_machine_arn
     checkpoint = Checkpoint(checkpoint_id=checkpoint_id, kind=CheckpointKind.OFFBOARDING,
                             status=CheckpointStatus.RUNNING, created_at=iso(now), updated_at=iso(now),
-                            channel_name=body.requested_by.value, channel_reference=body.reason.value,
-                            customer_id=body.customer_id, request_key=request_key, policy_version=policy.version,
+                            channel_name=request["owner"], channel_reference=body.reason.value,
+                            owner=request["owner"], customer_id=body.customer_id, request_key=request_key,
+                            policy_version=policy.version,
                             execution_arn=workflows.execution_arn(state_machine_arn, checkpoint_id))
     try:
         checkpoints.create(checkpoint)
@@ -47,5 +48,5 @@ def _start(request: dict[str, Any]) -> dict[str, str]:
     return {"checkpoint_id": checkpoint_id}
 
 
-def start_offboarding(idempotency_key: str, body: dict[str, Any]) -> Checkpoint:
-    return checkpoints.get(call_once(_start, idempotency_key, body)["checkpoint_id"])
+def start_offboarding(owner: str, idempotency_key: str, body: dict[str, Any]) -> Checkpoint:
+    return checkpoints.get(call_once(_start, owner, idempotency_key, body)["checkpoint_id"])

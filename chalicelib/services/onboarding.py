@@ -29,7 +29,7 @@ def _start(request: dict[str, Any]) -> dict[str, str]:
     checkpoint = Checkpoint(checkpoint_id=checkpoint_id, kind=CheckpointKind.ONBOARDING,
                             status=CheckpointStatus.RUNNING, created_at=now, updated_at=now,
                             channel_name=application.channel.name, channel_reference=application.channel.reference,
-                            request_key=key, policy_version=policy.version,
+                            owner=request["owner"], request_key=key, policy_version=policy.version,
                             execution_arn=workflows.execution_arn(state_machine_arn, checkpoint_id))
     try:
         checkpoints.create(checkpoint)
@@ -42,7 +42,7 @@ def _start(request: dict[str, Any]) -> dict[str, str]:
     return {"checkpoint_id": checkpoint_id}
 
 
-def start_onboarding(idempotency_key: str, body: dict[str, Any]) -> Checkpoint:
+def start_onboarding(owner: str, idempotency_key: str, body: dict[str, Any]) -> Checkpoint:
     """Start (or, for a repeated Idempotency-Key with the same body, return) a sign-up checkpoint.
     Raises IdempotencyValidationError when the key was used with a different body."""
-    return checkpoints.get(call_once(_start, idempotency_key, body)["checkpoint_id"])
+    return checkpoints.get(call_once(_start, owner, idempotency_key, body)["checkpoint_id"])

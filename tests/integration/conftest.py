@@ -52,6 +52,7 @@ def api(stack: Stack) -> Iterator[Client]:
 
 
 FINAL = tuple(s.value for s in FINAL_STATUSES)
+CHANNEL = "web-signup"  # the channel identity the tests call as
 
 
 class Api:
@@ -60,7 +61,8 @@ class Api:
     def __init__(self, client: Client) -> None:
         self.client = client
 
-    def post(self, path: str, body, key: str | None = None, headers: dict | None = None, role: str | None = None):
+    def post(self, path: str, body, key: str | None = None, headers: dict | None = None,
+             role: str | None = "channel"):
         hdrs = {"Content-Type": "application/json", **self.auth(role)}
         if key is not False:
             hdrs["Idempotency-Key"] = str(uuid.uuid4()) if key is None else key
@@ -68,14 +70,15 @@ class Api:
         raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
         return self.client.http.post(path, headers=hdrs, body=raw)
 
-    def get(self, path: str, role: str | None = None):
+    def get(self, path: str, role: str | None = "channel"):
         return self.client.http.get(path, headers=self.auth(role))
 
     @staticmethod
     def auth(role: str | None, subject: str | None = None) -> dict[str, str]:
         if role is None:
             return {}
-        return {"Authorization": f"Bearer {issue_local_token(Role(role), subject or f'{role}-tester')}"}
+        subject = subject or (CHANNEL if role == "channel" else f"{role}-tester")
+        return {"Authorization": f"Bearer {issue_local_token(Role(role), subject)}"}
 
     def decide(self, checkpoint_id: str, outcome: str, reason: str = "checked by a test", reviewer: str = "officer-1"):
         return self.client.http.post(f"/v1/reviews/{checkpoint_id}/decision",

@@ -242,8 +242,16 @@ def test_baseline_starts_inclusive_and_ends_before_the_window() -> None:
 
 def test_largest_debits_are_listed_at_most_ten_biggest_first() -> None:
     debits = [tx(str(1000 + i), tx_id=f"d-{i:02}") for i in range(12)]
-    finding = outflow(*debits, tx("20000", currency="SEK", tx_id="small-sek"))
+    finding = outflow(*debits, tx("19999", currency="SEK", tx_id="sek"))  # SEK exceeds nothing
+    assert finding.evidence["absolute_exceeded"] == ["EUR"]
     assert finding.evidence["largest_debit_ids"] == [f"d-{i:02}" for i in range(11, 1, -1)]
+
+
+def test_largest_debits_of_several_currencies_rank_by_size_relative_to_the_threshold() -> None:
+    # SEK 150000 is 1.5x its threshold, EUR 12000 1.2x: amounts are never compared as such.
+    finding = outflow(tx("12000", tx_id="eur"), tx("150000", currency="SEK", tx_id="sek"))
+    assert finding.evidence["absolute_exceeded"] == ["EUR", "SEK"]
+    assert finding.evidence["largest_debit_ids"] == ["sek", "eur"]
 
 
 def test_largest_debits_come_from_the_currencies_that_exceeded() -> None:
@@ -418,8 +426,8 @@ def test_naive_timestamps_are_an_error() -> None:
 
 
 def test_evidence_never_holds_counterparty_names_or_full_ibans() -> None:
-    history = [tx("60000", days=100, name=SENTINEL_NAME, iban=SENTINEL_IBAN),
-               tx("20000", name=SENTINEL_NAME, iban=SENTINEL_IBAN),
+    history = [tx("60000", days=100, name=SENTINEL_NAME),
+               tx("20000", days=2, name=SENTINEL_NAME, iban=SENTINEL_IBAN),
                tx("3000", name=SENTINEL_NAME),
                tx("4000", name=SENTINEL_NAME, iban="DE89 3704 0044 0532 0130 00")]
     services = (LinkedService(type=LinkedServiceType.SUBSCRIPTION, counterparty=SENTINEL_NAME, reference="SUB-1"),)

@@ -27,6 +27,14 @@ class Bands(Sourced):
         return self
 
 
+class ShortName(Frozen):
+    """Names shorter than `length` letters have their shortfall from a perfect score
+    multiplied by up to 1 + `strictness` (linearly, the shorter the more)."""
+
+    length: int = Field(ge=1, le=40)
+    strictness: float = Field(ge=0.0, le=10.0)
+
+
 class NameWeights(Sourced):
     """Name score = token_pairs * pairs + token_sort * sort + token_set * set (weights sum to 1).
 
@@ -35,7 +43,7 @@ class NameWeights(Sourced):
     consonant skeleton, and 0 below `token_floor`. Unpaired query tokens cost
     `unmatched_query_token` of their length, unpaired listed tokens `unmatched_listed_token`
     (small, so a dropped middle name costs little); particles ("al", "bin", "van") count for
-    `particle_weight` of their length.
+    `particle_weight` of their length. Short names tolerate less (`short_name`).
     """
 
     token_pairs: float = Unit
@@ -46,6 +54,7 @@ class NameWeights(Sourced):
     unmatched_query_token: float = Unit
     unmatched_listed_token: float = Unit
     particle_weight: float = Unit
+    short_name: ShortName
 
     @model_validator(mode="after")
     def _sum_to_one(self) -> NameWeights:

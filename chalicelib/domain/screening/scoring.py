@@ -15,14 +15,15 @@ from chalicelib.domain.screening.policy import NameWeights
 
 def token_similarity(a: str, b: str, skeleton_a: str, skeleton_b: str, weights: NameWeights) -> float:
     """Jaro-Winkler similarity of two tokens, at least `phonetic_similarity` when their
-    consonant skeletons (3+ letters) are equal; 0 below `token_floor`. Tokens of one or two
-    letters (initials, particles) only match exactly."""
+    consonant skeletons are equal (3+ consonants, or 2 and the same first letter: Nur/Noor);
+    0 below `token_floor`. Tokens of one or two letters (initials, particles) only match
+    exactly."""
     if a == b:
         return 1.0
     if len(a) < 3 or len(b) < 3:
         return 0.0
     similarity = JaroWinkler.similarity(a, b)
-    if skeleton_a == skeleton_b and len(skeleton_a) >= 3:
+    if skeleton_a == skeleton_b and (len(skeleton_a) >= 3 or (len(skeleton_a) == 2 and a[0] == b[0])):
         similarity = max(similarity, weights.phonetic_similarity)
     return similarity if similarity >= weights.token_floor else 0.0
 
@@ -63,6 +64,15 @@ def pair_tokens(
         + weights.unmatched_listed_token * unpaired_listed
     )
     return numerator / denominator, len(used_query)
+
+
+def short_name_penalty(name_score: float, length: int, weights: NameWeights) -> float:
+    """The name score with its shortfall from 1 multiplied for short names: the fewer letters
+    two names have, the less a difference can be a typo rather than another name ("Martin"
+    vs "Artin"). `length` is the letter count of the shorter name."""
+    short = weights.short_name
+    factor = 1.0 + short.strictness * max(0.0, (short.length - length) / short.length)
+    return max(0.0, 1.0 - (1.0 - name_score) * factor)
 
 
 class BirthDateLevel(StrEnum):

@@ -1,0 +1,87 @@
+"""`make package` output: cfn-lint clean, least-privilege IAM, one source for local and deployed."""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.local.template import merge_template
+from tests.conftest import ROOT
+
+READ_ONLY = re.compile(r"^[a-z0-9-]+:(Get|List|Describe|Query|Scan|BatchGet|Head)[A-Za-z]*$")
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("package")
+    merge = out / "merge.json"
+    merge.write_text(json.dumps(merge_template()))
+    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"}
+    chalice = Path(sys.executable).parent / "chalice"
+    subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template", str(merge), str(out / "pkg")],
+                   cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
+    return {"path": out / "pkg" / "sam.json", "template": json.loads((out / "pkg" / "sam.json").read_text())}
+
+
+def test_packaged_template_passes_cfn_lint(packaged):
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    result = subprocess.run([str(cfn_lint), str(packaged["path"])], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_state_machines_use_definition_objects_with_substitutions(packaged):
+    machines = {k: r for k, r in packaged["template"]["Resources"].items()
+                if r["Type"] == "AWS::StepFunctions::StateMachine"}
+    assert set(machines) == {"OnboardingStateMachine", "OffboardingStateMachine"}
+    for resource in machines.values():
+        props = resource["Properties"]
+        assert isinstance(props["Definition"], dict) and "DefinitionString" not in props
+        used = set(re.findall(r"\$\{(\w+)\}", json.dumps(props["Definition"])))
+        assert used == set(props["DefinitionSubstitutions"])
+
+
+def test_each_state_machine_role_may_invoke_only_its_own_functions(packaged):
+    resources = packaged["template"]["Resources"]
+    for name in ("Onboarding", "Offboarding"):
+        substitutions = resources[f"{name}StateMachine"]["Properties"]["DefinitionSubstitutions"]
+        statements = [s for p in resources[f"{name}StateMachineRole"]["Properties"]["Policies"]
+                      for s in p["PolicyDocument"]["Statement"]]
+        assert [s["Action"] for s in statements] == ["lambda:InvokeFunction"]
+        assert sorted(map(json.dumps, statements[0]["Resource"])) == sorted(map(json.dumps, substitutions.values()))
+
+
+def _statements(template: dict):
+    for logical_id, resource in template["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    yield logical_id, statement
+
+
+def test_no_wildcard_actions_and_no_wildcard_resources_for_writes(packaged):
+    checked = 0
+    for logical_id, statement in _statements(packaged["template"]):
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        assert all(a != "*" and not a.endswith(":*") for a in actions), (logical_id, statement)
+        if "*" in resources:
+            assert all(READ_ONLY.match(a) for a in actions), (logical_id, statement)
+        checked += 1
+    assert checked > 20  # every function role and both state machine roles were looked at
+
+
+def test_every_function_has_its_own_policy_file_and_no_autogen():
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    prod = config["stages"]["prod"]
+    assert prod["autogen_policy"] is False
+    from app import app
+
+    functions = {"api_handler", *(fn.name for fn in app.pure_lambda_functions)}
+    assert set(prod["lambda_functions"]) == functions
+    for settings in prod["lambda_functions"].values():
+        assert (ROOT / ".chalice" / settings["iam_policy_file"]).is_file()
