@@ -373,3 +373,29 @@ def _payee(t: Transaction) -> tuple[str, str]:
     if iban := _iban(t):
         return ("iban", iban)
     return ("name", normalise_name(t.counterparty.name) or t.counterparty.name.strip().casefold())
+
+
+def relevant_history(request: ClosureRequest, transactions: Iterable[Transaction],
+                     policy: ExitRiskPolicy) -> list[Transaction]:
+    """The part of a (possibly very long, streamed) history the checks can see a difference in:
+    every transaction of the outflow window and its baseline, plus, for each payee, its
+    earliest transaction before that (which is all "first seen" needs). The checks give the
+    same findings on it as on the whole history, in memory bounded by recent activity and
+    the number of payees instead of the history's length."""
+    _require_aware(request.requested_at, "requested_at")
+    rule = policy.large_outflow
+    horizon = request.requested_at - timedelta(days=rule.window.days + rule.ratio.baseline_days)
+    horizon = min(horizon, request.requested_at - timedelta(days=policy.new_payee.first_seen_days))
+    recent: list[Transaction] = []
+    earliest: dict[tuple[str, str], Transaction] = {}
+    for t in transactions:
+        _require_aware(t.booked_at, f"transaction {t.transaction_id}: booked_at")
+        if t.booked_at > request.requested_at:
+            continue
+        if t.booked_at >= horizon:
+            recent.append(t)
+            continue
+        key = _payee(t)
+        if key not in earliest or t.booked_at < earliest[key].booked_at:
+            earliest[key] = t
+    return [*earliest.values(), *recent]

@@ -1,6 +1,7 @@
 """Workflow task: exit-risk checks on the closure (state AssessExitRisk)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import ValidationError
@@ -9,7 +10,7 @@ from chalicelib.aws import checkpoints, documents
 from chalicelib.domain.checkpoint import Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest, Transaction
 from chalicelib.domain.decisions import judge
-from chalicelib.domain.exit_risk import assess
+from chalicelib.domain.exit_risk import assess, relevant_history
 from chalicelib.domain.models import CheckResult
 from chalicelib.errors import PermanentTaskError
 from chalicelib.policies import exit_risk_policy, offboarding_policy
@@ -17,20 +18,21 @@ from chalicelib.policies import exit_risk_policy, offboarding_policy
 STEP = "exit_risk"
 
 
-def _transactions(key: str) -> list[Transaction]:
-    transactions = []
+def _transactions(key: str) -> Iterator[Transaction]:
+    """The stored transactions, streamed line by line from S3."""
     for number, line in documents.iter_lines(key):
         try:
-            transactions.append(Transaction.model_validate_json(line))
+            yield Transaction.model_validate_json(line)
         except ValidationError as exc:
             fields = ", ".join(".".join(map(str, e["loc"])) or "(line)" for e in exc.errors())
             raise PermanentTaskError(f"transactions line {number} is invalid ({fields})") from None
-    return transactions
 
 
 def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
     request = documents.get_json(documents.closure_request_key(checkpoint_id), ClosureRequest)
-    assessment = assess(request, _transactions(request.transactions_key), exit_risk_policy())
+    policy = exit_risk_policy()
+    history = relevant_history(request, _transactions(request.transactions_key), policy)
+    assessment = assess(request, history, policy)
     now = iso(utc_now())
     key = documents.result_key(checkpoint_id, STEP)
     documents.put_json(key, assessment)

@@ -32,8 +32,15 @@ from chalicelib.domain.models import CheckResult, Frozen
 from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.entities import EntityType, ListKind, NameKind
 from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, NameIndex, name_tokens, skeleton
+from chalicelib.domain.screening.normalise import LEGAL_FORMS
 from chalicelib.domain.screening.policy import ScreeningPolicy
-from chalicelib.domain.screening.scoring import BirthDateLevel, birth_date_level, pair_tokens, token_similarity
+from chalicelib.domain.screening.scoring import (
+    BirthDateLevel,
+    birth_date_level,
+    pair_tokens,
+    short_name_penalty,
+    token_similarity,
+)
 
 ENGINE = "fuzzy-v1"
 
@@ -41,6 +48,8 @@ SANCTIONS_MATCH = "SANCTIONS_MATCH"
 SANCTIONS_POSSIBLE_MATCH = "SANCTIONS_POSSIBLE_MATCH"
 PEP_MATCH = "PEP_MATCH"
 
+_LONG_LEGAL_FORMS = tuple(sorted(f for f in LEGAL_FORMS if len(f) >= 5))
+_LEGAL_FORM_SIMILARITY = 0.9
 _MAX_SUBSET_TOKENS = 8  # longer queries gather candidates by counting instead of intersecting
 _NAME_RANK = {kind.value: rank for rank, kind in enumerate(NameKind)}
 
@@ -93,9 +102,9 @@ class _Query:
     """The screened name prepared once for every index."""
 
     tokens: list[str]
-    skeletons: list[str]
     weights: list[float]
     text: str
+    letters: int
     birth_date: date | None
     nationality: str | None
     type: EntityType | None
@@ -112,6 +121,7 @@ class Screener:
             index.source: [len(t) * (particle if t in PARTICLES else 1.0) for t in index.vocabulary]
             for index in self.indexes
         }
+        self._letter_counts = {index.source: [len(t) for t in index.vocabulary] for index in self.indexes}
 
     @property
     def list_versions(self) -> dict[str, str]:
@@ -150,40 +160,46 @@ class Screener:
     # --- query preparation and retrieval ------------------------------------------------
 
     def _query(self, name: str, birth_date: date | None, nationality: str | None, type: EntityType | None) -> _Query:
-        tokens = name_tokens(name)
+        tokens = _without_misspelt_legal_forms(name_tokens(name))
         particle = self.policy.name.particle_weight
         return _Query(
             tokens=tokens,
-            skeletons=[skeleton(t) for t in tokens],
             weights=[len(t) * (particle if t in PARTICLES else 1.0) for t in tokens],
             text=" ".join(tokens),
+            letters=sum(map(len, tokens)),
             birth_date=birth_date,
             nationality=iso3(nationality) if nationality else None,
             type=type,
         )
 
     def _expand(self, index: NameIndex, query: _Query, exhaustive: bool) -> list[dict[int, float]]:
-        """Per query token: similar listed token id -> similarity."""
+        """Per query token: similar listed token id -> similarity. A token glued to its
+        article ("alkhodair") is also compared without it ("khodair")."""
         weights = self.policy.name
+        vocabulary, skeletons = index.vocabulary, index.skeletons
         expansions = []
-        for token, key in zip(query.tokens, query.skeletons):
-            if exhaustive:
-                found = {
-                    i for _, _, i in process.extract(
-                        token, index.vocabulary, scorer=JaroWinkler.similarity,
-                        score_cutoff=weights.token_floor, limit=None,
-                    )
-                } | set(index.by_skeleton.get(key, ()))
-            else:
-                found = index.similar_token_ids(token)
-            vocabulary, skeletons = index.vocabulary, index.skeletons
-            expansion = {}
-            for token_id in found:
-                similarity = token_similarity(token, vocabulary[token_id], key, skeletons[token_id], weights)
-                if similarity:
-                    expansion[token_id] = similarity
+        for token in query.tokens:
+            forms = [token, token[2:]] if token.startswith("al") and len(token) >= 6 else [token]
+            expansion: dict[int, float] = {}
+            for form in forms:
+                key = skeleton(form)
+                for token_id in self._reachable(index, form, key, exhaustive):
+                    similarity = token_similarity(form, vocabulary[token_id], key, skeletons[token_id], weights)
+                    if similarity > expansion.get(token_id, 0.0):
+                        expansion[token_id] = similarity
             expansions.append(expansion)
         return expansions
+
+    def _reachable(self, index: NameIndex, token: str, key: str, exhaustive: bool) -> set[int]:
+        """Listed tokens to score against a query token: those the index keys reach, or (for
+        the exhaustive benchmark) every token Jaro-Winkler or the skeleton could accept."""
+        if not exhaustive:
+            return index.similar_token_ids(token)
+        close = process.extract(
+            token, index.vocabulary, scorer=JaroWinkler.similarity,
+            score_cutoff=self.policy.name.token_floor, limit=None,
+        )
+        return {i for _, _, i in close} | set(index.by_skeleton.get(key, ()))
 
     def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]]) -> set[int]:
         """Names whose tokens cover at least min_coverage of the query's weighted length: the
@@ -222,6 +238,7 @@ class Screener:
         )
         pair_floor = (floor - bonus - w.token_sort - w.token_set) / w.token_pairs
         token_weights = self._token_weights[index.source]
+        letter_counts = self._letter_counts[index.source]
         best: dict[int, Match] = {}
         entity_adjustments: dict[int, tuple[list[Adjustment], BirthDateLevel]] = {}
         for name_id in name_ids:
@@ -241,7 +258,9 @@ class Screener:
             listed_text = " ".join(index.vocabulary[t] for t in name.tokens)
             sort_score = fuzz.token_sort_ratio(query.text, listed_text) / 100
             set_score = fuzz.token_set_ratio(query.text, listed_text) / 100
-            name_score = w.token_pairs * pairs_score + w.token_sort * sort_score + w.token_set * set_score
+            blend = w.token_pairs * pairs_score + w.token_sort * sort_score + w.token_set * set_score
+            letters = min(query.letters, sum(letter_counts[t] for t in name.tokens))
+            name_score = short_name_penalty(blend, letters, w)
             if name_score + bonus < floor:
                 continue
             if name.entity not in entity_adjustments:
@@ -307,7 +326,7 @@ class Screener:
                 adjustments.append(
                     Adjustment(factor="nationality", delta=policy.nationality_differs, detail=f"listed {listed}: differs")
                 )
-        if query.type is not None and _is_person(query.type) != (entity.type == EntityType.PERSON):
+        if query.type is not None and (query.type is EntityType.PERSON) != (entity.type == EntityType.PERSON):
             adjustments.append(
                 Adjustment(
                     factor="entity_type", delta=policy.entity_type_differs,
@@ -330,8 +349,14 @@ class Screener:
         return Band.PASS, f"score {score:.2f} < review {bands.review:.2f}"
 
 
-def _is_person(entity_type: EntityType) -> bool:
-    return entity_type is EntityType.PERSON
+def _without_misspelt_legal_forms(tokens: list[str]) -> list[str]:
+    """Drop tokens that are a misspelt legal form ("compnay", "limted"): normalisation drops
+    the correct spellings from both sides, so a misspelt one would count as a missing word."""
+    kept = [
+        t for t in tokens
+        if len(t) < 5 or not any(JaroWinkler.similarity(t, form) >= _LEGAL_FORM_SIMILARITY for form in _LONG_LEGAL_FORMS)
+    ]
+    return kept or tokens
 
 
 def classify(matches: Iterable[Match]) -> list[CheckResult]:
