@@ -33,7 +33,6 @@ _REASONS = {
     "date_parsing": "must be a date (YYYY-MM-DD)",
     "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
     "date_from_datetime_inexact": "must be a date (YYYY-MM-DD) without a time",
-    "string_too_short": "must not be empty",
 }
 
 
@@ -61,7 +60,10 @@ def field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> li
         reason = _REASONS.get(err["type"])
         if reason is None:
             reason = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "string_too_long":
+            if err["type"] == "string_too_short":
+                minimum = err["ctx"]["min_length"]
+                reason = "must not be empty" if minimum == 1 else f"must be at least {minimum} characters"
+            elif err["type"] == "string_too_long":
                 reason = f"must be at most {err['ctx']['max_length']} characters"
             elif err["type"] in ("too_short", "too_long"):
                 bound = err["ctx"].get("min_length") if err["type"] == "too_short" else err["ctx"].get("max_length")

@@ -157,6 +157,15 @@ class Screener:
         """Every match of a person in the review or block band (the workflow's call)."""
         return self.screen(full_name, birth_date, nationality, EntityType.PERSON, limit=None)
 
+    def normalise(self, name: str) -> list[str]:
+        """The tokens the engine compares for a name."""
+        return self._query(name, None, None, None).tokens
+
+    def retrieval_size(self, name: str) -> int:
+        """How many listed names the indexes hand to scoring for `name` (diagnostics)."""
+        query = self._query(name, None, None, None)
+        return sum(len(self._candidates(i, query, self._expand(i, query, False))) for i in self.indexes)
+
     # --- query preparation and retrieval ------------------------------------------------
 
     def _query(self, name: str, birth_date: date | None, nationality: str | None, type: EntityType | None) -> _Query:

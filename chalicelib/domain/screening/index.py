@@ -25,6 +25,7 @@ from typing import NamedTuple
 from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.entities import AliasStrength, BirthDate, ListEntity, NameKind
 from chalicelib.domain.screening.normalise import normalise_name
+from chalicelib.domain.screening.memory import gc_paused
 
 INDEX_FORMAT = "screening-index/1"
 """Changes whenever tokens, keys or layout change: an index of another format must be rebuilt."""
@@ -107,6 +108,7 @@ class NameIndex:
         vocabulary: list[str],
         postings: list[tuple[int, ...]],
         by_deletion: dict[str, tuple[int, ...]],
+        skeletons: list[str] | None = None,
     ) -> None:
         self.source = source
         self.version = version
@@ -116,7 +118,7 @@ class NameIndex:
         self.postings = postings
         self.by_deletion = by_deletion
         self.token_ids = {token: i for i, token in enumerate(vocabulary)}
-        self.skeletons = [skeleton(t) for t in vocabulary]
+        self.skeletons = skeletons if skeletons is not None else [skeleton(t) for t in vocabulary]
         by_skeleton: dict[str, list[int]] = {}
         for token_id, key in enumerate(self.skeletons):
             if len(key) >= 2:
@@ -129,6 +131,11 @@ class NameIndex:
     def build(cls, source: str, version: str, entities: Iterable[ListEntity]) -> NameIndex:
         """Index every entity's primary name and aliases (one name per distinct token
         sequence and entity, the strongest kind kept)."""
+        with gc_paused():
+            return cls._build(source, version, entities)
+
+    @classmethod
+    def _build(cls, source: str, version: str, entities: Iterable[ListEntity]) -> NameIndex:
         indexed: list[IndexedEntity] = []
         names: list[IndexedName] = []
         token_ids: dict[str, int] = {}
@@ -161,24 +168,26 @@ class NameIndex:
         payload = (
             INDEX_FORMAT, self.source, self.version,
             [tuple(e) for e in self.entities], [tuple(n) for n in self.names],
-            self.vocabulary, self.postings, self.by_deletion,
+            self.vocabulary, self.skeletons, self.postings, self.by_deletion,
         )
         return pickle.dumps(payload, protocol=5)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> NameIndex:
-        try:
-            payload = _BuiltinsOnly(io.BytesIO(data)).load()
-            fmt, source, version, entities, names, vocabulary, postings, by_deletion = payload
-        except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
-            raise IndexFormatError(f"not a screening index: {exc}") from exc
-        if fmt != INDEX_FORMAT:
-            raise IndexFormatError(f"index format {fmt!r}, this code reads {INDEX_FORMAT!r}: rebuild it")
-        return cls(
-            source, version,
-            [IndexedEntity._make(e) for e in entities], [IndexedName._make(n) for n in names],
-            vocabulary, postings, by_deletion,
-        )
+        with gc_paused():
+            try:
+                payload = _BuiltinsOnly(io.BytesIO(data)).load()
+                fmt, *fields = payload
+            except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+                raise IndexFormatError(f"not a screening index: {exc}") from exc
+            if fmt != INDEX_FORMAT or len(fields) != 8:
+                raise IndexFormatError(f"index format {fmt!r}, this code reads {INDEX_FORMAT!r}: rebuild it")
+            source, version, entities, names, vocabulary, skeletons, postings, by_deletion = fields
+            return cls(
+                source, version,
+                [IndexedEntity._make(e) for e in entities], [IndexedName._make(n) for n in names],
+                vocabulary, postings, by_deletion, skeletons,
+            )
 
     # --- retrieval --------------------------------------------------------------------------
 

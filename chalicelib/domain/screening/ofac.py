@@ -8,11 +8,8 @@ programme names, repeated thousands of times, are interned to keep the entities 
 from __future__ import annotations
 
 import csv
-import gc
 import io
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from sys import intern
@@ -21,6 +18,7 @@ from pydantic import TypeAdapter
 
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.entities import AliasStrength, EntityType, ListEntity
+from chalicelib.domain.screening.memory import gc_paused
 from chalicelib.domain.screening.normalise import reorder_surname_first
 
 SOURCE = "ofac-sdn"
@@ -104,21 +102,8 @@ def parse_ofac_sdn(
 
     Never raises on bad data: malformed rows are skipped and counted in the ParseReport.
     """
-    with _gc_paused():
+    with gc_paused():
         return _parse(sdn, alt, add, comments, source)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many long-lived objects: it would
-    otherwise rescan the growing heap over and over (about a third of the parse time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _parse(

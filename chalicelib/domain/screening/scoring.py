@@ -13,9 +13,13 @@ from chalicelib.domain.screening.index import BirthDateTuple
 from chalicelib.domain.screening.policy import NameWeights
 
 
+_VOWELS = frozenset("aeiouy")
+
+
 def token_similarity(a: str, b: str, skeleton_a: str, skeleton_b: str, weights: NameWeights) -> float:
     """Jaro-Winkler similarity of two tokens, at least `phonetic_similarity` when their
-    consonant skeletons are equal (3+ consonants, or 2 and the same first letter: Nur/Noor);
+    consonant skeletons are equal (3+ consonants, or 2 and both start with a vowel or both
+    with a consonant: Nur/Noor, Kim/Qim, not Alan/Lina);
     0 below `token_floor`. Tokens of one or two letters (initials, particles) only match
     exactly."""
     if a == b:
@@ -23,7 +27,7 @@ def token_similarity(a: str, b: str, skeleton_a: str, skeleton_b: str, weights: 
     if len(a) < 3 or len(b) < 3:
         return 0.0
     similarity = JaroWinkler.similarity(a, b)
-    if skeleton_a == skeleton_b and (len(skeleton_a) >= 3 or (len(skeleton_a) == 2 and a[0] == b[0])):
+    if skeleton_a == skeleton_b and (len(skeleton_a) >= 3 or (len(skeleton_a) == 2 and (a[0] in _VOWELS) == (b[0] in _VOWELS))):
         similarity = max(similarity, weights.phonetic_similarity)
     return similarity if similarity >= weights.token_floor else 0.0
 
