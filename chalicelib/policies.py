@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
 from chalicelib.domain.exit_risk import ExitRiskPolicy
+from chalicelib.domain.retention import RuleSet, load_rules
 from chalicelib.settings import POLICIES_DIR
 
 M = TypeVar("M", bound=BaseModel)
@@ -46,10 +47,21 @@ def exit_risk_policy() -> ExitRiskPolicy:
     return load_policy(POLICIES_DIR / "exit_risk.yaml", ExitRiskPolicy)
 
 
+@cache
+def retention_rules() -> RuleSet:
+    """The retention rules; an invalid rule raises RetentionRuleError naming the file and line."""
+    path = POLICIES_DIR / "retention.yaml"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path.name}: cannot be read: {exc}") from exc
+    return load_rules(text, path.name)
+
+
 def decision_policy(kind: str) -> DecisionPolicy:
     return onboarding_policy() if kind == "onboarding" else offboarding_policy()
 
 
 def policy_versions() -> dict[str, str]:
-    policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy()]
+    policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy(), retention_rules()]
     return {p.policy: p.version for p in policies}

@@ -1,0 +1,406 @@
+"""The data-portability package (GDPR Art. 20): a ZIP streamed chunk by chunk, whatever its size.
+
+`build_package(spec, sections)` pulls each section's records lazily, writes them as
+`<section>.json` (one JSON array, one record per line) and/or `<section>.csv` (flattened
+columns, header row, UTF-8, CRLF), hashing and counting as it goes, then `README.txt` and
+last `manifest.json` (name, media type, record count, byte size and SHA-256 of every other
+file). Sizes and hashes are of the uncompressed file as the customer extracts it. Members are
+Deflate-compressed Zip64 entries with data descriptors (sizes unknown up front); the central
+directory at the end lets any reader find `manifest.json` wherever it sits.
+
+Optional AES-256 encryption (WinZip AE-2, the format 7-Zip, WinZip and Keka open; the built-in
+Windows and macOS tools do not) is applied by stream-zip while streaming, when a passphrase is
+given. File names and sizes stay visible; contents (manifest and README included) do not.
+The format fixes the key derivation at PBKDF2-HMAC-SHA1 with 1,000 iterations, so the
+passphrase itself must be strong; the API should enforce that and never log or store it.
+
+What goes in: data the customer provided and data observed about their accounts. Never
+suspicious-activity reports, risk scores, screening match details or verification check
+outcomes (derived by the bank; outside Art. 20, and disclosing some would be tipping off).
+The mappers below are the only place records are shaped: give `build_package` their output.
+
+Conventions: amounts are decimal strings (never floats) next to their currency; timestamps
+are UTC ISO-8601 with a Z suffix and millisecond precision; dates are YYYY-MM-DD.
+
+Transactions (`transaction_record`) follow UK Open Banking Read/Write API v4.0
+OBTransaction6 field names (Transactions.md, GET /transactions):
+
+| field (CSV column)               | from                                   | notes                              |
+|----------------------------------|----------------------------------------|------------------------------------|
+| AccountId                        | account_id argument                    | omitted when unknown               |
+| TransactionId                    | Transaction.transaction_id             |                                    |
+| BookingDateTime                  | Transaction.booked_at                  | UTC, Z suffix (OB allows +00:00)   |
+| Status                           | constant "BOOK"                        | v4 ISO code; only booked entries   |
+| CreditDebitIndicator             | Transaction.direction                  | credit -> Credit, debit -> Debit   |
+| Amount.Amount, Amount.Currency   | Transaction.amount, .currency          | positive decimal string, ISO 4217  |
+| CreditorAccount.SchemeName       | "UK.OBIE.IBAN" if counterparty IBAN    | Debit only: who was paid           |
+| CreditorAccount.Identification   | Counterparty.iban                      | Debit only, when known             |
+| CreditorAccount.Name             | Counterparty.name                      | Debit only                         |
+| DebtorAccount.SchemeName         | "UK.OBIE.IBAN" if counterparty IBAN    | Credit only: who paid the customer |
+| DebtorAccount.Identification     | Counterparty.iban                      | Credit only, when known            |
+| DebtorAccount.Name               | Counterparty.name                      | Credit only                        |
+
+Accounts (`account_record`) take OB names too: AccountId, Currency, and Balance
+{Amount {Amount, Currency}, CreditDebitIndicator}: the balance's absolute value, Credit when
+the customer is in credit or at zero, Debit when they owe the bank (OB: a zero balance is a
+credit balance). Other holders of a joint account are not named (Art. 20(4)).
+
+Profile, KYC and screening summary use the same PascalCase style but are this package's own
+schema (no OB resource carries them): see `profile_record`, `kyc_record`,
+`screening_summary_records`. Consents have no model yet: their records are written as given.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import stat
+import textwrap
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, Field, field_validator
+from stream_zip import ZIP_64, MemberFile, stream_zip
+
+from chalicelib.domain.checkpoint import iso
+from chalicelib.domain.closure import Account, Direction, Transaction
+from chalicelib.domain.customer import CustomerRecord
+from chalicelib.domain.models import Frozen
+from chalicelib.domain.screening.result import ScreeningResult
+
+Format = Literal["json", "csv"]
+Section = Literal["profile", "kyc", "accounts", "transactions", "consents", "screening_summary"]
+FORMATS: tuple[Format, ...] = ("json", "csv")
+SECTIONS: tuple[Section, ...] = ("profile", "kyc", "accounts", "transactions", "consents", "screening_summary")
+
+Record = dict[str, Any]
+SectionSource = Callable[[], Iterable[Record]]
+
+MANIFEST = "manifest.json"
+README = "README.txt"
+MEDIA_TYPES = {"json": "application/json", "csv": "text/csv; charset=utf-8", "txt": "text/plain; charset=utf-8"}
+IBAN_SCHEME = "UK.OBIE.IBAN"
+
+_CHUNK = 64 * 1024  # bytes gathered before handing a piece of a file to the ZIP writer
+_FILE_MODE = stat.S_IFREG | 0o600
+_COMPRESSION_LEVEL = 6  # zlib's default: level 9 costs ~2x the CPU for ~1 % smaller output
+
+_ACCOUNT_COLUMNS = ("SchemeName", "Identification", "Name")
+CSV_COLUMNS: dict[str, tuple[str, ...]] = {
+    "transactions": (
+        "AccountId", "TransactionId", "BookingDateTime", "Status", "CreditDebitIndicator",
+        "Amount.Amount", "Amount.Currency",
+        *(f"CreditorAccount.{c}" for c in _ACCOUNT_COLUMNS), *(f"DebtorAccount.{c}" for c in _ACCOUNT_COLUMNS),
+    ),
+    "accounts": ("AccountId", "Currency", "Balance.Amount.Amount", "Balance.Amount.Currency",
+                 "Balance.CreditDebitIndicator"),
+    "profile": ("CustomerId", "GivenNames", "FamilyName", "BirthDate", "Nationality", "EmailAddress", "Phone",
+                "Address.AddressLine", "Address.TownName", "Address.PostCode", "Address.Country",
+                "CustomerSince", "Status", "ClosedAt"),
+    "kyc": ("DocumentType", "DocumentNumber", "IssuingCountry", "ExpiryDate", "MachineReadableZone",
+            "VerificationProvider"),
+    "screening_summary": ("List", "ListVersion", "CheckedAt"),
+}
+"""CSV header of each section; a section not listed (consents) takes its first record's keys.
+A record with a column outside the header fails the export rather than lose data."""
+
+_DESCRIPTIONS: dict[str, str] = {
+    "profile": "Your personal details as we hold them: name, date of birth, nationality, email, "
+               "phone, address, and since when you have been a customer.",
+    "kyc": "The identity document you gave us to open your account (type, number, issuing "
+           "country, expiry date) and the service that checked it.",
+    "accounts": "Your accounts: account identifier, currency, and balance when this package was "
+                "made (Credit: the bank owed you this amount; Debit: you owed the bank).",
+    "transactions": "Every booked transaction on your accounts: when it was booked, the amount and "
+                    "currency, whether money came in (Credit) or went out (Debit), and the other "
+                    "party (DebtorAccount: who paid you; CreditorAccount: whom you paid). Field "
+                    "names follow the UK Open Banking standard (v4.0), so other banks and apps "
+                    "can read them.",
+    "consents": "The consents you gave us, what each covered and when you gave or withdrew it.",
+    "screening_summary": "Which official sanctions and politically-exposed-person lists your name "
+                         "was checked against, the version of each list, and when. (These checks "
+                         "are a legal requirement for every customer.)",
+}
+
+
+class ExportSpec(Frozen):
+    """What to export and for whom; formats and include are normalised to canonical order."""
+
+    export_id: str = Field(min_length=1, max_length=128)
+    customer_id: str = Field(min_length=1, max_length=128)
+    created_at: AwareDatetime
+    formats: tuple[Format, ...] = Field(min_length=1)
+    include: tuple[Section, ...] = Field(min_length=1)
+    generator_version: str = Field(min_length=1, max_length=64)
+
+    @field_validator("created_at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        return value.astimezone(UTC)
+
+    @field_validator("formats")
+    @classmethod
+    def _canonical_formats(cls, value: tuple[Format, ...]) -> tuple[Format, ...]:
+        return tuple(f for f in FORMATS if f in value)
+
+    @field_validator("include")
+    @classmethod
+    def _canonical_include(cls, value: tuple[Section, ...]) -> tuple[Section, ...]:
+        return tuple(s for s in SECTIONS if s in value)
+
+
+# --- record mappers -------------------------------------------------------------------------
+
+def decimal_string(value: Decimal) -> str:
+    """Plain decimal notation, never an exponent: Decimal("1E+2") -> "100", "100.50" stays."""
+    if not value.is_finite():
+        raise ValueError(f"not a finite amount: {value}")
+    return format(value, "f")
+
+
+def money(value: Decimal, currency: str) -> Record:
+    """An OB amount: {"Amount": "<decimal string>", "Currency": "<ISO 4217>"}."""
+    return {"Amount": decimal_string(value), "Currency": currency}
+
+
+def _timestamp(value: datetime | str) -> str:
+    return iso(value if isinstance(value, datetime) else datetime.fromisoformat(value))
+
+
+def transaction_record(tx: Transaction, account_id: str | None = None) -> Record:
+    """An OB v4 OBTransaction6-like record (mapping in the module docstring)."""
+    party: Record = {"Name": tx.counterparty.name}
+    if tx.counterparty.iban:
+        party = {"SchemeName": IBAN_SCHEME, "Identification": tx.counterparty.iban, **party}
+    credit = tx.direction is Direction.CREDIT
+    record: Record = {} if account_id is None else {"AccountId": account_id}
+    record |= {
+        "TransactionId": tx.transaction_id,
+        "BookingDateTime": iso(tx.booked_at),
+        "Status": "BOOK",
+        "CreditDebitIndicator": "Credit" if credit else "Debit",
+        "Amount": money(tx.amount, tx.currency),
+        "DebtorAccount" if credit else "CreditorAccount": party,
+    }
+    return record
+
+
+def account_record(account: Account) -> Record:
+    """AccountId, Currency and the balance as an OB amount with its Credit/Debit indicator."""
+    return {
+        "AccountId": account.account_id,
+        "Currency": account.currency,
+        "Balance": {"Amount": money(abs(account.balance), account.currency),
+                    "CreditDebitIndicator": "Debit" if account.balance < 0 else "Credit"},
+    }
+
+
+def profile_record(customer: CustomerRecord) -> Record:
+    """The personal details the customer gave at sign-up, and the relationship's dates."""
+    p = customer.profile
+    return {
+        "CustomerId": customer.customer_id,
+        "GivenNames": p.given_names,
+        "FamilyName": p.family_name,
+        "BirthDate": p.birth_date.isoformat(),
+        "Nationality": p.nationality,
+        "EmailAddress": p.email,
+        "Phone": p.phone,
+        "Address": {"AddressLine": p.address.line1, "TownName": p.address.city,
+                    "PostCode": p.address.postal_code, "Country": p.address.country},
+        "CustomerSince": _timestamp(customer.created_at),
+        "Status": customer.status,
+        "ClosedAt": _timestamp(customer.closed_at) if customer.closed_at else None,
+    }
+
+
+def kyc_record(customer: CustomerRecord) -> Record:
+    """The identity document provided and who verified it; never the checks' outcomes."""
+    d = customer.document
+    return {
+        "DocumentType": d.type.value,
+        "DocumentNumber": d.number,
+        "IssuingCountry": d.issuing_country,
+        "ExpiryDate": d.expiry_date.isoformat(),
+        "MachineReadableZone": list(d.mrz) if d.mrz else None,
+        "VerificationProvider": customer.verification.provider,
+    }
+
+
+def screening_summary_records(result: ScreeningResult) -> Iterator[Record]:
+    """One record per list checked (name, version, when); never subjects, matches or checks."""
+    checked_at = _timestamp(result.screened_at)
+    for name, version in sorted(result.list_versions.items()):
+        yield {"List": name, "ListVersion": version, "CheckedAt": checked_at}
+
+
+# --- the package ----------------------------------------------------------------------------
+
+@dataclass
+class _FileStats:
+    name: str
+    media_type: str
+    counts_records: bool = True  # False for README.txt: prose, not records
+    records: int = 0
+    size: int = 0
+    sha256: Any = field(default_factory=hashlib.sha256)
+
+    def measured(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self.size += len(chunk)
+            self.sha256.update(chunk)
+            yield chunk
+
+    def entry(self) -> Record:
+        return {"name": self.name, "media_type": self.media_type,
+                "records": self.records if self.counts_records else None,
+                "bytes": self.size, "sha256": self.sha256.hexdigest()}
+
+
+def _json_chunks(records: Iterable[Record], stats: _FileStats) -> Iterator[bytes]:
+    """A JSON array, one record per line, in pieces of about _CHUNK bytes."""
+    parts, size, separator = [b"["], 1, b"\n"
+    for record in records:
+        part = separator + json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+        separator = b",\n"
+        stats.records += 1
+        parts.append(part)
+        size += len(part)
+        if size >= _CHUNK:
+            yield b"".join(parts)
+            parts, size = [], 0
+    parts.append(b"\n]\n" if stats.records else b"]\n")
+    yield b"".join(parts)
+
+
+def _flatten(record: Mapping[str, Any], prefix: str = "") -> Record:
+    """Nested objects become dotted columns; lists a JSON cell; booleans true/false."""
+    flat: Record = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat |= _flatten(value, f"{name}.")
+        elif isinstance(value, list | tuple):
+            flat[name] = json.dumps(value, ensure_ascii=False)
+        elif isinstance(value, bool):
+            flat[name] = "true" if value else "false"
+        else:
+            flat[name] = value
+    return flat
+
+
+def _csv_chunks(records: Iterable[Record], columns: Sequence[str] | None, stats: _FileStats) -> Iterator[bytes]:
+    """A header row then one row per record, in pieces of about _CHUNK bytes."""
+    buffer = io.StringIO()
+    writer: csv.DictWriter[str] | None = None
+    for record in records:
+        row = _flatten(record)
+        if writer is None:
+            writer = csv.DictWriter(buffer, fieldnames=list(columns or row), extrasaction="raise")
+            writer.writeheader()
+        writer.writerow(row)
+        stats.records += 1
+        if buffer.tell() >= _CHUNK:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    if writer is None and columns:
+        csv.DictWriter(buffer, fieldnames=list(columns)).writeheader()
+    yield buffer.getvalue().encode()
+
+
+def readme_text(spec: ExportSpec) -> str:
+    """The customer-facing explanation of each file in the package."""
+    created = iso(spec.created_at)
+    lines = [
+        "YOUR DATA",
+        "",
+        f"This package holds the personal data we keep about you (customer {spec.customer_id}),",
+        f"made on {created} (export {spec.export_id}).",
+        "",
+        "Each kind of data comes as a .json file (for programs) and/or a .csv file (for",
+        "spreadsheets): the same records in both. Text is UTF-8. Amounts are written as exact",
+        "decimal numbers with their currency next to them (for example 100.50 GBP). Dates and",
+        "times are in UTC, written like 2024-05-02T14:22:09.000Z (Z means UTC).",
+        "In the .csv files, a dot in a column name shows a detail of a field: Amount.Currency",
+        "is the currency of the amount.",
+        "",
+        "THE FILES",
+        "",
+    ]
+    for section in spec.include:
+        names = " and ".join(f"{section}.{fmt}" for fmt in spec.formats)
+        lines += [names, textwrap.fill(_DESCRIPTIONS[section], width=92, initial_indent="    ",
+                                       subsequent_indent="    "), ""]
+    lines += [
+        MANIFEST,
+        "    A list of every other file with its size and a SHA-256 checksum, so you can check",
+        "    that nothing was changed or lost (for example: sha256sum transactions.json).",
+        "",
+        "WHAT IS NOT HERE",
+        "",
+        "This package is for taking your data to another provider (data portability). It holds",
+        "the information you gave us and the record of your account activity. It does not hold",
+        "assessments the bank makes to meet its own legal obligations. You can ask for a full copy",
+        "of the personal data we hold about you (a subject access request) at any time.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def build_package(
+    spec: ExportSpec,
+    sections: Mapping[str, SectionSource],
+    *,
+    passphrase: str | None = None,
+) -> Iterator[bytes]:
+    """The package's ZIP bytes, in chunks of about 64 KiB, streamed.
+
+    `sections` maps each included section to a callable returning its records (from the
+    mappers above); it is called once per format, and its records are pulled one by one as the
+    archive is written, so a generator keeps memory flat whatever the history's length.
+    Sections not in `spec.include` are ignored. With a passphrase the archive is AES-256
+    encrypted. Raises ValueError at once if an included section has no source.
+    """
+    missing = [s for s in spec.include if s not in sections]
+    if missing:
+        raise ValueError(f"no source for included section(s): {', '.join(missing)}")
+    if passphrase is not None and not passphrase:
+        raise ValueError("the passphrase is empty")
+
+    def members() -> Iterator[MemberFile]:
+        written: list[_FileStats] = []
+        for section in spec.include:
+            for fmt in spec.formats:
+                stats = _FileStats(f"{section}.{fmt}", MEDIA_TYPES[fmt])
+                records = sections[section]()
+                chunks = _json_chunks(records, stats) if fmt == "json" else \
+                    _csv_chunks(records, CSV_COLUMNS.get(section), stats)
+                written.append(stats)
+                yield stats.name, spec.created_at, _FILE_MODE, ZIP_64, stats.measured(chunks)
+        readme = _FileStats(README, MEDIA_TYPES["txt"], counts_records=False)
+        written.append(readme)
+        yield README, spec.created_at, _FILE_MODE, ZIP_64, readme.measured([readme_text(spec).encode()])
+        # stream-zip finishes a member before asking for the next, so every count is final here
+        yield MANIFEST, spec.created_at, _FILE_MODE, ZIP_64, _manifest_chunks(spec, written)
+
+    return iter(stream_zip(members(), chunk_size=_CHUNK, password=passphrase,
+                           get_compressobj=lambda: zlib.compressobj(_COMPRESSION_LEVEL, zlib.DEFLATED,
+                                                                    -zlib.MAX_WBITS)))
+
+
+def _manifest_chunks(spec: ExportSpec, written: Sequence[_FileStats]) -> Iterator[bytes]:
+    """manifest.json, built only when the ZIP writer reaches it (after every other file)."""
+    manifest = {
+        "export_id": spec.export_id,
+        "customer_id": spec.customer_id,
+        "created_at": iso(spec.created_at),
+        "generator_version": spec.generator_version,
+        "files": [s.entry() for s in written],
+    }
+    yield json.dumps(manifest, ensure_ascii=False, indent=2).encode() + b"\n"
