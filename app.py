@@ -19,12 +19,23 @@ from pydantic import ValidationError
 
 from chalicelib.api.auth import Caller, Role, require
 from chalicelib.api.errors import ApiError, api_errors, validation_error
-from chalicelib.api.models import DocumentUploadRequest, OffboardingRequest, OnboardingRequest, ReviewDecisionRequest
+from chalicelib.api.models import (
+    DocumentUploadRequest,
+    ListRefreshRequest,
+    OffboardingRequest,
+    OnboardingRequest,
+    ReviewDecisionRequest,
+    ScreeningRequest,
+)
 from chalicelib.aws import checkpoints, customers, documents
 from chalicelib.domain.checkpoint import Checkpoint, public_view
 from chalicelib.errors import NotFound
 from chalicelib.services import checkpoints as checkpoint_service
+from chalicelib.domain.screening.engine import classify
+from chalicelib.domain.screening.list_update import RefreshRefused
+from chalicelib.policies import list_sources_policy
 from chalicelib.services import health, offboarding, onboarding, reviews
+from chalicelib.services import lists as list_service
 from chalicelib.tasks import decision, exit_risk, failure, identity, pending, review, screening
 from chalicelib.tasks.runner import run_task
 
@@ -212,6 +223,50 @@ def create_document_upload(checkpoint_id: str) -> Response:
                    "headers": {"Content-Type": upload.content_type, "Content-Length": str(upload.size)}},
         "side": upload.side,
     })
+
+
+@app.route("/v1/lists", methods=["GET"])
+@api_errors
+def get_lists() -> dict[str, Any]:
+    require(app.current_request, Role.COMPLIANCE, Role.AUDITOR)
+    return {"items": list_service.in_force()}
+
+
+@app.route("/v1/lists/refresh", methods=["POST"])
+@api_errors
+def refresh_list() -> Response:
+    require(app.current_request, Role.COMPLIANCE)
+    try:
+        request = ListRefreshRequest.model_validate(_json_body())
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    if request.source not in list_sources_policy().sources:
+        raise _invalid("source", f"must be one of {', '.join(list_sources_policy().sources)}")
+    try:
+        report = list_service.refresh(request.source, request.upload_prefix,
+                                      request.snapshot.isoformat() if request.snapshot else None)
+    except RefreshRefused as exc:
+        raise ApiError(422, exc.code, f"{exc} The version in force keeps serving.") from None
+    except NotFound as exc:
+        raise _invalid("upload_prefix", f"a file of the list is missing: {exc}") from None
+    return Response(body=report, status_code=201 if report["status"] == "published" else 200,
+                    headers={"Content-Type": "application/json"})
+
+
+@app.route("/v1/screenings", methods=["POST"])
+@api_errors
+def screen_name() -> dict[str, Any]:
+    require(app.current_request, Role.CHANNEL, Role.COMPLIANCE)
+    try:
+        request = ScreeningRequest.model_validate(_json_body())
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    screener = screening.current_screener()
+    matches = screener.screen(request.name, request.birth_date, request.nationality, request.type,
+                              limit=request.limit, threshold=request.threshold)
+    return {"engine": screener.engine, "list_versions": screener.list_versions,
+            "matches": [m.model_dump(mode="json") for m in matches], "checks": [
+                c.model_dump() for c in classify(matches)]}
 
 
 @app.route("/v1/health", methods=["GET"])

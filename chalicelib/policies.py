@@ -9,6 +9,8 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
+from chalicelib.domain.screening.list_update import ListSourcesPolicy
+from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.exit_risk import ExitRiskPolicy
 from chalicelib.domain.retention import RuleSet, load_rules
 from chalicelib.settings import POLICIES_DIR
@@ -58,10 +60,21 @@ def retention_rules() -> RuleSet:
     return load_rules(text, path.name)
 
 
+@cache
+def screening_policy() -> ScreeningPolicy:
+    return load_policy(POLICIES_DIR / "screening.yaml", ScreeningPolicy)
+
+
+@cache
+def list_sources_policy() -> ListSourcesPolicy:
+    return load_policy(POLICIES_DIR / "lists.yaml", ListSourcesPolicy)
+
+
 def decision_policy(kind: str) -> DecisionPolicy:
     return onboarding_policy() if kind == "onboarding" else offboarding_policy()
 
 
 def policy_versions() -> dict[str, str]:
-    policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy(), retention_rules()]
+    policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy(), retention_rules(), screening_policy(),
+                list_sources_policy()]
     return {p.policy: p.version for p in policies}

@@ -12,6 +12,7 @@ from pydantic_core import PydanticCustomError
 from stdnum import iban
 
 from chalicelib.domain.checkpoint import ReviewOutcome
+from chalicelib.domain.screening.entities import EntityType
 from chalicelib.domain.closure import (
     Account,
     ClosureReason,
@@ -259,3 +260,20 @@ class OffboardingRequest(Strict):
 class ReviewDecisionRequest(Strict):
     outcome: ReviewOutcome
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+
+
+# ---- lists and ad hoc screening ----
+
+class ListRefreshRequest(Strict):
+    source: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
+    upload_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,200}$")] | None = None
+    snapshot: date | None = None
+
+
+class ScreeningRequest(Strict):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_name)]
+    birth_date: date | None = None
+    nationality: Country | None = None
+    type: EntityType | None = None
+    limit: Annotated[int, Field(ge=1, le=50)] = 10
+    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None

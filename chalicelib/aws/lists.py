@@ -1,7 +1,9 @@
 """Sanctions and PEP lists stored versioned in the lists bucket.
 
     lists/<source>/<version>/<file>      the list files exactly as published
+    lists/<source>/<version>/index.bin   the name index built from them (loaded at cold start)
     lists/<source>/current.json          the manifest of the version in force
+    uploads/<source>/...                 files a compliance officer uploads for a refresh
 
 A version is the snapshot date plus the first 12 hex digits of the SHA-256 over the files,
 so the same content always gets the same version and any change gets a new one.
@@ -27,6 +29,11 @@ class ListManifest(Frozen):
     format: str
     files: dict[str, str]  # file name -> SHA-256 (hex)
     published_at: str
+    entity_count: int = 0
+    index_sha256: str | None = None
+
+
+INDEX_FILE = "index.bin"
 
 
 def _key(source: str, version: str, name: str) -> str:
@@ -39,19 +46,38 @@ def content_version(snapshot: str, files: dict[str, bytes]) -> tuple[str, dict[s
     return f"{snapshot}-{combined[:12]}", digests
 
 
-def publish(source: str, snapshot: str, fmt: str, files: dict[str, bytes], published_at: str) -> ListManifest:
-    """Store the files under their version, then point `current.json` at it (last, so readers
-    never see a manifest whose files are missing)."""
+def publish(manifest: ListManifest, files: dict[str, bytes], index: bytes) -> None:
+    """Store the files and the index under their version, then point `current.json` at it
+    (last, so readers never see a manifest whose files are missing)."""
     s3, bucket = client("s3"), get_settings().lists_bucket
-    version, digests = content_version(snapshot, files)
-    for name, body in files.items():
-        s3.put_object(Bucket=bucket, Key=_key(source, version, name), Body=body,
+    for name, body in {**files, INDEX_FILE: index}.items():
+        s3.put_object(Bucket=bucket, Key=_key(manifest.source, manifest.version, name), Body=body,
                       ChecksumSHA256=_b64_sha256(body))
-    manifest = ListManifest(source=source, version=version, snapshot=snapshot, format=fmt, files=digests,
-                            published_at=published_at)
-    s3.put_object(Bucket=bucket, Key=f"lists/{source}/current.json", Body=manifest.model_dump_json().encode(),
-                  ContentType="application/json")
-    return manifest
+    s3.put_object(Bucket=bucket, Key=f"lists/{manifest.source}/current.json",
+                  Body=manifest.model_dump_json().encode(), ContentType="application/json")
+
+
+def read_index(manifest: ListManifest) -> bytes:
+    body = client("s3").get_object(Bucket=get_settings().lists_bucket,
+                                   Key=_key(manifest.source, manifest.version, INDEX_FILE))["Body"].read()
+    if hashlib.sha256(body).hexdigest() != manifest.index_sha256:
+        raise ValueError(f"{manifest.source} {manifest.version}: the index does not match its SHA-256")
+    return body
+
+
+def read_upload(source: str, prefix: str, names: list[str]) -> dict[str, bytes]:
+    """Files uploaded for a refresh under uploads/<source>/<prefix>/; NotFound names the missing one."""
+    s3, bucket = client("s3"), get_settings().lists_bucket
+    files = {}
+    for name in names:
+        key = f"uploads/{source}/{prefix.strip('/')}/{name}"
+        try:
+            files[name] = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise NotFound(key) from exc
+            raise
+    return files
 
 
 def current(source: str) -> ListManifest:

@@ -333,8 +333,8 @@ def decide(record: RecordRef, events: Events, jurisdictions: Iterable[str], rule
     wanted = {Jurisdiction(j) for j in jurisdictions}
     if not wanted:
         raise ValueError("at least one jurisdiction is needed")
-    applicable = sorted((r for r in rules.rules if r.record_class is record.record_class and r.jurisdiction in wanted),
-                        key=lambda r: r.id)
+    same_class = (r for r in rules.rules if r.record_class is record.record_class)
+    applicable = sorted((r for r in same_class if r.jurisdiction in wanted), key=lambda r: r.id)
     if not applicable:
         raise NoRuleError(f"no retention rule for {record.record_class} in {', '.join(sorted(wanted))}")
 

@@ -41,8 +41,8 @@ def main() -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the embedded AWS's own request log
     with embedded_stack(app, server=True) as stack:
         clients.reset()
-        for manifest in publish_sample_lists():
-            print(f"loaded list {manifest.source} version {manifest.version}")
+        for report in publish_sample_lists():
+            print(f"loaded list {report['source']} version {report['version']} ({report.get('entries', '?')} entries)")
         server = api_server(port)
         print(f"embedded AWS at http://127.0.0.1:{os.environ['MOTO_PORT']} (stack {stack.name}; e.g. "
               f"aws --endpoint-url http://127.0.0.1:{os.environ['MOTO_PORT']} stepfunctions list-executions "

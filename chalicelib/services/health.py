@@ -6,14 +6,13 @@ from typing import Any
 from chalicelib.aws import lists
 from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.errors import NotFound
-from chalicelib.policies import policy_versions
-from chalicelib.tasks.screening import SOURCES
+from chalicelib.policies import list_sources_policy, policy_versions
 
 
 def report() -> dict[str, Any]:
     in_force: dict[str, Any] = {}
     healthy = True
-    for source in SOURCES:
+    for source in list_sources_policy().sources:
         try:
             manifest = lists.current(source)
         except NotFound:

@@ -1,7 +1,7 @@
-"""Workflow task: screen the people a checkpoint concerns against the lists in force
-(state ScreenApplicant for a sign-up; ScreenHolders for a closure: the customer and every
-joint holder). The lists' manifests are read on every run (one small S3 read each); the
-parsed index is kept per process for as long as the versions stay the same."""
+"""Workflow task: screen the people a checkpoint concerns against the sanctions and PEP lists
+in force (state ScreenApplicant for a sign-up; ScreenHolders for a closure: the customer and
+every joint holder), with the fuzzy engine. The manifests are read on every run (one small S3
+read each); the prebuilt indexes are loaded once per process and list version."""
 from __future__ import annotations
 
 from typing import Any
@@ -11,28 +11,27 @@ from chalicelib.domain.checkpoint import CheckpointKind, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest
 from chalicelib.domain.decisions import judge
 from chalicelib.domain.models import Applicant, Application, CheckResult
-from chalicelib.domain.screening.exact_matcher import ListIndex, classify, screen_person
-from chalicelib.domain.screening.formats import parse_list
+from chalicelib.domain.screening.engine import ENGINE, Screener, classify
+from chalicelib.domain.screening.index import NameIndex
 from chalicelib.domain.screening.result import ScreeningResult, SubjectScreening, combine_checks
 from chalicelib.errors import NotFound, PermanentTaskError
-from chalicelib.policies import decision_policy
+from chalicelib.policies import decision_policy, list_sources_policy, screening_policy
 
 STEP = "screening"
-ENGINE = "exact-name-v0"
-SOURCES = ("ofac-sdn",)
 HOLDER_UNKNOWN = "HOLDER_UNKNOWN"
 
-_index_cache: dict[tuple[tuple[str, str], ...], ListIndex] = {}
+_screeners: dict[tuple[tuple[str, str], ...], Screener] = {}
 
 
-def current_index() -> tuple[dict[str, str], ListIndex]:
-    manifests = [lists.current(source) for source in SOURCES]
+def current_screener() -> Screener:
+    """The engine over every list in force; rebuilt only when a list version changes."""
+    manifests = [lists.current(source) for source in list_sources_policy().sources]
     versions = tuple((m.source, m.version) for m in manifests)
-    if versions not in _index_cache:
-        entities = [entity for m in manifests for entity in parse_list(m.format, lists.read_files(m), m.source)]
-        _index_cache.clear()
-        _index_cache[versions] = ListIndex.build(entities)
-    return dict(versions), _index_cache[versions]
+    if versions not in _screeners:
+        indexes = [NameIndex.from_bytes(lists.read_index(m)) for m in manifests]
+        _screeners.clear()
+        _screeners[versions] = Screener(indexes, screening_policy())
+    return _screeners[versions]
 
 
 def _subjects(checkpoint_id: str, kind: CheckpointKind) -> tuple[list[tuple[str, Applicant]], list[CheckResult]]:
@@ -59,17 +58,18 @@ def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
     except ValueError:
         raise PermanentTaskError("screening task needs kind onboarding or offboarding") from None
     subjects, extra = _subjects(checkpoint_id, kind)
-    versions, index = current_index()
+    screener = current_screener()
     screened = []
     for subject_id, person in subjects:
-        matches = screen_person(index, f"{person.given_names} {person.family_name}", person.birth_date)
+        matches = screener.screen_person(f"{person.given_names} {person.family_name}", person.birth_date,
+                                         person.nationality)
         screened.append(SubjectScreening(subject=subject_id, matches=tuple(matches), checks=tuple(classify(matches))))
     now = iso(utc_now())
-    result = ScreeningResult(engine=ENGINE, screened_at=now, list_versions=versions, subjects=tuple(screened),
-                             checks=combine_checks(screened, extra))
+    result = ScreeningResult(engine=ENGINE, screened_at=now, list_versions=screener.list_versions,
+                             subjects=tuple(screened), checks=combine_checks(screened, extra))
     key = documents.result_key(checkpoint_id, STEP)
     documents.put_json(key, result)
     verdict, reasons = judge(result.checks, decision_policy(kind))
     checkpoints.record_step(checkpoint_id, Step(name=STEP, verdict=verdict, reasons=reasons, finished_at=now,
-                                                result_key=key), list_versions=versions)
+                                                result_key=key), list_versions=screener.list_versions)
     return {"verdict": verdict.value, "codes": [r.code for r in reasons]}

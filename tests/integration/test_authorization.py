@@ -23,6 +23,9 @@ MATRIX = {
     ("GET", "/v1/reviews"): {"compliance"},
     ("POST", "/v1/reviews/{id}/decision"): {"compliance"},
     ("GET", "/v1/executions"): {"compliance"},
+    ("GET", "/v1/lists"): {"compliance", "auditor"},
+    ("POST", "/v1/lists/refresh"): {"compliance"},
+    ("POST", "/v1/screenings"): {"channel", "compliance"},
     ("GET", "/v1/health"): {None, "channel", "compliance", "auditor"},
 }
 
@@ -47,6 +50,7 @@ def call(http, method: str, path: str, role: str | None, checkpoint_id: str):
     if method == "GET":
         return http.get(path, role=role)
     bodies = {"/v1/onboarding": {"applicant": {}}, "/v1/offboarding": {"customer_id": "x"},
+              "/v1/lists/refresh": {"source": "no-such-list"}, "/v1/screenings": {"name": "Anna Lindqvist"},
               "decision": {"outcome": "approve", "reason": "matrix test"},
               "documents": {"side": "front", "content_type": "image/png", "size": 10}}
     body = bodies.get(path) or bodies["decision" if path.endswith("decision") else "documents"]

@@ -40,6 +40,7 @@ _DIGRAPHS = (("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("
 _LETTERS = str.maketrans({"q": "k", "c": "k", "z": "s", "w": "v", "x": "ks"})
 _VOWELS = re.compile(r"[aeiouy]+")
 _REPEATS = re.compile(r"(.)\1+")
+_PREFIX, _PREFIX_MIN_LENGTH = 3, 5  # Jaro-Winkler rewards a shared prefix: 2+ edits further on
 _ALIAS_KIND = {AliasStrength.STRONG: NameKind.STRONG_ALIAS, AliasStrength.WEAK: NameKind.WEAK_ALIAS}
 _RANK = {kind: rank for rank, kind in enumerate(NameKind)}
 
@@ -96,7 +97,7 @@ class NameIndex:
 
     __slots__ = (
         "source", "version", "entities", "names", "vocabulary", "postings",
-        "token_ids", "by_deletion", "by_skeleton", "skeletons",
+        "token_ids", "by_deletion", "by_skeleton", "by_prefix", "skeletons",
     )
 
     def __init__(
@@ -124,6 +125,11 @@ class NameIndex:
             if len(key) >= 2:
                 by_skeleton.setdefault(key, []).append(token_id)
         self.by_skeleton = by_skeleton
+        by_prefix: dict[str, list[int]] = {}
+        for token_id, token in enumerate(vocabulary):
+            if len(token) >= _PREFIX_MIN_LENGTH:
+                by_prefix.setdefault(token[:_PREFIX], []).append(token_id)
+        self.by_prefix = by_prefix
 
     # --- building and serialising ---------------------------------------------------------
 
@@ -199,6 +205,8 @@ class NameIndex:
             if ids := self.by_deletion.get(key):
                 found.update(ids)
         if ids := self.by_skeleton.get(skeleton(token)):
+            found.update(ids)
+        if len(token) >= _PREFIX_MIN_LENGTH and (ids := self.by_prefix.get(token[:_PREFIX])):
             found.update(ids)
         return found
 

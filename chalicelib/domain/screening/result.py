@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chalicelib.domain.models import CheckResult, Frozen
+from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.exact_matcher import ScreeningMatch
 
 
 class SubjectScreening(Frozen):
     subject: str  # "applicant" or a customer id
-    matches: tuple[ScreeningMatch, ...] = ()
+    matches: tuple[Match | ScreeningMatch, ...] = ()  # fuzzy engine matches (v0: ScreeningMatch)
     checks: tuple[CheckResult, ...] = ()
 
 

@@ -1,0 +1,69 @@
+"""A new version of a list against the one in force: the diff, and when to refuse it."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pydantic import Field
+
+from chalicelib.domain.models import Frozen
+from chalicelib.domain.screening.entities import ListEntity, ListKind
+
+MAX_LISTED_IDS = 50
+
+
+class ListSource(Frozen):
+    kind: ListKind
+    format: str
+    files: Mapping[str, str]  # file name -> URL where the publisher puts it
+
+
+class MaxShrink(Frozen):
+    percent: float = Field(ge=0, le=100)
+    source: str
+
+
+class ListSourcesPolicy(Frozen):
+    policy: str
+    version: str
+    max_shrink: MaxShrink
+    sources: Mapping[str, ListSource]
+
+
+class RefreshRefused(ValueError):
+    """A new list version that must not replace the one in force; `code` is stable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ListDiff(Frozen):
+    added: int
+    removed: int
+    changed: int
+    added_ids: tuple[str, ...] = ()
+    removed_ids: tuple[str, ...] = ()
+    changed_ids: tuple[str, ...] = ()
+
+
+def diff(old: Sequence[ListEntity], new: Sequence[ListEntity]) -> ListDiff:
+    """Entries added, removed and changed (any field), by source id; up to 50 ids of each."""
+    before = {e.source_id: e for e in old}
+    after = {e.source_id: e for e in new}
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
+    return ListDiff(added=len(added), removed=len(removed), changed=len(changed),
+                    added_ids=tuple(added[:MAX_LISTED_IDS]), removed_ids=tuple(removed[:MAX_LISTED_IDS]),
+                    changed_ids=tuple(changed[:MAX_LISTED_IDS]))
+
+
+def check_size(previous_count: int | None, new_count: int, max_shrink_percent: float) -> None:
+    """Refuse an empty list, and one that lost more than the policy's share of entries."""
+    if new_count == 0:
+        raise RefreshRefused("EMPTY_LIST", "the new version has no entries")
+    if previous_count and new_count < previous_count * (1 - max_shrink_percent / 100):
+        lost = 100 * (previous_count - new_count) / previous_count
+        raise RefreshRefused("SUSPICIOUS_SHRINK",
+                             f"the new version has {new_count} entries, {lost:.1f}% fewer than the {previous_count} "
+                             f"in force (policy: at most {max_shrink_percent:g}%); it was not published")

@@ -1,0 +1,265 @@
+import json
+import pickle
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from chalicelib.domain.models import CheckResult
+from chalicelib.domain.screening.countries import iso3
+from chalicelib.domain.screening.engine import Band, Match, Screener, classify
+from chalicelib.domain.screening.entities import (
+    Alias,
+    AliasStrength,
+    BirthDate,
+    EntityType,
+    ListEntity,
+    ListKind,
+    NameKind,
+)
+from chalicelib.domain.screening.formats import parse_list
+from chalicelib.domain.screening.index import INDEX_FORMAT, IndexFormatError, NameIndex, deletion_keys, skeleton
+from chalicelib.domain.screening.policy import ScreeningPolicy
+from chalicelib.domain.screening.result import SubjectScreening
+from chalicelib.domain.screening.scoring import BirthDateLevel, birth_date_level
+from chalicelib.policies import load_policy
+from chalicelib.settings import POLICIES_DIR
+
+LISTS = Path(__file__).resolve().parents[2] / "data" / "lists"
+
+
+@pytest.fixture(scope="module")
+def policy() -> ScreeningPolicy:
+    return load_policy(POLICIES_DIR / "screening.yaml", ScreeningPolicy)
+
+
+def shipped_index(source: str) -> NameIndex:
+    meta = json.loads((LISTS / source / "source.json").read_text())
+    files = {name: (LISTS / source / name).read_bytes() for name in meta["files"]}
+    return NameIndex.build(source, meta["snapshot"], parse_list(meta["format"], files, source))
+
+
+@pytest.fixture(scope="module")
+def screener(policy: ScreeningPolicy) -> Screener:
+    return Screener([shipped_index(s) for s in ("ofac-sdn", "un-sc", "pep-us-congress")], policy)
+
+
+def entry(matches: list[Match], source: str, source_id: str) -> Match:
+    (match,) = [m for m in matches if (m.source, m.source_id) == (source, source_id)]
+    return match
+
+
+def codes(matches: list[Match]) -> dict[str, bool]:
+    return {c.code: c.passed for c in classify(matches)}
+
+
+# --- normalisation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "tokens"),
+    [
+        ("AL-LIBI, Abd al-Muhsin", ["abd", "al", "muhsin", "al", "libi"]),  # reordered, hyphen split
+        ("Abd El Halim ibn Zidane", ["abd", "al", "halim", "bin", "zidane"]),  # particle spellings unified
+        ("José  MÜLLER", ["jose", "muller"]),
+        ("Владимир Путин", ["vladimir", "putin"]),  # anyascii transliteration
+        ("Dr. Sheikh Ahmed ALI", ["ahmed", "ali"]),  # honorifics dropped
+        ("ACME Trading Compnay Limted", ["acme", "trading"]),  # legal forms, even misspelt
+        ("Co. Ltd.", ["co", "ltd"]),  # nothing but legal forms: kept
+    ],
+)
+def test_normalisation(screener: Screener, name: str, tokens: list[str]) -> None:
+    assert screener.normalise(name) == tokens
+
+
+def test_index_keys() -> None:
+    assert {skeleton(t) for t in ("mohammed", "muhammad", "mohamed", "mohammad")} == {"mhmd"}
+    assert skeleton("qasim") == skeleton("kassem") == "ksm"
+    assert skeleton("aleksandr") == skeleton("alexander") == "lksndr"
+    assert deletion_keys("ali") == {"ali", "li", "ai", "al"}
+    assert deletion_keys("al") == {"al"}
+
+
+def test_countries() -> None:
+    assert [iso3(c) for c in ("Iran", "Korea, North", "Palestinian", "us", "IRN", "Iran (Islamic Republic of)")] == [
+        "IRN", "PRK", "PSE", "USA", "IRN", "IRN",
+    ]
+    assert iso3("Atlantis") is None and iso3("") is None
+
+
+# --- bands, explanations and checks on the shipped lists ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Mohamad Reza Naqdy", "Naqdi, Muhammad Reza", "Mohammad Reza Naqdl"])
+def test_misspelt_listed_person_is_flagged_with_an_explanation(screener: Screener, name: str) -> None:
+    matches = screener.screen_person(name, None)
+    m = entry(matches, "ofac-sdn", "12057")  # "NAQDI, Mohammad Reza"
+    assert m.band in (Band.BLOCK, Band.REVIEW)
+    assert (m.matched_name, m.name_kind, m.kind) == ("Mohammad Reza NAQDI", NameKind.PRIMARY, ListKind.SANCTIONS)
+    assert m.list_version == "2021-07-07" and "IRGC" in m.programmes
+    s = m.name_scores
+    assert (s.tokens_paired, s.listed_tokens) == (3, 3)
+    assert s.name <= 0.70 * s.token_pairs + 0.15 * s.token_sort + 0.15 * s.token_set + 1e-4  # short-name penalty only lowers
+    assert m.score == pytest.approx(s.name + sum(a.delta for a in m.adjustments), abs=1e-4)
+    assert (f"block {0.92:.2f}" if m.band is Band.BLOCK else f"review {0.78:.2f}") in m.rule
+    assert codes(matches)["SANCTIONS_MATCH" if m.band is Band.BLOCK else "SANCTIONS_POSSIBLE_MATCH"] is False
+
+
+def test_exact_listed_name_with_agreeing_birth_date_blocks(screener: Screener) -> None:
+    matches = screener.screen_person("Zayn al-Abidin Muhammad Husayn", date(1971, 3, 12), "PSE")
+    m = entry(matches, "ofac-sdn", "6905")  # strong alias of ABU ZUBAYDAH, DOB 12 Mar 1971, Palestinian
+    assert (m.band, m.name_kind, m.birth_date) == (Band.BLOCK, NameKind.STRONG_ALIAS, BirthDateLevel.EXACT)
+    assert [(a.factor, a.delta) for a in m.adjustments] == [("birth_date", 0.05), ("nationality", 0.02)]
+    assert m.rule == f"score {m.score:.2f} >= block 0.92"
+    assert codes(matches) == {"SANCTIONS_MATCH": False, "SANCTIONS_POSSIBLE_MATCH": True, "PEP_MATCH": True}
+
+
+def test_birth_date_mismatch_lowers_the_score_and_never_blocks(screener: Screener) -> None:
+    unknown = entry(screener.screen_person("Abu Zubaydah", None), "ofac-sdn", "6905")
+    agreeing = entry(screener.screen_person("Abu Zubaydah", date(1971, 3, 12)), "ofac-sdn", "6905")
+    contradicting = entry(screener.screen_person("Abu Zubaydah", date(1990, 1, 1)), "ofac-sdn", "6905")
+    assert contradicting.score < unknown.score < agreeing.score or agreeing.score == 1.0
+    assert contradicting.score == pytest.approx(unknown.score - 0.15, abs=1e-4)
+    assert contradicting.birth_date is BirthDateLevel.MISMATCH and contradicting.band is Band.REVIEW
+    assert ("birth_date", -0.15) in [(a.factor, a.delta) for a in contradicting.adjustments]
+
+
+def test_weak_alias_is_weighted_down_and_never_blocks(screener: Screener) -> None:
+    m = entry(screener.screen("Qorgab", type=EntityType.PERSON), "ofac-sdn", "11748")  # weak a.k.a. 'QORGAB'
+    assert (m.name_kind, m.band, m.score) == (NameKind.WEAK_ALIAS, Band.REVIEW, 0.95)
+    assert m.adjustments[0].factor == "weak_alias" and "weak alias alone never blocks" in m.rule
+
+
+def test_pep_gives_pep_match_never_a_sanctions_code(screener: Screener) -> None:
+    matches = screener.screen_person("Jennifer McClelan", date(1972, 5, 5), "USA")
+    m = entry(matches, "pep-us-congress", "NK-AQ4HymsADSK2D63MkyTqfC")  # "Jennifer L. McClellan", 1972
+    assert m.kind is ListKind.PEP and m.band is not Band.PASS
+    assert classify(matches) == [
+        CheckResult(code="SANCTIONS_MATCH", passed=True),
+        CheckResult(code="SANCTIONS_POSSIBLE_MATCH", passed=True),
+        CheckResult(code="PEP_MATCH", passed=False, detail="pep-us-congress: 1 entry (NK-AQ4HymsADSK2D63MkyTqfC)"),
+    ]
+
+
+def test_entity_type_adjustment(screener: Screener) -> None:
+    as_org = entry(screener.screen("Banco Nacional de Cuba", type=EntityType.ORGANISATION), "ofac-sdn", "306")
+    assert (as_org.band, as_org.entity_type) == (Band.BLOCK, EntityType.ORGANISATION)
+    assert not [m for m in screener.screen_person("Banco Nacional de Cuba", None) if m.source_id == "306"]
+    as_person = entry(screener.screen("Banco Nacional de Cuba", type=EntityType.PERSON, threshold=0.5), "ofac-sdn", "306")
+    assert as_person.band is Band.PASS and as_person.adjustments[-1].factor == "entity_type"
+
+
+def test_original_script_query(screener: Screener) -> None:
+    m = entry(screener.screen("محمد صلاح الدين عبدالحليم زيدان"), "un-sc", "QDi.001")
+    assert (m.band, m.name_kind) == (Band.BLOCK, NameKind.STRONG_ALIAS)
+
+
+def test_clean_names_pass(screener: Screener) -> None:
+    for name in ("Jane Example-Applicant", "Hans Müller", "", "Dr."):
+        matches = screener.screen_person(name, date(1990, 5, 17), "DEU")
+        assert matches == [] and all(c.passed for c in classify(matches))
+
+
+def test_ranking_limit_and_threshold(screener: Screener) -> None:
+    default = screener.screen("Saddam Hussein")
+    lower = screener.screen("Saddam Hussein", threshold=0.6, limit=50)
+    assert len(lower) > len(default) and len(screener.screen("Saddam Hussein", threshold=0.6, limit=3)) == 3
+    assert [m.score for m in lower] == sorted((m.score for m in lower), reverse=True)
+    assert all(m.score >= 0.6 for m in lower) and all(m.band is not Band.PASS for m in default)
+    assert len({(m.source, m.source_id) for m in lower}) == len(lower)  # one match per entry
+
+
+@pytest.mark.parametrize("name", ["Mohamed Reza Naqdi", "Usama bin Ladin", "Kim Jong Un", "John Smith"])
+def test_index_finds_what_the_exhaustive_scan_finds(screener: Screener, name: str) -> None:
+    indexed = screener.screen(name, limit=None)
+    exhaustive = screener.screen(name, limit=None, exhaustive=True)
+    assert {(m.source, m.source_id, m.score) for m in indexed} == {(m.source, m.source_id, m.score) for m in exhaustive}
+
+
+def test_list_versions_and_engine(screener: Screener) -> None:
+    assert screener.list_versions == {"ofac-sdn": "2021-07-07", "un-sc": "2026-02-27", "pep-us-congress": "2025-12-08"}
+    assert screener.engine == "fuzzy-v1/screening-2026-11-23.1"
+
+
+# --- classification ------------------------------------------------------------------------------
+
+
+def test_review_band_alone_is_a_possible_match(screener: Screener) -> None:
+    review = [m for m in screener.screen("Saddam Hussein", limit=None) if m.band is Band.REVIEW]
+    assert review
+    assert codes(review) == {"SANCTIONS_MATCH": True, "SANCTIONS_POSSIBLE_MATCH": False, "PEP_MATCH": True}
+    assert all("saddam" not in c.detail.casefold() for c in classify(review))  # list references only
+
+
+# --- index building and serialisation ---------------------------------------------------------------
+
+
+def person(source_id: str, name: str, *aliases: Alias, **fields: object) -> ListEntity:
+    return ListEntity(source="list-a", source_id=source_id, type=EntityType.PERSON, primary_name=name,
+                      aliases=aliases, **fields)
+
+
+def test_serialisation_round_trip(policy: ScreeningPolicy) -> None:
+    entities = [
+        person("1", "Ivan PETROV", Alias(name="Vanya", strength=AliasStrength.WEAK),
+               birth_dates=(BirthDate(year=1970), BirthDate(exact=date(1971, 2, 3), circa=True)), nationalities=("Russia",)),
+        person("2", "Ali HASSAN", Alias(name="HASSAN, Ali", strength=AliasStrength.STRONG)),
+    ]
+    index = NameIndex.build("list-a", "2026-01-01-abc", entities)
+    loaded = NameIndex.from_bytes(index.to_bytes())
+    assert (loaded.source, loaded.version, loaded.vocabulary) == ("list-a", "2026-01-01-abc", index.vocabulary)
+    assert (loaded.entities, loaded.names, loaded.postings) == (index.entities, index.names, index.postings)
+    assert len(loaded) == 3  # "HASSAN, Ali" is the primary name in another order: indexed once per order
+    before = Screener([index], policy).screen("Ivan Petrov", date(1970, 6, 1), "RUS")
+    after = Screener([loaded], policy).screen("Ivan Petrov", date(1970, 6, 1), "RUS")
+    assert before == after and after[0].birth_date is BirthDateLevel.YEAR
+
+
+def test_loading_refuses_foreign_or_tampered_bytes() -> None:
+    with pytest.raises(IndexFormatError, match="refused"):
+        NameIndex.from_bytes(pickle.dumps((INDEX_FORMAT, date(2020, 1, 1))))  # would need a global
+    with pytest.raises(IndexFormatError, match="rebuild"):
+        NameIndex.from_bytes(pickle.dumps(("screening-index/0", "x")))
+    with pytest.raises(IndexFormatError):
+        NameIndex.from_bytes(b"not a pickle")
+
+
+def test_build_refuses_entities_of_another_source() -> None:
+    with pytest.raises(ValueError, match="not from list-b"):
+        NameIndex.build("list-b", "v", [person("1", "A B")])
+
+
+def test_matches_are_stored_in_the_screening_result(screener: Screener) -> None:
+    matches = screener.screen_person("Mohamad Reza Naqdy", None)
+    subject = SubjectScreening(subject="applicant", matches=tuple(matches), checks=tuple(classify(matches)))
+    assert SubjectScreening.model_validate_json(subject.model_dump_json()) == subject
+
+
+# --- birth dates -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listed", "day", "level"),
+    [
+        (BirthDate(exact=date(1957, 10, 10)), date(1957, 10, 10), BirthDateLevel.EXACT),
+        (BirthDate(exact=date(1957, 10, 10)), date(1957, 1, 1), BirthDateLevel.NEAR),  # same year, other day
+        (BirthDate(exact=date(1957, 10, 10)), date(1958, 12, 31), BirthDateLevel.NEAR),
+        (BirthDate(exact=date(1957, 10, 10)), date(1960, 1, 1), BirthDateLevel.MISMATCH),
+        (BirthDate(exact=date(1957, 10, 10), circa=True), date(1959, 1, 1), BirthDateLevel.RANGE),
+        (BirthDate(year=1958), date(1958, 6, 1), BirthDateLevel.YEAR),
+        (BirthDate(year=1958, month=6), date(1958, 7, 1), BirthDateLevel.NEAR),
+        (BirthDate(year=1958, circa=True), date(1956, 1, 1), BirthDateLevel.RANGE),
+        (BirthDate(year_from=1958, year_to=1960), date(1960, 1, 1), BirthDateLevel.RANGE),
+        (BirthDate(year_from=1958, year_to=1960), date(1962, 1, 1), BirthDateLevel.MISMATCH),
+        (BirthDate(), date(2000, 1, 1), BirthDateLevel.UNKNOWN),
+    ],
+)
+def test_birth_date_levels(listed: BirthDate, day: date, level: BirthDateLevel) -> None:
+    index = NameIndex.build("list-a", "v", [person("1", "A B", birth_dates=(listed,))])
+    assert birth_date_level(index.entities[0].birth_dates, day, near_years=1) is level
+
+
+def test_best_birth_date_level_wins_and_unknown_without_a_date() -> None:
+    index = NameIndex.build("list-a", "v", [person("1", "A B", birth_dates=(BirthDate(year=1950), BirthDate(year=1970)))])
+    assert birth_date_level(index.entities[0].birth_dates, date(1970, 1, 1), 1) is BirthDateLevel.YEAR
+    assert birth_date_level(index.entities[0].birth_dates, None, 1) is BirthDateLevel.UNKNOWN
