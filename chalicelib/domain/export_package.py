@@ -168,9 +168,10 @@ def decimal_string(value: Decimal) -> str:
 def money(value: Decimal, currency: str) -> Record:
     """An OB amount: {"Amount": "<decimal string>", "Currency": "<ISO 4217>"}, never signed
     (a CreditDebitIndicator next to it says which way)."""
+    amount = decimal_string(value)
     if value < 0:
         raise ValueError(f"a signed amount: {value}")
-    return {"Amount": decimal_string(value), "Currency": currency}
+    return {"Amount": amount, "Currency": currency}
 
 
 def _timestamp(value: datetime | str) -> str:
@@ -325,23 +326,22 @@ def _csv_chunks(records: Iterable[Record], columns: Sequence[str] | None, stats:
 
 def readme_text(spec: ExportSpec) -> str:
     """The customer-facing explanation of each file in the package."""
-    created = iso(spec.created_at)
+    kinds = {"json": "a .json file (for programs)", "csv": "a .csv file (for spreadsheets)"}
     lines = [
         "YOUR DATA",
         "",
         f"This package holds the personal data we keep about you (customer {spec.customer_id}),",
-        f"made on {created} (export {spec.export_id}).",
+        f"made on {iso(spec.created_at)} (export {spec.export_id}).",
         "",
-        "Each kind of data comes as a .json file (for programs) and/or a .csv file (for",
-        "spreadsheets): the same records in both. Text is UTF-8. Amounts are written as exact",
-        "decimal numbers with their currency next to them (for example 100.50 GBP). Dates and",
-        "times are in UTC, written like 2024-05-02T14:22:09.000Z (Z means UTC).",
-        "In the .csv files, a dot in a column name shows a detail of a field: Amount.Currency",
-        "is the currency of the amount.",
-        "",
-        "THE FILES",
-        "",
+        f"Each kind of data comes as {' and as '.join(kinds[f] for f in spec.formats)}.",
+        "Text is UTF-8. Amounts are exact decimal numbers with their currency next to them",
+        "(for example 100.50 and GBP). Dates and times are in UTC, written like",
+        "2024-05-02T14:22:09.000Z (Z means UTC).",
     ]
+    if "csv" in spec.formats:
+        lines += ["In the .csv files, a dot in a column name shows a detail of a field: Amount.Currency",
+                  "is the currency of the amount."]
+    lines += ["", "THE FILES", ""]
     for section in spec.include:
         names = " and ".join(f"{section}.{fmt}" for fmt in spec.formats)
         lines += [names, textwrap.fill(_DESCRIPTIONS[section], width=92, initial_indent="    ",
@@ -349,7 +349,8 @@ def readme_text(spec: ExportSpec) -> str:
     lines += [
         MANIFEST,
         "    A list of every other file with its size and a SHA-256 checksum, so you can check",
-        "    that nothing was changed or lost (for example: sha256sum transactions.json).",
+        "    that nothing was changed or lost. To compute a file's checksum: on Windows",
+        "    certutil -hashfile FILE SHA256, on macOS shasum -a 256 FILE, on Linux sha256sum FILE.",
         "",
         "WHAT IS NOT HERE",
         "",

@@ -117,7 +117,9 @@ def test_health_reports_list_and_policy_versions(http):
     body = response.json_body
     assert body["status"] == "ok"
     assert body["lists"]["ofac-sdn"]["snapshot"] == "2021-07-07"
-    assert set(body["policies"]) == {"onboarding-decision", "offboarding-decision", "exit-risk"}
+    assert {"onboarding-decision", "offboarding-decision", "exit-risk", "screening", "list-sources"} <= \
+        set(body["policies"])
+    assert set(body["lists"]) == {"ofac-sdn", "ofac-consolidated", "un-sc", "pep-us-congress"}
 
 
 def test_final_status_never_goes_back(http):
