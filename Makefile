@@ -40,7 +40,7 @@ package: $(STAMP)
 	mkdir -p build
 	$(PY) -m chalicelib.local.template > build/merge.json
 	rm -rf build/package
-	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage prod --merge-template build/merge.json build/package
+	CHECKPOINT_API_AUTH=cognito AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage prod --merge-template build/merge.json build/package
 	$(VENV)/bin/cfn-lint build/package/sam.json
 
 ## Latency/throughput of sign-ups through the embedded stack.

@@ -6,6 +6,7 @@ is a Step Functions task that delegates to `chalicelib.tasks`. No compliance log
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import datetime
 from typing import Any
@@ -14,10 +15,10 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyAlreadyInProgressError,
     IdempotencyValidationError,
 )
-from chalice import Chalice, Response
+from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 from pydantic import ValidationError
 
-from chalicelib.api.auth import Caller, Role, require
+from chalicelib.api.auth import USER_POOL_PLACEHOLDER, Caller, Role, require
 from chalicelib.api.errors import ApiError, api_errors, validation_error
 from chalicelib.api.models import (
     DocumentUploadRequest,
@@ -40,6 +41,12 @@ from chalicelib.tasks import decision, exit_risk, failure, identity, pending, re
 from chalicelib.tasks.runner import run_task
 
 app = Chalice(app_name="checkpoint")
+
+# Deployed, API Gateway authenticates callers against the stack's Cognito user pool (its ARN is
+# put in by the merge template); the role is the user's group. `make package` switches this on.
+# Locally there is no API Gateway: chalicelib.api.auth verifies the local stage's signed tokens.
+AUTHORIZER = (CognitoUserPoolAuthorizer("checkpoint-users", provider_arns=[USER_POOL_PLACEHOLDER])
+              if os.environ.get("CHECKPOINT_API_AUTH") == "cognito" else None)
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _CHECKPOINT_ID = re.compile(r"^cp_[0-9a-f]{32}$")
@@ -103,7 +110,7 @@ def _accepted(body: dict[str, Any]) -> Response:
                     headers={"Content-Type": "application/json", "Location": body["links"]["self"]})
 
 
-@app.route("/v1/onboarding", methods=["POST"])
+@app.route("/v1/onboarding", methods=["POST"], authorizer=AUTHORIZER)
 @api_errors
 def start_onboarding() -> Response:
     caller = require(app.current_request, Role.CHANNEL)
@@ -116,7 +123,7 @@ def start_onboarding() -> Response:
     return _accepted(public_view(_start_once(onboarding.start_onboarding, caller.subject, key, body)))
 
 
-@app.route("/v1/offboarding", methods=["POST"])
+@app.route("/v1/offboarding", methods=["POST"], authorizer=AUTHORIZER)
 @api_errors
 def start_offboarding() -> Response:
     caller = require(app.current_request, Role.CHANNEL)
@@ -136,7 +143,7 @@ def start_offboarding() -> Response:
     return _accepted(public_view(_start_once(offboarding.start_offboarding, caller.subject, key, body)))
 
 
-@app.route("/v1/checkpoints/{checkpoint_id}", methods=["GET"])
+@app.route("/v1/checkpoints/{checkpoint_id}", methods=["GET"], authorizer=AUTHORIZER)
 @api_errors
 def get_checkpoint(checkpoint_id: str) -> dict[str, Any]:
     caller = require(app.current_request, Role.CHANNEL, Role.COMPLIANCE)
@@ -146,14 +153,14 @@ def get_checkpoint(checkpoint_id: str) -> dict[str, Any]:
     return public_view(checkpoint_service.get_checkpoint(checkpoint_id, wait))
 
 
-@app.route("/v1/checkpoints/{checkpoint_id}/history", methods=["GET"])
+@app.route("/v1/checkpoints/{checkpoint_id}/history", methods=["GET"], authorizer=AUTHORIZER)
 @api_errors
 def get_checkpoint_history(checkpoint_id: str) -> dict[str, Any]:
     require(app.current_request, Role.COMPLIANCE)
     return checkpoint_service.history(_checkpoint_id(checkpoint_id))
 
 
-@app.route("/v1/reviews", methods=["GET"])
+@app.route("/v1/reviews", methods=["GET"], authorizer=AUTHORIZER)
 @api_errors
 def list_reviews() -> dict[str, Any]:
     require(app.current_request, Role.COMPLIANCE)
@@ -167,7 +174,7 @@ def list_reviews() -> dict[str, Any]:
         raise _invalid("query.cursor", "is not a cursor this API issued") from None
 
 
-@app.route("/v1/reviews/{checkpoint_id}/decision", methods=["POST"])
+@app.route("/v1/reviews/{checkpoint_id}/decision", methods=["POST"], authorizer=AUTHORIZER)
 @api_errors
 def decide_review(checkpoint_id: str) -> dict[str, Any]:
     caller = require(app.current_request, Role.COMPLIANCE)
@@ -180,7 +187,7 @@ def decide_review(checkpoint_id: str) -> dict[str, Any]:
     return public_view(checkpoint)
 
 
-@app.route("/v1/executions", methods=["GET"])
+@app.route("/v1/executions", methods=["GET"], authorizer=AUTHORIZER)
 @api_errors
 def list_executions() -> dict[str, Any]:
     require(app.current_request, Role.COMPLIANCE)
@@ -203,7 +210,7 @@ def list_executions() -> dict[str, Any]:
     return checkpoint_service.executions(workflow, status, since, limit, params.get("cursor"))
 
 
-@app.route("/v1/checkpoints/{checkpoint_id}/documents", methods=["POST"])
+@app.route("/v1/checkpoints/{checkpoint_id}/documents", methods=["POST"], authorizer=AUTHORIZER)
 @api_errors
 def create_document_upload(checkpoint_id: str) -> Response:
     caller = require(app.current_request, Role.CHANNEL)
@@ -225,14 +232,14 @@ def create_document_upload(checkpoint_id: str) -> Response:
     })
 
 
-@app.route("/v1/lists", methods=["GET"])
+@app.route("/v1/lists", methods=["GET"], authorizer=AUTHORIZER)
 @api_errors
 def get_lists() -> dict[str, Any]:
     require(app.current_request, Role.COMPLIANCE, Role.AUDITOR)
     return {"items": list_service.in_force()}
 
 
-@app.route("/v1/lists/refresh", methods=["POST"])
+@app.route("/v1/lists/refresh", methods=["POST"], authorizer=AUTHORIZER)
 @api_errors
 def refresh_list() -> Response:
     require(app.current_request, Role.COMPLIANCE)
@@ -253,7 +260,7 @@ def refresh_list() -> Response:
                     headers={"Content-Type": "application/json"})
 
 
-@app.route("/v1/screenings", methods=["POST"])
+@app.route("/v1/screenings", methods=["POST"], authorizer=AUTHORIZER)
 @api_errors
 def screen_name() -> dict[str, Any]:
     require(app.current_request, Role.CHANNEL, Role.COMPLIANCE)

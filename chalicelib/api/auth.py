@@ -22,6 +22,8 @@ from chalicelib.domain.models import Frozen
 from chalicelib.settings import get_settings
 
 LOCAL_KEY_VARIABLE = "CHECKPOINT_LOCAL_TOKEN_KEY"
+# Replaced in the packaged template by the stack's user pool ARN (infra/resources.json).
+USER_POOL_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_replacedbymerge"
 
 
 class Role(StrEnum):
@@ -69,16 +71,19 @@ def _verify_local_token(token: str) -> dict[str, Any] | None:
 
 
 def _claims(request: Any) -> dict[str, Any] | None:
-    authorizer = (request.context or {}).get("authorizer") or {}
-    if claims := authorizer.get("claims"):
-        groups = claims.get("cognito:groups") or ""
-        role = claims.get("custom:role") or (groups.split(",")[0] if isinstance(groups, str) else groups[0])
-        return {"sub": claims.get("sub"), "role": role}
-    if not get_settings().is_local or LOCAL_KEY_VARIABLE not in os.environ:
-        return None
-    header = (request.headers or {}).get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return _verify_local_token(token.strip()) if scheme.lower() == "bearer" and token else None
+    """Local stage: only a token signed with the local key. Deployed: only the claims API
+    Gateway's Cognito authorizer verified (the role is the user's group)."""
+    if get_settings().is_local:
+        if LOCAL_KEY_VARIABLE not in os.environ:
+            return None
+        header = (request.headers or {}).get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        return _verify_local_token(token.strip()) if scheme.lower() == "bearer" and token else None
+    claims = ((request.context or {}).get("authorizer") or {}).get("claims") or {}
+    groups = claims.get("cognito:groups") or []
+    groups = groups.split(",") if isinstance(groups, str) else groups
+    roles = [g for g in groups if g in {r.value for r in Role}]
+    return {"sub": claims.get("sub"), "role": roles[0]} if claims.get("sub") and len(roles) == 1 else None
 
 
 def require(request: Any, *roles: Role) -> Caller:

@@ -41,7 +41,7 @@ def provision(app: Chalice, stack_name: str, region: str, stage: str = "local") 
                          "AWS::AccountId": ACCOUNT_ID, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com"})
 
     def of_type(kind: str):
-        return [(lid, r.get("Properties", {})) for lid, r in resources.items() if r["Type"] == kind]
+        return [(lid, r.get("Properties", {})) for lid, r in resources.items() if r.get("Type") == kind]
 
     kms, iam = boto3.client("kms", region_name=region), boto3.client("iam", region_name=region)
     for lid, props in of_type("AWS::KMS::Key"):

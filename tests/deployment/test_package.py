@@ -25,7 +25,7 @@ def packaged(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("package")
     merge = out / "merge.json"
     merge.write_text(json.dumps(merge_template()))
-    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1"}
+    env = {**os.environ, "AWS_DEFAULT_REGION": "eu-west-1", "CHECKPOINT_API_AUTH": "cognito"}
     chalice = Path(sys.executable).parent / "chalice"
     subprocess.run([str(chalice), "package", "--stage", "prod", "--merge-template", str(merge), str(out / "pkg")],
                    cwd=ROOT, env=env, check=True, capture_output=True, timeout=600)
@@ -92,3 +92,18 @@ def test_every_function_has_its_own_policy_file_and_no_autogen():
     assert set(prod["lambda_functions"]) == functions
     for settings in prod["lambda_functions"].values():
         assert (ROOT / ".chalice" / settings["iam_policy_file"]).is_file()
+
+
+def test_every_route_but_health_requires_the_stack_user_pool(packaged):
+    body = packaged["template"]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
+    authorizer = body["securityDefinitions"]["checkpoint-users"]["x-amazon-apigateway-authorizer"]
+    assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
+    for path, operations in body["paths"].items():
+        for method, operation in operations.items():
+            if method == "options":
+                continue
+            expected = [] if path == "/v1/health" else [{"checkpoint-users": []}]
+            assert operation.get("security", []) == expected, (path, method)
+    groups = {r["Properties"]["GroupName"] for r in packaged["template"]["Resources"].values()
+              if r["Type"] == "AWS::Cognito::UserPoolGroup"}
+    assert groups == {"channel", "compliance", "auditor"}
