@@ -11,7 +11,7 @@ from chalicelib.domain.checkpoint import CheckpointKind, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest
 from chalicelib.domain.decisions import judge
 from chalicelib.domain.models import Applicant, Application, CheckResult
-from chalicelib.domain.screening.engine import ENGINE, Screener, classify
+from chalicelib.domain.screening.engine import Screener, classify
 from chalicelib.domain.screening.index import NameIndex
 from chalicelib.domain.screening.result import ScreeningResult, SubjectScreening, combine_checks
 from chalicelib.errors import NotFound, PermanentTaskError
@@ -65,7 +65,7 @@ def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
                                          person.nationality)
         screened.append(SubjectScreening(subject=subject_id, matches=tuple(matches), checks=tuple(classify(matches))))
     now = iso(utc_now())
-    result = ScreeningResult(engine=ENGINE, screened_at=now, list_versions=screener.list_versions,
+    result = ScreeningResult(engine=screener.engine, screened_at=now, list_versions=screener.list_versions,
                              subjects=tuple(screened), checks=combine_checks(screened, extra))
     key = documents.result_key(checkpoint_id, STEP)
     documents.put_json(key, result)

@@ -5,12 +5,12 @@
     checks = classify(matches)  # SANCTIONS_MATCH, SANCTIONS_POSSIBLE_MATCH, PEP_MATCH
 
 Names are normalised by `normalise.normalise_name`: NFKC, transliterated with anyascii (ISC
-licence, so it can ship in a commercial product, unlike GPL-licensed Unidecode; and it covers
-more scripts, e.g. Arabic, Cyrillic, CJK and Hangul, with one maintained table per code point),
-casefolded, punctuation, honorifics and legal forms removed, "SURNAME, Given" reordered.
+licence, permissive, where Unidecode is GPL; and wider coverage: Arabic, Cyrillic, CJK, Hangul,
+Indic scripts), casefolded, punctuation, honorifics and legal forms removed, "SURNAME, Given"
+reordered.
 
 Retrieval: each query token is expanded to the listed tokens reachable through the index keys
-(1-deletion neighbourhood, consonant skeleton) and at least `token_floor` similar; a listed name
+(1-deletion neighbourhood, consonant skeleton, 3-letter prefix) and at least `token_floor` similar; a listed name
 is a candidate only if its tokens cover `retrieval.min_coverage` of the query's weighted length
 (computed with set intersections over postings, never a scan of the list). Scoring: greedy
 Jaro-Winkler token pairing blended with rapidfuzz token_sort/token_set ratios, then weak-alias,
@@ -25,7 +25,7 @@ from datetime import date
 from enum import StrEnum
 from itertools import combinations
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
 from chalicelib.domain.models import CheckResult, Frozen
@@ -39,7 +39,7 @@ from chalicelib.domain.screening.scoring import (
     birth_date_level,
     pair_tokens,
     short_name_penalty,
-    token_similarity,
+    similar_tokens,
 )
 
 ENGINE = "fuzzy-v1"
@@ -114,6 +114,9 @@ class Screener:
     """Screens names against the indexes of the list versions in force."""
 
     def __init__(self, indexes: Sequence[NameIndex], policy: ScreeningPolicy) -> None:
+        sources = [index.source for index in indexes]
+        if len(set(sources)) != len(sources):
+            raise ValueError(f"one index per source, got {sources}")
         self.indexes = tuple(indexes)
         self.policy = policy
         particle = policy.name.particle_weight
@@ -184,31 +187,22 @@ class Screener:
     def _expand(self, index: NameIndex, query: _Query, exhaustive: bool) -> list[dict[int, float]]:
         """Per query token: similar listed token id -> similarity. A token glued to its
         article ("alkhodair") is also compared without it ("khodair")."""
-        weights = self.policy.name
-        vocabulary, skeletons = index.vocabulary, index.skeletons
+        everything = range(len(index.vocabulary))
         expansions = []
         for token in query.tokens:
             forms = [token, token[2:]] if token.startswith("al") and len(token) >= 6 else [token]
             expansion: dict[int, float] = {}
             for form in forms:
                 key = skeleton(form)
-                for token_id in self._reachable(index, form, key, exhaustive):
-                    similarity = token_similarity(form, vocabulary[token_id], key, skeletons[token_id], weights)
+                candidates = everything if exhaustive else list(index.similar_token_ids(form))
+                same_skeleton = index.by_skeleton.get(key, ()) if len(key) >= 2 else ()
+                for token_id, similarity in similar_tokens(
+                    form, key, candidates, same_skeleton, index.vocabulary, self.policy.name
+                ).items():
                     if similarity > expansion.get(token_id, 0.0):
                         expansion[token_id] = similarity
             expansions.append(expansion)
         return expansions
-
-    def _reachable(self, index: NameIndex, token: str, key: str, exhaustive: bool) -> set[int]:
-        """Listed tokens to score against a query token: those the index keys reach, or (for
-        the exhaustive benchmark) every token Jaro-Winkler or the skeleton could accept."""
-        if not exhaustive:
-            return index.similar_token_ids(token)
-        close = process.extract(
-            token, index.vocabulary, scorer=JaroWinkler.similarity,
-            score_cutoff=self.policy.name.token_floor, limit=None,
-        )
-        return {i for _, _, i in close} | set(index.by_skeleton.get(key, ()))
 
     def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]]) -> set[int]:
         """Names whose tokens cover at least min_coverage of the query's weighted length: the

@@ -5,7 +5,9 @@ A listed token is reachable from a query token by
 - its 1-deletion neighbourhood (SymSpell): any one insertion, deletion, substitution or
   adjacent transposition ("Mohamed"/"Mohammed", "Hasan"/"Hassan", "Usama"/"Osama");
 - its consonant skeleton (`skeleton`): transliteration variants that differ in vowels and
-  spelling conventions ("Muhammad"/"Mohammed" → "mhmd", "Qasim"/"Kassem" → "ksm").
+  spelling conventions ("Muhammad"/"Mohammed" → "mhmd", "Qasim"/"Kassem" → "ksm");
+- its first three letters (tokens of 5+ letters): Jaro-Winkler favours a shared prefix, so
+  this reaches similar tokens two or more edits apart ("Yazbek"/"Yazdee").
 Postings map each token to the names that contain it. The index holds no policy: weights and
 thresholds are applied at query time, so a policy change needs no rebuild.
 
@@ -19,7 +21,6 @@ import io
 import pickle
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date
 from typing import NamedTuple
 
 from chalicelib.domain.screening.countries import iso3
@@ -247,16 +248,3 @@ def _indexed_entity(entity: ListEntity) -> IndexedEntity:
 def _birth_date_tuple(b: BirthDate) -> BirthDateTuple:
     exact = b.exact.toordinal() if b.exact else 0
     return (exact, b.year or 0, b.month or 0, b.year_from or 0, b.year_to or 0, b.circa)
-
-
-def birth_date_from_tuple(t: BirthDateTuple) -> BirthDate:
-    """The BirthDate an indexed tuple stands for."""
-    exact, year, month, year_from, year_to, circa = t
-    return BirthDate(
-        exact=date.fromordinal(exact) if exact else None,
-        year=year or None,
-        month=month or None,
-        year_from=year_from or None,
-        year_to=year_to or None,
-        circa=circa,
-    )

@@ -3,6 +3,10 @@
 `normalise_name` yields lowercase ASCII alphanumeric tokens separated by single spaces, in
 "Given SURNAME" order; `name_key` makes it word-order insensitive. Both sides of a
 comparison must go through the same function.
+
+Non-Latin scripts are transliterated with anyascii rather than Unidecode: anyascii is ISC
+licensed (Unidecode is GPL: copyleft terms a proprietary product would take on), covers more of Unicode
+(Arabic, Cyrillic, Greek, Hebrew, CJK, Hangul, Indic scripts...), and has no dependencies.
 """
 from __future__ import annotations
 

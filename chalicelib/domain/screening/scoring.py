@@ -2,10 +2,11 @@
 birth dates compare with a subject's. Pure functions; weights come from ScreeningPolicy."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from enum import StrEnum
 
+from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
 from chalicelib.domain.screening.entities import CIRCA_TOLERANCE_YEARS
@@ -16,20 +17,39 @@ from chalicelib.domain.screening.policy import NameWeights
 _VOWELS = frozenset("aeiouy")
 
 
-def token_similarity(a: str, b: str, skeleton_a: str, skeleton_b: str, weights: NameWeights) -> float:
-    """Jaro-Winkler similarity of two tokens, at least `phonetic_similarity` when their
-    consonant skeletons are equal (3+ consonants, or 2 and both start with a vowel or both
-    with a consonant: Nur/Noor, Kim/Qim, not Alan/Lina);
-    0 below `token_floor`. Tokens of one or two letters (initials, particles) only match
-    exactly."""
-    if a == b:
-        return 1.0
-    if len(a) < 3 or len(b) < 3:
-        return 0.0
-    similarity = JaroWinkler.similarity(a, b)
-    if skeleton_a == skeleton_b and (len(skeleton_a) >= 3 or (len(skeleton_a) == 2 and (a[0] in _VOWELS) == (b[0] in _VOWELS))):
-        similarity = max(similarity, weights.phonetic_similarity)
-    return similarity if similarity >= weights.token_floor else 0.0
+def similar_tokens(
+    token: str,
+    key: str,
+    candidates: Sequence[int],
+    same_skeleton: Iterable[int],
+    vocabulary: Sequence[str],
+    weights: NameWeights,
+) -> dict[int, float]:
+    """Similarity to `token` (whose consonant skeleton is `key`) of the candidate listed
+    tokens that reach `token_floor`, by token id.
+
+    Similarity is Jaro-Winkler, raised to `phonetic_similarity` for the tokens of
+    `same_skeleton` when the skeleton has 3+ consonants, or 2 and both tokens start with a
+    vowel or both with a consonant (Nur/Noor, Kim/Qim, not Alan/Lina). Tokens of one or two
+    letters (initials, particles) only match exactly. Jaro-Winkler runs in one rapidfuzz call.
+    """
+    if len(token) < 3:
+        return {i: 1.0 for i in candidates if vocabulary[i] == token}
+    choices = [vocabulary[i] for i in candidates]
+    found = {
+        candidates[position]: similarity
+        for _, similarity, position in process.extract(
+            token, choices, scorer=JaroWinkler.similarity, score_cutoff=weights.token_floor, limit=None
+        )
+        if len(choices[position]) >= 3
+    }
+    if len(key) >= 2:
+        starts_with_vowel = token[0] in _VOWELS
+        for token_id in same_skeleton:
+            listed = vocabulary[token_id]
+            if len(listed) >= 3 and (len(key) >= 3 or (listed[0] in _VOWELS) == starts_with_vowel):
+                found[token_id] = max(found.get(token_id, 0.0), weights.phonetic_similarity)
+    return found
 
 
 def pair_tokens(
