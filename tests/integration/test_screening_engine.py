@@ -2,9 +2,12 @@
 refreshes (a truncated file is refused and the version in force keeps serving), ad hoc screening."""
 from __future__ import annotations
 
-import pytest
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 from chalicelib.aws import clients
+from chalicelib.services import lists as list_service
 from tests.integration.conftest import applicant_body
 from tests.conftest import ROOT
 
@@ -96,3 +99,25 @@ def test_a_refresh_publishes_a_new_version_with_its_diff(http, stack):
 
     checkpoint_id = http.post("/v1/onboarding", applicant_body()).json_body["checkpoint_id"]
     assert http.wait_final(checkpoint_id)["list_versions"]["un-sc"] == report["version"]
+
+
+def test_a_refresh_can_download_from_the_publisher_urls(http, monkeypatch, tmp_path):
+    """The URL path, against a publisher served on loopback."""
+    first = UN_XML.find(b"<INDIVIDUAL>")
+    second = UN_XML.find(b"<INDIVIDUAL>", first + 1)
+    (tmp_path / "consolidated.xml").write_bytes(UN_XML[:first] + UN_XML[second:])  # one entry delisted
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        policy = list_service.list_sources_policy()
+        source = policy.sources["un-sc"].model_copy(
+            update={"files": {"consolidated.xml": f"http://127.0.0.1:{server.server_port}/consolidated.xml"}})
+        patched = policy.model_copy(update={"sources": {**policy.sources, "un-sc": source}})
+        monkeypatch.setattr(list_service, "list_sources_policy", lambda: patched)
+        response = http.post("/v1/lists/refresh", {"source": "un-sc", "snapshot": "2026-04-01"}, key=False,
+                             role="compliance")
+    finally:
+        server.shutdown()
+    assert response.status_code in (200, 201), response.body
+    assert response.json_body["version"].startswith("2026-04-01-")
