@@ -65,3 +65,23 @@ def test_histories_and_logs_of_every_outcome_hold_no_personal_data(http, capture
              for where, text in [*histories.items(), ("logs", logs)] if value in text]
     assert leaks == []
     assert all(cid in histories[cid] for cid in ids)  # the histories do carry the checkpoint ids
+
+
+def test_a_closure_under_review_leaves_no_personal_data_in_history_logs_or_timeline(http, captured_logs):
+    from tests.integration.test_offboarding_workflow import COUNTERPARTY, PAYEE_IBAN, closure, large_outflow, new_customer
+
+    customer_id = new_customer("Gudrun Ottilie", "Brekke-Villanueva", date(1969, 2, 14))
+    checkpoint_id = http.post("/v1/offboarding", closure(customer_id, transactions=large_outflow())).json_body[
+        "checkpoint_id"]
+    assert http.wait_final(checkpoint_id)["status"] == "IN_REVIEW"
+    assert http.decide(checkpoint_id, "approve", "explained by the customer").status_code == 200
+    assert http.wait_final(checkpoint_id, settled=())["status"] == "CLOSED"
+    history = json.dumps(list(workflows.history(checkpoints.get(checkpoint_id).execution_arn)), default=str)
+    timeline = json.dumps(http.get(f"/v1/checkpoints/{checkpoint_id}/history", role="compliance").json_body)
+    view = json.dumps(http.get(f"/v1/checkpoints/{checkpoint_id}").json_body)
+    pii = {"Gudrun", "Ottilie", "Brekke", "Villanueva", "1969-02-14", COUNTERPARTY, PAYEE_IBAN, "Employer AS",
+           "Power Co", "Kirkegata"}
+    leaks = [(where, value) for value in pii
+             for where, text in (("history", history), ("timeline", timeline), ("checkpoint", view),
+                                 ("logs", captured_logs.getvalue())) if value in text]
+    assert leaks == []
