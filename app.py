@@ -35,9 +35,12 @@ from chalicelib.services import checkpoints as checkpoint_service
 from chalicelib.domain.screening.engine import classify
 from chalicelib.domain.screening.list_update import RefreshRefused
 from chalicelib.policies import list_sources_policy
+from chalicelib.aws import audit as audit_log_store
+from chalicelib.domain.audit_log import GENESIS, LogName
+from chalicelib.services import audit as audit_service
 from chalicelib.services import health, offboarding, onboarding, reviews
 from chalicelib.services import lists as list_service
-from chalicelib.tasks import decision, exit_risk, failure, identity, pending, review, screening
+from chalicelib.tasks import decision, exit_risk, failure, identity, pending, retention, review, screening
 from chalicelib.tasks.runner import run_task
 
 app = Chalice(app_name="checkpoint")
@@ -198,14 +201,7 @@ def list_executions() -> dict[str, Any]:
     status = params.get("status")
     if status is not None and status not in ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"):
         raise _invalid("query.status", "must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
-    since = None
-    if "since" in params:
-        try:
-            since = datetime.fromisoformat(params["since"].replace("Z", "+00:00"))
-        except ValueError:
-            raise _invalid("query.since", "must be a UTC ISO-8601 timestamp") from None
-        if since.tzinfo is None:
-            raise _invalid("query.since", "must include a time zone (e.g. Z)")
+    since = _query_time(params, "since")
     limit = _query_int(params, "limit", 50, 1, 100)
     return checkpoint_service.executions(workflow, status, since, limit, params.get("cursor"))
 
@@ -276,6 +272,59 @@ def screen_name() -> dict[str, Any]:
                 c.model_dump() for c in classify(matches)]}
 
 
+@app.route("/v1/audit/retention-log", methods=["GET"], authorizer=AUTHORIZER)
+@api_errors
+def get_retention_log() -> Response:
+    return _audit_log(LogName.RETENTION)
+
+
+@app.route("/v1/audit/export-log", methods=["GET"], authorizer=AUTHORIZER)
+@api_errors
+def get_export_log() -> Response:
+    return _audit_log(LogName.EXPORT)
+
+
+def _audit_log(log: LogName) -> Response:
+    require(app.current_request, Role.AUDITOR)
+    params = app.current_request.query_params or {}
+    fmt = params.get("format", "jsonl")
+    if fmt not in ("jsonl", "csv"):
+        raise _invalid("query.format", "must be jsonl or csv")
+    bounds = {name: _query_time(params, name) for name in ("from", "to")}
+    after = _query_int(params, "cursor", 0, 0, 10**12)
+    limit = _query_int(params, "limit", 1000, 1, 10000)
+    entries, next_cursor = audit_service.page(log, bounds["from"], bounds["to"], after, limit)
+    head = audit_log_store.head(log)
+    headers = {"Content-Type": "application/x-ndjson" if fmt == "jsonl" else "text/csv; charset=utf-8",
+               "X-Chain-Head-Sequence": str(head.sequence if head else 0),
+               "X-Chain-Head-Hash": head.hash if head else GENESIS}
+    if next_cursor is not None:
+        headers["X-Next-Cursor"] = str(next_cursor)
+    return Response(body=audit_service.render(entries, fmt), status_code=200, headers=headers)
+
+
+@app.route("/v1/audit/verify", methods=["GET"], authorizer=AUTHORIZER)
+@api_errors
+def verify_audit_log() -> dict[str, Any]:
+    require(app.current_request, Role.AUDITOR)
+    log = (app.current_request.query_params or {}).get("log", "")
+    if log not in {name.value for name in LogName}:
+        raise _invalid("query.log", "must be retention or export")
+    return audit_service.check(LogName(log))
+
+
+def _query_time(params: dict[str, str], name: str) -> datetime | None:
+    if name not in params:
+        return None
+    try:
+        value = datetime.fromisoformat(params[name].replace("Z", "+00:00"))
+    except ValueError:
+        raise _invalid(f"query.{name}", "must be a UTC ISO-8601 timestamp") from None
+    if value.tzinfo is None:
+        raise _invalid(f"query.{name}", "must include a time zone (e.g. Z)")
+    return value
+
+
 @app.route("/v1/health", methods=["GET"])
 @api_errors
 def get_health() -> dict[str, Any]:
@@ -301,7 +350,7 @@ def assess_exit_risk(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.lambda_function(name="schedule_retention")
 def schedule_retention(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return run_task("schedule_retention", pending.schedule_retention, event)
+    return run_task("schedule_retention", retention.run, event)
 
 
 @app.lambda_function(name="export_data")

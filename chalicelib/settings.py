@@ -22,6 +22,8 @@ class Settings:
     idempotency_table: str
     documents_bucket: str
     lists_bucket: str
+    audit_bucket: str
+    audit_table: str
     data_key_id: str
     onboarding_state_machine_arn: str
     offboarding_state_machine_arn: str
@@ -41,6 +43,8 @@ def get_settings() -> Settings:
         idempotency_table=env["IDEMPOTENCY_TABLE"],
         documents_bucket=env["DOCUMENTS_BUCKET"],
         lists_bucket=env["LISTS_BUCKET"],
+        audit_bucket=env["AUDIT_BUCKET"],
+        audit_table=env["AUDIT_TABLE"],
         data_key_id=env["DATA_KEY_ID"],
         onboarding_state_machine_arn=env["ONBOARDING_STATE_MACHINE_ARN"],
         offboarding_state_machine_arn=env["OFFBOARDING_STATE_MACHINE_ARN"],

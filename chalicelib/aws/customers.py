@@ -50,3 +50,13 @@ def close(customer_id: str, closed_at: str, checkpoint_id: str) -> bool:
     if get(customer_id).status == "closed":
         return False
     raise NotFound(customer_id)
+
+
+def stamp_retention(customer_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
+    """Record the customer item's retention schedule; the TTL attribute only when it is deleted."""
+    update, values = "SET retention = :schedule", {":schedule": schedule}
+    if ttl_epoch is not None:
+        update += ", expires_at = :ttl"
+        values[":ttl"] = ttl_epoch
+    _table().update_item(Key={"customer_id": customer_id}, UpdateExpression=update, ExpressionAttributeValues=values,
+                         ConditionExpression="attribute_exists(customer_id)")

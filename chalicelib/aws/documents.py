@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import TypeVar
 
 from botocore.exceptions import ClientError
@@ -107,3 +108,26 @@ def presigned_upload(key: str, content_type: str, size: int, expires_in: int) ->
                 "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.data_key_id},
         ExpiresIn=expires_in,
     )
+
+
+def keys_under(prefix: str) -> Iterator[tuple[str, datetime]]:
+    """(key, last modified) of every object under a prefix, page by page."""
+    kwargs = {"Bucket": get_settings().documents_bucket, "Prefix": prefix}
+    while True:
+        page = client("s3").list_objects_v2(**kwargs)
+        for obj in page.get("Contents", []):
+            yield obj["Key"], obj["LastModified"]
+        if not page.get("IsTruncated"):
+            return
+        kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+
+def stamp_retention(key: str, tags: dict[str, str], lock_until: datetime | None) -> None:
+    """Tag the object with its retention schedule; lock it (Object Lock, governance mode) until
+    `lock_until` when its class must stay immutable."""
+    s3, bucket = client("s3"), get_settings().documents_bucket
+    s3.put_object_tagging(Bucket=bucket, Key=key,
+                          Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+    if lock_until is not None:
+        s3.put_object_retention(Bucket=bucket, Key=key,
+                                Retention={"Mode": "GOVERNANCE", "RetainUntilDate": lock_until})

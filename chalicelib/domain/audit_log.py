@@ -45,12 +45,22 @@ def computed_hash(entry: AuditEntry) -> str:
     return _digest(entry.model_dump(mode="json", exclude={"hash"}))
 
 
-def next_entry(previous: AuditEntry | None, log: LogName, at: str, event: str, subject: str,
+class ChainHead(Frozen):
+    """The last entry of a log: all a writer needs to append the next one."""
+
+    sequence: int = Field(ge=0)
+    hash: str
+
+
+EMPTY = ChainHead(sequence=0, hash=GENESIS)
+
+
+def next_entry(previous: AuditEntry | ChainHead | None, log: LogName, at: str, event: str, subject: str,
                details: Mapping[str, str] | None = None) -> AuditEntry:
     """The entry that follows `previous` (None: the first entry of the log)."""
-    fields = {"log": log.value, "sequence": previous.sequence + 1 if previous else 1, "at": at, "event": event,
-              "subject": subject, "details": dict(details or {}),
-              "prev_hash": previous.hash if previous else GENESIS}
+    head = previous or EMPTY
+    fields = {"log": log.value, "sequence": head.sequence + 1, "at": at, "event": event,
+              "subject": subject, "details": dict(details or {}), "prev_hash": head.hash}
     return AuditEntry(**fields, hash=_digest(fields))
 
 

@@ -28,3 +28,5 @@ class CustomerRecord(Frozen):
     policy_version: str
     closed_at: str | None = None
     offboarding_checkpoint_id: str | None = None
+    retention: dict[str, str] | None = None  # the schedule stamped when the relationship ended
+    expires_at: int | None = None  # DynamoDB TTL (epoch seconds), only when the record is to be deleted

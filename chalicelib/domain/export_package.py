@@ -121,8 +121,8 @@ _DESCRIPTIONS: dict[str, str] = {
     "transactions": "The transactions on your accounts: when each was booked, the amount and "
                     "currency, whether money came in (Credit) or went out (Debit), and the other "
                     "party (DebtorAccount: who paid you; CreditorAccount: whom you paid). Field "
-                    "names follow the UK Open Banking standard (v4.0), so other banks and apps "
-                    "can read them.",
+                    "names follow the UK Open Banking standard (v4.0), which makes them easier for "
+                    "other banks and apps to use.",
     "consents": "The consents you gave us, what each covered and when you gave or withdrew it.",
     "screening_summary": "Which official sanctions and politically-exposed-person lists your name "
                          "was checked against, the version of each list, and when. (These checks "

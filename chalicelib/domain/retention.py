@@ -172,6 +172,7 @@ class RuleSet(Frozen):
 
     policy: str
     version: str
+    home_jurisdictions: tuple[Jurisdiction, ...] = (Jurisdiction.EU,)
     immutable: ImmutableClasses
     rules: tuple[RetentionRule, ...]
 
@@ -392,3 +393,22 @@ def sweep_plan(decisions: Iterable[RetentionDecision], holds: AbstractSet[str],
 
 def _held(decision: RetentionDecision, holds: AbstractSet[str]) -> bool:
     return decision.record_id in holds or (decision.customer_id is not None and decision.customer_id in holds)
+
+
+EU_MEMBER_STATES = frozenset({
+    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL", "ITA", "LVA",
+    "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
+})
+
+
+def jurisdictions_for(countries: Iterable[str], rules: RuleSet) -> set[str]:
+    """The bank's home jurisdictions plus those of the customer's countries (ISO alpha-3)."""
+    found = {j.value for j in rules.home_jurisdictions}
+    for country in countries:
+        if country in EU_MEMBER_STATES:
+            found.add(Jurisdiction.EU.value)
+        elif country == "GBR":
+            found.add(Jurisdiction.UK.value)
+        elif country == "USA":
+            found.add(Jurisdiction.US.value)
+    return found

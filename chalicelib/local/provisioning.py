@@ -127,3 +127,5 @@ def _create_bucket(props: dict[str, Any], region: str) -> None:
         s3.put_public_access_block(Bucket=name, PublicAccessBlockConfiguration=pab)
     if props.get("VersioningConfiguration"):
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+    if lock := props.get("ObjectLockConfiguration"):
+        s3.put_object_lock_configuration(Bucket=name, ObjectLockConfiguration=lock)

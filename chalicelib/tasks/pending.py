@@ -1,4 +1,4 @@
-"""Workflow tasks whose capability has not landed yet (states ScheduleRetention, ExportData).
+"""Workflow tasks whose capability has not landed yet (state ExportData).
 
 They take the final task contract ({checkpoint_id} in, {status, ...} out) and answer
 NOT_IMPLEMENTED, which the workflow records as a step, so the closure skeleton is honest
@@ -18,11 +18,6 @@ def _not_implemented(checkpoint_id: str, step: str, detail: str) -> dict[str, An
     checkpoints.record_step(checkpoint_id, Step(name=step, verdict=Verdict.PASS, finished_at=iso(utc_now()),
                                                 reasons=(Reason(code=NOT_IMPLEMENTED, detail=detail),)))
     return {"status": NOT_IMPLEMENTED, "detail": detail}
-
-
-def schedule_retention(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
-    return _not_implemented(checkpoint_id, "retention",
-                            "retention scheduling is not implemented yet: nothing was scheduled or erased")
 
 
 def export_data(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:

@@ -26,6 +26,9 @@ MATRIX = {
     ("GET", "/v1/lists"): {"compliance", "auditor"},
     ("POST", "/v1/lists/refresh"): {"compliance"},
     ("POST", "/v1/screenings"): {"channel", "compliance"},
+    ("GET", "/v1/audit/retention-log"): {"auditor"},
+    ("GET", "/v1/audit/export-log"): {"auditor"},
+    ("GET", "/v1/audit/verify"): {"auditor"},
     ("GET", "/v1/health"): {None, "channel", "compliance", "auditor"},
 }
 

@@ -103,7 +103,7 @@ def test_clean_closure_ends_closed_and_ends_the_relationship(http, stack):
     assert final["status"] == "CLOSED", final
     steps = {s["name"]: s for s in final["steps"]}
     assert steps["screening"]["verdict"] == "pass" and steps["exit_risk"]["verdict"] == "pass"
-    assert [r["code"] for r in steps["retention"]["reasons"]] == ["NOT_IMPLEMENTED"]
+    assert [r["code"] for r in steps["retention"]["reasons"]] == ["RETENTION_SCHEDULED"]
     assert [r["code"] for r in steps["export"]["reasons"]] == ["NOT_IMPLEMENTED"]
     record = customers.get(customer_id)
     assert record.status == "closed" and record.offboarding_checkpoint_id == checkpoint_id and record.closed_at
