@@ -22,6 +22,7 @@ from chalicelib.api.auth import USER_POOL_PLACEHOLDER, Caller, Role, require
 from chalicelib.api.errors import ApiError, api_errors, validation_error
 from chalicelib.api.models import (
     DocumentUploadRequest,
+    LegalHoldRequest,
     ListRefreshRequest,
     OffboardingRequest,
     OnboardingRequest,
@@ -36,10 +37,12 @@ from chalicelib.domain.screening.engine import classify
 from chalicelib.domain.screening.list_update import RefreshRefused
 from chalicelib.policies import list_sources_policy
 from chalicelib.aws import audit as audit_log_store
+from chalicelib.aws import retention_store
 from chalicelib.domain.audit_log import GENESIS, LogName
 from chalicelib.services import audit as audit_service
 from chalicelib.services import health, offboarding, onboarding, reviews
 from chalicelib.services import lists as list_service
+from chalicelib.services import retention as retention_service
 from chalicelib.tasks import decision, exit_risk, failure, identity, pending, retention, review, screening
 from chalicelib.tasks.runner import run_task
 
@@ -325,6 +328,37 @@ def _query_time(params: dict[str, str], name: str) -> datetime | None:
     return value
 
 
+@app.route("/v1/legal-holds", methods=["POST"], authorizer=AUTHORIZER)
+@api_errors
+def place_legal_hold() -> Response:
+    caller = require(app.current_request, Role.COMPLIANCE)
+    try:
+        request = LegalHoldRequest.model_validate(_json_body())
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    if request.customer_id:
+        try:
+            customers.get(request.customer_id)
+        except NotFound:
+            raise ApiError(422, "UNKNOWN_CUSTOMER", "No customer has this id.",
+                           [{"field": "customer_id", "reason": "is not a known customer"}]) from None
+    elif retention_store.schedule_of(request.record_id) is None:
+        raise ApiError(422, "UNKNOWN_RECORD", "No retention schedule names this record.",
+                       [{"field": "record_id", "reason": "is not a scheduled record"}])
+    selector = {"customer_id": request.customer_id} if request.customer_id else {"record_id": request.record_id}
+    hold = retention_service.place_hold(selector, request.reason, request.case_reference, caller.subject)
+    return Response(body=hold, status_code=201, headers={"Content-Type": "application/json"})
+
+
+@app.route("/v1/legal-holds/{hold_id}", methods=["DELETE"], authorizer=AUTHORIZER)
+@api_errors
+def release_legal_hold(hold_id: str) -> dict[str, Any]:
+    caller = require(app.current_request, Role.COMPLIANCE)
+    if not re.fullmatch(r"lh_[0-9a-f]{32}", hold_id):
+        raise NotFound(hold_id)
+    return retention_service.release_hold(hold_id, caller.subject)
+
+
 @app.route("/v1/health", methods=["GET"])
 @api_errors
 def get_health() -> dict[str, Any]:
@@ -371,3 +405,10 @@ def record_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="mark_failed")
 def mark_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("mark_failed", failure.run, event)
+
+
+@app.schedule("rate(1 day)", name="retention_sweep")
+def retention_sweep(event: Any) -> dict[str, int]:
+    """Daily: erase or anonymise what has expired, skip what is held. The event's time is the
+    sweep's clock (tests and replays pass another)."""
+    return retention_service.sweep(datetime.fromisoformat(event.time.replace("Z", "+00:00")))

@@ -24,6 +24,8 @@ class Settings:
     lists_bucket: str
     audit_bucket: str
     audit_table: str
+    retention_table: str
+    legal_holds_table: str
     data_key_id: str
     onboarding_state_machine_arn: str
     offboarding_state_machine_arn: str
@@ -45,6 +47,8 @@ def get_settings() -> Settings:
         lists_bucket=env["LISTS_BUCKET"],
         audit_bucket=env["AUDIT_BUCKET"],
         audit_table=env["AUDIT_TABLE"],
+        retention_table=env["RETENTION_TABLE"],
+        legal_holds_table=env["LEGAL_HOLDS_TABLE"],
         data_key_id=env["DATA_KEY_ID"],
         onboarding_state_machine_arn=env["ONBOARDING_STATE_MACHINE_ARN"],
         offboarding_state_machine_arn=env["OFFBOARDING_STATE_MACHINE_ARN"],

@@ -277,3 +277,16 @@ class ScreeningRequest(Strict):
     type: EntityType | None = None
     limit: Annotated[int, Field(ge=1, le=50)] = 10
     threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
+class LegalHoldRequest(Strict):
+    customer_id: CustomerId | None = None
+    record_id: Annotated[str, StringConstraints(min_length=1, max_length=1024)] | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+    case_reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+    @model_validator(mode="after")
+    def _one_selector(self) -> LegalHoldRequest:
+        if (self.customer_id is None) == (self.record_id is None):
+            raise PydanticCustomError("one_selector", "give either customer_id or record_id")
+        return self

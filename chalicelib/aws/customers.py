@@ -60,3 +60,12 @@ def stamp_retention(customer_id: str, schedule: dict[str, str], ttl_epoch: int |
         values[":ttl"] = ttl_epoch
     _table().update_item(Key={"customer_id": customer_id}, UpdateExpression=update, ExpressionAttributeValues=values,
                          ConditionExpression="attribute_exists(customer_id)")
+
+
+def clear_ttl(customer_id: str) -> None:
+    _table().update_item(Key={"customer_id": customer_id}, UpdateExpression="REMOVE expires_at",
+                         ConditionExpression="attribute_exists(customer_id)")
+
+
+def delete(customer_id: str) -> None:
+    _table().delete_item(Key={"customer_id": customer_id})

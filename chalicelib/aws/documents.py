@@ -131,3 +131,26 @@ def stamp_retention(key: str, tags: dict[str, str], lock_until: datetime | None)
     if lock_until is not None:
         s3.put_object_retention(Bucket=bucket, Key=key,
                                 Retention={"Mode": "GOVERNANCE", "RetainUntilDate": lock_until})
+
+
+def erase(key: str) -> None:
+    """Remove every version of the object (a delete marker alone would keep the data). The
+    governance-mode lock set at scheduling protects it until its keep-until date; the sweep
+    acts only after that date, so it may bypass the lock."""
+    s3, bucket = client("s3"), get_settings().documents_bucket
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=key)
+    for version in [*versions.get("Versions", []), *versions.get("DeleteMarkers", [])]:
+        if version["Key"] == key:
+            s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"], BypassGovernanceRetention=True)
+
+
+def read_bytes(key: str) -> bytes:
+    return client("s3").get_object(Bucket=get_settings().documents_bucket, Key=key)["Body"].read()
+
+
+def replace(key: str, body: bytes) -> None:
+    """Erase every version of the object, then store `body` in its place."""
+    settings = get_settings()
+    erase(key)
+    client("s3").put_object(Bucket=settings.documents_bucket, Key=key, Body=body,
+                            ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id)

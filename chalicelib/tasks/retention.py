@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from chalicelib.aws import audit, checkpoints, customers, documents
+from chalicelib.aws import audit, checkpoints, customers, documents, retention_store
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import Reason, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest
@@ -63,6 +63,7 @@ def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
     customers.stamp_retention(customer.customer_id, _schedule(profile), profile.ttl_epoch)
     decisions.append(profile)
     for decision in decisions:
+        retention_store.save(decision)
         audit.append(LogName.RETENTION, "scheduled", decision.record_id,
                      {**_schedule(decision), "customer_id": customer.customer_id, "checkpoint_id": checkpoint_id,
                       "jurisdictions": ",".join(sorted(jurisdictions)), "policy_version": rules.version})

@@ -88,7 +88,8 @@ def test_every_function_has_its_own_policy_file_and_no_autogen():
     assert prod["autogen_policy"] is False
     from app import app
 
-    functions = {"api_handler", *(fn.name for fn in app.pure_lambda_functions)}
+    functions = {"api_handler", *(fn.name for fn in app.pure_lambda_functions),
+                 *(source.name for source in app.event_sources)}
     assert set(prod["lambda_functions"]) == functions
     for settings in prod["lambda_functions"].values():
         assert (ROOT / ".chalice" / settings["iam_policy_file"]).is_file()

@@ -29,6 +29,8 @@ MATRIX = {
     ("GET", "/v1/audit/retention-log"): {"auditor"},
     ("GET", "/v1/audit/export-log"): {"auditor"},
     ("GET", "/v1/audit/verify"): {"auditor"},
+    ("POST", "/v1/legal-holds"): {"compliance"},
+    ("DELETE", "/v1/legal-holds/{hold_id}"): {"compliance"},
     ("GET", "/v1/health"): {None, "channel", "compliance", "auditor"},
 }
 
@@ -49,11 +51,14 @@ def approved_checkpoint(http) -> str:
 
 
 def call(http, method: str, path: str, role: str | None, checkpoint_id: str):
-    path = path.replace("{id}", checkpoint_id)
+    path = path.replace("{id}", checkpoint_id).replace("{hold_id}", f"lh_{'0' * 32}")
     if method == "GET":
         return http.get(path, role=role)
+    if method == "DELETE":
+        return http.client.http.delete(path, headers=http.auth(role))
     bodies = {"/v1/onboarding": {"applicant": {}}, "/v1/offboarding": {"customer_id": "x"},
               "/v1/lists/refresh": {"source": "no-such-list"}, "/v1/screenings": {"name": "Anna Lindqvist"},
+              "/v1/legal-holds": {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
               "decision": {"outcome": "approve", "reason": "matrix test"},
               "documents": {"side": "front", "content_type": "image/png", "size": 10}}
     body = bodies.get(path) or bodies["decision" if path.endswith("decision") else "documents"]

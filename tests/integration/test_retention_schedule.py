@@ -5,8 +5,12 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from app import retention_sweep
 from chalicelib.aws import audit, clients, customers
 from chalicelib.domain.audit_log import LogName
+from chalicelib.errors import NotFound
 from tests.integration.conftest import applicant_body
 from tests.integration.test_offboarding_workflow import closure
 
@@ -64,3 +68,68 @@ def test_tampering_with_a_stored_log_entry_fails_verification_at_that_entry(http
                                     Key=f"audit/export/{victim.sequence:012d}.json", Body=forged.model_dump_json())
     result = http.get("/v1/audit/verify?log=export", role="auditor").json_body
     assert result["valid"] is False and result["first_broken"] == victim.sequence
+
+
+def scheduled_event(at: datetime) -> dict:
+    return {"version": "0", "id": "sweep-test", "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": at.isoformat().replace("+00:00", "Z"), "region": "eu-west-1",
+            "resources": [], "detail": {}}
+
+
+def closed_customer(http) -> tuple[str, str, str]:
+    onboarded = http.wait_final(http.post("/v1/onboarding", applicant_body()).json_body["checkpoint_id"])
+    customer_id = onboarded["customer_id"]
+    checkpoint_id = http.post("/v1/offboarding", closure(customer_id)).json_body["checkpoint_id"]
+    assert http.wait_final(checkpoint_id)["status"] == "CLOSED"
+    return customer_id, onboarded["checkpoint_id"], checkpoint_id
+
+
+def test_the_sweep_erases_exactly_the_expired_unheld_records(http, stack):
+    s3, bucket = clients.client("s3"), stack.environment["DOCUMENTS_BUCKET"]
+    a, a_signup, a_closure = closed_customer(http)
+    b, b_signup, b_closure = closed_customer(http)
+    hold = http.post("/v1/legal-holds", {"customer_id": b, "reason": "litigation over a disputed transfer",
+                                         "case_reference": "CASE-2031-17"}, key=False, role="compliance")
+    assert hold.status_code == 201, hold.body
+
+    def keys(prefix: str) -> set[str]:
+        return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
+
+    a_keys = keys(f"checkpoints/{a_signup}/") | keys(f"checkpoints/{a_closure}/") | keys(f"customers/{a}/")
+    b_keys = keys(f"checkpoints/{b_signup}/") | keys(f"checkpoints/{b_closure}/") | keys(f"customers/{b}/")
+    now = datetime.now(UTC)
+
+    early = retention_sweep(scheduled_event(now + timedelta(days=4 * 365)), None)
+    assert early.get("erased", 0) == 0 and early.get("anonymised", 0) == 0
+    assert keys(f"checkpoints/{a_signup}/") and customers.get(a)
+
+    late = retention_sweep(scheduled_event(now + timedelta(days=6 * 365)), None)
+    assert late["erased"] >= 4 and late["anonymised"] >= 2 and late["skipped"] >= len(b_keys)
+    remaining = keys(f"checkpoints/{a_signup}/") | keys(f"checkpoints/{a_closure}/") | keys(f"customers/{a}/")
+    erased = {k for k in a_keys if "application.json" in k or "/results/identity" in k or "/results/screening" in k}
+    assert erased and not (erased & remaining)
+    transactions = f"customers/{a}/transactions/{a_closure}.jsonl"
+    assert transactions in remaining
+    anonymised = s3.get_object(Bucket=bucket, Key=transactions)["Body"].read().decode()
+    assert "Grocer" not in anonymised and "Employer AS" not in anonymised and "[anonymised]" in anonymised
+    versions = s3.list_object_versions(Bucket=bucket, Prefix=transactions).get("Versions", [])
+    assert len(versions) == 1  # the identifying versions are gone, not just hidden
+    assert keys(f"checkpoints/{b_signup}/") | keys(f"checkpoints/{b_closure}/") | keys(f"customers/{b}/") == b_keys
+    assert customers.get(b).customer_id == b
+    with pytest.raises(NotFound):
+        customers.get(a)
+
+    again = retention_sweep(scheduled_event(now + timedelta(days=6 * 365)), None)
+    assert again.get("erased", 0) == 0 and again.get("anonymised", 0) == 0  # idempotent
+
+    released = http.client.http.delete(f"/v1/legal-holds/{hold.json_body['hold_id']}", headers=http.auth("compliance"))
+    assert released.status_code == 200, released.body
+    after_release = retention_sweep(scheduled_event(now + timedelta(days=6 * 365)), None)
+    assert after_release["erased"] >= 4
+    assert not keys(f"checkpoints/{b_signup}/")
+
+    events = {(e.event, e.subject) for e in audit.entries(LogName.RETENTION)}
+    assert ("erased", f"checkpoints/{a_signup}/application.json") in events
+    assert ("skipped", f"checkpoints/{b_signup}/application.json") in events
+    assert ("held", b) in events and ("released", b) in events
+    assert http.get("/v1/audit/verify?log=retention", role="auditor").json_body["valid"] is True

@@ -1,0 +1,37 @@
+"""Anonymisation of stored records whose retention rule says `anonymise` at expiry: what
+identifies a person goes, what the bank may keep as aggregate or statistical data stays."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from chalicelib.domain.retention import RecordClass
+
+REDACTED = "[anonymised]"
+
+
+def _transactions(body: bytes) -> bytes:
+    """JSON lines of transactions: counterparty name and IBAN removed; amount, currency,
+    direction, date and id kept."""
+    out = []
+    for line in body.splitlines():
+        if line.strip():
+            record = json.loads(line)
+            record["counterparty"] = {"name": REDACTED}
+            out.append(json.dumps(record, separators=(",", ":")).encode())
+    return b"".join(line + b"\n" for line in out)
+
+
+def _closure_record(body: bytes) -> bytes:
+    """The closure request: free text and counterparties removed; reason code, dates, accounts kept."""
+    record = json.loads(body)
+    record["reason_detail"] = None
+    for service in record.get("linked_services", []):
+        service["counterparty"] = REDACTED
+    return json.dumps(record, separators=(",", ":")).encode()
+
+
+ANONYMISERS: dict[RecordClass, Callable[[bytes], bytes]] = {
+    RecordClass.TRANSACTIONS: _transactions,
+    RecordClass.CLOSURE_RECORD: _closure_record,
+}
