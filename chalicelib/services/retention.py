@@ -15,9 +15,69 @@ from chalicelib.aws import audit, customers, documents, retention_store
 from chalicelib.domain.anonymise import ANONYMISERS
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import iso, utc_now
-from chalicelib.domain.retention import SweepAction, SweepKind, sweep_plan
+from chalicelib.domain.retention import (
+    Events,
+    RecordClass,
+    RecordRef,
+    RetentionDecision,
+    SweepAction,
+    SweepKind,
+    decide,
+    jurisdictions_for,
+    sweep_plan,
+)
+from chalicelib.policies import retention_rules
 
 CUSTOMER_RECORD = "customer/"
+
+# What each stored object is, by where it lives (see chalicelib/aws/documents.py for the layout).
+_RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": RecordClass.SCREENING_RESULTS,
+                   "exit_risk.json": RecordClass.CLOSURE_RECORD}
+
+
+def classify_key(key: str) -> RecordClass:
+    if "/transactions/" in key:
+        return RecordClass.TRANSACTIONS
+    if key.endswith("/closure-request.json"):
+        return RecordClass.CLOSURE_RECORD
+    if "/results/" in key:
+        return _RESULT_CLASSES.get(key.rsplit("/", 1)[-1], RecordClass.CDD_IDENTITY)
+    return RecordClass.CDD_IDENTITY  # the application and the document images
+
+
+def schedule_of(decision: RetentionDecision) -> dict[str, str]:
+    return {"record_class": decision.record_class.value, "rule": decision.rule_id, "action": decision.action.value,
+            "keep_until": iso(decision.keep_until) if decision.keep_until else "pending",
+            "status": decision.status.value}
+
+
+def schedule(prefixes: list[str], customer_id: str | None, jurisdictions: set[str], events: Events,
+             now: datetime, context: dict[str, str], record_class: RecordClass | None = None
+             ) -> list[RetentionDecision]:
+    """Decide, stamp (tags; Object Lock for immutable classes), store and log the retention of
+    every object under `prefixes`; `record_class` overrides the classification by location."""
+    rules = retention_rules()
+    decisions = []
+    for prefix in prefixes:
+        for key, modified in documents.keys_under(prefix):
+            record = RecordRef(record_id=key, record_class=record_class or classify_key(key), created_at=modified,
+                               customer_id=customer_id)
+            decision = decide(record, events, jurisdictions, rules, now)
+            documents.stamp_retention(key, schedule_of(decision), decision.keep_until if decision.immutable else None)
+            decisions.append(decision)
+    for decision in decisions:
+        store_decision(decision, jurisdictions, context)
+    return decisions
+
+
+def store_decision(decision: RetentionDecision, jurisdictions: set[str], context: dict[str, str]) -> None:
+    """Store the schedule for the sweep and append the decision to the retention log."""
+    retention_store.save(decision)
+    details = {**schedule_of(decision), **context, "jurisdictions": ",".join(sorted(jurisdictions)),
+               "policy_version": retention_rules().version}
+    if decision.customer_id:
+        details["customer_id"] = decision.customer_id
+    audit.append(LogName.RETENTION, "scheduled", decision.record_id, details)
 
 
 def _execute(action: SweepAction, record_class: str) -> str:
@@ -77,3 +137,13 @@ def release_hold(hold_id: str, released_by: str) -> dict[str, Any]:
     audit.append(LogName.RETENTION, "released", hold.get("customer_id") or hold["record_id"],
                  {"hold_id": hold_id, "case_reference": hold["case_reference"]})
     return hold
+
+
+def schedule_unopened_application(checkpoint_id: str, countries: set[str], now: datetime) -> int:
+    """A sign-up that did not become a relationship (rejected, or failed and so abandoned):
+    its records are `rejected_application`, counted from the decision."""
+    rules = retention_rules()
+    decisions = schedule([f"checkpoints/{checkpoint_id}/"], None, jurisdictions_for(countries, rules),
+                         Events(application_decided=now), now, {"checkpoint_id": checkpoint_id},
+                         record_class=RecordClass.REJECTED_APPLICATION)
+    return len(decisions)

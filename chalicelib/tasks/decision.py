@@ -10,6 +10,7 @@ from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointS
 from chalicelib.domain.customer import CustomerRecord, customer_id_for
 from chalicelib.domain.models import Application, Verdict, VerificationResult
 from chalicelib.errors import PermanentTaskError
+from chalicelib.services import retention
 
 REVIEW_TIMED_OUT = "REVIEW_TIMED_OUT"
 
@@ -30,6 +31,10 @@ def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
         customer_id = _create_customer(checkpoint, now)
     elif outcome == CheckpointStatus.CLOSED:
         customers.close(checkpoint.customer_id, now, checkpoint_id)
+    elif outcome == CheckpointStatus.REJECTED:
+        applicant = documents.get_json(checkpoint.request_key, Application).applicant
+        retention.schedule_unopened_application(checkpoint_id, {applicant.nationality, applicant.address.country},
+                                                utc_now())
     checkpoints.decide(checkpoint_id, decision, customer_id)
     return {"status": outcome.value}
 

@@ -133,3 +133,16 @@ def test_the_sweep_erases_exactly_the_expired_unheld_records(http, stack):
     assert ("skipped", f"checkpoints/{b_signup}/application.json") in events
     assert ("held", b) in events and ("released", b) in events
     assert http.get("/v1/audit/verify?log=retention", role="auditor").json_body["valid"] is True
+
+
+def test_a_rejected_signup_is_kept_under_its_own_rule(http, stack):
+    from datetime import date
+
+    body = applicant_body(**{"document.expiry_date": (date.today() - timedelta(days=3)).isoformat()})
+    checkpoint_id = http.post("/v1/onboarding", body).json_body["checkpoint_id"]
+    assert http.wait_final(checkpoint_id)["status"] == "REJECTED"
+    key = f"checkpoints/{checkpoint_id}/application.json"
+    tags = {t["Key"]: t["Value"] for t in clients.client("s3").get_object_tagging(
+        Bucket=stack.environment["DOCUMENTS_BUCKET"], Key=key)["TagSet"]}
+    assert tags["record_class"] == "rejected_application" and tags["rule"] == "eu-rejected-application"
+    assert any(e.subject == key and e.event == "scheduled" for e in audit.entries(LogName.RETENTION))
