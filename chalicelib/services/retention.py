@@ -65,19 +65,21 @@ def schedule(prefixes: list[str], customer_id: str | None, jurisdictions: set[st
             decision = decide(record, events, jurisdictions, rules, now)
             documents.stamp_retention(key, schedule_of(decision), decision.keep_until if decision.immutable else None)
             decisions.append(decision)
-    for decision in decisions:
-        store_decision(decision, jurisdictions, context)
+    store_decisions(decisions, jurisdictions, context)
     return decisions
 
 
-def store_decision(decision: RetentionDecision, jurisdictions: set[str], context: dict[str, str]) -> None:
-    """Store the schedule for the sweep and append the decision to the retention log."""
-    retention_store.save(decision)
-    details = {**schedule_of(decision), **context, "jurisdictions": ",".join(sorted(jurisdictions)),
-               "policy_version": retention_rules().version}
-    if decision.customer_id:
-        details["customer_id"] = decision.customer_id
-    audit.append(LogName.RETENTION, "scheduled", decision.record_id, details)
+def store_decisions(decisions: list[RetentionDecision], jurisdictions: set[str], context: dict[str, str]) -> None:
+    """Store the schedules for the sweep and append the decisions to the retention log."""
+    logged: list[audit.Event] = []
+    for decision in decisions:
+        retention_store.save(decision)
+        details = {**schedule_of(decision), **context, "jurisdictions": ",".join(sorted(jurisdictions)),
+                   "policy_version": retention_rules().version}
+        if decision.customer_id:
+            details["customer_id"] = decision.customer_id
+        logged.append(("scheduled", decision.record_id, details))
+    audit.append_all(LogName.RETENTION, logged)
 
 
 def _execute(action: SweepAction, record_class: str) -> str:
@@ -106,18 +108,20 @@ def sweep(now: datetime, page_size: int = 100) -> dict[str, int]:
     for page in retention_store.due(now, page_size):
         classes = {d.record_id: d.record_class.value for d in page}
         report["evaluated"] += len(page)
+        logged: list[audit.Event] = []
         for action in sweep_plan(page, held, now):
             details = {"rule": action.rule_id, "keep_until": iso(action.keep_until), "swept_at": iso(now)}
             if action.customer_id:
                 details["customer_id"] = action.customer_id
             if action.kind is SweepKind.SKIP_HELD:
                 report["skipped"] += 1
-                audit.append(LogName.RETENTION, "skipped", action.record_id, {**details, "why": "legal hold"})
+                logged.append(("skipped", action.record_id, {**details, "why": "legal hold"}))
                 continue
             outcome = _execute(action, classes[action.record_id])
             if retention_store.finish(action.record_id, outcome, iso(utc_now())):
                 report[outcome] += 1
-                audit.append(LogName.RETENTION, outcome, action.record_id, details)
+                logged.append((outcome, action.record_id, details))
+        audit.append_all(LogName.RETENTION, logged)  # one log object per page
     return dict(report)
 
 

@@ -34,7 +34,7 @@ def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
                                record_class=RecordClass.CDD_IDENTITY, created_at=customer.created_at,
                                customer_id=customer.customer_id), events, jurisdictions, rules, now)
     customers.stamp_retention(customer.customer_id, retention.schedule_of(profile), profile.ttl_epoch)
-    retention.store_decision(profile, jurisdictions, context)
+    retention.store_decisions([profile], jurisdictions, context)
     decisions.append(profile)
     by_class = Counter(d.record_class.value for d in decisions)
     detail = f"{len(decisions)} records scheduled under {', '.join(sorted(jurisdictions))} rules: " + \

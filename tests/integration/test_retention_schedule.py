@@ -64,8 +64,9 @@ def test_tampering_with_a_stored_log_entry_fails_verification_at_that_entry(http
     victim = next(e for e in audit.entries(LogName.EXPORT) if e.subject == "exp_1")
     forged = victim.model_copy(update={"subject": "exp_forged"})
     # Object Lock keeps the original version; an attacker can only add a newer one, which readers see.
-    clients.client("s3").put_object(Bucket=stack.environment["AUDIT_BUCKET"],
-                                    Key=f"audit/export/{victim.sequence:012d}.json", Body=forged.model_dump_json())
+    key = f"audit/export/{victim.sequence:012d}-{victim.sequence:012d}.jsonl"
+    clients.client("s3").put_object(Bucket=stack.environment["AUDIT_BUCKET"], Key=key,
+                                    Body=forged.model_dump_json() + "\n")
     result = http.get("/v1/audit/verify?log=export", role="auditor").json_body
     assert result["valid"] is False and result["first_broken"] == victim.sequence
 
