@@ -22,6 +22,7 @@ from chalicelib.api.auth import USER_POOL_PLACEHOLDER, Caller, Role, require
 from chalicelib.api.errors import ApiError, api_errors, validation_error
 from chalicelib.api.models import (
     DocumentUploadRequest,
+    ExportRequestBody,
     LegalHoldRequest,
     ListRefreshRequest,
     OffboardingRequest,
@@ -31,19 +32,21 @@ from chalicelib.api.models import (
 )
 from chalicelib.aws import checkpoints, customers, documents
 from chalicelib.domain.checkpoint import Checkpoint, public_view
-from chalicelib.errors import NotFound
+from chalicelib.errors import NotFound, PermanentTaskError
 from chalicelib.services import checkpoints as checkpoint_service
 from chalicelib.domain.screening.engine import classify
 from chalicelib.domain.screening.list_update import RefreshRefused
 from chalicelib.policies import list_sources_policy
 from chalicelib.aws import audit as audit_log_store
+from chalicelib.aws import exports as export_repository
 from chalicelib.aws import retention_store
 from chalicelib.domain.audit_log import GENESIS, LogName
 from chalicelib.services import audit as audit_service
 from chalicelib.services import health, offboarding, onboarding, reviews
+from chalicelib.services import exports as export_service
 from chalicelib.services import lists as list_service
 from chalicelib.services import retention as retention_service
-from chalicelib.tasks import decision, exit_risk, failure, identity, pending, retention, review, screening
+from chalicelib.tasks import decision, exit_risk, export, failure, identity, retention, review, screening
 from chalicelib.tasks.runner import run_task
 
 app = Chalice(app_name="checkpoint")
@@ -56,6 +59,7 @@ AUTHORIZER = (CognitoUserPoolAuthorizer("checkpoint-users", provider_arns=[USER_
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _CHECKPOINT_ID = re.compile(r"^cp_[0-9a-f]{32}$")
+_EXPORT_ID = re.compile(r"^exp_[0-9a-f]{32}$")
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 UPLOAD_URL_SECONDS = 300
 
@@ -359,6 +363,41 @@ def release_legal_hold(hold_id: str) -> dict[str, Any]:
     return retention_service.release_hold(hold_id, caller.subject)
 
 
+@app.route("/v1/exports", methods=["POST"], authorizer=AUTHORIZER)
+@api_errors
+def request_export() -> Response:
+    caller = require(app.current_request, Role.CHANNEL, Role.COMPLIANCE)
+    try:
+        request = ExportRequestBody.model_validate(_json_body())
+    except ValidationError as exc:
+        raise validation_error(exc) from None
+    try:
+        customer = customers.get(request.customer_id)
+    except NotFound:
+        customer = None
+    if customer is None or (caller.role is Role.CHANNEL and customer.channel_name != caller.subject):
+        raise ApiError(422, "UNKNOWN_CUSTOMER", "No customer has this id.",
+                       [{"field": "customer_id", "reason": "is not a known customer"}])
+    record = export_service.request(request.customer_id, request.formats, request.include, caller.subject)
+    export_service.start_async(record["export_id"])
+    body = {"export_id": record["export_id"], "status": record["status"],
+            "links": {"self": f"/v1/exports/{record['export_id']}"}}
+    return Response(body=body, status_code=202,
+                    headers={"Content-Type": "application/json", "Location": body["links"]["self"]})
+
+
+@app.route("/v1/exports/{export_id}", methods=["GET"], authorizer=AUTHORIZER)
+@api_errors
+def get_export(export_id: str) -> dict[str, Any]:
+    caller = require(app.current_request, Role.CHANNEL, Role.COMPLIANCE)
+    if not _EXPORT_ID.match(export_id):
+        raise NotFound(export_id)
+    record = export_repository.get(export_id)
+    if caller.role is Role.CHANNEL and record["requested_by"] != caller.subject:
+        raise NotFound(export_id)
+    return export_service.view(export_id, caller.subject)
+
+
 @app.route("/v1/health", methods=["GET"])
 @api_errors
 def get_health() -> dict[str, Any]:
@@ -389,7 +428,16 @@ def schedule_retention(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.lambda_function(name="export_data")
 def export_data(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return run_task("export_data", pending.export_data, event)
+    return run_task("export_data", export.run, event)
+
+
+@app.lambda_function(name="build_export")
+def build_export(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Invoked as an event by POST /v1/exports; builds the package in the background."""
+    export_id = event.get("export_id") if isinstance(event, dict) else None
+    if not isinstance(export_id, str) or not _EXPORT_ID.match(export_id):
+        raise PermanentTaskError("build_export needs a valid export_id")
+    return {"status": export_service.build(export_id)["status"], "export_id": export_id}
 
 
 @app.lambda_function(name="await_review")

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
+from chalicelib.domain.export_package import ExportPolicy
 from chalicelib.domain.screening.list_update import ListSourcesPolicy
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.exit_risk import ExitRiskPolicy
@@ -66,6 +67,11 @@ def screening_policy() -> ScreeningPolicy:
 
 
 @cache
+def export_policy() -> ExportPolicy:
+    return load_policy(POLICIES_DIR / "exports.yaml", ExportPolicy)
+
+
+@cache
 def list_sources_policy() -> ListSourcesPolicy:
     return load_policy(POLICIES_DIR / "lists.yaml", ListSourcesPolicy)
 
@@ -76,5 +82,5 @@ def decision_policy(kind: str) -> DecisionPolicy:
 
 def policy_versions() -> dict[str, str]:
     policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy(), retention_rules(), screening_policy(),
-                list_sources_policy()]
+                list_sources_policy(), export_policy()]
     return {p.policy: p.version for p in policies}

@@ -26,6 +26,8 @@ class Settings:
     audit_table: str
     retention_table: str
     legal_holds_table: str
+    exports_table: str
+    export_function_name: str
     data_key_id: str
     onboarding_state_machine_arn: str
     offboarding_state_machine_arn: str
@@ -49,6 +51,8 @@ def get_settings() -> Settings:
         audit_table=env["AUDIT_TABLE"],
         retention_table=env["RETENTION_TABLE"],
         legal_holds_table=env["LEGAL_HOLDS_TABLE"],
+        exports_table=env["EXPORTS_TABLE"],
+        export_function_name=env["EXPORT_FUNCTION_NAME"],
         data_key_id=env["DATA_KEY_ID"],
         onboarding_state_machine_arn=env["ONBOARDING_STATE_MACHINE_ARN"],
         offboarding_state_machine_arn=env["OFFBOARDING_STATE_MACHINE_ARN"],

@@ -290,3 +290,11 @@ class LegalHoldRequest(Strict):
         if (self.customer_id is None) == (self.record_id is None):
             raise PydanticCustomError("one_selector", "give either customer_id or record_id")
         return self
+
+
+class ExportRequestBody(Strict):
+    customer_id: CustomerId
+    formats: Annotated[list[Literal["json", "csv"]], Field(min_length=1, max_length=2)] = Field(
+        default_factory=lambda: ["json", "csv"])
+    include: Annotated[list[Literal["profile", "kyc", "accounts", "transactions", "consents", "screening_summary"]],
+                       Field(min_length=1, max_length=6)]

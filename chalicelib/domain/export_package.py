@@ -414,3 +414,17 @@ def _manifest_chunks(spec: ExportSpec, written: Sequence[_FileStats]) -> Iterato
         "files": [s.entry() for s in written],
     }
     yield json.dumps(manifest, ensure_ascii=False, indent=2).encode() + b"\n"
+
+
+class DownloadLink(Frozen):
+    minutes: int = Field(ge=1, le=24 * 60)
+    source: str
+
+
+class ExportPolicy(Frozen):
+    """policies/exports.yaml"""
+
+    policy: str
+    version: str
+    download_link: DownloadLink
+    generator_version: str

@@ -36,6 +36,8 @@ _RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": 
 
 
 def classify_key(key: str) -> RecordClass:
+    if "/exports/" in key:
+        return RecordClass.EXPORT_PACKAGES
     if "/transactions/" in key:
         return RecordClass.TRANSACTIONS
     if key.endswith("/closure-request.json"):

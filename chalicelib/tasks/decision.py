@@ -69,7 +69,7 @@ def _create_customer(checkpoint: Checkpoint, now: str) -> str:
         customer_id=customer_id_for(checkpoint.checkpoint_id),
         created_at=now,
         onboarding_checkpoint_id=checkpoint.checkpoint_id,
-        channel_name=checkpoint.channel_name,
+        channel_name=checkpoint.owner,  # the authenticated channel: it alone may act for this customer
         profile=application.applicant,
         document=application.document,
         verification=documents.get_json(identity.result_key, VerificationResult),

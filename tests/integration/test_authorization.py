@@ -31,6 +31,8 @@ MATRIX = {
     ("GET", "/v1/audit/verify"): {"auditor"},
     ("POST", "/v1/legal-holds"): {"compliance"},
     ("DELETE", "/v1/legal-holds/{hold_id}"): {"compliance"},
+    ("POST", "/v1/exports"): {"channel", "compliance"},
+    ("GET", "/v1/exports/{export_id}"): {"channel", "compliance"},
     ("GET", "/v1/health"): {None, "channel", "compliance", "auditor"},
 }
 
@@ -51,7 +53,8 @@ def approved_checkpoint(http) -> str:
 
 
 def call(http, method: str, path: str, role: str | None, checkpoint_id: str):
-    path = path.replace("{id}", checkpoint_id).replace("{hold_id}", f"lh_{'0' * 32}")
+    path = path.replace("{id}", checkpoint_id).replace("{hold_id}", f"lh_{'0' * 32}").replace(
+        "{export_id}", f"exp_{'0' * 32}")
     if method == "GET":
         return http.get(path, role=role)
     if method == "DELETE":
@@ -59,6 +62,7 @@ def call(http, method: str, path: str, role: str | None, checkpoint_id: str):
     bodies = {"/v1/onboarding": {"applicant": {}}, "/v1/offboarding": {"customer_id": "x"},
               "/v1/lists/refresh": {"source": "no-such-list"}, "/v1/screenings": {"name": "Anna Lindqvist"},
               "/v1/legal-holds": {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
+              "/v1/exports": {"customer_id": "cus_" + "0" * 32, "include": ["profile"]},
               "decision": {"outcome": "approve", "reason": "matrix test"},
               "documents": {"side": "front", "content_type": "image/png", "size": 10}}
     body = bodies.get(path) or bodies["decision" if path.endswith("decision") else "documents"]

@@ -104,7 +104,7 @@ def test_clean_closure_ends_closed_and_ends_the_relationship(http, stack):
     steps = {s["name"]: s for s in final["steps"]}
     assert steps["screening"]["verdict"] == "pass" and steps["exit_risk"]["verdict"] == "pass"
     assert [r["code"] for r in steps["retention"]["reasons"]] == ["RETENTION_SCHEDULED"]
-    assert [r["code"] for r in steps["export"]["reasons"]] == ["NOT_IMPLEMENTED"]
+    assert [r["code"] for r in steps["export"]["reasons"]] == ["EXPORT_READY"]
     record = customers.get(customer_id)
     assert record.status == "closed" and record.offboarding_checkpoint_id == checkpoint_id and record.closed_at
     stored = list(documents.iter_lines(documents.transactions_key(customer_id, checkpoint_id)))
