@@ -45,8 +45,8 @@ from chalicelib.domain.models import (
     IdentityDocument,
     VerificationResult,
 )
-from chalicelib.domain.screening.entities import NameKind
-from chalicelib.domain.screening.exact_matcher import ScreeningMatch
+from chalicelib.domain.screening.entities import EntityType, ListKind, NameKind
+from chalicelib.domain.screening.engine import Band, Match, NameScores
 from chalicelib.domain.screening.result import ScreeningResult, SubjectScreening
 
 UTC_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -97,9 +97,12 @@ CUSTOMER_RECORD = CustomerRecord(
 SCREENING = ScreeningResult(
     engine="exact/1", screened_at="2023-05-04T09:59:58.120+01:00",
     list_versions={"ofac-sdn": "2023-05-01", "eu-fsf": "2023-04-30"},
-    subjects=(SubjectScreening(subject="applicant", matches=(ScreeningMatch(
-        source="ofac-sdn", source_id="SECRET-ENTRY-123", matched_name="SECRET MATCHED NAME",
-        name_kind=NameKind.WEAK_ALIAS, score=0.91, birth_date_agrees=None),)),),
+    subjects=(SubjectScreening(subject="applicant", matches=(Match(
+        source="ofac-sdn", list_version="2023-05-01", source_id="SECRET-ENTRY-123", kind=ListKind.SANCTIONS,
+        entity_type=EntityType.PERSON, primary_name="SECRET PRIMARY NAME", matched_name="SECRET MATCHED NAME",
+        name_kind=NameKind.WEAK_ALIAS, score=0.91, band=Band.REVIEW, rule="weak alias: review at most",
+        name_scores=NameScores(token_pairs=0.9, token_sort=0.9, token_set=0.95, name=0.91, tokens_paired=2,
+                               listed_tokens=3)),)),),
     checks=(CheckResult(code="sanctions_match", passed=False, detail="SECRET-SCREENING-DETAIL"),),
 )
 

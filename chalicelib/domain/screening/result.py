@@ -6,12 +6,11 @@ from collections.abc import Sequence
 
 from chalicelib.domain.models import CheckResult, Frozen
 from chalicelib.domain.screening.engine import Match
-from chalicelib.domain.screening.exact_matcher import ScreeningMatch
 
 
 class SubjectScreening(Frozen):
     subject: str  # "applicant" or a customer id
-    matches: tuple[Match | ScreeningMatch, ...] = ()  # fuzzy engine matches (v0: ScreeningMatch)
+    matches: tuple[Match, ...] = ()
     checks: tuple[CheckResult, ...] = ()
 
 
