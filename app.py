@@ -34,6 +34,7 @@ from chalicelib.aws import checkpoints, customers, documents
 from chalicelib.domain.checkpoint import Checkpoint, public_view
 from chalicelib.errors import NotFound, PermanentTaskError
 from chalicelib.services import checkpoints as checkpoint_service
+from chalicelib.domain.record_classes import tagging
 from chalicelib.domain.screening.engine import classify
 from chalicelib.domain.screening.list_update import RefreshRefused
 from chalicelib.policies import list_sources_policy
@@ -230,7 +231,8 @@ def create_document_upload(checkpoint_id: str) -> Response:
     url = documents.presigned_upload(key, upload.content_type, upload.size, UPLOAD_URL_SECONDS)
     return Response(status_code=201, headers={"Content-Type": "application/json"}, body={
         "upload": {"method": "PUT", "url": url, "expires_in": UPLOAD_URL_SECONDS,
-                   "headers": {"Content-Type": upload.content_type, "Content-Length": str(upload.size)}},
+                   "headers": {"Content-Type": upload.content_type, "Content-Length": str(upload.size),
+                               "x-amz-tagging": tagging(key)}},
         "side": upload.side,
     })
 

@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from chalicelib.aws.clients import client
+from chalicelib.domain.record_classes import tagging
 from chalicelib.errors import NotFound
 from chalicelib.settings import get_settings
 
@@ -45,6 +46,7 @@ def put_json(key: str, model: BaseModel) -> None:
     client("s3").put_object(
         Bucket=settings.documents_bucket, Key=key, Body=model.model_dump_json().encode(),
         ContentType="application/json", ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id,
+        Tagging=tagging(key),
     )
 
 
@@ -62,7 +64,7 @@ def put_jsonl(key: str, models: Iterable[BaseModel]) -> None:
     settings = get_settings()
     body = b"".join(m.model_dump_json().encode() + b"\n" for m in models)
     client("s3").put_object(Bucket=settings.documents_bucket, Key=key, Body=body, ContentType="application/x-ndjson",
-                            ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id)
+                            ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id, Tagging=tagging(key))
 
 
 def iter_lines(key: str) -> Iterator[tuple[int, bytes]]:
@@ -92,7 +94,8 @@ def copy(source_key: str, target_key: str) -> None:
     settings = get_settings()
     client("s3").copy_object(Bucket=settings.documents_bucket, Key=target_key,
                              CopySource={"Bucket": settings.documents_bucket, "Key": source_key},
-                             ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id)
+                             ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id,
+                             TaggingDirective="REPLACE", Tagging=tagging(target_key))
 
 
 def delete(key: str) -> None:
@@ -105,7 +108,7 @@ def presigned_upload(key: str, content_type: str, size: int, expires_in: int) ->
     return client("s3").generate_presigned_url(
         "put_object",
         Params={"Bucket": settings.documents_bucket, "Key": key, "ContentType": content_type, "ContentLength": size,
-                "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.data_key_id},
+                "ServerSideEncryption": "aws:kms", "SSEKMSKeyId": settings.data_key_id, "Tagging": tagging(key)},
         ExpiresIn=expires_in,
     )
 
@@ -153,4 +156,4 @@ def replace(key: str, body: bytes) -> None:
     settings = get_settings()
     erase(key)
     client("s3").put_object(Bucket=settings.documents_bucket, Key=key, Body=body,
-                            ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id)
+                            ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id, Tagging=tagging(key))

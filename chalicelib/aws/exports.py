@@ -11,6 +11,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from chalicelib.aws.clients import client, table
+from chalicelib.domain.record_classes import tagging
 from chalicelib.errors import NotFound
 from chalicelib.settings import get_settings
 
@@ -49,7 +50,8 @@ def upload(key: str, chunks: Iterable[bytes]) -> tuple[int, str]:
     settings = get_settings()
     s3, bucket = client("s3"), settings.documents_bucket
     upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType="application/zip",
-                                           ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id)["UploadId"]
+                                           ServerSideEncryption="aws:kms", SSEKMSKeyId=settings.data_key_id,
+                                           Tagging=tagging(key))["UploadId"]
     digest, size, parts, buffer = hashlib.sha256(), 0, [], bytearray()
 
     def flush() -> None:

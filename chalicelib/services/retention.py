@@ -26,26 +26,10 @@ from chalicelib.domain.retention import (
     jurisdictions_for,
     sweep_plan,
 )
+from chalicelib.domain.record_classes import classify_key
 from chalicelib.policies import retention_rules
 
 CUSTOMER_RECORD = "customer/"
-
-# What each stored object is, by where it lives (see chalicelib/aws/documents.py for the layout).
-_RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": RecordClass.SCREENING_RESULTS,
-                   "exit_risk.json": RecordClass.CLOSURE_RECORD}
-
-
-def classify_key(key: str) -> RecordClass:
-    if "/exports/" in key:
-        return RecordClass.EXPORT_PACKAGES
-    if "/transactions/" in key:
-        return RecordClass.TRANSACTIONS
-    if key.endswith("/closure-request.json"):
-        return RecordClass.CLOSURE_RECORD
-    if "/results/" in key:
-        return _RESULT_CLASSES.get(key.rsplit("/", 1)[-1], RecordClass.CDD_IDENTITY)
-    return RecordClass.CDD_IDENTITY  # the application and the document images
-
 
 def schedule_of(decision: RetentionDecision) -> dict[str, str]:
     return {"record_class": decision.record_class.value, "rule": decision.rule_id, "action": decision.action.value,

@@ -147,3 +147,14 @@ def test_a_rejected_signup_is_kept_under_its_own_rule(http, stack):
         Bucket=stack.environment["DOCUMENTS_BUCKET"], Key=key)["TagSet"]}
     assert tags["record_class"] == "rejected_application" and tags["rule"] == "eu-rejected-application"
     assert any(e.subject == key and e.event == "scheduled" for e in audit.entries(LogName.RETENTION))
+
+
+def test_every_record_is_tagged_with_its_class_when_it_is_written(http, stack):
+    checkpoint_id = http.post("/v1/onboarding", applicant_body()).json_body["checkpoint_id"]
+    http.wait_final(checkpoint_id)
+    s3, bucket = clients.client("s3"), stack.environment["DOCUMENTS_BUCKET"]
+    expected = {"application.json": "cdd_identity", "results/identity.json": "cdd_identity",
+                "results/screening.json": "screening_results"}
+    for name, record_class in expected.items():
+        tags = s3.get_object_tagging(Bucket=bucket, Key=f"checkpoints/{checkpoint_id}/{name}")["TagSet"]
+        assert {"Key": "record_class", "Value": record_class} in tags
