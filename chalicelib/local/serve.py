@@ -57,6 +57,9 @@ def main() -> None:
         print(f"Then: curl -s -H \"Authorization: Bearer $CHANNEL_TOKEN\" "
               f"'http://127.0.0.1:{port}/v1/checkpoints/<checkpoint_id>?wait=10'")
         print(f"Review queue: curl -s -H \"Authorization: Bearer $COMPLIANCE_TOKEN\" http://127.0.0.1:{port}/v1/reviews")
+        print(f"Decide it: curl -s -X POST -H \"Authorization: Bearer $COMPLIANCE_TOKEN\" "
+              f"-H 'Content-Type: application/json' -d '{{\"outcome\": \"approve\", \"reason\": \"different person\"}}' "
+              f"http://127.0.0.1:{port}/v1/reviews/<checkpoint_id>/decision")
         print(f"Health: curl -s http://127.0.0.1:{port}/v1/health")
         try:
             server.serve_forever()
