@@ -4,9 +4,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chalicelib.aws import checkpoints
-from chalicelib.domain.checkpoint import Failure
+from chalicelib.aws import checkpoints, documents
+from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, Failure, utc_now
+from chalicelib.domain.models import Application
 from chalicelib.errors import Conflict
+from chalicelib.services import retention
 from chalicelib.tasks.runner import logger
 
 _MAX_CAUSE = 500
@@ -34,4 +36,18 @@ def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
     except Conflict:
         logger.warning("checkpoint already final; failure not recorded", extra={"error": failure.error})
         return {"status": checkpoints.get(checkpoint_id).status.value}
+    checkpoint = checkpoints.get(checkpoint_id)
+    if checkpoint.kind is CheckpointKind.ONBOARDING:
+        _schedule_abandoned(checkpoint)
     return {"status": "FAILED"}
+
+
+def _schedule_abandoned(checkpoint: Checkpoint) -> None:
+    """A sign-up that failed is abandoned: its records fall under the rejected-application rule.
+    The checkpoint is already FAILED; a problem here is logged, not allowed to undo that."""
+    try:
+        applicant = documents.get_json(checkpoint.request_key, Application).applicant
+        retention.schedule_unopened_application(checkpoint.checkpoint_id,
+                                                {applicant.nationality, applicant.address.country}, utc_now())
+    except Exception as exc:  # noqa: BLE001 (recorded; the sweep owner reviews unscheduled records)
+        logger.error("abandoned sign-up not scheduled for retention", extra={"error": type(exc).__name__})

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import date, timedelta
 
-from chalicelib.aws import checkpoints, customers, workflows
+from chalicelib.aws import checkpoints, clients, customers, workflows
 from chalicelib.domain.decisions import OnboardingPolicy
 from chalicelib.errors import TransientError
 from chalicelib.tasks import identity
@@ -156,7 +157,7 @@ def test_transient_task_error_is_retried_and_the_checkpoint_completes(http, monk
     assert [e["lambdaFunctionFailedEventDetails"]["error"] for e in failed] == ["TransientError", "TransientError"]
 
 
-def test_permanent_task_error_ends_failed_with_the_reason(http, monkeypatch):
+def test_permanent_task_error_ends_failed_with_the_reason(http, stack, monkeypatch):
     class Broken:
         name = "broken"
 
@@ -168,5 +169,13 @@ def test_permanent_task_error_ends_failed_with_the_reason(http, monkeypatch):
     final = http.wait_final(checkpoint_id)
     assert final["status"] == "FAILED"
     assert final["failure"] == {"error": "ValueError", "cause": "identity provider rejected the request format"}
-    assert workflows.describe(checkpoints.get(checkpoint_id).execution_arn)["status"] == "FAILED"
+    arn = checkpoints.get(checkpoint_id).execution_arn
+    for _ in range(100):  # the checkpoint is FAILED first; the execution ends right after
+        if workflows.describe(arn)["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert workflows.describe(arn)["status"] == "FAILED"
     assert task_names(history_of(checkpoint_id))[-2:] == ["MarkFailed", "Failed"]
+    tags = clients.client("s3").get_object_tagging(Bucket=stack.environment["DOCUMENTS_BUCKET"],
+                                                   Key=f"checkpoints/{checkpoint_id}/application.json")["TagSet"]
+    assert {"Key": "record_class", "Value": "rejected_application"} in tags  # abandoned: kept under its own rule
