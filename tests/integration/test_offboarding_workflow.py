@@ -150,7 +150,7 @@ def test_sanctions_hit_on_a_joint_holder_blocks_the_closure(http):
 
 
 def test_a_review_timeout_escalates_to_a_second_level(http, monkeypatch):
-    monkeypatch.setattr(DecisionPolicy, "review_timeout_seconds", property(lambda self: 2))
+    monkeypatch.setattr(DecisionPolicy, "review_timeout_seconds", property(lambda self: 4))  # the decision must beat level 2's timeout
     checkpoint_id = start(http, closure(new_customer(), transactions=large_outflow()))
     escalated = wait_for(http, checkpoint_id, lambda c: c.get("review", {}).get("level") == 2)
     assert escalated["status"] == "IN_REVIEW" and escalated["review"]["awaiting_decision"]
