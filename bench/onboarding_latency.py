@@ -25,14 +25,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from chalice.config import Config  # noqa: E402
-from chalice.local import create_local_server  # noqa: E402
-
 from app import app  # noqa: E402
+from chalicelib.api.auth import Role, issue_local_token  # noqa: E402
 from chalicelib.aws import clients  # noqa: E402
-from chalicelib.local.embedded import embedded_stack
-from chalicelib.settings import LOCAL_STAGE  # noqa: E402
+from chalicelib.local.embedded import embedded_stack  # noqa: E402
 from chalicelib.local.sample_data import publish_sample_lists  # noqa: E402
+from chalicelib.local.serve import api_server  # noqa: E402
 
 SAMPLE = json.loads((ROOT / "data" / "samples" / "signup-approve.json").read_text())
 

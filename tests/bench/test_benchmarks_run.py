@@ -1,0 +1,19 @@
+"""The benchmark scripts keep working (tiny sizes; the figures come from full runs, see README)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+@pytest.mark.parametrize("script, args, expected", [
+    ("bench/onboarding_latency.py", ["--count", "3", "--concurrency", "2"], "latency POST -> final status"),
+    ("bench/retention_sweep.py", ["200"], "records evaluated"),
+])
+def test_benchmark_runs_and_prints_its_figures(script, args, expected):
+    result = subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert expected in result.stdout
