@@ -8,3 +8,5 @@ sys.path.insert(0, str(ROOT))
 for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(var, None)
 os.environ["POWERTOOLS_LOG_LEVEL"] = "DEBUG"  # exercise every log line (the PII scan reads them)
+
+from tests.embedded_fixtures import live_server, stack  # noqa: E402,F401  (session fixtures for every folder)

@@ -30,7 +30,9 @@ def _curl(port: int, sample: str) -> str:
 
 
 def api_server(port: int) -> LocalDevServer:
-    """Chalice's local HTTP server for the app, with the local stage's configuration."""
+    """Chalice's local HTTP server for the app, with the local stage's configuration
+    (port 0: an ephemeral port, read back from `server.server.server_address`). Chalice's local
+    server keeps `app.current_request` per thread, so concurrent requests do not mix."""
     config = Config.create(chalice_stage=LOCAL_STAGE, app_name=app.app_name, project_dir=str(PROJECT_ROOT),
                            config_from_disk=json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text()))
     return create_local_server(app, config, "127.0.0.1", port)

@@ -1,5 +1,5 @@
-"""One embedded AWS per test session: moto with Step Functions executing the real state
-machines and Lambda tasks dispatched in-process to app.py's handlers."""
+"""Integration tests speak the public API through Chalice's test client, over the session's
+embedded AWS (`stack`, in tests/embedded_fixtures.py)."""
 from __future__ import annotations
 
 import json
@@ -13,36 +13,10 @@ from chalice.test import Client
 
 from app import app
 from chalicelib.api.auth import Role, issue_local_token
-from chalicelib.aws import clients
 from chalicelib.domain.checkpoint import FINAL_STATUSES
-from chalicelib.local.embedded import embedded_stack
 from chalicelib.settings import LOCAL_STAGE
 from chalicelib.local.provisioning import Stack
-from chalicelib.local.sample_data import publish_sample_lists
 from tests.conftest import ROOT
-
-
-@pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
-    with embedded_stack(app) as provisioned:
-        clients.reset()
-        publish_sample_lists()
-        yield provisioned
-        _drain_running_checkpoints(provisioned)
-    clients.reset()
-
-
-def _drain_running_checkpoints(provisioned: Stack, timeout: float = 15.0) -> None:
-    """Let workflows that tests started but did not wait for finish before moto goes away."""
-    index = clients.table(provisioned.environment["CHECKPOINTS_TABLE"])
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        running = index.query(IndexName="by-status", KeyConditionExpression="#s = :r",
-                              ExpressionAttributeNames={"#s": "status"},
-                              ExpressionAttributeValues={":r": "RUNNING"}, Limit=1)["Items"]
-        if not running:
-            return
-        time.sleep(0.1)
 
 
 @pytest.fixture(scope="session")
