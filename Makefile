@@ -10,8 +10,8 @@ STAMP  := $(VENV)/.installed
 .PHONY: venv run test unit integration bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	test -x $(PY) || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }  # a broken venv or a dangling link
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip<26.3"  # chalice 1.34 needs pip<26.3
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
