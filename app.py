@@ -18,6 +18,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 from pydantic import ValidationError
 
+from chalicelib.api import console
 from chalicelib.api.auth import USER_POOL_PLACEHOLDER, Caller, Role, require
 from chalicelib.api.errors import ApiError, api_errors, validation_error
 from chalicelib.api.models import (
@@ -404,6 +405,19 @@ def get_export(export_id: str) -> dict[str, Any]:
 @api_errors
 def get_health() -> dict[str, Any]:
     return health.report()
+
+
+@app.route("/console", methods=["GET"])
+@api_errors
+def console_page() -> Response:
+    """The compliance and audit console (public files; the data comes from the API by role)."""
+    return console.page((app.current_request.context or {}).get("path", ""))
+
+
+@app.route("/console/{asset}", methods=["GET"])
+@api_errors
+def console_asset(asset: str) -> Response:
+    return console.asset(asset)
 
 
 # ---- Step Functions tasks (stepfunctions/onboarding.asl.json, offboarding.asl.json) ----

@@ -95,7 +95,7 @@ def test_every_function_has_its_own_policy_file_and_no_autogen():
         assert (ROOT / ".chalice" / settings["iam_policy_file"]).is_file()
 
 
-def test_every_route_but_health_requires_the_stack_user_pool(packaged):
+def test_every_route_but_health_and_the_console_files_requires_the_stack_user_pool(packaged):
     body = packaged["template"]["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]
     authorizer = body["securityDefinitions"]["checkpoint-users"]["x-amazon-apigateway-authorizer"]
     assert authorizer["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
@@ -103,7 +103,7 @@ def test_every_route_but_health_requires_the_stack_user_pool(packaged):
         for method, operation in operations.items():
             if method == "options":
                 continue
-            expected = [] if path == "/v1/health" else [{"checkpoint-users": []}]
+            expected = [] if path in ("/v1/health", "/console", "/console/{asset}") else [{"checkpoint-users": []}]
             assert operation.get("security", []) == expected, (path, method)
     groups = {r["Properties"]["GroupName"] for r in packaged["template"]["Resources"].values()
               if r["Type"] == "AWS::Cognito::UserPoolGroup"}
