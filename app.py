@@ -5,7 +5,6 @@ is a Step Functions task that delegates to `chalicelib.tasks`. No compliance log
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 from datetime import datetime
@@ -20,7 +19,10 @@ from pydantic import ValidationError
 
 from chalicelib.api import console
 from chalicelib.api.auth import USER_POOL_PLACEHOLDER, Caller, Role, require
-from chalicelib.api.errors import ApiError, api_errors, validation_error
+from chalicelib.api.errors import ApiError, api_errors, framework_errors_in_api_shape, validation_error
+from chalicelib.api import openapi
+from chalicelib.api.query_params import reject_unknown_query_parameters
+from chalicelib.api.request_body import parse_json_body
 from chalicelib.api.models import (
     DocumentUploadRequest,
     ExportRequestBody,
@@ -52,6 +54,8 @@ from chalicelib.tasks import decision, exit_risk, export, failure, identity, ret
 from chalicelib.tasks.runner import run_task
 
 app = Chalice(app_name="checkpoint")
+app.register_middleware(framework_errors_in_api_shape, "http")
+app.register_middleware(reject_unknown_query_parameters, "http")
 
 # Deployed, API Gateway authenticates callers against the stack's Cognito user pool (its ARN is
 # put in by the merge template); the role is the user's group. `make package` switches this on.
@@ -67,11 +71,7 @@ UPLOAD_URL_SECONDS = 300
 
 
 def _json_body() -> Any:
-    raw = app.current_request.raw_body or b""
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ApiError(400, "MALFORMED_JSON", "The request body is not valid UTF-8 JSON.") from None
+    return parse_json_body(app.current_request.raw_body)
 
 
 def _checkpoint_id(value: str) -> str:
@@ -105,7 +105,7 @@ def _start_once(start, owner: str, key: str, body: dict[str, Any]):
 
 def _query_int(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
     value = params.get(name, str(default))
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not re.fullmatch(r"[0-9]{1,15}", value) or not low <= int(value) <= high:
         raise _invalid(f"query.{name}", f"must be a whole number from {low} to {high}")
     return int(value)
 
@@ -212,7 +212,10 @@ def list_executions() -> dict[str, Any]:
         raise _invalid("query.status", "must be RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
     since = _query_time(params, "since")
     limit = _query_int(params, "limit", 50, 1, 100)
-    return checkpoint_service.executions(workflow, status, since, limit, params.get("cursor"))
+    try:
+        return checkpoint_service.executions(workflow, status, since, limit, params.get("cursor"))
+    except ValueError:
+        raise _invalid("query.cursor", "is not a cursor this API issued") from None
 
 
 @app.route("/v1/checkpoints/{checkpoint_id}/documents", methods=["POST"], authorizer=AUTHORIZER)
@@ -405,6 +408,12 @@ def get_export(export_id: str) -> dict[str, Any]:
 @api_errors
 def get_health() -> dict[str, Any]:
     return health.report()
+
+
+@app.route("/v1/openapi.json", methods=["GET"])
+@api_errors
+def get_openapi() -> dict[str, Any]:
+    return openapi.document(app.routes)
 
 
 @app.route("/console", methods=["GET"])

@@ -9,4 +9,10 @@ for var in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
     os.environ.pop(var, None)
 os.environ["POWERTOOLS_LOG_LEVEL"] = "DEBUG"  # exercise every log line (the PII scan reads them)
 
+from hypothesis import settings  # noqa: E402
+
+# Property tests assert behaviour, not speed: no per-example deadline on a loaded CI machine.
+settings.register_profile("checkpoint", deadline=None)
+settings.load_profile("checkpoint")
+
 from tests.embedded_fixtures import live_server, stack  # noqa: E402,F401  (session fixtures for every folder)

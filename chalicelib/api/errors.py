@@ -100,3 +100,25 @@ def api_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return ApiError(500, "INTERNAL", "An internal error occurred; it has been logged.").response()
 
     return wrapper
+
+
+# Errors Chalice answers itself, before a view runs, as {"Code", "Message"}: the same error shape.
+_FRAMEWORK_ERRORS: dict[str, tuple[str, str, list[dict[str, str]]]] = {
+    "UnsupportedMediaType": ("UNSUPPORTED_MEDIA_TYPE", "Send the request body as application/json.",
+                             [{"field": "header.Content-Type", "reason": "must be application/json"}]),
+    "MethodNotAllowedError": ("METHOD_NOT_ALLOWED", "This resource does not support that method.", []),
+    "BadRequest": ("NOT_ACCEPTABLE", "The response type is not one the request's Accept header allows.", []),
+    "InternalServerError": ("INTERNAL", "An internal error occurred; it has been logged.", []),
+}
+
+
+def framework_errors_in_api_shape(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """HTTP middleware: rewrite Chalice's own error responses into {"error": {...}}."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        code, message, fields = _FRAMEWORK_ERRORS.get(body["Code"], ("REQUEST_REFUSED", str(body["Message"]), []))
+        shaped = ApiError(response.status_code, code, message, fields).response()
+        response.body = shaped.body
+        response.headers = {**(response.headers or {}), **shaped.headers}
+    return response

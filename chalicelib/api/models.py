@@ -7,7 +7,16 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from iso3166 import countries
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 from stdnum import iban
 
@@ -88,7 +97,9 @@ def _past_birth_date(value: date) -> date:
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)]
-Country = Annotated[str, AfterValidator(_country)]
+Country = Annotated[str, AfterValidator(_country),
+                    WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2,3}$",
+                                    "description": "ISO 3166-1 alpha-2 or alpha-3", "examples": ["SE", "SWE"]})]
 MrzLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=44)]
 
 
@@ -108,8 +119,12 @@ class ApplicantIn(Strict):
     family_name: PersonName
     birth_date: Annotated[date, AfterValidator(_past_birth_date)]
     nationality: Country
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)]
-    phone: Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone)]
+    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
+                     WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
+    phone: Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone),
+                     WithJsonSchema({"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$",
+                                     "description": "E.164; spaces, dots, dashes and brackets are ignored",
+                                     "examples": ["+46701234567"]})]
     address: AddressIn
 
 
@@ -183,7 +198,9 @@ def _iban(value: str) -> str:
     return compact
 
 
-DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string)]
+DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string),
+                          WithJsonSchema({"type": "string", "pattern": r"^-?\d{1,15}(\.\d{1,4})?$",
+                                          "description": "A decimal amount as a string", "examples": ["1250.00"]})]
 
 
 class CounterpartyIn(Strict):

@@ -6,6 +6,9 @@ Like CloudTrail log files, one object holds a batch of consecutive entries (a sw
 single event). Appending first claims the batch's sequence numbers with a conditional write on
 the head (two writers can never both write entry n), then stores the object. A batch whose
 object is missing after a crash shows up in verification as a gap.
+
+A batch appended with a `once_key` (a retried workflow task logging the same decisions again)
+is appended at most once: the key's marker item is written in the same transaction as the head.
 """
 from __future__ import annotations
 
@@ -37,8 +40,48 @@ def append(log: LogName, event: str, subject: str, details: Mapping[str, str] | 
     return append_all(log, [(event, subject, details or {})])[0]
 
 
-def append_all(log: LogName, events: Sequence[Event]) -> list[AuditEntry]:
-    """Append a batch of events as consecutive entries, stored in one object."""
+def _head_put(log: LogName, previous: ChainHead | None, last: AuditEntry, at: str) -> dict:
+    return {
+        "TableName": get_settings().audit_table,
+        "Item": {"log": log.value, "sequence": last.sequence, "hash": last.hash, "updated_at": at},
+        "ConditionExpression": "attribute_not_exists(#log)" if previous is None else "#seq = :seq",
+        "ExpressionAttributeNames": {"#log": "log"} if previous is None else {"#seq": "sequence"},
+        **({} if previous is None else {"ExpressionAttributeValues": {":seq": previous.sequence}}),
+    }
+
+
+def _claim(log: LogName, previous: ChainHead | None, entries: list[AuditEntry], at: str,
+           once_key: str | None) -> bool | None:
+    """Move the head over `entries`: True if claimed, False if another writer moved it first,
+    None if `once_key` was already appended."""
+    head_put = _head_put(log, previous, entries[-1], at)
+    audit_table = table(get_settings().audit_table)
+    try:
+        if once_key is None:
+            audit_table.put_item(**{k: v for k, v in head_put.items() if k != "TableName"})
+            return True
+        marker = {"TableName": head_put["TableName"], "ConditionExpression": "attribute_not_exists(#log)",
+                  "ExpressionAttributeNames": {"#log": "log"},
+                  "Item": {"log": f"{log.value}#once#{once_key}", "first_sequence": entries[0].sequence,
+                           "updated_at": at}}
+        audit_table.meta.client.transact_write_items(TransactItems=[{"Put": marker}, {"Put": head_put}])
+        return True
+    except ClientError as exc:
+        code = exc.response["Error"]["Code"]
+        if code == "ConditionalCheckFailedException":
+            return False
+        if code == "TransactionCanceledException":
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return None
+            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+                return False
+        raise
+
+
+def append_all(log: LogName, events: Sequence[Event], once_key: str | None = None) -> list[AuditEntry]:
+    """Append a batch of events as consecutive entries, stored in one object; with `once_key`,
+    a batch already appended under that key is not appended again (returns [])."""
     if not events:
         return []
     for _ in range(_ATTEMPTS):
@@ -46,17 +89,11 @@ def append_all(log: LogName, events: Sequence[Event]) -> list[AuditEntry]:
         entries: list[AuditEntry] = []
         for event, subject, details in events:
             entries.append(next_entry(entries[-1] if entries else previous, log, at, event, subject, details))
-        try:
-            table(get_settings().audit_table).put_item(
-                Item={"log": log.value, "sequence": entries[-1].sequence, "hash": entries[-1].hash, "updated_at": at},
-                ConditionExpression="attribute_not_exists(#log)" if previous is None else "#seq = :seq",
-                ExpressionAttributeNames={"#log": "log"} if previous is None else {"#seq": "sequence"},
-                **({} if previous is None else {"ExpressionAttributeValues": {":seq": previous.sequence}}),
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                continue  # another writer appended first: chain onto its entries
-            raise
+        claimed = _claim(log, previous, entries, at, once_key)
+        if claimed is None:
+            return []
+        if not claimed:
+            continue  # another writer appended first: chain onto its entries
         body = "".join(entry.model_dump_json() + "\n" for entry in entries).encode()
         client("s3").put_object(Bucket=get_settings().audit_bucket,
                                 Key=_key(log, entries[0].sequence, entries[-1].sequence), Body=body,

@@ -2,6 +2,7 @@
 along `ALLOWED_FROM`, and repeating a change that already happened is a no-op (tasks retry)."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -180,3 +181,17 @@ def in_review(limit: int, start_key: dict[str, Any] | None) -> tuple[list[dict[s
         kwargs["ExclusiveStartKey"] = start_key
     page = _table().query(**kwargs)
     return page["Items"], page.get("LastEvaluatedKey")
+
+
+def retention_anchor(checkpoint_id: str, now: datetime) -> datetime:
+    """The instant the checkpoint's retention was first decided (`now` if this is the first time).
+    A retried retention task gets its first attempt's instant, so the keep-until dates, tags and
+    log entries it derives come out the same, not a few seconds later."""
+    stored = _table().update_item(
+        Key={"checkpoint_id": checkpoint_id},
+        UpdateExpression="SET retention_decided_at = if_not_exists(retention_decided_at, :now)",
+        ConditionExpression="attribute_exists(checkpoint_id)",
+        ExpressionAttributeValues={":now": iso(now)},
+        ReturnValues="ALL_NEW",
+    )["Attributes"]["retention_decided_at"]
+    return datetime.fromisoformat(stored.replace("Z", "+00:00"))

@@ -55,4 +55,8 @@ def list_executions(state_machine_arn: str, status: str | None, limit: int, toke
         kwargs["statusFilter"] = status
     if token:
         kwargs["nextToken"] = token
-    return client("stepfunctions").list_executions(**kwargs)
+    sfn = client("stepfunctions")
+    try:
+        return sfn.list_executions(**kwargs)
+    except sfn.exceptions.InvalidToken:
+        raise ValueError("not a page token Step Functions issued") from None

@@ -3,9 +3,10 @@
 DynamoDB evaluates a ConditionExpression and applies the write as one atomic step, which
 is what makes our status transitions and review decisions safe under concurrency. moto
 checks the condition and then writes, with nothing in between to stop a second thread,
-so two concurrent conditional writes can both succeed. Serialising the backend's write
-operations restores the guarantee the product relies on (a fidelity fix of the emulator,
-not a change of behaviour)."""
+so two concurrent conditional writes can both succeed; and it updates items in place, so a
+read that walks an item while another thread writes it can fail with "dictionary changed size
+during iteration". Serialising the backend's item operations restores the guarantees the
+product relies on (a fidelity fix of the emulator, not a change of behaviour)."""
 from __future__ import annotations
 
 import functools
@@ -15,11 +16,12 @@ from collections.abc import Callable
 from moto.dynamodb.models import DynamoDBBackend
 
 _WRITES = ("put_item", "update_item", "delete_item", "transact_write_items")
+_READS = ("get_item", "query", "scan")  # batch and transactional reads go through get_item
 _lock = threading.RLock()
 
 
 def install() -> Callable[[], None]:
-    originals = {name: getattr(DynamoDBBackend, name) for name in _WRITES}
+    originals = {name: getattr(DynamoDBBackend, name) for name in (*_WRITES, *_READS)}
     for name, original in originals.items():
         setattr(DynamoDBBackend, name, _serialised(original))
     return lambda: [setattr(DynamoDBBackend, name, original) for name, original in originals.items()]

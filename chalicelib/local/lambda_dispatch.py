@@ -4,16 +4,21 @@ moto's docker-less Lambda backend (`LambdaSimpleBackend`) is told to call the ve
 `@app.lambda_function` handlers that `chalice package` deploys. A handler that raises is
 reported as AWS does: the `x-amz-function-error` header and an {errorMessage, errorType}
 body, so the state machines' Retry and Catch match on the exception's class name.
+Faults named in $CHECKPOINT_FAULTS are injected here (see chalicelib/local/faults.py).
 """
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from moto.awslambda_simple.models import LambdaSimpleBackend
+
+from chalicelib.local.faults import PERMANENT_ERROR, TRANSIENT_ERROR, VARIABLE, FaultInjector, FaultKind
+from chalicelib.local.faults import parse as parse_faults
 
 Handler = Callable[[dict, Any], Any]
 
@@ -40,27 +45,42 @@ def function_name_of(name_or_arn: str) -> str:
     return name_or_arn
 
 
-def invoke_handler(handler: Handler, name: str, payload: str | bytes | None) -> tuple[bytes, str | None]:
+def _failure(error_type: str, message: str) -> tuple[bytes, str]:
+    return json.dumps({"errorMessage": message, "errorType": error_type}).encode(), "Unhandled"
+
+
+def invoke_handler(handler: Handler, name: str, payload: str | bytes | None,
+                   injector: FaultInjector | None = None) -> tuple[bytes, str | None]:
     """Call a handler like the Lambda runtime does: JSON in, JSON out; errors as a body + error kind."""
     event = json.loads(payload) if payload else {}
+    task = getattr(handler, "name", name)
+    checkpoint_id = str(event.get("checkpoint_id", "")) if isinstance(event, dict) else ""
+    fault = injector.fault_for(os.environ.get(VARIABLE, ""), task, checkpoint_id) if injector else None
+    if fault is not None and fault.kind is FaultKind.PERMANENT:
+        return _failure(PERMANENT_ERROR, f"injected permanent fault in {task}")
+    if fault is not None and fault.kind is FaultKind.TRANSIENT:
+        return _failure(TRANSIENT_ERROR, f"injected transient fault in {task}")
     try:
         result = handler(event, LambdaContext(function_name=name))
     except Exception as exc:  # the runtime reports every exception to the caller
-        body = {"errorMessage": str(exc), "errorType": type(exc).__name__}
-        return json.dumps(body).encode(), "Unhandled"
+        return _failure(type(exc).__name__, str(exc))
+    if fault is not None:  # crash_after: the task ran and wrote what it writes; its answer is lost
+        return _failure(TRANSIENT_ERROR, f"injected crash after {task} ran")
     return json.dumps(result).encode(), None
 
 
 def install(handlers: Mapping[str, Handler]) -> Callable[[], None]:
     """Dispatch invocations of the named functions to `handlers`; returns an uninstaller."""
+    parse_faults(os.environ.get(VARIABLE, ""))  # a mistyped fault plan fails at start, not mid-workflow
     original = LambdaSimpleBackend.invoke
+    injector = FaultInjector()
 
     def invoke(self, function_name, qualifier, body, headers, response_headers):  # noqa: ARG001 (moto's signature)
         name = function_name_of(function_name)
         handler = handlers.get(name)
         if handler is None:
             return original(self, function_name, qualifier, body, headers, response_headers)
-        payload, error = invoke_handler(handler, name, body)
+        payload, error = invoke_handler(handler, name, body, injector)
         if error:
             response_headers["x-amz-function-error"] = error
         return payload

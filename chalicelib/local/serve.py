@@ -5,12 +5,13 @@ tasks dispatched to app.py's handlers) and Chalice's local HTTP server for the A
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
 
 from chalice.config import Config
-from chalice.local import LocalDevServer, create_local_server
+from chalice.local import ChaliceRequestHandler, LocalDevServer, create_local_server
 
 from app import app
 from chalicelib.api.auth import Role, issue_local_token
@@ -29,13 +30,25 @@ def _curl(port: int, sample: str) -> str:
             f"-d @{(SAMPLES / sample).relative_to(PROJECT_ROOT)}")
 
 
+class _RequestHandler(ChaliceRequestHandler):
+    """API Gateway answers every HTTP method (405 for those a resource lacks); so does the local
+    server, instead of Python's bare 501 page for methods it has no do_<METHOD> for (TRACE, QUERY...)."""
+
+    def __getattr__(self, name: str):
+        if name.startswith("do_"):
+            return self._generic_handle
+        raise AttributeError(name)
+
+
 def api_server(port: int) -> LocalDevServer:
     """Chalice's local HTTP server for the app, with the local stage's configuration
     (port 0: an ephemeral port, read back from `server.server.server_address`). Chalice's local
     server keeps `app.current_request` per thread, so concurrent requests do not mix."""
     config = Config.create(chalice_stage=LOCAL_STAGE, app_name=app.app_name, project_dir=str(PROJECT_ROOT),
                            config_from_disk=json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text()))
-    return create_local_server(app, config, "127.0.0.1", port)
+    server = create_local_server(app, config, "127.0.0.1", port)
+    server.server.RequestHandlerClass = functools.partial(_RequestHandler, app_object=app, config=config)
+    return server
 
 
 def main() -> None:

@@ -6,12 +6,14 @@ sweep that stops midway resumes where it stopped and a repeated one changes noth
 Every decision is appended to the retention log."""
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from chalicelib.aws import audit, customers, documents, retention_store
+from chalicelib.aws import audit, checkpoints, customers, documents, retention_store
 from chalicelib.domain.anonymise import ANONYMISERS
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import iso, utc_now
@@ -56,7 +58,8 @@ def schedule(prefixes: list[str], customer_id: str | None, jurisdictions: set[st
 
 
 def store_decisions(decisions: list[RetentionDecision], jurisdictions: set[str], context: dict[str, str]) -> None:
-    """Store the schedules for the sweep and append the decisions to the retention log."""
+    """Store the schedules for the sweep and append the decisions to the retention log, once:
+    a retried task (same context, same records) stores the same schedules and logs nothing new."""
     logged: list[audit.Event] = []
     for decision in decisions:
         retention_store.save(decision)
@@ -65,7 +68,9 @@ def store_decisions(decisions: list[RetentionDecision], jurisdictions: set[str],
         if decision.customer_id:
             details["customer_id"] = decision.customer_id
         logged.append(("scheduled", decision.record_id, details))
-    audit.append_all(LogName.RETENTION, logged)
+    once_key = hashlib.sha256(json.dumps([context, sorted(d.record_id for d in decisions)],
+                                         sort_keys=True).encode()).hexdigest()
+    audit.append_all(LogName.RETENTION, logged, once_key=f"scheduled:{once_key}")
 
 
 def _execute(action: SweepAction, record_class: str) -> str:
@@ -132,7 +137,7 @@ def release_hold(hold_id: str, released_by: str) -> dict[str, Any]:
 def schedule_unopened_application(checkpoint_id: str, countries: set[str], now: datetime) -> int:
     """A sign-up that did not become a relationship (rejected, or failed and so abandoned):
     its records are `rejected_application`, counted from the decision."""
-    rules = retention_rules()
+    rules, now = retention_rules(), checkpoints.retention_anchor(checkpoint_id, now)
     decisions = schedule([f"checkpoints/{checkpoint_id}/"], None, jurisdictions_for(countries, rules),
                          Events(application_decided=now), now, {"checkpoint_id": checkpoint_id},
                          record_class=RecordClass.REJECTED_APPLICATION)

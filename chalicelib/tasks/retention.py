@@ -24,7 +24,7 @@ STEP = "retention"
 def run(checkpoint_id: str, event: dict[str, Any]) -> dict[str, Any]:
     request = documents.get_json(documents.closure_request_key(checkpoint_id), ClosureRequest)
     customer = customers.get(request.customer_id)
-    rules, now = retention_rules(), utc_now()
+    rules, now = retention_rules(), checkpoints.retention_anchor(checkpoint_id, utc_now())
     jurisdictions = jurisdictions_for({customer.profile.nationality, customer.profile.address.country}, rules)
     events, context = Events(relationship_end=now), {"checkpoint_id": checkpoint_id}
     decisions = retention.schedule([f"checkpoints/{customer.onboarding_checkpoint_id}/", f"checkpoints/{checkpoint_id}/",

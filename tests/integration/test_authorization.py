@@ -11,7 +11,6 @@ import pytest
 from tests.integration.conftest import applicant_body
 
 ROLES = [None, "channel", "compliance", "auditor"]
-PUBLIC = {("GET", "/v1/health")}
 
 # endpoint -> roles that may call it
 MATRIX = {
@@ -34,6 +33,7 @@ MATRIX = {
     ("POST", "/v1/exports"): {"channel", "compliance"},
     ("GET", "/v1/exports/{export_id}"): {"channel", "compliance"},
     ("GET", "/v1/health"): {None, "channel", "compliance", "auditor"},
+    ("GET", "/v1/openapi.json"): {None, "channel", "compliance", "auditor"},
     ("GET", "/console"): {None, "channel", "compliance", "auditor"},  # the console's public files;
     ("GET", "/console/{asset}"): {None, "channel", "compliance", "auditor"},  # its data is the API's
 }
@@ -45,6 +45,14 @@ def test_the_matrix_covers_every_route():
     routes = {(method, path.replace("{checkpoint_id}", "{id}"))
               for path, entries in app.routes.items() for method in entries}
     assert routes == set(MATRIX)
+
+
+def test_the_openapi_document_states_the_same_roles():
+    from chalicelib.api.openapi import OPERATIONS
+
+    documented = {(method, path.replace("{checkpoint_id}", "{id}")): set(op.roles) or set(ROLES)
+                  for (method, path), op in OPERATIONS.items()}
+    assert documented == MATRIX
 
 
 @pytest.fixture(scope="module")
