@@ -9,7 +9,7 @@ export class ApiError extends Error {
   }
 }
 
-export function url(path, params = {}) {
+function url(path, params = {}) {
   const target = new URL(`..${path}`, document.baseURI);
   for (const [name, value] of Object.entries(params)) {
     if (value !== undefined && value !== null && value !== "") target.searchParams.set(name, value);

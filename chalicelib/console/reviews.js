@@ -114,7 +114,7 @@ function decisionForm(checkpoint, outcome, fail) {
   const choices = [["approve", "Approve"], ["reject", "Reject"], ["escalate", "Escalate to a second officer"]];
   const reason = h("textarea", { id: "reason", name: "reason", rows: 3, required: true, minlength: 3, maxlength: 1000 });
   const status = h("div", { "aria-live": "polite" });
-  const form = h("form", { class: "decision", novalidate: false },
+  const form = h("form", { class: "decision" },
     h("fieldset", {},
       h("legend", {}, "Decision"),
       choices.map(([value, label]) => h("label", { class: "choice" },

@@ -3,7 +3,7 @@
 // claims here only choose which pages to offer.
 
 const STORAGE_KEY = "checkpoint-console-token";
-export const CONSOLE_ROLES = ["compliance", "auditor"];
+const CONSOLE_ROLES = ["compliance", "auditor"];
 
 export class SignInRefused extends Error {}
 
