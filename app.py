@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from chalicelib.api import console
 from chalicelib.api.auth import USER_POOL_PLACEHOLDER, Caller, Role, require
-from chalicelib.api.errors import ApiError, api_errors, framework_errors_in_api_shape, validation_error
+from chalicelib.api.errors import ApiError, error_boundary, framework_errors_in_api_shape, validation_error
 from chalicelib.api import openapi
 from chalicelib.api.query_params import reject_unknown_query_parameters
 from chalicelib.api.request_body import parse_json_body
@@ -56,6 +56,8 @@ from chalicelib.tasks.runner import run_task
 app = Chalice(app_name="checkpoint")
 app.register_middleware(framework_errors_in_api_shape, "http")
 app.register_middleware(reject_unknown_query_parameters, "http")
+# Every route answers in the error shape; an unexpected failure is logged with the body masked.
+api_errors = error_boundary(lambda: parse_json_body(app.current_request.raw_body))
 
 # Deployed, API Gateway authenticates callers against the stack's Cognito user pool (its ARN is
 # put in by the merge template); the role is the user's group. `make package` switches this on.

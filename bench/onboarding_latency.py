@@ -9,28 +9,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import statistics
-import sys
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-
-from app import app  # noqa: E402
-from chalicelib.api.auth import Role, issue_local_token  # noqa: E402
-from chalicelib.aws import clients  # noqa: E402
-from chalicelib.local.embedded import embedded_stack  # noqa: E402
-from chalicelib.local.sample_data import publish_sample_lists  # noqa: E402
-from chalicelib.local.serve import api_server  # noqa: E402
+from local_api import ROOT, local_api, percentile
+from chalicelib.api.auth import Role, issue_local_token
 
 SAMPLE = json.loads((ROOT / "data" / "samples" / "signup-approve.json").read_text())
 
@@ -51,26 +39,14 @@ def sign_up(base: str, session: requests.Session, token: str) -> tuple[float, st
     return time.perf_counter() - started, status
 
 
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
     args = parser.parse_args()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
-    with embedded_stack(app, server=True):
-        clients.reset()
-        publish_sample_lists()
-        server = api_server(0)
-        port = server.server.server_address[1]
+    with local_api() as (base, _):
         token = issue_local_token(Role.CHANNEL, "bench")
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        base = f"http://127.0.0.1:{port}"
         local = threading.local()
 
         def one(_: int) -> tuple[float, str]:
@@ -84,7 +60,6 @@ def main() -> None:
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
             results = list(pool.map(one, range(args.count)))
         elapsed = time.perf_counter() - started
-        server.shutdown()
 
     latencies = [r[0] * 1000 for r in results]
     statuses = {s: sum(1 for r in results if r[1] == s) for s in {r[1] for r in results}}

@@ -4,9 +4,16 @@
 in-process to app.py's handlers, sample lists published.
 `live_server`: Chalice's local HTTP server for the app on an ephemeral loopback port, over that
 same stack: what `make run` serves, for tests that speak real HTTP (schemathesis, the browser).
+
+Privacy, suite-wide: while the stack lives, everything the service's Powertools logger writes is
+captured; when it ends, every execution history of both state machines and that whole log are
+searched for every personal value the tests sent (tests/pii.py). A leak fails the session.
 """
 from __future__ import annotations
 
+import json
+import logging
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -14,21 +21,43 @@ from collections.abc import Iterator
 import pytest
 
 from app import app
-from chalicelib.aws import clients
+from chalicelib.aws import clients, workflows
 from chalicelib.local.embedded import embedded_stack
 from chalicelib.local.provisioning import Stack
 from chalicelib.local.sample_data import publish_sample_lists
 from chalicelib.local.serve import api_server
+from tests import pii
 
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    with embedded_stack(app) as provisioned:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log_file, embedded_stack(app) as provisioned:
+        service_log = logging.getLogger("checkpoint")  # the Powertools logger of every module
+        handler = logging.StreamHandler(log_file)
+        handler.setFormatter(service_log.handlers[0].formatter if service_log.handlers else None)
+        service_log.addHandler(handler)
         clients.reset()
         publish_sample_lists()
         yield provisioned
         _drain_running_checkpoints(provisioned)
+        service_log.removeHandler(handler)
+        log_file.seek(0)
+        _assert_no_personal_data(provisioned, log_file.read())
     clients.reset()
+
+
+def _assert_no_personal_data(provisioned: Stack, log_text: str) -> None:
+    histories = []
+    for arn_variable in ("ONBOARDING_STATE_MACHINE_ARN", "OFFBOARDING_STATE_MACHINE_ARN"):
+        sfn = clients.client("stepfunctions")
+        for page in sfn.get_paginator("list_executions").paginate(
+                stateMachineArn=provisioned.environment[arn_variable]):
+            histories += [(e["name"], json.dumps(list(workflows.history(e["executionArn"])), default=str))
+                          for e in page["executions"]]
+    assert histories and "task finished" in log_text  # the scan does see workflows and log lines
+    leaks = sorted({(name, value) for value in pii.values() for name, text in [*histories, ("service log", log_text)]
+                    if value in text})
+    assert not leaks, f"personal data in execution histories or logs: {leaks[:20]}"
 
 
 def _drain_running_checkpoints(provisioned: Stack, timeout: float = 15.0) -> None:

@@ -8,6 +8,7 @@ Codes are stable; clients branch on `code`, people read `message` and `fields`.
 from __future__ import annotations
 
 import functools
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from chalice import Response
 from pydantic import ValidationError
 
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.log_masking import masked
 
 logger = Logger(service="checkpoint")
 
@@ -80,9 +82,25 @@ def validation_error(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -
     return ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.", field_errors(exc, prefix))
 
 
-def api_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn domain and validation exceptions raised by a route into the error shape."""
+def error_boundary(request_body: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A route decorator that turns domain and validation exceptions into the error shape and
+    logs anything unexpected with the request body (`request_body()`) masked, never in clear."""
+    return functools.partial(_api_errors, request_body=request_body)
 
+
+def _log_unhandled(exc: Exception, request_body: Callable[[], Any]) -> None:
+    # Not logger.exception: an exception's message may quote input. Where it happened, what
+    # kind it was, and the request with its personal fields erased.
+    where = traceback.extract_tb(exc.__traceback__)[-1]
+    try:
+        body = masked(request_body())
+    except Exception:  # noqa: BLE001 (an unreadable body is recorded as such)
+        body = "(unreadable)"
+    logger.error("unhandled error in route", extra={"error": type(exc).__name__,
+                                                     "at": f"{where.filename}:{where.lineno}", "request": body})
+
+
+def _api_errors(view: Callable[..., Any], request_body: Callable[[], Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -95,8 +113,8 @@ def api_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return ApiError(404, "NOT_FOUND", "No such resource.").response()
         except Conflict as exc:
             return ApiError(409, "CONFLICT", str(exc)).response()
-        except Exception:
-            logger.exception("unhandled error in route")
+        except Exception as exc:
+            _log_unhandled(exc, request_body)
             return ApiError(500, "INTERNAL", "An internal error occurred; it has been logged.").response()
 
     return wrapper

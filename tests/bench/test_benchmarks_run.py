@@ -12,6 +12,7 @@ from tests.conftest import ROOT
 @pytest.mark.parametrize("script, args, expected", [
     ("bench/onboarding_latency.py", ["--count", "3", "--concurrency", "2"], "latency POST -> final status"),
     ("bench/retention_sweep.py", ["200"], "records evaluated"),
+    ("bench/load.py", ["--customers", "3", "--concurrency", "2"], "nothing lost: "),
 ])
 def test_benchmark_runs_and_prints_its_figures(script, args, expected):
     result = subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -16,6 +16,7 @@ from chalicelib.api.auth import Role, issue_local_token
 from chalicelib.domain.checkpoint import FINAL_STATUSES
 from chalicelib.settings import LOCAL_STAGE
 from chalicelib.local.provisioning import Stack
+from tests import pii
 from tests.conftest import ROOT
 
 
@@ -41,6 +42,7 @@ class Api:
         if key is not False:
             hdrs["Idempotency-Key"] = str(uuid.uuid4()) if key is None else key
         hdrs.update(headers or {})
+        pii.remember_request(body)
         raw = body if isinstance(body, (bytes, str)) else json.dumps(body)
         return self.client.http.post(path, headers=hdrs, body=raw)
 
@@ -103,4 +105,5 @@ def applicant_body(**overrides) -> dict:
         for p in parents:
             node = node[p]
         node[leaf] = value
+    pii.remember_request(body)
     return body

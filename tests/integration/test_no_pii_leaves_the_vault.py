@@ -85,3 +85,23 @@ def test_a_closure_under_review_leaves_no_personal_data_in_history_logs_or_timel
              for where, text in (("history", history), ("timeline", timeline), ("checkpoint", view),
                                  ("logs", captured_logs.getvalue())) if value in text]
     assert leaks == []
+
+
+def test_an_unexpected_route_failure_logs_the_request_masked(http, captured_logs, monkeypatch):
+    from chalicelib.services import onboarding
+
+    body = applicant_body(**{"applicant.family_name": "Kristoffersen-Aalto"})
+
+    def broken(owner, key, request):
+        raise KeyError(request["applicant"]["family_name"])  # a message quoting input
+
+    monkeypatch.setattr(onboarding, "start_onboarding", broken)
+    response = http.post("/v1/onboarding", body)
+    assert response.status_code == 500
+    assert response.json_body["error"]["code"] == "INTERNAL"
+    line = next(json.loads(raw) for raw in captured_logs.getvalue().splitlines()
+                if "unhandled error in route" in raw)
+    assert line["error"] == "KeyError" and "test_no_pii_leaves_the_vault.py:" in line["at"]
+    assert line["request"]["document"]["type"] == "passport"
+    assert line["request"]["applicant"]["family_name"] == "*****"
+    assert "Kristoffersen" not in captured_logs.getvalue()
