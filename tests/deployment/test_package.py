@@ -111,3 +111,16 @@ def test_every_route_but_the_public_ones_requires_the_stack_user_pool(packaged):
     groups = {r["Properties"]["GroupName"] for r in packaged["template"]["Resources"].values()
               if r["Type"] == "AWS::Cognito::UserPoolGroup"}
     assert groups == {"channel", "compliance", "auditor"}
+
+
+def test_api_gateways_own_errors_use_the_error_shape(packaged):
+    """Unknown paths, refused tokens and throttling are answered by API Gateway, not the app: its
+    gateway responses carry the same {"error": {"code", "message"}} body."""
+    resources = packaged["template"]["Resources"]
+    responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in resources.values()
+                 if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for props in responses.values():
+        assert props["RestApiId"] == {"Ref": "RestAPI"}
+        body = props["ResponseTemplates"]["application/json"]
+        assert '"code": "$context.error.responseType"' in body and body.startswith('{"error": ')
