@@ -6,8 +6,10 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+# The browser tests drive Debian's chromium: Playwright's own browser download cannot work here.
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv run test unit integration bench token package clean
+.PHONY: venv run test unit integration browser screenshots bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }  # a broken venv or a dangling link
@@ -17,12 +19,15 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
+
 ## Serve the API on 127.0.0.1:$(PORT) over an embedded AWS (moto) with sample data loaded.
 run: $(STAMP)
 	PORT=$(PORT) $(PY) -m chalicelib.local.serve
 
-## Run the whole test suite (unit + integration on moto).
-test: $(STAMP)
+## Run the whole test suite (unit + integration on moto + the console in headless Chromium).
+test: $(STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q -n 2 tests
 
 unit: $(STAMP)
@@ -30,6 +35,13 @@ unit: $(STAMP)
 
 integration: $(STAMP)
 	$(PY) -m pytest -q tests/integration
+
+browser: $(STAMP) $(CHROMIUM)
+	$(PY) -m pytest -q tests/browser
+
+## The browser tests, saving the README's screenshots of the console in docs/screenshots/.
+screenshots: $(STAMP) $(CHROMIUM)
+	CONSOLE_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser
 
 ## A bearer token for the local stage: make token ROLE=channel|compliance|auditor [SUBJECT=name]
 token: $(STAMP)

@@ -17,6 +17,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 from pydantic import ValidationError
 
+from chalicelib.api import console
 from chalicelib.api.auth import USER_POOL_PLACEHOLDER, Caller, Role, require
 from chalicelib.api.errors import ApiError, error_boundary, framework_errors_in_api_shape, validation_error
 from chalicelib.api import openapi
@@ -415,6 +416,19 @@ def get_health() -> dict[str, Any]:
 @api_errors
 def get_openapi() -> dict[str, Any]:
     return openapi.document(app.routes)
+
+
+@app.route("/console", methods=["GET"])
+@api_errors
+def console_page() -> Response:
+    """The compliance and audit console (public files; the data comes from the API by role)."""
+    return console.page((app.current_request.context or {}).get("path", ""))
+
+
+@app.route("/console/{asset}", methods=["GET"])
+@api_errors
+def console_asset(asset: str) -> Response:
+    return console.asset(asset)
 
 
 # ---- Step Functions tasks (stepfunctions/onboarding.asl.json, offboarding.asl.json) ----

@@ -133,6 +133,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         errors=(401, 403, 404), tags=("exports",)),
     ("GET", "/v1/health"): Operation("Versions of the loaded lists and policies", (), errors=(), tags=("meta",)),
     ("GET", "/v1/openapi.json"): Operation("This document", (), errors=(), tags=("meta",)),
+    ("GET", "/console"): Operation(
+        "The compliance and audit console, a web page over this API (/console redirects to /console/)", (),
+        success_schema="Text", media_types=("text/html",), errors=(), tags=("console",)),
+    ("GET", "/console/{asset}"): Operation(
+        "One of the console's files", (),
+        parameters=({"name": "asset", "in": "path", "required": True, "schema": {"type": "string"}},),
+        success_schema="Text", media_types=("text/html", "text/javascript", "text/css", "image/svg+xml"),
+        errors=(404,), tags=("console",)),
 }
 
 _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 400: "Bad request: the fields and why",

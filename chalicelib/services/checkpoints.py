@@ -27,15 +27,20 @@ def get_checkpoint(checkpoint_id: str, wait_seconds: float = 0) -> Checkpoint:
 
 
 def history(checkpoint_id: str) -> dict[str, Any]:
-    """The checkpoint's real execution history (GetExecutionHistory, all pages) as a timeline."""
+    """The checkpoint's real execution history (GetExecutionHistory, all pages) as a timeline, with
+    a link to the execution in the AWS console when deployed (locally there is no such page)."""
     checkpoint = checkpoints.get(checkpoint_id)
     if not checkpoint.execution_arn:
         raise NotFound(checkpoint_id)
     timeline = build_timeline(workflows.history(checkpoint.execution_arn))
-    region = checkpoint.execution_arn.split(":")[3]
     return {"checkpoint_id": checkpoint_id, "kind": checkpoint.kind.value, **timeline,
-            "console_url": f"https://{region}.console.aws.amazon.com/states/home?region={region}"
-                           f"#/v2/executions/details/{checkpoint.execution_arn}"}
+            "console_url": None if get_settings().is_local else _aws_console_url(checkpoint.execution_arn)}
+
+
+def _aws_console_url(execution_arn: str) -> str:
+    region = execution_arn.split(":")[3]
+    return (f"https://{region}.console.aws.amazon.com/states/home?region={region}"
+            f"#/v2/executions/details/{execution_arn}")
 
 
 def state_machine_arn(workflow: str) -> str:

@@ -8,8 +8,11 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.aws import checkpoints, workflows
+from chalicelib.aws import checkpoints, documents, workflows
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointStatus, ReviewDecision, ReviewOutcome, iso, utc_now
+from chalicelib.domain.exit_risk import ExitRiskAssessment
+from chalicelib.domain.models import Verdict
+from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import Conflict
 
 MAX_LEVEL = 2
@@ -39,11 +42,32 @@ def open_reviews(limit: int, cursor: str | None) -> dict[str, Any]:
             "in_review_since": since,
             "age_seconds": int((now - datetime.fromisoformat(since.replace("Z", "+00:00"))).total_seconds()),
             "reasons": item.get("review_reasons", []),
+            "explanation": explanation(checkpoints.get(item["checkpoint_id"], consistent=False)),
             "links": {"checkpoint": f"/v1/checkpoints/{item['checkpoint_id']}",
                       "history": f"/v1/checkpoints/{item['checkpoint_id']}/history",
                       "decision": f"/v1/reviews/{item['checkpoint_id']}/decision"},
         })
     return {"items": queue, "next": _encode(last)}
+
+
+def explanation(checkpoint: Checkpoint) -> list[dict[str, Any]]:
+    """Why a checkpoint is in review, from the stored results of the steps that sent it there:
+    each screening match explained (listed name matched, per-component scores, adjustments, band,
+    list version) and each exit-risk red flag with its evidence (ids, amounts, masked IBANs)."""
+    why: list[dict[str, Any]] = []
+    for step in checkpoint.steps.values():
+        if step.verdict is not Verdict.REVIEW or not step.result_key:
+            continue
+        if step.name == "screening":
+            screened = documents.get_json(step.result_key, ScreeningResult)
+            why.append({"step": step.name, "list_versions": screened.list_versions, "matches": [
+                {"subject": subject.subject, **match.model_dump(mode="json")}
+                for subject in screened.subjects for match in subject.matches]})
+        elif step.name == "exit_risk":
+            assessment = documents.get_json(step.result_key, ExitRiskAssessment)
+            why.append({"step": step.name, "policy_version": assessment.policy_version,
+                        "flags": [f.model_dump(mode="json") for f in assessment.findings if f.flagged]})
+    return why
 
 
 def decide(checkpoint_id: str, outcome: ReviewOutcome, reviewer: str, reason: str) -> Checkpoint:

@@ -1,0 +1,129 @@
+"""The compliance and audit console in headless Chromium: an officer decides a review, an auditor
+checks and downloads the retention log, a channel is turned away. Screenshots of every page."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, date, datetime, timedelta
+
+from playwright.sync_api import Page, expect
+
+from chalicelib.api.auth import Role, issue_local_token
+from chalicelib.domain.audit_log import AuditEntry, verify
+from tests.integration.conftest import applicant_body
+from tests.integration.test_offboarding_workflow import closure, large_outflow, new_customer
+
+# OFAC SDN entry 4106 is HERRERA BUITRAGO, Helmer (1951): the same name, another birth date -> review.
+POSSIBLE_MATCH = {"applicant.given_names": "Helmer", "applicant.family_name": "Herrera Buitrago",
+                  "applicant.birth_date": "1990-02-03", "applicant.nationality": "CO"}
+
+
+def sign_in(page: Page, live_server: str, role: Role, subject: str) -> None:
+    page.goto(f"{live_server}/console/")
+    page.get_by_label("Bearer token").fill(issue_local_token(role, subject))
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_a_compliance_officer_approves_a_signup_in_review_and_it_leaves_the_queue(page, live_server, backend, screenshots):
+    closure_id = backend.start("/v1/offboarding", closure(new_customer(), transactions=large_outflow()))
+    signup_id = backend.start("/v1/onboarding", applicant_body(**POSSIBLE_MATCH))
+    assert backend.settled(closure_id)["status"] == backend.settled(signup_id)["status"] == "IN_REVIEW"
+
+    sign_in(page, live_server, Role.COMPLIANCE, "officer-ana")
+    expect(page.get_by_role("heading", name="Review queue")).to_be_focused()
+    signup_row = page.get_by_role("row").filter(has_text=signup_id)
+    expect(signup_row).to_contain_text("Sign-up")
+    expect(signup_row).to_contain_text("ofac-sdn entry 4106")  # the match explained: entry, scores, list version
+    expect(signup_row).to_contain_text(re.compile(r"token pairs \d\.\d\d.*list version 2021-07-07-", re.S))
+    closure_row = page.get_by_role("row").filter(has_text=closure_id)
+    expect(closure_row).to_contain_text("Closure")
+    expect(closure_row).to_contain_text("LARGE_OUTFLOW")
+    page.screenshot(path=screenshots / "review-queue.png", full_page=True)
+
+    signup_row.get_by_role("link", name=signup_id).click()
+    expect(page.get_by_role("heading", name="Review", exact=True)).to_be_visible()
+    expect(page.locator("#checkpoint-status")).to_have_text("IN_REVIEW")
+    page.get_by_label("Approve").check()
+    page.get_by_label(re.compile("^Reason")).fill("Different person: born 1990, the listed person in 1951.")
+    page.screenshot(path=screenshots / "review-decision.png", full_page=True)
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("status").filter(has_text="Decision recorded")).to_contain_text("now APPROVED")
+    expect(page.locator("#checkpoint-status")).to_have_text("APPROVED")
+
+    page.get_by_role("link", name="Back to the queue").click()
+    expect(page.get_by_role("row").filter(has_text=closure_id)).to_be_visible()  # the queue has loaded
+    expect(page.get_by_role("row").filter(has_text=signup_id)).to_have_count(0)
+
+    page.get_by_role("navigation").get_by_role("link", name="Checkpoint timeline").click()
+    page.get_by_label("Checkpoint id").fill(signup_id)
+    page.get_by_role("button", name="Show timeline").click()
+    states = page.locator("ol.timeline > li")
+    expect(states.filter(has_text="ManualReview")).to_contain_text("took")
+    expect(states.filter(has_text="ScreenApplicant")).to_contain_text("SANCTIONS_POSSIBLE_MATCH")
+    expect(states.last).to_contain_text("Approve")
+    expect(page.get_by_role("table", name="Review decisions")).to_contain_text("approve")
+    expect(page.get_by_text("Not deployed: the local stack has no AWS console page.")).to_be_visible()
+    page.screenshot(path=screenshots / "timeline.png", full_page=True)
+
+    page.get_by_role("navigation").get_by_role("link", name="Executions").click()
+    page.get_by_label("Status").select_option("SUCCEEDED")
+    page.get_by_label("Started on or after (UTC)").fill(date.today().isoformat())
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"#/executions\?workflow=onboarding&status=SUCCEEDED&since="))
+    expect(page.get_by_role("row").filter(has_text=signup_id)).to_contain_text("SUCCEEDED")
+    page.screenshot(path=screenshots / "executions.png", full_page=True)
+
+    page.goto(f"{live_server}/console/#/checkpoints/{closure_id}/timeline")
+    expect(page.locator("ol.timeline > li").filter(has_text="ManualReview")).to_contain_text("waiting for a review decision")
+
+    page.goto(f"{live_server}/console/#/audit")
+    expect(page.get_by_role("alert")).to_contain_text("This page is for the auditor role")
+    expect(page.locator("table")).to_have_count(0)
+    backend.decide(closure_id, "approve", "outflow explained: house purchase")
+
+
+def test_an_auditor_downloads_the_retention_log_and_sees_the_chain_valid(page, live_server, backend, screenshots):
+    expired = (date.today() - timedelta(days=3)).isoformat()
+    rejected_id = backend.start("/v1/onboarding", applicant_body(**{"document.expiry_date": expired}))
+    assert backend.settled(rejected_id)["status"] == "REJECTED"  # a rejected sign-up is scheduled and logged
+    application = f"checkpoints/{rejected_id}/application.json"
+
+    sign_in(page, live_server, Role.AUDITOR, "auditor-eve")
+    expect(page.get_by_role("heading", name="Audit logs")).to_be_focused()
+    expect(page.get_by_role("status").filter(has_text="Chain valid")).to_contain_text(re.compile(r"all \d+ entries verify"))
+    today = datetime.now(UTC).date().isoformat()
+    page.get_by_label("From (UTC, inclusive)").fill(today)
+    page.get_by_label("To (UTC, inclusive)").fill(today)
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.get_by_role("row").filter(has_text=application).first).to_contain_text("scheduled")
+    page.screenshot(path=screenshots / "audit.png", full_page=True)
+
+    with page.expect_download() as csv_download:
+        page.get_by_role("button", name="Download CSV").click()
+    assert csv_download.value.suggested_filename == f"retention-log_from-{today}_to-{today}.csv"
+    csv_text = open(csv_download.value.path(), encoding="utf-8").read()
+    assert csv_text.startswith("sequence,at,event,subject,details,prev_hash,hash\n") and application in csv_text
+    expect(page.get_by_role("status").filter(has_text="Downloaded")).to_contain_text("Chain head at download")
+
+    page.get_by_label("From (UTC, inclusive)").fill("")
+    page.get_by_label("To (UTC, inclusive)").fill("")
+    page.get_by_role("button", name="Apply filters").click()
+    with page.expect_download() as jsonl_download:
+        page.get_by_role("button", name="Download JSON lines").click()
+    lines = open(jsonl_download.value.path(), encoding="utf-8").read().splitlines()
+    entries = [AuditEntry.model_validate(json.loads(line)) for line in lines]
+    assert verify(entries).valid and any(e.subject == application for e in entries)  # verifiable offline
+
+    page.goto(f"{live_server}/console/#/reviews")
+    expect(page.get_by_role("alert")).to_contain_text("This page is for the compliance role")
+    expect(page.locator("table")).to_have_count(0)
+
+
+def test_a_channel_token_is_refused(page, live_server, screenshots):
+    sign_in(page, live_server, Role.CHANNEL, "web-signup")
+    expect(page.get_by_role("alert")).to_contain_text("A channel token cannot sign in")
+    expect(page.get_by_role("navigation")).to_be_hidden()
+    assert page.evaluate("sessionStorage.length") == 0
+    page.screenshot(path=screenshots / "sign-in-refused.png", full_page=True)
+    page.goto(f"{live_server}/console/#/reviews")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()

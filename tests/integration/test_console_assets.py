@@ -1,0 +1,41 @@
+"""The console's files as the app serves them: right media types, one strict CSP, nothing from
+elsewhere, nothing outside its folder."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chalicelib.api.console import CONSOLE_DIR, MEDIA_TYPES
+
+ASSETS = sorted(path.name for path in CONSOLE_DIR.iterdir())
+
+
+def test_the_page_is_served_at_console_slash_and_console_redirects_there(http):
+    page = http.get("/console/", role=None)
+    assert page.status_code == 200 and page.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert '<script type="module" src="app.js"></script>' in page.body.decode()
+    moved = http.get("/console", role=None)
+    assert moved.status_code == 308 and moved.headers["Location"] == "console/"
+
+
+@pytest.mark.parametrize("name", ASSETS)
+def test_every_file_has_its_media_type_and_the_strict_policy(http, name):
+    response = http.get(f"/console/{name}", role=None)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == MEDIA_TYPES[(CONSOLE_DIR / name).suffix]
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "script-src 'self';" in policy and "unsafe" not in policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("name", ASSETS)
+def test_nothing_is_fetched_from_elsewhere(name):
+    text = (CONSOLE_DIR / name).read_text(encoding="utf-8")
+    assert not re.search(r"(https?:)?//[a-z0-9.-]+\.[a-z]{2,}", text.replace("http://www.w3.org/2000/svg", ""))
+
+
+@pytest.mark.parametrize("name", ["nope.js", "console.py", "__init__.py", "..", "%2e%2e%2fapp.py"])
+def test_anything_else_is_not_found(http, name):
+    response = http.get(f"/console/{name}", role=None)
+    assert response.status_code == 404 and response.json_body["error"]["code"] == "NOT_FOUND"
