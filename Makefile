@@ -20,7 +20,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 $(CHROMIUM):
-	apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium
+	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
+
 
 ## Serve the API on 127.0.0.1:$(PORT) over an embedded AWS (moto) with sample data loaded.
 run: $(STAMP)
