@@ -124,3 +124,33 @@ def test_api_gateways_own_errors_use_the_error_shape(packaged):
         assert props["RestApiId"] == {"Ref": "RestAPI"}
         body = props["ResponseTemplates"]["application/json"]
         assert '"code": "$context.error.responseType"' in body and body.startswith('{"error": ')
+
+
+def _grants(policy_file: str) -> set[tuple[str, str]]:
+    policy = json.loads((ROOT / ".chalice" / policy_file).read_text())
+    return {(action, json.dumps(resource)) for st in policy["Statement"] for action in st["Action"]
+            for resource in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])}
+
+
+# What each function must be allowed because of a code path that calls it: the functions that
+# schedule retention and append to the retention log (a rejected or abandoned sign-up is scheduled
+# by record_decision and mark_failed), and the API reading the evidence behind a review.
+RETENTION_WRITERS = ("record_decision", "mark_failed", "schedule_retention")
+NEEDS = {
+    **{fn: [("s3:ListBucket", "${DocumentsBucket}\""), ("s3:PutObjectTagging", "${DocumentsBucket}/checkpoints/*"),
+            ("dynamodb:PutItem", "RetentionTable"), ("dynamodb:GetItem", "AuditTable"),
+            ("dynamodb:PutItem", "AuditTable"), ("s3:PutObject", "${AuditBucket}/audit/retention/*"),
+            ("kms:GenerateDataKey", "DataKey"), ("dynamodb:UpdateItem", "CheckpointsTable")]
+       for fn in RETENTION_WRITERS},
+    "api_handler": [("s3:GetObject", "${DocumentsBucket}/checkpoints/*/results/*")],
+}
+
+
+@pytest.mark.parametrize("function", sorted(NEEDS))
+def test_functions_may_do_what_their_code_paths_do(function):
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())["stages"]["prod"]
+    policy_file = config["lambda_functions"][function]["iam_policy_file"]
+    grants = _grants(policy_file)
+    missing = [(action, fragment) for action, fragment in NEEDS[function]
+               if not any(a == action and fragment in resource for a, resource in grants)]
+    assert missing == [], f"{policy_file} lacks {missing}"
