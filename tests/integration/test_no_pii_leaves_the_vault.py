@@ -41,7 +41,7 @@ def captured_logs():
 def test_histories_and_logs_of_every_outcome_hold_no_personal_data(http, captured_logs):
     approved = applicant_body(**{"applicant.given_names": "Ottilie Brunhild", "applicant.family_name": "Vasquez-Oyelaran",
                                  "applicant.birth_date": "1979-11-30", "document.number": "ZP7734120"})
-    a, d = approved["applicant"], approved["document"]
+    d = approved["document"]
     d["mrz"] = td3("VASQUEZ<OYELARAN", "OTTILIE<BRUNHILD", d["number"], "SWE", date(1979, 11, 30), "F",
                    date.fromisoformat(d["expiry_date"]))
     rejected = applicant_body(**{"applicant.given_names": "Helmer", "applicant.family_name": "Herrera Buitrago",

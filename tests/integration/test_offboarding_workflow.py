@@ -19,7 +19,6 @@ from chalicelib.services import reviews
 from chalicelib.domain.decisions import DecisionPolicy
 from chalicelib.domain.models import Address, Applicant, DocumentType, IdentityDocument, VerificationResult
 from tests import pii
-from tests.integration.conftest import applicant_body
 
 COUNTERPARTY = "Ostrava Holdings Sro"
 PAYEE_IBAN = "DE89370400440532013000"

@@ -26,11 +26,9 @@ from chalicelib.domain.closure import (
 )
 from chalicelib.domain.exit_risk import (
     CODES,
-    CREDIT_BALANCE,
     DEBIT_BALANCE,
     JOINT_ACCOUNT,
     LARGE_OUTFLOW,
-    LINKED_SERVICES,
     NEW_PAYEE_TRANSFER,
     ExitRiskPolicy,
     Finding,
