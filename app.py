@@ -5,6 +5,7 @@ is a Step Functions task that delegates to `chalicelib.tasks`. No compliance log
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
 from datetime import datetime
@@ -415,7 +416,12 @@ def get_health() -> dict[str, Any]:
 @app.route("/v1/openapi.json", methods=["GET"])
 @api_errors
 def get_openapi() -> dict[str, Any]:
-    return openapi.document(app.routes)
+    return _openapi_document()
+
+
+@functools.cache
+def _openapi_document() -> dict[str, Any]:
+    return openapi.document(app.routes)  # the routes are fixed once the module is loaded
 
 
 @app.route("/console", methods=["GET"])
