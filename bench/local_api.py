@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,7 @@ from chalicelib.aws import clients  # noqa: E402
 from chalicelib.local.embedded import embedded_stack  # noqa: E402
 from chalicelib.local.provisioning import Stack  # noqa: E402
 from chalicelib.local.sample_data import publish_sample_lists  # noqa: E402
-from chalicelib.local.serve import api_server  # noqa: E402
+from chalicelib.local.serve import serving_in_background  # noqa: E402
 
 
 @contextmanager
@@ -28,12 +27,8 @@ def local_api() -> Iterator[tuple[str, Stack]]:
     with embedded_stack(app, server=True) as stack:
         clients.reset()
         publish_sample_lists()
-        server = api_server(0)
-        threading.Thread(target=server.server.serve_forever, daemon=True).start()
-        try:
-            yield f"http://127.0.0.1:{server.server.server_address[1]}", stack
-        finally:
-            server.shutdown()
+        with serving_in_background() as base_url:
+            yield base_url, stack
 
 
 def percentile(values: list[float], p: float) -> float:

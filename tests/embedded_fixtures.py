@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 
@@ -25,7 +24,7 @@ from chalicelib.aws import clients, workflows
 from chalicelib.local.embedded import embedded_stack
 from chalicelib.local.provisioning import Stack
 from chalicelib.local.sample_data import publish_sample_lists
-from chalicelib.local.serve import api_server
+from chalicelib.local.serve import serving_in_background
 from tests import pii
 
 
@@ -76,10 +75,5 @@ def _drain_running_checkpoints(provisioned: Stack, timeout: float = 15.0) -> Non
 @pytest.fixture(scope="session")
 def live_server(stack: Stack) -> Iterator[str]:
     """Base URL (http://127.0.0.1:PORT) of the app served over HTTP on the embedded stack."""
-    server = api_server(0)
-    thread = threading.Thread(target=server.server.serve_forever, name="live-api", daemon=True)
-    thread.start()
-    host, port = server.server.server_address[:2]
-    yield f"http://{host}:{port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    with serving_in_background() as base_url:
+        yield base_url

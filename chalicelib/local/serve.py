@@ -9,6 +9,9 @@ import functools
 import json
 import logging
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalDevServer, create_local_server
@@ -49,6 +52,20 @@ def api_server(port: int) -> LocalDevServer:
     server = create_local_server(app, config, "127.0.0.1", port)
     server.server.RequestHandlerClass = functools.partial(_RequestHandler, app_object=app, config=config)
     return server
+
+
+@contextmanager
+def serving_in_background(port: int = 0) -> Iterator[str]:
+    """The API served from a background thread on 127.0.0.1 (port 0: an ephemeral one), for tests
+    and benchmarks that speak real HTTP; yields its base URL."""
+    server = api_server(port)
+    thread = threading.Thread(target=server.server.serve_forever, name="local-api", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server.server_address[1]}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
 
 
 def main() -> None:

@@ -4,20 +4,18 @@ after a task wrote its results but before it reported them duplicates no side ef
 concurrent requests with one Idempotency-Key create exactly one checkpoint."""
 from __future__ import annotations
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from chalicelib.api.auth import Role, issue_local_token
-from chalicelib.aws import audit, checkpoints, clients, customers, workflows
+from chalicelib.aws import audit, clients, customers
 from chalicelib.domain.audit_log import LogName
 from chalicelib.local.faults import VARIABLE
-from tests.integration.conftest import applicant_body
+from tests.integration.conftest import Api, applicant_body
 from tests.integration.test_offboarding_workflow import closure, new_customer
 from tests.integration.test_offboarding_workflow import start as start_closure
-from tests.integration.test_onboarding_workflow import history_of, start
+from tests.integration.test_onboarding_workflow import execution_ended, history_of, start
 
 
 def failed_tasks(checkpoint_id: str) -> list[tuple[str, str]]:
@@ -32,16 +30,6 @@ def failed_tasks(checkpoint_id: str) -> list[tuple[str, str]]:
                 entered = by_id[entered["previousEventId"]]
             failed.append((entered["stateEnteredEventDetails"]["name"], event["lambdaFunctionFailedEventDetails"]["error"]))
     return failed
-
-
-def execution_ended(checkpoint_id: str, timeout: float = 20.0) -> str:
-    """The checkpoint is final as soon as its decision is written; the execution may still be
-    retrying the task that wrote it. Wait for the execution's own end."""
-    arn = checkpoints.get(checkpoint_id).execution_arn
-    deadline = time.monotonic() + timeout
-    while (status := workflows.describe(arn)["status"]) == "RUNNING" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    return status
 
 
 def retention_entries(checkpoint_id: str) -> list[tuple[str, str]]:
@@ -111,8 +99,7 @@ def test_crash_after_closure_tasks_duplicates_no_schedule_and_no_export(http, mo
 
 def test_concurrent_requests_with_one_idempotency_key_create_one_checkpoint(live_server, stack):
     channel = f"idem-{uuid.uuid4().hex[:8]}"
-    headers = {"Authorization": f"Bearer {issue_local_token(Role.CHANNEL, channel)}",
-               "Idempotency-Key": str(uuid.uuid4())}
+    headers = {**Api.auth("channel", channel), "Idempotency-Key": str(uuid.uuid4())}
     body = applicant_body()
 
     def submit(_):

@@ -10,14 +10,9 @@ import requests
 from openapi_spec_validator import validate
 
 from app import app
-from chalicelib.api.auth import Role, issue_local_token
 from chalicelib.api.request_body import MAX_BODY_BYTES
-from tests.integration.conftest import applicant_body
+from tests.integration.conftest import Api, applicant_body
 
-
-
-def _as(role: Role) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_local_token(role, f'hostile-{role.value}')}"}
 
 
 def _error(response: requests.Response, status: int, code: str) -> dict:
@@ -30,7 +25,7 @@ def _error(response: requests.Response, status: int, code: str) -> dict:
 
 def _sign_up(base: str, data: bytes, content_type: str = "application/json") -> requests.Response:
     return requests.post(f"{base}/v1/onboarding", data=data, timeout=10, headers={
-        **_as(Role.CHANNEL), "Content-Type": content_type, "Idempotency-Key": str(uuid.uuid4())})
+        **Api.auth("channel"), "Content-Type": content_type, "Idempotency-Key": str(uuid.uuid4())})
 
 
 def test_openapi_document_is_valid_and_covers_every_route(live_server):
@@ -65,24 +60,24 @@ def test_oversized_body_is_413(live_server):
 
 
 def test_unknown_query_parameter_is_named(live_server):
-    response = requests.get(f"{live_server}/v1/reviews?stauts=open", headers=_as(Role.COMPLIANCE), timeout=10)
+    response = requests.get(f"{live_server}/v1/reviews?stauts=open", headers=Api.auth("compliance"), timeout=10)
     assert _error(response, 400, "VALIDATION_FAILED")["fields"] == [
         {"field": "query.stauts", "reason": "is not a known query parameter"}]
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH", "TRACE"])
 def test_undeclared_method_is_405_in_the_error_shape(live_server, method):
-    response = requests.request(method, f"{live_server}/v1/onboarding", headers=_as(Role.CHANNEL), timeout=10)
+    response = requests.request(method, f"{live_server}/v1/onboarding", headers=Api.auth("channel"), timeout=10)
     _error(response, 405, "METHOD_NOT_ALLOWED")
 
 
 @pytest.mark.parametrize("value", ["²", "٣", "-1", "1e3", "99999999999999999999"])
 def test_odd_numbers_in_query_are_400(live_server, value):
-    response = requests.get(f"{live_server}/v1/reviews", params={"limit": value}, headers=_as(Role.COMPLIANCE), timeout=10)
+    response = requests.get(f"{live_server}/v1/reviews", params={"limit": value}, headers=Api.auth("compliance"), timeout=10)
     assert _error(response, 400, "VALIDATION_FAILED")["fields"][0]["field"] == "query.limit"
 
 
 def test_foreign_execution_cursor_is_400(live_server):
-    response = requests.get(f"{live_server}/v1/executions", params={"cursor": "0" * 300}, headers=_as(Role.COMPLIANCE),
+    response = requests.get(f"{live_server}/v1/executions", params={"cursor": "0" * 300}, headers=Api.auth("compliance"),
                             timeout=10)
     assert _error(response, 400, "VALIDATION_FAILED")["fields"][0]["field"] == "query.cursor"

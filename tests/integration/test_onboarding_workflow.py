@@ -27,6 +27,16 @@ def history_of(checkpoint_id: str) -> list[dict]:
     return list(workflows.history(checkpoints.get(checkpoint_id).execution_arn))
 
 
+def execution_ended(checkpoint_id: str, timeout: float = 20.0) -> str:
+    """The checkpoint is final as soon as its decision is written; the execution may still be
+    retrying the task that wrote it, or running MarkFailed. Wait for the execution's own end."""
+    arn = checkpoints.get(checkpoint_id).execution_arn
+    deadline = time.monotonic() + timeout
+    while (status := workflows.describe(arn)["status"]) == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return status
+
+
 def task_names(events: list[dict]) -> list[str]:
     return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
 
@@ -169,12 +179,7 @@ def test_permanent_task_error_ends_failed_with_the_reason(http, stack, monkeypat
     final = http.wait_final(checkpoint_id)
     assert final["status"] == "FAILED"
     assert final["failure"] == {"error": "ValueError", "cause": "identity provider rejected the request format"}
-    arn = checkpoints.get(checkpoint_id).execution_arn
-    for _ in range(100):  # the checkpoint is FAILED first; the execution ends right after
-        if workflows.describe(arn)["status"] != "RUNNING":
-            break
-        time.sleep(0.05)
-    assert workflows.describe(arn)["status"] == "FAILED"
+    assert execution_ended(checkpoint_id) == "FAILED"
     assert task_names(history_of(checkpoint_id))[-2:] == ["MarkFailed", "Failed"]
     tags = clients.client("s3").get_object_tagging(Bucket=stack.environment["DOCUMENTS_BUCKET"],
                                                    Key=f"checkpoints/{checkpoint_id}/application.json")["TagSet"]
