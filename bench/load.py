@@ -24,7 +24,7 @@ import requests
 
 from local_api import ROOT, local_api, percentile
 from chalicelib.api.auth import Role, issue_local_token
-from chalicelib.aws import clients
+from chalicelib.stores import clients
 from chalicelib.domain.checkpoint import FINAL_STATUSES
 
 SIGN_UP = json.loads((ROOT / "data" / "samples" / "signup-approve.json").read_text())

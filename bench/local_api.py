@@ -13,7 +13,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from app import app  # noqa: E402
-from chalicelib.aws import clients  # noqa: E402
+from chalicelib.stores import clients  # noqa: E402
 from chalicelib.local.embedded import embedded_stack  # noqa: E402
 from chalicelib.local.provisioning import Stack  # noqa: E402
 from chalicelib.local.sample_data import publish_sample_lists  # noqa: E402

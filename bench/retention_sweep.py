@@ -17,7 +17,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from app import app  # noqa: E402
-from chalicelib.aws import clients, retention_store  # noqa: E402
+from chalicelib.domain.legal_hold import LegalHold  # noqa: E402
+from chalicelib.stores import AWS, clients  # noqa: E402
+from chalicelib.stores.retention_table import SCHEDULED  # noqa: E402
 from chalicelib.domain.retention import Action, RecordClass, RetentionDecision, RetentionStatus  # noqa: E402
 from chalicelib.local.embedded import embedded_stack  # noqa: E402
 from chalicelib.services import retention  # noqa: E402
@@ -40,11 +42,11 @@ def main() -> None:
         with clients.table(os.environ["RETENTION_TABLE"]).batch_writer() as batch:
             for i in range(count):
                 item = decision(i, now - timedelta(days=1 + i % 300)).model_dump(mode="json")
-                batch.put_item(Item={**item, "sweep_status": retention_store.SCHEDULED})
+                batch.put_item(Item={**item, "sweep_status": SCHEDULED})
         loaded = time.perf_counter() - started
         for i in range(0, count, 1000):  # one customer in a thousand under legal hold
-            retention_store.create_hold({"hold_id": f"lh_{i:032x}", "customer_id": f"cus_{i:032x}",
-                                         "reason": "bench", "case_reference": "BENCH"})
+            AWS.holds.create(LegalHold(hold_id=f"lh_{i:032x}", customer_id=f"cus_{i:032x}", reason="bench",
+                                       case_reference="BENCH", placed_by="bench", placed_at=now.isoformat()))
         started = time.perf_counter()
         report = retention.sweep(now, page_size=1000)
         elapsed = time.perf_counter() - started

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 import pytest
 
 from app import app
-from chalicelib.aws import clients, workflows
+from chalicelib.stores import AWS, clients
 from chalicelib.local.embedded import embedded_stack
 from chalicelib.local.provisioning import Stack
 from chalicelib.local.sample_data import publish_sample_lists
@@ -51,7 +51,7 @@ def _assert_no_personal_data(provisioned: Stack, log_text: str) -> None:
         sfn = clients.client("stepfunctions")
         for page in sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=provisioned.environment[arn_variable]):
-            histories += [(e["name"], json.dumps(list(workflows.history(e["executionArn"])), default=str))
+            histories += [(e["name"], json.dumps(list(AWS.workflows.history(e["executionArn"])), default=str))
                           for e in page["executions"]]
     assert histories and "task finished" in log_text  # the scan does see workflows and log lines
     leaks = sorted({(name, value) for value in pii.values() for name, text in [*histories, ("service log", log_text)]

@@ -14,27 +14,15 @@ import hmac
 import json
 import os
 import time
-from enum import StrEnum
 from typing import Any
 
 from chalicelib.api.errors import ApiError
-from chalicelib.domain.models import Frozen
+from chalicelib.domain.actors import Caller, Role, is_system_actor
 from chalicelib.settings import get_settings
 
 LOCAL_KEY_VARIABLE = "CHECKPOINT_LOCAL_TOKEN_KEY"
 # Replaced in the packaged template by the stack's user pool ARN (infra/resources.json).
 USER_POOL_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_replacedbymerge"
-
-
-class Role(StrEnum):
-    CHANNEL = "channel"
-    COMPLIANCE = "compliance"
-    AUDITOR = "auditor"
-
-
-class Caller(Frozen):
-    subject: str
-    role: Role
 
 
 def _b64(data: bytes) -> str:
@@ -65,7 +53,10 @@ def _verify_local_token(token: str) -> dict[str, Any] | None:
         claims = json.loads(_unb64(payload))
     except ValueError:
         return None
-    if claims.get("aud") != "checkpoint-local" or claims.get("exp", 0) < time.time():
+    if not isinstance(claims, dict) or claims.get("aud") != "checkpoint-local":
+        return None
+    expires = claims.get("exp")
+    if isinstance(expires, bool) or not isinstance(expires, int) or expires < time.time():
         return None
     return claims
 
@@ -89,11 +80,12 @@ def _claims(request: Any) -> dict[str, Any] | None:
 def require(request: Any, *roles: Role) -> Caller:
     """The authenticated caller if its role is one of `roles`; otherwise 401 or 403, no data."""
     claims = _claims(request)
-    if not claims or not claims.get("sub"):
+    subject = claims.get("sub") if claims else None
+    if not isinstance(subject, str) or not subject or is_system_actor(subject):
         raise ApiError(401, "UNAUTHENTICATED", "Authentication is required.",
                        headers={"WWW-Authenticate": "Bearer"})
     try:
-        caller = Caller(subject=str(claims["sub"]), role=Role(claims.get("role")))
+        caller = Caller(subject=subject, role=Role(claims.get("role")))
     except ValueError:
         raise ApiError(403, "FORBIDDEN", "Your role may not do this.") from None
     if caller.role not in roles:

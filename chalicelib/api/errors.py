@@ -16,7 +16,15 @@ from aws_lambda_powertools import Logger
 from chalice import Response
 from pydantic import ValidationError
 
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import (
+    Conflict,
+    CorruptRecord,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    InvalidField,
+    NotFound,
+    Refused,
+)
 from chalicelib.log_masking import masked
 
 logger = Logger(service="checkpoint")
@@ -35,7 +43,14 @@ _REASONS = {
     "date_parsing": "must be a date (YYYY-MM-DD)",
     "date_from_datetime_parsing": "must be a date (YYYY-MM-DD)",
     "date_from_datetime_inexact": "must be a date (YYYY-MM-DD) without a time",
+    "datetime_type": "must be a UTC ISO-8601 timestamp",
+    "datetime_parsing": "must be a UTC ISO-8601 timestamp",
+    "datetime_from_date_parsing": "must be a UTC ISO-8601 timestamp",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
 }
+_BOUNDS = {"greater_than": ("gt", "must be greater than {}"), "greater_than_equal": ("ge", "must be at least {}"),
+           "less_than": ("lt", "must be less than {}"), "less_than_equal": ("le", "must be at most {}")}
 
 
 class ApiError(Exception):
@@ -60,6 +75,11 @@ def field_errors(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> li
     for err in exc.errors(include_url=False, include_input=False):
         path = ".".join(str(p) for p in (*prefix, *err["loc"])) or "(body)"
         reason = _REASONS.get(err["type"])
+        if err["type"] == "extra_forbidden" and prefix and prefix[0] in ("query", "header"):
+            reason = f"is not a known {'query parameter' if prefix[0] == 'query' else 'header'}"
+        elif err["type"] in _BOUNDS:
+            bound, text = _BOUNDS[err["type"]]
+            reason = text.format(err["ctx"][bound])
         if reason is None:
             reason = err["msg"].removeprefix("Value error, ")
             if err["type"] == "string_too_short":
@@ -82,9 +102,36 @@ def validation_error(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -
     return ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.", field_errors(exc, prefix))
 
 
+INTERNAL_MESSAGE = "An internal error occurred; it has been logged."
+
+
+def api_error_of(exc: Exception) -> ApiError | None:
+    """The API's answer to a service or store exception, decided here once; None for a bug."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, NotFound):
+        return ApiError(404, "NOT_FOUND", "No such resource.")
+    if isinstance(exc, InvalidField):
+        return ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.",
+                        [{"field": exc.field, "reason": exc.reason}])
+    if isinstance(exc, Refused):
+        fields = [{"field": exc.field, "reason": exc.reason or str(exc)}] if exc.field else []
+        return ApiError(422, exc.code, str(exc), fields)
+    if isinstance(exc, IdempotencyKeyReused):
+        return ApiError(422, "IDEMPOTENCY_KEY_REUSED", "This Idempotency-Key was already used with a different request.")
+    if isinstance(exc, IdempotencyInProgress):
+        return ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is being processed; retry.",
+                        headers={"Retry-After": "1"})
+    if isinstance(exc, Conflict):
+        return ApiError(409, exc.code, str(exc))
+    return None
+
+
 def error_boundary(request_body: Callable[[], Any]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A route decorator that turns domain and validation exceptions into the error shape and
-    logs anything unexpected with the request body (`request_body()`) masked, never in clear."""
+    """A route decorator that turns service and store exceptions into the error shape and logs
+    anything unexpected with the request body (`request_body()`) masked, never in clear. Only
+    parsing the request gives a 400: a stored record that fails to parse (`CorruptRecord`), or any
+    other validation error raised past the request's parsing, is a 500 that names no field."""
     return functools.partial(_api_errors, request_body=request_body)
 
 
@@ -92,6 +139,11 @@ def _log_unhandled(exc: Exception, request_body: Callable[[], Any]) -> None:
     # Not logger.exception: an exception's message may quote input. Where it happened, what
     # kind it was, and the request with its personal fields erased.
     where = traceback.extract_tb(exc.__traceback__)[-1]
+    if isinstance(exc, CorruptRecord):
+        logger.error("stored record does not parse", extra={"error": "CorruptRecord", "record": exc.kind,
+                                                             "record_id": exc.record_id, "problems": list(exc.problems),
+                                                             "at": f"{where.filename}:{where.lineno}"})
+        return
     try:
         body = masked(request_body())
     except Exception:  # noqa: BLE001 (an unreadable body is recorded as such)
@@ -105,17 +157,12 @@ def _api_errors(view: Callable[..., Any], request_body: Callable[[], Any]) -> Ca
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
-        except ApiError as exc:
-            return exc.response()
-        except ValidationError as exc:
-            return validation_error(exc).response()
-        except NotFound:
-            return ApiError(404, "NOT_FOUND", "No such resource.").response()
-        except Conflict as exc:
-            return ApiError(409, "CONFLICT", str(exc)).response()
         except Exception as exc:
+            known = api_error_of(exc)
+            if known is not None:
+                return known.response()
             _log_unhandled(exc, request_body)
-            return ApiError(500, "INTERNAL", "An internal error occurred; it has been logged.").response()
+            return ApiError(500, "INTERNAL", INTERNAL_MESSAGE).response()
 
     return wrapper
 
@@ -126,7 +173,7 @@ _FRAMEWORK_ERRORS: dict[str, tuple[str, str, list[dict[str, str]]]] = {
                              [{"field": "header.Content-Type", "reason": "must be application/json"}]),
     "MethodNotAllowedError": ("METHOD_NOT_ALLOWED", "This resource does not support that method.", []),
     "BadRequest": ("NOT_ACCEPTABLE", "The response type is not one the request's Accept header allows.", []),
-    "InternalServerError": ("INTERNAL", "An internal error occurred; it has been logged.", []),
+    "InternalServerError": ("INTERNAL", INTERNAL_MESSAGE, []),
 }
 
 

@@ -1,10 +1,14 @@
-"""Request models of the public API: strict validation at the edge, then plain domain models."""
+"""Request models of the public API: bodies, query strings and path parameters, each validated
+strictly at the edge into a model, then turned into plain domain models. Every enum, limit and
+id pattern of a request is written here (or in the domain type it names) once: the operation
+declarations in app.py point at these models, and the OpenAPI document is generated from them."""
 from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
 from iso3166 import countries
 from pydantic import (
@@ -13,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainValidator,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -20,7 +25,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 from stdnum import iban
 
-from chalicelib.domain.checkpoint import ReviewOutcome
+from chalicelib.domain.audit_log import LogName
+from chalicelib.domain.checkpoint import CheckpointKind, ReviewOutcome
+from chalicelib.domain.export_record import Format, Section
+from chalicelib.domain.ids import CheckpointId, CustomerId, ExportId, LegalHoldId
 from chalicelib.domain.screening.entities import EntityType
 from chalicelib.domain.closure import (
     Account,
@@ -159,16 +167,17 @@ class OnboardingRequest(Strict):
         )
 
 
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+
 class DocumentUploadRequest(Strict):
     side: Literal["front", "back", "selfie"]
     content_type: Literal["image/jpeg", "image/png", "application/pdf"]
-    size: Annotated[int, Field(gt=0)]
+    size: Annotated[int, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
 
 # ---- closure (offboarding) ----
 
-_CUSTOMER_ID = r"^cus_[0-9a-f]{32}$"
-CustomerId = Annotated[str, StringConstraints(pattern=_CUSTOMER_ID)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 MAX_INLINE_TRANSACTIONS = 5000
 
@@ -311,7 +320,103 @@ class LegalHoldRequest(Strict):
 
 class ExportRequestBody(Strict):
     customer_id: CustomerId
-    formats: Annotated[list[Literal["json", "csv"]], Field(min_length=1, max_length=2)] = Field(
+    formats: Annotated[list[Format], Field(min_length=1, max_length=2)] = Field(
         default_factory=lambda: ["json", "csv"])
-    include: Annotated[list[Literal["profile", "kyc", "accounts", "transactions", "consents", "screening_summary"]],
-                       Field(min_length=1, max_length=6)]
+    include: Annotated[list[Section], Field(min_length=1, max_length=6)]
+
+
+# ---- query strings ----
+
+def _whole_number(value: object) -> object:
+    """Query values are text: only plain ASCII digits make a whole number (not "1e3", "٣" or "²")."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit() and len(value) <= 15):
+        raise PydanticCustomError("whole_number", "must be a whole number")
+    return value
+
+
+def _iso_timestamp(value: object) -> datetime:
+    """Only ISO-8601 text with a zone (never a number of seconds, which pydantic would accept)."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise PydanticCustomError("timestamp", "must be a UTC ISO-8601 timestamp")
+    if parsed.tzinfo is None:
+        raise PydanticCustomError("timestamp", "must include a time zone (e.g. Z)")
+    return parsed.astimezone(UTC)
+
+
+def whole_number(**constraints: Any) -> Any:
+    """A whole-number query parameter with its bounds (Field constraints before the text check,
+    so the JSON Schema says minimum/maximum)."""
+    return Annotated[int, Field(**constraints), BeforeValidator(_whole_number)]
+
+
+Timestamp = Annotated[datetime, PlainValidator(_iso_timestamp),
+                      WithJsonSchema({"type": "string", "format": "date-time",
+                                      "description": "UTC ISO-8601 with a zone, e.g. 2026-01-31T00:00:00Z"})]
+Cursor = Annotated[str, StringConstraints(min_length=1, max_length=2048)]
+MAX_WAIT_SECONDS = 20
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CheckpointQuery(Query):
+    wait: whole_number(ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait while the checkpoint is RUNNING.") = 0
+
+
+class ReviewQueueQuery(Query):
+    status: Annotated[Literal["open"], Field(description="The queue lists checkpoints waiting for a decision.")] = "open"
+    limit: whole_number(ge=1, le=100) = 50
+    cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
+class ExecutionStatus(StrEnum):
+    """A Step Functions execution's status."""
+
+    RUNNING = "RUNNING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    TIMED_OUT = "TIMED_OUT"
+    ABORTED = "ABORTED"
+
+
+class ExecutionsQuery(Query):
+    workflow: CheckpointKind = CheckpointKind.ONBOARDING
+    status: ExecutionStatus | None = None
+    since: Annotated[Timestamp | None, Field(description="Executions started at or after this instant.")] = None
+    limit: whole_number(ge=1, le=100) = 50
+    cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
+class AuditLogQuery(Query):
+    since: Annotated[Timestamp | None, Field(alias="from", description="Entries at or after this instant.")] = None
+    until: Annotated[Timestamp | None, Field(alias="to", description="Entries before this instant.")] = None
+    format: Literal["jsonl", "csv"] = "jsonl"
+    cursor: whole_number(ge=0, le=10**12, description="The X-Next-Cursor header of the previous page.") = 0
+    limit: whole_number(ge=1, le=10000) = 1000
+
+
+class AuditVerifyQuery(Query):
+    log: LogName
+
+
+# ---- path parameters (an id that cannot exist answers 404, like one that does not) ----
+
+class CheckpointPath(Query):
+    checkpoint_id: CheckpointId
+
+
+class ExportPath(Query):
+    export_id: ExportId
+
+
+class LegalHoldPath(Query):
+    hold_id: LegalHoldId
+
+
+class ConsoleAssetPath(Query):
+    asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import AliasChoices, Field
+
 from chalicelib.domain.models import Applicant, Frozen, IdentityDocument, VerificationResult
 
 _CUSTOMER_NAMESPACE = uuid.UUID("6f1c2d3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f")
@@ -19,7 +21,9 @@ class CustomerRecord(Frozen):
     status: str = "active"
     created_at: str
     onboarding_checkpoint_id: str
-    channel_name: str
+    # The authenticated channel that on-boarded the customer: it alone (and compliance) may act for
+    # them. Records written before this field was named `owner` call it `channel_name`.
+    owner: str = Field(validation_alias=AliasChoices("owner", "channel_name"))
     profile: Applicant
     document: IdentityDocument
     verification: VerificationResult

@@ -62,7 +62,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AwareDatetime, Field, field_validator
 from stream_zip import ZIP_64, MemberFile, stream_zip
@@ -70,13 +70,9 @@ from stream_zip import ZIP_64, MemberFile, stream_zip
 from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.closure import Account, Direction, Transaction
 from chalicelib.domain.customer import CustomerRecord
+from chalicelib.domain.export_record import FORMATS, SECTIONS, Format, Section
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.result import ScreeningResult
-
-Format = Literal["json", "csv"]
-Section = Literal["profile", "kyc", "accounts", "transactions", "consents", "screening_summary"]
-FORMATS: tuple[Format, ...] = ("json", "csv")
-SECTIONS: tuple[Section, ...] = ("profile", "kyc", "accounts", "transactions", "consents", "screening_summary")
 
 Record = dict[str, Any]
 SectionSource = Callable[[], Iterable[Record]]

@@ -1,5 +1,5 @@
 """Which retention record class a stored object belongs to, by where the product stores it
-(the layout is in chalicelib/aws/documents.py). Every object is tagged with it when written."""
+(the layout is in chalicelib/stores/document_bucket.py). Every object is tagged with it when written."""
 from __future__ import annotations
 
 from chalicelib.domain.retention import RecordClass

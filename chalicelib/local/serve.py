@@ -14,11 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from chalice.config import Config
-from chalice.local import ChaliceRequestHandler, LocalDevServer, create_local_server
+from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGatewayException, create_local_server
 
 from app import app
-from chalicelib.api.auth import Role, issue_local_token
-from chalicelib.aws import clients
+from chalicelib.api.auth import issue_local_token
+from chalicelib.api.errors import ApiError
+from chalicelib.domain.actors import Role
+from chalicelib.stores import clients
 from chalicelib.local.embedded import embedded_stack
 from chalicelib.local.sample_data import publish_sample_lists
 from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT
@@ -34,13 +36,23 @@ def _curl(port: int, sample: str) -> str:
 
 
 class _RequestHandler(ChaliceRequestHandler):
-    """API Gateway answers every HTTP method (405 for those a resource lacks); so does the local
-    server, instead of Python's bare 501 page for methods it has no do_<METHOD> for (TRACE, QUERY...)."""
+    """The local server answers as the deployed API does: every HTTP method is handled (405 for
+    those a resource lacks) instead of Python's bare 501 page for methods it has no do_<METHOD>
+    for (TRACE, QUERY...), and a path no route matches is a 404 `NOT_FOUND` in the API's error
+    shape (Chalice's local gateway answers API Gateway's bare "Missing Authentication Token" 403;
+    deployed, the stack's gateway response for that case answers the same 404)."""
 
     def __getattr__(self, name: str):
         if name.startswith("do_"):
             return self._generic_handle
         raise AttributeError(name)
+
+    def _send_error_response(self, error: LocalGatewayException) -> None:
+        if isinstance(error, ForbiddenError):  # no route matched: the local stage has no gateway authorizer
+            shaped = ApiError(404, "NOT_FOUND", "No such resource.").response()
+            self._send_http_response(404, shaped.headers, json.dumps(shaped.body).encode())
+            return
+        super()._send_error_response(error)
 
 
 def api_server(port: int) -> LocalDevServer:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import sys
 
-from chalicelib.api.auth import Role, issue_local_token
+from chalicelib.api.auth import issue_local_token
+from chalicelib.domain.actors import Role
 from chalicelib.local.embedded import stage_environment
 
 

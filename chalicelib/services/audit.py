@@ -1,23 +1,37 @@
-"""What auditors read: the audit logs (paged, as JSON lines or CSV) and their verification."""
+"""What auditors read: the audit logs (paged, as JSON lines or CSV, with the chain head for
+offline verification) and their verification."""
 from __future__ import annotations
 
 import csv
 import io
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from chalicelib.aws import audit
-from chalicelib.domain.audit_log import AuditEntry, LogName, Verification, verify
+from chalicelib.domain.actors import Caller
+from chalicelib.domain.audit_log import GENESIS, AuditEntry, ChainHead, LogName, verify
+from chalicelib.stores import AWS, Stores
 
 CSV_COLUMNS = ("sequence", "at", "event", "subject", "details", "prev_hash", "hash")
+MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
 
 
-def page(log: LogName, since: datetime | None, until: datetime | None, after_sequence: int,
-         limit: int) -> tuple[list[AuditEntry], int | None]:
-    """Entries with `since` <= at < `until`, after a sequence cursor; the next cursor if more remain."""
+@dataclass(frozen=True)
+class LogPage:
+    text: str  # the entries rendered in the asked format
+    media_type: str
+    head: ChainHead  # the log's head when the page was read (sequence 0 for an empty log)
+    next_cursor: int | None
+
+
+def page(caller: Caller, log: LogName, since: datetime | None, until: datetime | None, after_sequence: int,
+         limit: int, fmt: str, stores: Stores = AWS) -> LogPage:
+    """Entries with `since` <= at < `until`, after a sequence cursor, rendered as `fmt`."""
+    head = stores.audit.head(log) or ChainHead(sequence=0, hash=GENESIS)
     selected: list[AuditEntry] = []
-    for entry in audit.entries(log, after_sequence):
+    next_cursor = None
+    for entry in stores.audit.entries(log, after_sequence):
         at = datetime.fromisoformat(entry.at.replace("Z", "+00:00"))
         if until and at >= until:
             break
@@ -25,8 +39,9 @@ def page(log: LogName, since: datetime | None, until: datetime | None, after_seq
             continue
         selected.append(entry)
         if len(selected) == limit:
-            return selected, entry.sequence
-    return selected, None
+            next_cursor = entry.sequence
+            break
+    return LogPage(text=render(selected, fmt), media_type=MEDIA_TYPES[fmt], head=head, next_cursor=next_cursor)
 
 
 def render(entries: list[AuditEntry], fmt: str) -> str:
@@ -41,7 +56,7 @@ def render(entries: list[AuditEntry], fmt: str) -> str:
     return out.getvalue()
 
 
-def check(log: LogName) -> dict[str, Any]:
-    head = audit.head(log)
-    result: Verification = verify(audit.entries(log), expected_head=head.hash if head else None)
+def check(caller: Caller, log: LogName, stores: Stores = AWS) -> dict[str, Any]:
+    head = stores.audit.head(log)
+    result = verify(stores.audit.entries(log), expected_head=head.hash if head else None)
     return {"log": log.value, **result.model_dump()}

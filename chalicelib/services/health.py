@@ -3,18 +3,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.aws import lists
 from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.errors import NotFound
 from chalicelib.policies import list_sources_policy, policy_versions
+from chalicelib.stores import AWS, Stores
 
 
-def report() -> dict[str, Any]:
+def report(stores: Stores = AWS) -> dict[str, Any]:
     in_force: dict[str, Any] = {}
     healthy = True
     for source in list_sources_policy().sources:
         try:
-            manifest = lists.current(source)
+            manifest = stores.lists.current(source)
         except NotFound:
             in_force[source] = None
             healthy = False

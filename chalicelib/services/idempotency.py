@@ -1,40 +1,47 @@
-"""Powertools Idempotency on DynamoDB for the use cases that start checkpoints.
+"""Powertools Idempotency for the use cases that start something (a checkpoint).
 
-The wrapped function receives {"idempotency_key", "owner", "body"}: the key (scoped to the
-calling channel) identifies the request, the body's SHA-256 is checked so a reused key with
-another body is refused."""
+The request is identified by the caller's Idempotency-Key, scoped to the caller (two channels
+may choose the same key); the validated request model's JSON dump is hashed, so the same key
+with another request is refused (`IdempotencyKeyReused`) and nothing is started. Keys stored
+before requests were validated into models hashed the raw body: a retry of such a request after
+the upgrade is refused as a reused key (see the README)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.idempotency import (
-    DynamoDBPersistenceLayer,
-    IdempotencyConfig,
-    idempotent_function,
+from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyAlreadyInProgressError,
+    IdempotencyValidationError,
 )
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from pydantic import BaseModel
 
-from chalicelib.settings import get_settings
+from chalicelib.errors import IdempotencyInProgress, IdempotencyKeyReused
 
 TTL_SECONDS = 24 * 3600
+Started = dict[str, str]
 
 
 @cache
-def _persistence() -> DynamoDBPersistenceLayer:
-    return DynamoDBPersistenceLayer(table_name=get_settings().idempotency_table)
-
-
-@cache
-def idempotent(function: Callable[[dict[str, Any]], dict[str, str]]) -> Callable[..., dict[str, str]]:
-    config = IdempotencyConfig(event_key_jmespath="idempotency_key", payload_validation_jmespath="body",
+def _idempotent(function: Callable[..., Started], persistence: BasePersistenceLayer) -> Callable[..., Started]:
+    config = IdempotencyConfig(event_key_jmespath="idempotency_key", payload_validation_jmespath="request",
                                raise_on_no_idempotency_key=True, expires_after_seconds=TTL_SECONDS,
                                hash_function="sha256")
-    return idempotent_function(function, data_keyword_argument="request", persistence_store=_persistence(),
+    return idempotent_function(function, data_keyword_argument="identity", persistence_store=persistence,
                                config=config)
 
 
-def call_once(function: Callable[[dict[str, Any]], dict[str, str]], owner: str, idempotency_key: str,
-              body: dict[str, Any]) -> dict[str, str]:
-    return idempotent(function)(request={"idempotency_key": f"{owner}/{idempotency_key}", "owner": owner,
-                                         "body": body})
+def call_once(function: Callable[..., Started], persistence: BasePersistenceLayer, owner: str, idempotency_key: str,
+              validated: BaseModel, **context: Any) -> Started:
+    """`function(identity=..., **context)` once per (owner, key); a repeat with the same `validated`
+    request returns the first call's answer. `function` must return JSON (a dict of strings)."""
+    identity = {"idempotency_key": f"{owner}/{idempotency_key}", "request": validated.model_dump(mode="json")}
+    try:
+        return _idempotent(function, persistence)(identity=identity, **context)
+    except IdempotencyValidationError:
+        raise IdempotencyKeyReused() from None
+    except IdempotencyAlreadyInProgressError:
+        raise IdempotencyInProgress() from None

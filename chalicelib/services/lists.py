@@ -6,22 +6,25 @@ import hashlib
 import urllib.request
 from typing import Any
 
-from chalicelib.aws import lists
+from chalicelib.api.models import ListRefreshRequest
+from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.domain.screening.formats import parse_list
 from chalicelib.domain.screening.index import NameIndex
 from chalicelib.domain.screening.list_update import RefreshRefused, check_size, diff
-from chalicelib.errors import NotFound
+from chalicelib.errors import InvalidField, NotFound
 from chalicelib.policies import list_sources_policy
+from chalicelib.stores import AWS, Stores
+from chalicelib.stores.list_bucket import ListManifest, content_version
 
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
 
 
-def in_force() -> list[dict[str, Any]]:
+def in_force(caller: Caller, stores: Stores = AWS) -> list[dict[str, Any]]:
     items = []
     for source, config in list_sources_policy().sources.items():
         try:
-            manifest = lists.current(source)
+            manifest = stores.lists.current(source)
         except NotFound:
             items.append({"source": source, "kind": config.kind.value, "version": None})
             continue
@@ -40,41 +43,48 @@ def _download(url: str) -> bytes:
     return body
 
 
-def refresh(source: str, upload_prefix: str | None, snapshot: str | None) -> dict[str, Any]:
+def refresh(caller: Caller, request: ListRefreshRequest, stores: Stores = AWS) -> dict[str, Any]:
     """Load a new version from an upload (uploads/<source>/<prefix>/) or from the publisher's
     URLs in policies/lists.yaml, and publish it unless it is refused."""
-    config = list_sources_policy().sources[source]
-    if upload_prefix:
-        files = lists.read_upload(source, upload_prefix, list(config.files))
+    sources = list_sources_policy().sources
+    if request.source not in sources:
+        raise InvalidField("source", f"must be one of {', '.join(sources)}")
+    config = sources[request.source]
+    if request.upload_prefix:
+        try:
+            files = stores.lists.read_upload(request.source, request.upload_prefix, list(config.files))
+        except NotFound as exc:
+            raise InvalidField("upload_prefix", f"a file of the list is missing: {exc}") from None
     else:
         try:
             files = {name: _download(url) for name, url in config.files.items()}
         except OSError as exc:
             raise RefreshRefused("DOWNLOAD_FAILED", f"could not download the list: {type(exc).__name__}") from exc
-    return publish(source, files, snapshot or utc_now().date().isoformat())
+    snapshot = request.snapshot.isoformat() if request.snapshot else utc_now().date().isoformat()
+    return publish(request.source, files, snapshot, stores)
 
 
-def publish(source: str, files: dict[str, bytes], snapshot: str) -> dict[str, Any]:
+def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores = AWS) -> dict[str, Any]:
     config = list_sources_policy().sources[source]
     try:
         entities = parse_list(config.format, files, source)
     except Exception as exc:  # a parser failing on a broken file is a refusal, not a crash
         raise RefreshRefused("UNREADABLE_LIST", f"the files could not be read as {config.format}: "
                                                 f"{type(exc).__name__}") from exc
-    version, digests = lists.content_version(snapshot, files)
+    version, digests = content_version(snapshot, files)
     try:
-        current = lists.current(source)
+        current = stores.lists.current(source)
     except NotFound:
         current = None
     if current and current.version == version:
         return {"status": "unchanged", "source": source, "version": version}
     check_size(current.entity_count if current else None, len(entities), list_sources_policy().max_shrink.percent)
-    previous = parse_list(current.format, lists.read_files(current), source) if current else []
+    previous = parse_list(current.format, stores.lists.read_files(current), source) if current else []
     index = NameIndex.build(source, version, entities).to_bytes()
-    manifest = lists.ListManifest(source=source, version=version, snapshot=snapshot, format=config.format,
-                                  files=digests, published_at=iso(utc_now()), entity_count=len(entities),
-                                  index_sha256=hashlib.sha256(index).hexdigest())
-    lists.publish(manifest, files, index)
+    manifest = ListManifest(source=source, version=version, snapshot=snapshot, format=config.format,
+                            files=digests, published_at=iso(utc_now()), entity_count=len(entities),
+                            index_sha256=hashlib.sha256(index).hexdigest())
+    stores.lists.publish(manifest, files, index)
     return {"status": "published", "source": source, "version": version,
             "previous_version": current.version if current else None,
             "entries": len(entities), "diff": diff(previous, entities).model_dump()}

@@ -1,48 +1,72 @@
-"""Sign-up use case behind POST /v1/onboarding."""
+"""Sign-up: start the checkpoint (POST /v1/onboarding) and verify the applicant's identity
+(the workflow's VerifyIdentity step)."""
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from chalicelib.api.models import OnboardingRequest
-from chalicelib.aws import checkpoints, documents, workflows
-from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, iso, utc_now
+from chalicelib.domain.actors import Caller
+from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, Step, iso, utc_now
+from chalicelib.domain.decisions import judge
+from chalicelib.domain.identity.verification import DocumentChecksVerifier, IdentityPolicy, IdentityVerifier
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.models import Application
 from chalicelib.policies import onboarding_policy
 from chalicelib.services.idempotency import call_once
 from chalicelib.settings import get_settings
+from chalicelib.stores import AWS, Stores
+from chalicelib.stores.document_bucket import application_key, result_key
+from chalicelib.stores.workflows import execution_arn
+
+IDENTITY_STEP = "identity"
+VERIFIER: IdentityVerifier = DocumentChecksVerifier()  # a vendor adapter (Onfido, Jumio...) would go here
 
 
 def new_checkpoint_id() -> str:
-    return f"cp_{uuid.uuid4().hex}"
+    return new_id("cp")
 
 
-def _start(request: dict[str, Any]) -> dict[str, str]:
+def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingRequest, stores: Stores) -> dict[str, str]:
     """Store the application, create the checkpoint, start its workflow. If starting fails,
     the checkpoint and application are removed again so nothing half-written remains."""
-    application = OnboardingRequest.model_validate(request["body"]).to_application()
-    checkpoint_id = new_checkpoint_id()
-    now = iso(utc_now())
-    policy = onboarding_policy()
-    key = documents.application_key(checkpoint_id)
-    documents.put_json(key, application)
+    application = request.to_application()
+    checkpoint_id, now, policy = new_checkpoint_id(), iso(utc_now()), onboarding_policy()
+    key = application_key(checkpoint_id)
+    stores.documents.put_json(key, application)
     state_machine_arn = get_settings().onboarding_state_machine_arn
     checkpoint = Checkpoint(checkpoint_id=checkpoint_id, kind=CheckpointKind.ONBOARDING,
                             status=CheckpointStatus.RUNNING, created_at=now, updated_at=now,
                             channel_name=application.channel.name, channel_reference=application.channel.reference,
-                            owner=request["owner"], request_key=key, policy_version=policy.version,
-                            execution_arn=workflows.execution_arn(state_machine_arn, checkpoint_id))
+                            owner=caller.subject, request_key=key, policy_version=policy.version,
+                            execution_arn=execution_arn(state_machine_arn, checkpoint_id))
     try:
-        checkpoints.create(checkpoint)
-        workflows.start(state_machine_arn, checkpoint_id,
-                        {"checkpoint_id": checkpoint_id, "review_timeout_seconds": policy.review_timeout_seconds})
+        stores.checkpoints.create(checkpoint)
+        stores.workflows.start(state_machine_arn, checkpoint_id,
+                               {"checkpoint_id": checkpoint_id, "review_timeout_seconds": policy.review_timeout_seconds})
     except Exception:
-        checkpoints.delete(checkpoint_id)
-        documents.delete(key)
+        stores.checkpoints.delete(checkpoint_id)
+        stores.documents.delete(key)
         raise
     return {"checkpoint_id": checkpoint_id}
 
 
-def start_onboarding(owner: str, idempotency_key: str, body: dict[str, Any]) -> Checkpoint:
-    """Start (or, for a repeated Idempotency-Key with the same body, return) a sign-up checkpoint.
-    Raises IdempotencyValidationError when the key was used with a different body."""
-    return checkpoints.get(call_once(_start, owner, idempotency_key, body)["checkpoint_id"])
+def start(caller: Caller, request: OnboardingRequest, idempotency_key: str, stores: Stores = AWS) -> Checkpoint:
+    """Start (or, for a repeated Idempotency-Key with the same request, return) a sign-up checkpoint."""
+    started = call_once(_start, stores.idempotency.persistence(), caller.subject, idempotency_key, request,
+                        caller=caller, request=request, stores=stores)
+    return stores.checkpoints.get(started["checkpoint_id"])
+
+
+def verify_identity(checkpoint_id: str, stores: Stores = AWS, verifier: IdentityVerifier | None = None) -> Step:
+    """Check the applicant's document (expiry, age, MRZ) and record the step's verdict."""
+    policy = onboarding_policy()
+    application = stores.documents.get_json(application_key(checkpoint_id), Application)
+    now = utc_now()
+    result = (verifier or VERIFIER).verify(application, now.date(),
+                                           IdentityPolicy(minimum_age_years=policy.minimum_age.years))
+    key = result_key(checkpoint_id, IDENTITY_STEP)
+    stores.documents.put_json(key, result)
+    verdict, reasons = judge(result.checks, policy)
+    step = Step(name=IDENTITY_STEP, verdict=verdict, reasons=reasons, finished_at=iso(now), result_key=key)
+    stores.checkpoints.record_step(checkpoint_id, step)
+    return step

@@ -1,56 +1,71 @@
-"""The compliance review queue and review decisions (both workflows)."""
+"""Manual review, in both workflows: a checkpoint enters the queue (the ManualReview step), the
+compliance queue explains why each one waits, and an officer's decision resumes the workflow."""
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from datetime import datetime
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from chalicelib.aws import checkpoints, documents, workflows
+from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointStatus, ReviewDecision, ReviewOutcome, iso, utc_now
 from chalicelib.domain.exit_risk import ExitRiskAssessment
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, InvalidField
+from chalicelib.services import access
+from chalicelib.stores import AWS, Stores
+from chalicelib.stores.workflows import TaskTokenExpired
 
 MAX_LEVEL = 2
+_CURSOR_KEYS = {"checkpoint_id", "status", "created_at"}
 
 
 def _encode(key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
 
 
-def decode_cursor(cursor: str) -> dict[str, Any]:
-    """Raises ValueError for a cursor this service did not issue."""
-    key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    if not isinstance(key, dict) or set(key) != {"checkpoint_id", "status", "created_at"}:
-        raise ValueError("not a review cursor")
+def _decode(cursor: str) -> dict[str, Any]:
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error):
+        key = None
+    if not isinstance(key, dict) or set(key) != _CURSOR_KEYS or not all(isinstance(v, str) for v in key.values()):
+        raise InvalidField("query.cursor", "is not a cursor this API issued")
     return key
 
 
-def open_reviews(limit: int, cursor: str | None) -> dict[str, Any]:
-    items, last = checkpoints.in_review(limit, decode_cursor(cursor) if cursor else None)
+def enter_review(checkpoint_id: str, task_token: str, level: int, stores: Stores = AWS) -> None:
+    """Put the checkpoint in the queue at `level` with the task token that resumes its workflow;
+    the reasons are those of the steps whose verdict was review."""
+    checkpoint = stores.checkpoints.get(checkpoint_id)
+    reasons = tuple(r for step in checkpoint.steps.values() if step.verdict == Verdict.REVIEW for r in step.reasons)
+    stores.checkpoints.enter_review(checkpoint_id, task_token, reasons, level)
+
+
+def queue(caller: Caller, limit: int, cursor: str | None, stores: Stores = AWS) -> dict[str, Any]:
+    """Checkpoints waiting for a decision, oldest first, each with why it waits."""
+    entries, last = stores.checkpoints.in_review(limit, _decode(cursor) if cursor else None)
     now = utc_now()
-    queue = []
-    for item in items:
-        since = item.get("review_since", item["created_at"])
-        queue.append({
-            "checkpoint_id": item["checkpoint_id"], "kind": item.get("kind"), "created_at": item["created_at"],
-            "level": int(item.get("review_level", 1)), "awaiting_decision": bool(item.get("awaiting_decision")),
-            "in_review_since": since,
+    items = []
+    for entry in entries:
+        since = entry.review_since or entry.created_at
+        checkpoint = access.checkpoint(caller, entry.checkpoint_id, stores)
+        items.append({
+            "checkpoint_id": entry.checkpoint_id, "kind": entry.kind, "created_at": entry.created_at,
+            "level": entry.review_level, "awaiting_decision": entry.awaiting_decision, "in_review_since": since,
             "age_seconds": int((now - datetime.fromisoformat(since.replace("Z", "+00:00"))).total_seconds()),
-            "reasons": item.get("review_reasons", []),
-            "explanation": explanation(checkpoints.get(item["checkpoint_id"], consistent=False)),
-            "links": {"checkpoint": f"/v1/checkpoints/{item['checkpoint_id']}",
-                      "history": f"/v1/checkpoints/{item['checkpoint_id']}/history",
-                      "decision": f"/v1/reviews/{item['checkpoint_id']}/decision"},
+            "reasons": [r.model_dump() for r in entry.review_reasons],
+            "explanation": explanation(checkpoint, stores),
+            "links": {"checkpoint": f"/v1/checkpoints/{entry.checkpoint_id}",
+                      "history": f"/v1/checkpoints/{entry.checkpoint_id}/history",
+                      "decision": f"/v1/reviews/{entry.checkpoint_id}/decision"},
         })
-    return {"items": queue, "next": _encode(last)}
+    return {"items": items, "next": _encode(last)}
 
 
-def explanation(checkpoint: Checkpoint) -> list[dict[str, Any]]:
+def explanation(checkpoint: Checkpoint, stores: Stores = AWS) -> list[dict[str, Any]]:
     """Why a checkpoint is in review, from the stored results of the steps that sent it there:
     each screening match explained (listed name matched, per-component scores, adjustments, band,
     list version) and each exit-risk red flag with its evidence (ids, amounts, masked IBANs)."""
@@ -59,37 +74,35 @@ def explanation(checkpoint: Checkpoint) -> list[dict[str, Any]]:
         if step.verdict is not Verdict.REVIEW or not step.result_key:
             continue
         if step.name == "screening":
-            screened = documents.get_json(step.result_key, ScreeningResult)
+            screened = stores.documents.get_json(step.result_key, ScreeningResult)
             why.append({"step": step.name, "list_versions": screened.list_versions, "matches": [
                 {"subject": subject.subject, **match.model_dump(mode="json")}
                 for subject in screened.subjects for match in subject.matches]})
         elif step.name == "exit_risk":
-            assessment = documents.get_json(step.result_key, ExitRiskAssessment)
+            assessment = stores.documents.get_json(step.result_key, ExitRiskAssessment)
             why.append({"step": step.name, "policy_version": assessment.policy_version,
                         "flags": [f.model_dump(mode="json") for f in assessment.findings if f.flagged]})
     return why
 
 
-def decide(checkpoint_id: str, outcome: ReviewOutcome, reviewer: str, reason: str) -> Checkpoint:
+def decide(caller: Caller, checkpoint_id: str, outcome: ReviewOutcome, reason: str, stores: Stores = AWS) -> Checkpoint:
     """Record a compliance officer's decision and resume the waiting workflow. A checkpoint that
     is not waiting, a second concurrent decision, an escalation beyond level 2, or the same
     officer deciding the escalated review they escalated: Conflict."""
-    checkpoint = checkpoints.get(checkpoint_id)
+    checkpoint = access.checkpoint(caller, checkpoint_id, stores)
     if checkpoint.status != CheckpointStatus.IN_REVIEW or not checkpoint.awaiting_decision:
         raise Conflict(f"checkpoint {checkpoint_id} is {checkpoint.status.value}, not waiting for a review decision")
     level = checkpoint.review_level
     if outcome is ReviewOutcome.ESCALATE and level >= MAX_LEVEL:
         raise Conflict("this review is already escalated; approve or reject it")
-    if level > 1 and any(d.reviewer == reviewer and d.outcome is ReviewOutcome.ESCALATE
+    if level > 1 and any(d.reviewer == caller.subject and d.outcome is ReviewOutcome.ESCALATE
                          for d in checkpoint.review_decisions):
         raise Conflict("an escalated review is decided by another officer (four-eyes principle)")
-    decision = ReviewDecision(outcome=outcome, reviewer=reviewer, reason=reason, decided_at=iso(utc_now()),
+    decision = ReviewDecision(outcome=outcome, reviewer=caller.subject, reason=reason, decided_at=iso(utc_now()),
                               level=level)
-    token = checkpoints.record_review_decision(checkpoint_id, decision)
+    token = stores.checkpoints.record_review_decision(checkpoint_id, decision)
     try:
-        workflows.send_task_success(token, {"outcome": outcome.value, "level": level})
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] in ("TaskTimedOut", "InvalidToken", "TaskDoesNotExist"):
-            raise Conflict("the review had already timed out; the workflow moved on without this decision") from exc
-        raise
-    return checkpoints.get(checkpoint_id)
+        stores.workflows.send_task_success(token, {"outcome": outcome.value, "level": level})
+    except TaskTokenExpired:
+        raise Conflict("the review had already timed out; the workflow moved on without this decision") from None
+    return stores.checkpoints.get(checkpoint_id)

@@ -1,39 +1,42 @@
-"""What every workflow task entry point shares: parse the event, bind the checkpoint id to
+"""What every workflow task entry point shares: parse the event into its model, bind the ids to
 the logs, and report AWS trouble as TransientError so the state machine retries it."""
 from __future__ import annotations
 
-import re
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError
+from pydantic import BaseModel, ValidationError
 
 from chalicelib.errors import PermanentTaskError, TransientError
 
 logger = Logger(service="checkpoint")
 
-_CHECKPOINT_ID = re.compile(r"^cp_[0-9a-f]{32}$")
+E = TypeVar("E", bound=BaseModel)
 _TRANSIENT_CODES = frozenset({
     "ThrottlingException", "Throttling", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
     "InternalServerError", "InternalError", "ServiceUnavailable", "SlowDown", "TransactionConflictException",
     "KMSInternalException", "RequestTimeout",
 })
+_LOGGED_IDS = ("checkpoint_id", "export_id")
 
 
-def checkpoint_id_of(event: dict[str, Any]) -> str:
-    checkpoint_id = event.get("checkpoint_id") if isinstance(event, dict) else None
-    if not isinstance(checkpoint_id, str) or not _CHECKPOINT_ID.match(checkpoint_id):
-        raise PermanentTaskError("task event has no valid checkpoint_id")
-    return checkpoint_id
-
-
-def run_task(name: str, task: Callable[[str, dict[str, Any]], dict[str, Any]], event: dict[str, Any]) -> dict[str, Any]:
-    checkpoint_id = checkpoint_id_of(event)
-    logger.append_keys(checkpoint_id=checkpoint_id, task=name)
+def parse_event(name: str, model: type[E], event: Any) -> E:
     try:
-        result = task(checkpoint_id, event)
+        return model.model_validate(event)
+    except ValidationError as exc:
+        fields = ", ".join(sorted({".".join(map(str, e["loc"])) or "(event)" for e in exc.errors()}))
+        raise PermanentTaskError(f"{name}: the task event is invalid ({fields})") from None
+
+
+def run_task(name: str, model: type[E], task: Callable[[E], dict[str, Any]], event: Any) -> dict[str, Any]:
+    parsed = parse_event(name, model, event)
+    ids = {k: getattr(parsed, k) for k in _LOGGED_IDS if getattr(parsed, k, None)}
+    logger.append_keys(task=name, **ids)
+    try:
+        result = task(parsed)
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
@@ -50,7 +53,7 @@ def run_task(name: str, task: Callable[[str, dict[str, Any]], dict[str, Any]], e
         logger.error("task failed", extra={"error": type(exc).__name__, "at": f"{where.filename}:{where.lineno}"})
         raise
     finally:
-        logger.remove_keys(["checkpoint_id", "task"])
-    logger.info("task finished", extra={"checkpoint_id": checkpoint_id, "task": name,
+        logger.remove_keys(["task", *_LOGGED_IDS])
+    logger.info("task finished", extra={"task": name, **ids,
                                         "verdict": result.get("verdict") or result.get("status")})
     return result

@@ -119,11 +119,14 @@ def test_api_gateways_own_errors_use_the_error_shape(packaged):
     resources = packaged["template"]["Resources"]
     responses = {r["Properties"]["ResponseType"]: r["Properties"] for r in resources.values()
                  if r["Type"] == "AWS::ApiGateway::GatewayResponse"}
-    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
-    for props in responses.values():
-        assert props["RestApiId"] == {"Ref": "RestAPI"}
-        body = props["ResponseTemplates"]["application/json"]
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX", "MISSING_AUTHENTICATION_TOKEN"}
+    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):
+        assert responses[kind]["RestApiId"] == {"Ref": "RestAPI"}
+        body = responses[kind]["ResponseTemplates"]["application/json"]
         assert '"code": "$context.error.responseType"' in body and body.startswith('{"error": ')
+    unknown_path = responses["MISSING_AUTHENTICATION_TOKEN"]  # API Gateway's answer to a path no route has
+    assert unknown_path["StatusCode"] == "404"
+    assert json.loads(unknown_path["ResponseTemplates"]["application/json"])["error"]["code"] == "NOT_FOUND"
 
 
 def _grants(policy_file: str) -> set[tuple[str, str]]:

@@ -12,7 +12,8 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib.api.auth import Role, issue_local_token
+from chalicelib.api.auth import issue_local_token
+from chalicelib.domain.actors import Role
 from chalicelib.domain.checkpoint import FINAL_STATUSES
 from chalicelib.settings import LOCAL_STAGE
 from chalicelib.local.provisioning import Stack

@@ -1,102 +1,138 @@
-"""Who may call what: every endpoint with every role and with none (the README's matrix)."""
+"""Who may call what, and whose records a channel may touch, read from the operation declarations
+(`app.api`): every operation with every role and with none, and every operation that names a
+checkpoint, customer or export with a second channel's token."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import hmac
 import json
 import time
 import uuid
 
 import pytest
 
+from app import api, app
+from chalicelib.api.operations import Operation
+from chalicelib.domain.actors import Role
+from chalicelib.settings import get_settings
+from chalicelib.stores import clients
 from tests.integration.conftest import applicant_body
+from tests.integration.test_offboarding_workflow import closure
 
-ROLES = [None, "channel", "compliance", "auditor"]
+ROLES = [None, *Role]
+OPERATIONS = sorted(api, key=lambda op: (op.path, op.method))
+OWNER, INTRUDER = "web-signup", "mobile-app"  # the channel the tests call as, and another one
 
-# endpoint -> roles that may call it
-MATRIX = {
-    ("POST", "/v1/onboarding"): {"channel"},
-    ("POST", "/v1/offboarding"): {"channel"},
-    ("GET", "/v1/checkpoints/{id}"): {"channel", "compliance"},
-    ("POST", "/v1/checkpoints/{id}/documents"): {"channel"},
-    ("GET", "/v1/checkpoints/{id}/history"): {"compliance"},
-    ("GET", "/v1/reviews"): {"compliance"},
-    ("POST", "/v1/reviews/{id}/decision"): {"compliance"},
-    ("GET", "/v1/executions"): {"compliance"},
-    ("GET", "/v1/lists"): {"compliance", "auditor"},
-    ("POST", "/v1/lists/refresh"): {"compliance"},
-    ("POST", "/v1/screenings"): {"channel", "compliance"},
-    ("GET", "/v1/audit/retention-log"): {"auditor"},
-    ("GET", "/v1/audit/export-log"): {"auditor"},
-    ("GET", "/v1/audit/verify"): {"auditor"},
-    ("POST", "/v1/legal-holds"): {"compliance"},
-    ("DELETE", "/v1/legal-holds/{hold_id}"): {"compliance"},
-    ("POST", "/v1/exports"): {"channel", "compliance"},
-    ("GET", "/v1/exports/{export_id}"): {"channel", "compliance"},
-    ("GET", "/v1/health"): {None, "channel", "compliance", "auditor"},
-    ("GET", "/v1/openapi.json"): {None, "channel", "compliance", "auditor"},
-    ("GET", "/console"): {None, "channel", "compliance", "auditor"},  # the console's public files;
-    ("GET", "/console/{asset}"): {None, "channel", "compliance", "auditor"},  # its data is the API's
+# A request each operation accepts past its parsing (the ids are filled in per test).
+BODIES = {
+    "OnboardingRequest": lambda ids: applicant_body(),
+    "OffboardingRequest": lambda ids: closure(ids["customer_id"]),
+    "DocumentUploadRequest": lambda ids: {"side": "front", "content_type": "image/png", "size": 10},
+    "ReviewDecisionRequest": lambda ids: {"outcome": "approve", "reason": "matrix test"},
+    "ListRefreshRequest": lambda ids: {"source": "no-such-list"},
+    "ScreeningRequest": lambda ids: {"name": "Anna Lindqvist"},
+    "LegalHoldRequest": lambda ids: {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
+    "ExportRequestBody": lambda ids: {"customer_id": ids["customer_id"], "include": ["profile"]},
 }
+QUERIES = {"AuditVerifyQuery": "?log=retention"}
 
 
-def test_the_matrix_covers_every_route():
-    from app import app
-
-    routes = {(method, path.replace("{checkpoint_id}", "{id}"))
-              for path, entries in app.routes.items() for method in entries}
-    assert routes == set(MATRIX)
+def op_id(op: Operation) -> str:
+    return f"{op.method} {op.path}"
 
 
-def test_the_openapi_document_states_the_same_roles():
-    from chalicelib.api.openapi import OPERATIONS
-
-    documented = {(method, path.replace("{checkpoint_id}", "{id}")): set(op.roles) or set(ROLES)
-                  for (method, path), op in OPERATIONS.items()}
-    assert documented == MATRIX
+def request(http, op: Operation, role: Role | None, ids: dict[str, str], subject: str | None = None):
+    values = {"checkpoint_id": ids["checkpoint_id"], "export_id": ids.get("export_id", f"exp_{'0' * 32}"),
+              "hold_id": f"lh_{'0' * 32}", "asset": "app.js"}
+    path = op.path.format(**values) + (QUERIES.get(op.query.__name__, "") if op.query else "")
+    headers = {"Content-Type": "application/json", **http.auth(role and role.value, subject)}
+    if op.idempotent:
+        headers["Idempotency-Key"] = str(uuid.uuid4())
+    body = json.dumps(BODIES[op.body.__name__](ids)).encode() if op.body else b""
+    return http.client.http.request(op.method, path, headers=headers, body=body)
 
 
 @pytest.fixture(scope="module")
-def approved_checkpoint(http) -> str:
+def owned(http) -> dict[str, str]:
+    """An approved customer of the owner channel: its sign-up checkpoint and a ready export."""
     checkpoint_id = http.post("/v1/onboarding", applicant_body()).json_body["checkpoint_id"]
-    assert http.wait_final(checkpoint_id)["status"] == "APPROVED"
-    return checkpoint_id
+    customer_id = http.wait_final(checkpoint_id)["customer_id"]
+    export = http.post("/v1/exports", {"customer_id": customer_id, "include": ["profile"]}, key=False)
+    assert export.status_code == 202, export.body
+    return {"checkpoint_id": checkpoint_id, "customer_id": customer_id, "export_id": export.json_body["export_id"]}
 
 
-def call(http, method: str, path: str, role: str | None, checkpoint_id: str):
-    path = path.replace("{id}", checkpoint_id).replace("{hold_id}", f"lh_{'0' * 32}").replace(
-        "{export_id}", f"exp_{'0' * 32}").replace("{asset}", "app.js")
-    if method == "GET":
-        return http.get(path, role=role)
-    if method == "DELETE":
-        return http.client.http.delete(path, headers=http.auth(role))
-    bodies = {"/v1/onboarding": {"applicant": {}}, "/v1/offboarding": {"customer_id": "x"},
-              "/v1/lists/refresh": {"source": "no-such-list"}, "/v1/screenings": {"name": "Anna Lindqvist"},
-              "/v1/legal-holds": {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
-              "/v1/exports": {"customer_id": "cus_" + "0" * 32, "include": ["profile"]},
-              "decision": {"outcome": "approve", "reason": "matrix test"},
-              "documents": {"side": "front", "content_type": "image/png", "size": 10}}
-    body = bodies.get(path) or bodies["decision" if path.endswith("decision") else "documents"]
-    return http.post(path, body, role=role)
+def test_every_route_is_a_declared_operation():
+    routes = {(method, path) for path, entries in app.routes.items() for method in entries}
+    assert routes == {(op.method, op.path) for op in api}
+    assert all(op.path_params is not None for op in api if "{" in op.path)
 
 
-@pytest.mark.parametrize("endpoint", sorted(MATRIX))
-@pytest.mark.parametrize("role", ROLES)
-def test_each_role_gets_in_or_is_refused_without_data(http, approved_checkpoint, endpoint, role):
-    method, path = endpoint
-    response = call(http, method, path, role, approved_checkpoint)
-    if role in MATRIX[endpoint]:
+def test_the_openapi_document_states_each_operations_roles(http):
+    document = http.get("/v1/openapi.json", role=None).json_body
+    for op in api:
+        assert document["paths"][op.path][op.method.lower()]["x-roles"] == sorted(r.value for r in op.roles)
+
+
+@pytest.mark.parametrize("op", OPERATIONS, ids=op_id)
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r.value if r else "none")
+def test_each_role_gets_in_or_is_refused_without_data(http, owned, op, role):
+    response = request(http, op, role, dict(owned, customer_id=f"cus_{'0' * 32}"))  # closes no one
+    if op.public or role in op.roles:
         assert response.status_code not in (401, 403), response.body
     else:
-        assert response.status_code == (401 if role is None else 403), (endpoint, role, response.body)
+        assert response.status_code == (401 if role is None else 403), (op_id(op), role, response.body)
         assert set(response.json_body) == {"error"}
-        assert approved_checkpoint not in json.dumps(response.json_body)
+        assert owned["checkpoint_id"] not in json.dumps(response.json_body)
 
 
-def test_a_channel_sees_only_its_own_checkpoints(http, approved_checkpoint):
-    other = {"Authorization": http.auth("channel", "mobile-app")["Authorization"]}
-    response = http.client.http.get(f"/v1/checkpoints/{approved_checkpoint}", headers=other)
-    assert response.status_code == 404
-    assert http.get(f"/v1/checkpoints/{approved_checkpoint}").status_code == 200
+def _names_a_record(op: Operation) -> bool:
+    named = set(op.path_params.model_fields) if op.path_params else set()
+    named |= {"customer_id"} & set(op.body.model_fields) if op.body else set()
+    return Role.CHANNEL in op.roles and bool(named & {"checkpoint_id", "customer_id", "export_id"})
+
+
+OWNED_OPERATIONS = [op for op in OPERATIONS if _names_a_record(op)]
+
+
+def test_the_ownership_table_covers_the_operations_a_channel_calls_with_an_id():
+    assert {op_id(op) for op in OWNED_OPERATIONS} == {
+        "GET /v1/checkpoints/{checkpoint_id}", "POST /v1/checkpoints/{checkpoint_id}/documents",
+        "POST /v1/offboarding", "POST /v1/exports", "GET /v1/exports/{export_id}"}
+
+
+def _side_effects(customer_id: str) -> tuple[int, int]:
+    """(checkpoints started by the intruder, exports of the customer)."""
+    names = get_settings()
+    started = clients.table(names.checkpoints_table).scan(
+        FilterExpression="#o = :o", ExpressionAttributeNames={"#o": "owner"},
+        ExpressionAttributeValues={":o": INTRUDER})["Items"]
+    built = clients.table(names.exports_table).scan(
+        FilterExpression="customer_id = :c", ExpressionAttributeValues={":c": customer_id})["Items"]
+    return len(started), len(built)
+
+
+@pytest.mark.parametrize("op", OWNED_OPERATIONS, ids=op_id)
+def test_another_channel_gets_what_an_unknown_id_gets_and_changes_nothing(http, owned, op):
+    before = _side_effects(owned["customer_id"])
+    response = request(http, op, Role.CHANNEL, owned, subject=INTRUDER)
+    names_customer = op.body is not None and "customer_id" in op.body.model_fields
+    expected = (422, "UNKNOWN_CUSTOMER") if names_customer else (404, "NOT_FOUND")
+    assert (response.status_code, response.json_body["error"]["code"]) == expected, response.body
+    assert "upload" not in response.json_body and "download" not in response.json_body
+    unknown = dict(owned, checkpoint_id=f"cp_{uuid.uuid4().hex}", customer_id=f"cus_{uuid.uuid4().hex}",
+                   export_id=f"exp_{uuid.uuid4().hex}")
+    assert request(http, op, Role.CHANNEL, unknown, subject=INTRUDER).json_body == response.json_body
+    time.sleep(0.2)  # anything started in the background would have written by now
+    assert _side_effects(owned["customer_id"]) == before
+
+
+@pytest.mark.parametrize("path", ["/v1/checkpoints/{checkpoint_id}", "/v1/exports/{export_id}"])
+def test_the_owner_and_compliance_do_see_them(http, owned, path):
+    for role, subject in ((Role.CHANNEL, OWNER), (Role.COMPLIANCE, "officer-1")):
+        response = request(http, api.find("GET", path), role, owned, subject=subject)
+        assert response.status_code == 200, response.body
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b", "", "Bearer"])
@@ -105,7 +141,28 @@ def test_malformed_or_forged_tokens_are_401(http, token):
     assert response.status_code == 401
 
 
-def test_an_expired_or_tampered_token_is_401(http, monkeypatch):
+def _signed(payload: object) -> str:
+    from chalicelib.api import auth
+
+    body = auth._b64(json.dumps(payload).encode())
+    return body + "." + auth._b64(hmac.new(auth._local_key(), body.encode(), hashlib.sha256).digest())
+
+
+@pytest.mark.parametrize("payload", [
+    {"sub": "alice", "role": "compliance", "aud": "checkpoint-local", "exp": "9999999999"},
+    {"sub": "alice", "role": "compliance", "aud": "checkpoint-local", "exp": None},
+    {"sub": "alice", "role": "compliance", "aud": "checkpoint-local", "exp": True},
+    {"sub": ["alice"], "role": "compliance", "aud": "checkpoint-local", "exp": 9999999999},
+    {"sub": "system:offboarding", "role": "channel", "aud": "checkpoint-local", "exp": 9999999999},
+    ["sub", "alice"],
+    "alice",
+])
+def test_correctly_signed_tokens_with_odd_claims_are_401(http, payload):
+    response = http.client.http.get("/v1/reviews", headers={"Authorization": f"Bearer {_signed(payload)}"})
+    assert response.status_code == 401 and response.json_body["error"]["code"] == "UNAUTHENTICATED"
+
+
+def test_an_expired_or_tampered_token_is_401(http):
     from chalicelib.api import auth
 
     good = auth.issue_local_token(auth.Role.COMPLIANCE, "alice")
@@ -132,6 +189,6 @@ def test_idempotency_keys_are_scoped_to_the_channel(http):
     key, body = str(uuid.uuid4()), applicant_body()
     mine = http.post("/v1/onboarding", body, key=key)
     theirs = http.client.http.post("/v1/onboarding", body=json.dumps(body), headers={
-        "Content-Type": "application/json", "Idempotency-Key": key, **http.auth("channel", "mobile-app")})
+        "Content-Type": "application/json", "Idempotency-Key": key, **http.auth("channel", INTRUDER)})
     assert mine.status_code == theirs.status_code == 202
     assert mine.json_body["checkpoint_id"] != theirs.json_body["checkpoint_id"]

@@ -11,7 +11,8 @@ import zipfile
 import pytest
 import requests
 
-from chalicelib.aws import audit, customers, exports
+from chalicelib.stores import AWS
+from chalicelib.stores.document_bucket import package_key
 from chalicelib.domain.audit_log import LogName
 from chalicelib.services import exports as export_service
 from tests.integration.conftest import applicant_body
@@ -64,12 +65,12 @@ def test_an_export_is_downloaded_unzipped_and_checked_against_its_manifest(http,
     rows = list(csv.DictReader(io.StringIO(archive.read("transactions.csv").decode())))
     assert len(rows) == len(transactions)
     profile = json.loads(archive.read("profile.json"))[0]
-    record = customers.get(customer_id)
+    record = AWS.customers.get(customer_id)
     assert (profile["FamilyName"], profile["Status"]) == (record.profile.family_name, "closed")
 
     again = http.get(f"/v1/exports/{export_id}").json_body
     assert again["download"]["url"] != view["download"]["url"] or again["download"]["expires_at"] >= view["download"]["expires_at"]
-    logged = [(e.event, e.subject) for e in audit.entries(LogName.EXPORT)]
+    logged = [(e.event, e.subject) for e in AWS.audit.entries(LogName.EXPORT)]
     assert ("export_created", export_id) in logged and logged.count(("link_issued", export_id)) >= 2
 
 
@@ -88,7 +89,7 @@ def test_bad_export_requests_are_clear_4xx(http, closed_customer):
 def test_an_export_that_fails_midway_leaves_nothing_ready_and_can_be_retried(http, closed_customer, monkeypatch):
     customer_id, _ = closed_customer
 
-    def broken(customer_id):
+    def broken(customer_id, stores):
         yield {"TransactionId": "t-1"}
         raise OSError("core banking file unreadable")
 
@@ -98,7 +99,7 @@ def test_an_export_that_fails_midway_leaves_nothing_ready_and_can_be_retried(htt
     export_id = response.json_body["export_id"]
     failed = http.get(f"/v1/exports/{export_id}").json_body
     assert failed["status"] == "FAILED" and "download" not in failed
-    assert not exports.exists(exports.package_key(customer_id, export_id))
+    assert not AWS.documents.exists(package_key(customer_id, export_id))
     monkeypatch.undo()
     retried = http.post("/v1/exports", {"customer_id": customer_id, "include": ["profile", "transactions"]}, key=False)
     assert http.get(f"/v1/exports/{retried.json_body['export_id']}").json_body["status"] == "READY"

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from chalicelib.aws import audit, clients, customers
+from chalicelib.stores import AWS, clients
 from chalicelib.domain.audit_log import LogName
 from chalicelib.local.faults import VARIABLE
 from tests.integration.conftest import Api, applicant_body
@@ -33,7 +33,7 @@ def failed_tasks(checkpoint_id: str) -> list[tuple[str, str]]:
 
 
 def retention_entries(checkpoint_id: str) -> list[tuple[str, str]]:
-    return [(e.event, e.subject) for e in audit.entries(LogName.RETENTION)
+    return [(e.event, e.subject) for e in AWS.audit.entries(LogName.RETENTION)
             if e.details.get("checkpoint_id") == checkpoint_id]
 
 
@@ -64,7 +64,7 @@ def test_crash_after_approving_creates_the_customer_once(http, stack, monkeypatc
     assert final["status"] == "APPROVED"
     assert execution_ended(checkpoint_id) == "SUCCEEDED"
     assert failed_tasks(checkpoint_id) == [("Approve", "Lambda.ServiceException")] * 2
-    assert customers.get(final["customer_id"]).onboarding_checkpoint_id == checkpoint_id
+    assert AWS.customers.get(final["customer_id"]).onboarding_checkpoint_id == checkpoint_id
     table = clients.table(stack.environment["CUSTOMERS_TABLE"])
     mine = table.scan(FilterExpression="onboarding_checkpoint_id = :c",
                       ExpressionAttributeValues={":c": checkpoint_id})["Items"]
@@ -92,7 +92,7 @@ def test_crash_after_closure_tasks_duplicates_no_schedule_and_no_export(http, mo
     assert {state for state, _ in failed_tasks(checkpoint_id)} == {"ScheduleRetention", "ExportData"}
     entries = retention_entries(checkpoint_id)
     assert entries and len(entries) == len(set(entries)), entries
-    exports = [e for e in audit.entries(LogName.EXPORT)
+    exports = [e for e in AWS.audit.entries(LogName.EXPORT)
                if e.event == "export_created" and e.details.get("customer_id") == customer_id]
     assert len(exports) == 1
 

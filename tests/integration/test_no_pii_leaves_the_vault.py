@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.aws import checkpoints, workflows
+from chalicelib.stores import AWS
 from chalicelib.tasks.runner import logger
 from tests.integration.conftest import applicant_body
 from tests.integration.mrz_builder import td3
@@ -57,7 +57,7 @@ def test_histories_and_logs_of_every_outcome_hold_no_personal_data(http, capture
     assert http.decide(ids[2], "reject", "confirmed").status_code == 200
     assert http.wait_final(ids[2], settled=())["status"] == "REJECTED"
 
-    histories = {cid: json.dumps(list(workflows.history(checkpoints.get(cid).execution_arn)), default=str)
+    histories = {cid: json.dumps(list(AWS.workflows.history(AWS.checkpoints.get(cid).execution_arn)), default=str)
                  for cid in ids}
     logs = captured_logs.getvalue()
     assert "task finished" in logs  # the handler does see the tasks' log lines
@@ -76,7 +76,7 @@ def test_a_closure_under_review_leaves_no_personal_data_in_history_logs_or_timel
     assert http.wait_final(checkpoint_id)["status"] == "IN_REVIEW"
     assert http.decide(checkpoint_id, "approve", "explained by the customer").status_code == 200
     assert http.wait_final(checkpoint_id, settled=())["status"] == "CLOSED"
-    history = json.dumps(list(workflows.history(checkpoints.get(checkpoint_id).execution_arn)), default=str)
+    history = json.dumps(list(AWS.workflows.history(AWS.checkpoints.get(checkpoint_id).execution_arn)), default=str)
     timeline = json.dumps(http.get(f"/v1/checkpoints/{checkpoint_id}/history", role="compliance").json_body)
     view = json.dumps(http.get(f"/v1/checkpoints/{checkpoint_id}").json_body)
     pii = {"Gudrun", "Ottilie", "Brekke", "Villanueva", "1969-02-14", COUNTERPARTY, PAYEE_IBAN, "Employer AS",
@@ -92,10 +92,10 @@ def test_an_unexpected_route_failure_logs_the_request_masked(http, captured_logs
 
     body = applicant_body(**{"applicant.family_name": "Kristoffersen-Aalto"})
 
-    def broken(owner, key, request):
-        raise KeyError(request["applicant"]["family_name"])  # a message quoting input
+    def broken(caller, request, key):
+        raise KeyError(request.applicant.family_name)  # a message quoting input
 
-    monkeypatch.setattr(onboarding, "start_onboarding", broken)
+    monkeypatch.setattr(onboarding, "start", broken)
     response = http.post("/v1/onboarding", body)
     assert response.status_code == 500
     assert response.json_body["error"]["code"] == "INTERNAL"

@@ -11,7 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from chalicelib.aws import customers, documents
+from chalicelib.domain.actors import Caller, Role
+from chalicelib.stores import AWS
+from chalicelib.stores.document_bucket import transactions_key
 from chalicelib.domain.checkpoint import ReviewOutcome
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.errors import Conflict
@@ -29,9 +31,9 @@ def new_customer(given="Ingrid", family="Solberg", birth=date(1981, 3, 9), statu
     test create a customer who was listed only after joining)."""
     customer_id = f"cus_{uuid.uuid4().hex}"
     pii.remember_person(given, family, birth.isoformat(), "Kirkegata 1", "NO1234567")
-    customers.create_once(CustomerRecord(
+    AWS.customers.create_once(CustomerRecord(
         customer_id=customer_id, status=status, created_at="2024-02-01T09:00:00.000Z",
-        onboarding_checkpoint_id=f"cp_{uuid.uuid4().hex}", channel_name="web-signup",
+        onboarding_checkpoint_id=f"cp_{uuid.uuid4().hex}", owner="web-signup",
         profile=Applicant(given_names=given, family_name=family, birth_date=birth, nationality="NOR",
                           email=f"{uuid.uuid4().hex[:8]}@example.org", phone="+4791234567",
                           address=Address(line1="Kirkegata 1", city="Oslo", postal_code="0153", country="NOR")),
@@ -106,9 +108,9 @@ def test_clean_closure_ends_closed_and_ends_the_relationship(http, stack):
     assert steps["screening"]["verdict"] == "pass" and steps["exit_risk"]["verdict"] == "pass"
     assert [r["code"] for r in steps["retention"]["reasons"]] == ["RETENTION_SCHEDULED"]
     assert [r["code"] for r in steps["export"]["reasons"]] == ["EXPORT_READY"]
-    record = customers.get(customer_id)
+    record = AWS.customers.get(customer_id)
     assert record.status == "closed" and record.offboarding_checkpoint_id == checkpoint_id and record.closed_at
-    stored = list(documents.iter_lines(documents.transactions_key(customer_id, checkpoint_id)))
+    stored = list(AWS.documents.iter_lines(transactions_key(customer_id, checkpoint_id)))
     assert len(stored) == len(routine_transactions())
 
     again = http.post("/v1/offboarding", closure(customer_id))
@@ -135,7 +137,7 @@ def test_large_outflow_rejected_by_the_reviewer_blocks_the_closure(http):
     final = http.wait_final(checkpoint_id, settled=())
     assert final["status"] == "CLOSURE_BLOCKED"
     assert {"REVIEW_REJECT", "LARGE_OUTFLOW"} <= codes(final)
-    assert customers.get(customer_id).status == "active"
+    assert AWS.customers.get(customer_id).status == "active"
 
 
 def test_sanctions_hit_on_a_joint_holder_blocks_the_closure(http):
@@ -184,7 +186,8 @@ def test_two_concurrent_decisions_cannot_both_win(http):
     def decide(outcome: str) -> str:
         barrier.wait()
         try:
-            reviews.decide(checkpoint_id, ReviewOutcome(outcome), f"officer-{outcome}", "race")
+            reviews.decide(Caller(subject=f"officer-{outcome}", role=Role.COMPLIANCE), checkpoint_id,
+                           ReviewOutcome(outcome), "race")
             return "won"
         except Conflict:
             return "lost"
@@ -310,7 +313,7 @@ def test_bad_closure_requests_are_4xx_naming_the_field(http):
 def test_transactions_can_come_as_a_json_lines_drop(http, stack):
     customer_id = new_customer()
     lines = "".join(json.dumps(t) + "\n" for t in large_outflow())
-    from chalicelib.aws.clients import client
+    from chalicelib.stores.clients import client
 
     client("s3").put_object(Bucket=stack.environment["DOCUMENTS_BUCKET"], Key=f"inbox/core/{customer_id}.jsonl",
                             Body=lines.encode())

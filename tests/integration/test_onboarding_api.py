@@ -6,7 +6,7 @@ import uuid
 import pytest
 import requests
 
-from chalicelib.aws import checkpoints, clients
+from chalicelib.stores import AWS, clients
 from tests.integration.conftest import applicant_body
 
 
@@ -129,8 +129,8 @@ def test_final_status_never_goes_back(http):
     from chalicelib.errors import Conflict
 
     with pytest.raises(Conflict):
-        checkpoints.transition(checkpoint_id, CheckpointStatus.FAILED)
+        AWS.checkpoints.transition(checkpoint_id, CheckpointStatus.FAILED)
     with pytest.raises(Conflict):
-        checkpoints.enter_review(checkpoint_id, "token", (), level=1)
-    assert checkpoints.transition(checkpoint_id, CheckpointStatus.APPROVED) is False  # a retried write: no-op
-    assert checkpoints.get(checkpoint_id).status == CheckpointStatus.APPROVED
+        AWS.checkpoints.enter_review(checkpoint_id, "token", (), level=1)
+    assert AWS.checkpoints.transition(checkpoint_id, CheckpointStatus.APPROVED) is False  # a retried write: no-op
+    assert AWS.checkpoints.get(checkpoint_id).status == CheckpointStatus.APPROVED

@@ -5,10 +5,10 @@ import json
 import time
 from datetime import date, timedelta
 
-from chalicelib.aws import checkpoints, clients, customers, workflows
+from chalicelib.stores import AWS, clients
 from chalicelib.domain.decisions import OnboardingPolicy
 from chalicelib.errors import TransientError
-from chalicelib.tasks import identity
+from chalicelib.services import onboarding
 from tests.integration.conftest import applicant_body
 from tests.integration.mrz_builder import td3
 
@@ -24,15 +24,15 @@ def start(http, body) -> str:
 
 
 def history_of(checkpoint_id: str) -> list[dict]:
-    return list(workflows.history(checkpoints.get(checkpoint_id).execution_arn))
+    return list(AWS.workflows.history(AWS.checkpoints.get(checkpoint_id).execution_arn))
 
 
 def execution_ended(checkpoint_id: str, timeout: float = 20.0) -> str:
     """The checkpoint is final as soon as its decision is written; the execution may still be
     retrying the task that wrote it, or running MarkFailed. Wait for the execution's own end."""
-    arn = checkpoints.get(checkpoint_id).execution_arn
+    arn = AWS.checkpoints.get(checkpoint_id).execution_arn
     deadline = time.monotonic() + timeout
-    while (status := workflows.describe(arn)["status"]) == "RUNNING" and time.monotonic() < deadline:
+    while (status := AWS.workflows.describe(arn)["status"]) == "RUNNING" and time.monotonic() < deadline:
         time.sleep(0.05)
     return status
 
@@ -62,7 +62,7 @@ def test_clean_signup_is_approved_and_creates_the_customer(http):
     assert final["decision"]["decided_by"] == "policy"
     assert {s["name"]: s["verdict"] for s in final["steps"]} == {"identity": "pass", "screening": "pass"}
     assert final["list_versions"]["ofac-sdn"].startswith("2021-07-07-")
-    customer = customers.get(final["customer_id"])
+    customer = AWS.customers.get(final["customer_id"])
     assert customer.profile.family_name == "Lindqvist"
     assert customer.onboarding_checkpoint_id == checkpoint_id
     assert {c.code for c in customer.verification.checks} >= {"MRZ_CHECK_DIGITS", "MRZ_NAME_MATCH", "DOCUMENT_EXPIRY"}
@@ -157,8 +157,8 @@ class Flaky:
 
 
 def test_transient_task_error_is_retried_and_the_checkpoint_completes(http, monkeypatch):
-    flaky = Flaky(identity.verifier, failures=2)
-    monkeypatch.setattr(identity, "verifier", flaky)
+    flaky = Flaky(onboarding.VERIFIER, failures=2)
+    monkeypatch.setattr(onboarding, "VERIFIER", flaky)
     checkpoint_id = start(http, applicant_body())
     final = http.wait_final(checkpoint_id, timeout=30)
     assert final["status"] == "APPROVED"
@@ -174,7 +174,7 @@ def test_permanent_task_error_ends_failed_with_the_reason(http, stack, monkeypat
         def verify(self, *args):
             raise ValueError("identity provider rejected the request format")
 
-    monkeypatch.setattr(identity, "verifier", Broken())
+    monkeypatch.setattr(onboarding, "VERIFIER", Broken())
     checkpoint_id = start(http, applicant_body())
     final = http.wait_final(checkpoint_id)
     assert final["status"] == "FAILED"

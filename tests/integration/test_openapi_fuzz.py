@@ -11,13 +11,13 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
 
-from app import app
+from app import api
 from chalicelib.api import openapi
 from chalicelib.api.auth import Role, issue_local_token
 
 EXAMPLES_PER_OPERATION = 25
 
-schema = schemathesis.openapi.from_dict(openapi.document(app.routes))
+schema = schemathesis.openapi.from_dict(openapi.document(api))
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
                                 max_examples=EXAMPLES_PER_OPERATION, deterministic=True, database="none")
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app import retention_sweep
-from chalicelib.aws import audit, clients, customers
+from chalicelib.stores import AWS, clients
 from chalicelib.domain.audit_log import LogName
 from chalicelib.errors import NotFound
 from tests.integration.conftest import applicant_body
@@ -26,7 +26,7 @@ def test_closure_stamps_every_record_and_logs_each_decision(http, stack):
     assert step["reasons"][0]["code"] == "RETENTION_SCHEDULED"
 
     s3, bucket = clients.client("s3"), stack.environment["DOCUMENTS_BUCKET"]
-    closed_at = datetime.fromisoformat(customers.get(customer_id).closed_at.replace("Z", "+00:00"))
+    closed_at = datetime.fromisoformat(AWS.customers.get(customer_id).closed_at.replace("Z", "+00:00"))
     application = f"checkpoints/{onboarded['checkpoint_id']}/application.json"
     tags = {t["Key"]: t["Value"] for t in s3.get_object_tagging(Bucket=bucket, Key=application)["TagSet"]}
     assert tags["record_class"] == "cdd_identity" and tags["rule"].startswith("eu-")
@@ -43,7 +43,7 @@ def test_closure_stamps_every_record_and_logs_each_decision(http, stack):
     assert item["retention"]["record_class"] == "cdd_identity"
     assert ("expires_at" in item) == (item["retention"]["action"] == "delete")
 
-    mine = [e for e in audit.entries(LogName.RETENTION) if e.details.get("checkpoint_id") == checkpoint_id]
+    mine = [e for e in AWS.audit.entries(LogName.RETENTION) if e.details.get("checkpoint_id") == checkpoint_id]
     assert {e.subject for e in mine} >= {application, transactions, f"customer/{customer_id}"}
     assert all(e.event == "scheduled" and e.details["keep_until"] for e in mine)
 
@@ -59,9 +59,9 @@ def test_closure_stamps_every_record_and_logs_each_decision(http, stack):
 
 def test_tampering_with_a_stored_log_entry_fails_verification_at_that_entry(http, stack):
     for i in range(3):
-        audit.append(LogName.EXPORT, "link_issued", f"exp_{i}", {"expires_in": "900"})
+        AWS.audit.append(LogName.EXPORT, "link_issued", f"exp_{i}", {"expires_in": "900"})
     assert http.get("/v1/audit/verify?log=export", role="auditor").json_body["valid"] is True
-    victim = next(e for e in audit.entries(LogName.EXPORT) if e.subject == "exp_1")
+    victim = next(e for e in AWS.audit.entries(LogName.EXPORT) if e.subject == "exp_1")
     forged = victim.model_copy(update={"subject": "exp_forged"})
     # Object Lock keeps the original version; an attacker can only add a newer one, which readers see.
     key = f"audit/export/{victim.sequence:012d}-{victim.sequence:012d}.jsonl"
@@ -102,7 +102,7 @@ def test_the_sweep_erases_exactly_the_expired_unheld_records(http, stack):
 
     early = retention_sweep(scheduled_event(now + timedelta(days=4 * 365)), None)
     assert early.get("erased", 0) == 0 and early.get("anonymised", 0) == 0
-    assert keys(f"checkpoints/{a_signup}/") and customers.get(a)
+    assert keys(f"checkpoints/{a_signup}/") and AWS.customers.get(a)
 
     late = retention_sweep(scheduled_event(now + timedelta(days=6 * 365)), None)
     assert late["erased"] >= 4 and late["anonymised"] >= 2 and late["skipped"] >= len(b_keys)
@@ -116,9 +116,9 @@ def test_the_sweep_erases_exactly_the_expired_unheld_records(http, stack):
     versions = s3.list_object_versions(Bucket=bucket, Prefix=transactions).get("Versions", [])
     assert len(versions) == 1  # the identifying versions are gone, not just hidden
     assert keys(f"checkpoints/{b_signup}/") | keys(f"checkpoints/{b_closure}/") | keys(f"customers/{b}/") == b_keys
-    assert customers.get(b).customer_id == b
+    assert AWS.customers.get(b).customer_id == b
     with pytest.raises(NotFound):
-        customers.get(a)
+        AWS.customers.get(a)
 
     again = retention_sweep(scheduled_event(now + timedelta(days=6 * 365)), None)
     assert again.get("erased", 0) == 0 and again.get("anonymised", 0) == 0  # idempotent
@@ -129,7 +129,7 @@ def test_the_sweep_erases_exactly_the_expired_unheld_records(http, stack):
     assert after_release["erased"] >= 4
     assert not keys(f"checkpoints/{b_signup}/")
 
-    events = {(e.event, e.subject) for e in audit.entries(LogName.RETENTION)}
+    events = {(e.event, e.subject) for e in AWS.audit.entries(LogName.RETENTION)}
     assert ("erased", f"checkpoints/{a_signup}/application.json") in events
     assert ("skipped", f"checkpoints/{b_signup}/application.json") in events
     assert ("held", b) in events and ("released", b) in events
@@ -146,7 +146,7 @@ def test_a_rejected_signup_is_kept_under_its_own_rule(http, stack):
     tags = {t["Key"]: t["Value"] for t in clients.client("s3").get_object_tagging(
         Bucket=stack.environment["DOCUMENTS_BUCKET"], Key=key)["TagSet"]}
     assert tags["record_class"] == "rejected_application" and tags["rule"] == "eu-rejected-application"
-    assert any(e.subject == key and e.event == "scheduled" for e in audit.entries(LogName.RETENTION))
+    assert any(e.subject == key and e.event == "scheduled" for e in AWS.audit.entries(LogName.RETENTION))
 
 
 def test_every_record_is_tagged_with_its_class_when_it_is_written(http, stack):

@@ -6,7 +6,7 @@ import functools
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
-from chalicelib.aws import clients
+from chalicelib.stores import clients
 from chalicelib.services import lists as list_service
 from tests.integration.conftest import applicant_body
 from tests.conftest import ROOT

@@ -7,6 +7,7 @@ from pydantic import Field
 
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.entities import ListEntity, ListKind
+from chalicelib.errors import Refused
 
 MAX_LISTED_IDS = 50
 
@@ -29,12 +30,11 @@ class ListSourcesPolicy(Frozen):
     sources: Mapping[str, ListSource]
 
 
-class RefreshRefused(ValueError):
+class RefreshRefused(Refused):
     """A new list version that must not replace the one in force; `code` is stable."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(f"{message.rstrip('.')}. The version in force keeps serving.", code=code)
 
 
 class ListDiff(Frozen):

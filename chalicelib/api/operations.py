@@ -1,0 +1,172 @@
+"""One declaration per operation.
+
+    @api.operation("POST", "/v1/offboarding", "Start a closure checkpoint", roles=CHANNEL,
+                   body=OffboardingRequest, idempotent=True, status=202, response=CheckpointView,
+                   errors=(409, 422))
+    def start_offboarding(call: Call[OffboardingRequest, None, None]) -> CheckpointView:
+        return CheckpointView.of(offboarding.start(call.caller, call.body, call.idempotency_key))
+
+The declaration registers the Chalice route and is the single source of: who may call it (401
+without valid credentials, 403 for another role), how its path parameters, query string,
+idempotency key and body are parsed (each into its model; a 400 naming every bad field, a 404
+for a path id that cannot exist), how the answer is rendered, and its OpenAPI operation
+(`chalicelib.api.openapi`). The authorization tests read the same declarations.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from chalice import Chalice, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.api.auth import require
+from chalicelib.api.errors import ApiError, error_boundary, validation_error
+from chalicelib.api.request_body import parse_json_body
+from chalicelib.domain.actors import Caller, Role
+
+B = TypeVar("B")
+Q = TypeVar("Q")
+P = TypeVar("P")
+
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+PUBLIC: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True)
+class Call(Generic[B, Q, P]):
+    """What a handler receives: the authenticated caller and the parsed request."""
+
+    caller: Caller
+    body: B
+    query: Q
+    path: P
+    idempotency_key: str | None
+    request: Any  # the Chalice request, for what no model covers (the raw path, context)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    handler: Callable[[Call], Any]
+    roles: frozenset[Role]  # empty: public (no credentials needed)
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    path_params: type[BaseModel] | None = None
+    idempotent: bool = False  # requires an Idempotency-Key header (a UUID)
+    status: int = 200
+    response: type[BaseModel] | None = None
+    media_types: tuple[str, ...] = ("application/json",)  # of the success response
+    content_types: tuple[str, ...] = ("application/json",)  # accepted request bodies
+    errors: tuple[int, ...] = ()  # statuses beyond those the declaration implies
+    tags: tuple[str, ...] = ()
+    location: bool = False  # the answer's links.self is the new resource: Location header
+    description: str = ""
+
+    @property
+    def operation_id(self) -> str:
+        return self.handler.__name__
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+    @property
+    def statuses(self) -> tuple[int, ...]:
+        """Every status the operation may answer, success first."""
+        implied = set(self.errors)
+        if self.roles:
+            implied |= {401, 403}
+        if self.path_params is not None:
+            implied.add(404)
+        if self.body is not None or self.query is not None or self.idempotent:
+            implied.add(400)
+        if self.body is not None:
+            implied |= {413, 415}
+        return (self.status, *sorted(implied - {self.status}))
+
+    def parse(self, request: Any, path_values: dict[str, str]) -> Call:
+        """Authenticate, authorize and parse, in that order: an unauthenticated caller learns
+        nothing about the request's validity."""
+        caller = require(request, *self.roles) if self.roles else None
+        path = None
+        if self.path_params is not None:
+            try:
+                path = self.path_params.model_validate(path_values)
+            except ValidationError:
+                raise ApiError(404, "NOT_FOUND", "No such resource.") from None
+        query = None
+        if self.query is not None:
+            try:
+                query = self.query.model_validate(dict(request.query_params or {}))
+            except ValidationError as exc:
+                raise validation_error(exc, ("query",)) from None
+        elif request.query_params:
+            raise ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.",
+                           [{"field": f"query.{name}", "reason": "is not a known query parameter"}
+                            for name in sorted(request.query_params)])
+        key = _idempotency_key(request) if self.idempotent else None
+        body = None
+        if self.body is not None:
+            try:
+                body = self.body.model_validate(parse_json_body(request.raw_body))
+            except ValidationError as exc:
+                raise validation_error(exc) from None
+        return Call(caller=caller, body=body, query=query, path=path, idempotency_key=key, request=request)
+
+    def render(self, result: Any) -> Any:
+        if isinstance(result, Response):
+            return result
+        body = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
+        headers = {"Content-Type": "application/json"}
+        if self.location and isinstance(body, dict):
+            headers["Location"] = body["links"]["self"]
+        return Response(body=body, status_code=self.status, headers=headers)
+
+
+def _idempotency_key(request: Any) -> str:
+    key = (request.headers or {}).get("idempotency-key", "")
+    if not _UUID.match(key):
+        raise ApiError(400, "INVALID_IDEMPOTENCY_KEY", "The Idempotency-Key header must be a UUID.",
+                       [{"field": "header.Idempotency-Key", "reason": "must be a UUID"}])
+    return key.lower()
+
+
+@dataclass
+class Operations:
+    """The app's operations, registered on a Chalice app as they are declared."""
+
+    app: Chalice
+    authorizer: Any = None
+    declared: list[Operation] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._boundary = error_boundary(lambda: parse_json_body(self.app.current_request.raw_body))
+
+    def __iter__(self) -> Iterator[Operation]:
+        return iter(self.declared)
+
+    def find(self, method: str, path: str) -> Operation:
+        return next(op for op in self.declared if (op.method, op.path) == (method, path))
+
+    def operation(self, method: str, path: str, summary: str, *, roles: frozenset[Role] | set[Role] = PUBLIC,
+                  **declaration: Any) -> Callable[[Callable[[Call], Any]], Callable[[Call], Any]]:
+        def register(handler: Callable[[Call], Any]) -> Callable[[Call], Any]:
+            op = Operation(method=method, path=path, summary=summary, handler=handler, roles=frozenset(roles),
+                           **declaration)
+            self.declared.append(op)
+
+            def view(**path_values: str) -> Any:
+                request = self.app.current_request
+                return op.render(handler(op.parse(request, path_values)))
+
+            view.__name__ = handler.__name__
+            self.app.route(path, methods=[method], authorizer=None if op.public else self.authorizer,
+                           content_types=list(op.content_types))(self._boundary(view))
+            return handler
+
+        return register

@@ -1,0 +1,355 @@
+"""Response models of the public API: what each operation answers, built from the domain objects
+the services return. The operation declarations name these models, so the OpenAPI document
+describes exactly what is rendered. Views carry ids, statuses and codes; the channel's view of a
+checkpoint holds no personal data."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+from chalicelib.domain.audit_log import LogName
+from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
+from chalicelib.domain.exit_risk import Finding
+from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Section
+from chalicelib.domain.models import Verdict
+from chalicelib.domain.screening.engine import Match
+from chalicelib.domain.screening.entities import ListKind
+
+Timestamp = Annotated[str, Field(description="UTC ISO-8601 with a Z, e.g. 2026-01-31T00:00:00.000Z")]
+
+
+class View(BaseModel):
+    """A response body. An optional field (default None) is left out when it has no value; a
+    required field that may be null (no default) is always there, as null when empty."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict):
+            for name, field in type(self).model_fields.items():
+                if not field.is_required() and field.default is None:
+                    key = field.alias or name
+                    if data.get(key, 0) is None:
+                        del data[key]
+                    elif data.get(name, 0) is None:
+                        del data[name]
+        return data
+
+
+class ReasonView(View):
+    code: str = Field(description="Stable; branch on it.")
+    detail: str = ""
+
+
+class DecisionView(View):
+    outcome: CheckpointStatus
+    decided_by: str = Field(description="policy, reviewer or review-timeout")
+    decided_at: Timestamp
+    reasons: list[ReasonView]
+
+
+class StepView(View):
+    name: str
+    verdict: Verdict
+    reasons: list[ReasonView]
+    finished_at: Timestamp
+
+
+class ReviewDecisionView(View):
+    outcome: ReviewOutcome
+    level: int
+    decided_at: Timestamp
+
+
+class ReviewStateView(View):
+    level: int = Field(description="1, or 2 once escalated")
+    awaiting_decision: bool
+    reasons: list[ReasonView]
+    decisions: list[ReviewDecisionView]
+
+
+class FailureView(View):
+    error: str
+    cause: str
+
+
+class CheckpointLinks(View):
+    self_: str = Field(alias="self")
+
+
+class CheckpointView(View):
+    """A checkpoint as the API shows it: status, decision and step codes, no personal data."""
+
+    checkpoint_id: str
+    kind: CheckpointKind
+    status: CheckpointStatus
+    decision: DecisionView | None
+    steps: list[StepView]
+    created_at: Timestamp
+    updated_at: Timestamp
+    links: CheckpointLinks
+    customer_id: str | None = Field(None, description="Once the sign-up is approved; always for a closure.")
+    review: ReviewStateView | None = None
+    failure: FailureView | None = None
+    list_versions: dict[str, str] | None = None
+
+    @classmethod
+    def of(cls, cp: Checkpoint) -> CheckpointView:
+        view: dict[str, Any] = {
+            "checkpoint_id": cp.checkpoint_id, "kind": cp.kind, "status": cp.status,
+            "decision": DecisionView(outcome=cp.decision.outcome, decided_by=cp.decision.decided_by,
+                                     decided_at=cp.decision.decided_at,
+                                     reasons=[ReasonView(**r.model_dump()) for r in cp.decision.reasons])
+            if cp.decision else None,
+            "steps": [StepView(name=s.name, verdict=s.verdict, finished_at=s.finished_at,
+                               reasons=[ReasonView(**r.model_dump()) for r in s.reasons])
+                      for s in sorted(cp.steps.values(), key=lambda s: s.finished_at)],
+            "created_at": cp.created_at, "updated_at": cp.updated_at,
+            "links": CheckpointLinks(self_=f"/v1/checkpoints/{cp.checkpoint_id}"),
+        }
+        if cp.customer_id and (cp.status == CheckpointStatus.APPROVED or cp.kind is CheckpointKind.OFFBOARDING):
+            view["customer_id"] = cp.customer_id
+        if cp.review_level:
+            view["review"] = ReviewStateView(
+                level=cp.review_level, awaiting_decision=cp.awaiting_decision,
+                reasons=[ReasonView(**r.model_dump()) for r in cp.review_reasons],
+                decisions=[ReviewDecisionView(outcome=d.outcome, level=d.level, decided_at=d.decided_at)
+                           for d in cp.review_decisions])
+        if cp.failure:
+            view["failure"] = FailureView(**cp.failure.model_dump())
+        if cp.list_versions:
+            view["list_versions"] = cp.list_versions
+        return cls(**view)
+
+
+# ---- review queue ----
+
+class SubjectMatch(Match):
+    subject: str = Field(description='"applicant" or the customer id of the holder the match concerns')
+
+
+class ScreeningExplanation(View):
+    step: Literal["screening"]
+    list_versions: dict[str, str]
+    matches: list[SubjectMatch]
+
+
+class ExitRiskExplanation(View):
+    step: Literal["exit_risk"]
+    policy_version: str
+    flags: list[Finding]
+
+
+Explanation = Annotated[ScreeningExplanation | ExitRiskExplanation, Field(discriminator="step")]
+
+
+class ReviewLinks(View):
+    checkpoint: str
+    history: str
+    decision: str
+
+
+class ReviewQueueItem(View):
+    checkpoint_id: str
+    kind: CheckpointKind
+    created_at: Timestamp
+    level: int
+    awaiting_decision: bool
+    in_review_since: Timestamp
+    age_seconds: int
+    reasons: list[ReasonView]
+    explanation: list[Explanation]
+    links: ReviewLinks
+
+
+class ReviewQueue(View):
+    items: list[ReviewQueueItem]
+    next: str | None = Field(description="The cursor of the following page; null on the last page.")
+
+
+# ---- execution history and executions ----
+
+class TimelineState(View):
+    model_config = ConfigDict(extra="allow")
+    state: str | None
+    type: str
+    entered_at: Timestamp
+    attempts: int
+    errors: list[str]
+    exited_at: Timestamp | None = None
+    duration_ms: int | None = None
+    result: dict[str, Any] | None = None
+
+
+class TimelineEvent(View):
+    model_config = ConfigDict(extra="allow")
+    id: int
+    at: Timestamp
+    type: str
+    state: str | None
+
+
+class CheckpointHistory(View):
+    checkpoint_id: str
+    kind: CheckpointKind
+    status: str = Field(description="The execution's status: RUNNING, SUCCEEDED, FAILED, TIMED_OUT or ABORTED")
+    started_at: Timestamp | None
+    stopped_at: Timestamp | None
+    duration_ms: int | None
+    states: list[TimelineState]
+    events: list[TimelineEvent]
+    console_url: str | None = Field(description="The execution in the AWS console (deployed stages only)")
+
+
+class ExecutionItem(View):
+    checkpoint_id: str
+    workflow: CheckpointKind
+    status: str
+    started_at: Timestamp
+    stopped_at: Timestamp | None
+
+
+class Executions(View):
+    items: list[ExecutionItem]
+    next: str | None
+
+
+# ---- lists, screening, health ----
+
+class ListInForce(View):
+    source: str
+    kind: ListKind
+    version: str | None
+    snapshot: str | None = None
+    published_at: Timestamp | None = None
+    entries: int | None = None
+    files: dict[str, str] | None = Field(None, description="file name -> SHA-256 (hex)")
+    index_sha256: str | None = None
+
+
+class ListsInForce(View):
+    items: list[ListInForce]
+
+
+class ListDiffView(View):
+    added: int
+    removed: int
+    changed: int
+    added_ids: list[str]
+    removed_ids: list[str]
+    changed_ids: list[str]
+
+
+class ListRefreshReport(View):
+    status: Literal["published", "unchanged"]
+    source: str
+    version: str
+    previous_version: str | None = None
+    entries: int | None = None
+    diff: ListDiffView | None = None
+
+
+class CheckView(View):
+    code: str
+    passed: bool
+    detail: str = ""
+
+
+class ScreeningView(View):
+    engine: str
+    list_versions: dict[str, str]
+    matches: list[Match]
+    checks: list[CheckView]
+
+
+class ListVersionView(View):
+    version: str
+    snapshot: str
+    published_at: Timestamp
+
+
+class Health(View):
+    status: Literal["ok", "degraded"]
+    checked_at: Timestamp
+    lists: dict[str, ListVersionView | None]
+    policies: dict[str, str] = Field(description="policy name -> version loaded")
+
+
+# ---- retention, audit, exports ----
+
+class LegalHoldView(View):
+    hold_id: str
+    customer_id: str | None = None
+    record_id: str | None = None
+    reason: str
+    case_reference: str
+    placed_by: str
+    placed_at: Timestamp
+    released_by: str | None = None
+    released_at: Timestamp | None = None
+
+
+class Verification(View):
+    log: LogName
+    valid: bool
+    checked: int
+    head_sequence: int | None = None
+    head_hash: str | None = None
+    first_broken: int | None = None
+    reason: str = ""
+
+
+class ExportLinks(View):
+    self_: str = Field(alias="self")
+
+
+class ExportAccepted(View):
+    export_id: str
+    status: ExportStatus
+    links: ExportLinks
+
+
+class DownloadLink(View):
+    url: str = Field(description="A presigned GET, valid until expires_at; each call issues a fresh one (logged)")
+    expires_at: Timestamp
+
+
+class ExportView(View):
+    export_id: str
+    customer_id: str
+    status: ExportStatus
+    formats: list[Format]
+    include: list[Section]
+    created_at: Timestamp
+    failure: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    ready_at: Timestamp | None = None
+    download: DownloadLink | None = None
+
+    @classmethod
+    def of(cls, record: ExportRecord, download: DownloadLink | None = None) -> ExportView:
+        view: dict[str, Any] = {k: getattr(record, k) for k in
+                                ("export_id", "customer_id", "status", "formats", "include", "created_at")}
+        if record.status is ExportStatus.FAILED:
+            view["failure"] = record.failure
+        if record.status is ExportStatus.READY:
+            view |= {"size": record.size, "sha256": record.sha256, "ready_at": record.ready_at, "download": download}
+        return cls(**view)
+
+
+class UploadInstructions(View):
+    method: Literal["PUT"]
+    url: str
+    expires_in: int = Field(description="seconds")
+    headers: dict[str, str] = Field(description="Every header the PUT must carry, exactly as given")
+
+
+class DocumentUpload(View):
+    upload: UploadInstructions
+    side: str
+

@@ -1,0 +1,36 @@
+"""The record of one data-portability export: who asked, for which customer, what it holds and
+where it stands (RUNNING -> READY | FAILED)."""
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from chalicelib.domain.models import Frozen
+
+Format = Literal["json", "csv"]
+Section = Literal["profile", "kyc", "accounts", "transactions", "consents", "screening_summary"]
+FORMATS: tuple[Format, ...] = ("json", "csv")
+SECTIONS: tuple[Section, ...] = ("profile", "kyc", "accounts", "transactions", "consents", "screening_summary")
+
+
+class ExportStatus(StrEnum):
+    RUNNING = "RUNNING"
+    READY = "READY"
+    FAILED = "FAILED"
+
+
+class ExportRecord(Frozen):
+    export_id: str
+    customer_id: str
+    status: ExportStatus
+    formats: tuple[Format, ...]
+    include: tuple[Section, ...]
+    requested_by: str  # the caller's subject, or a system actor (e.g. the closure workflow)
+    created_at: str
+    checkpoint_id: str | None = None  # the closure that asked for it, if one did
+    size: int | None = None
+    sha256: str | None = None
+    package_key: str | None = None
+    ready_at: str | None = None
+    failure: str | None = None
+    failed_at: str | None = None

@@ -1,0 +1,58 @@
+"""What a caller may see or act on, decided here and nowhere else.
+
+- Compliance acts on every checkpoint, customer and export.
+- A channel acts on the checkpoints it started and on the customers it on-boarded, with their
+  closures, exports and documents.
+- Auditors read the audit logs; they act on no subject's records.
+
+Anything else answers exactly as if it did not exist: `NotFound` for a checkpoint or an export
+(404), `UnknownCustomer` for a customer named in a request (422), so no caller learns which ids
+exist."""
+from __future__ import annotations
+
+from chalicelib.domain.actors import Caller, Role
+from chalicelib.domain.checkpoint import Checkpoint
+from chalicelib.domain.customer import CustomerRecord
+from chalicelib.domain.export_record import ExportRecord
+from chalicelib.errors import NotFound, UnknownCustomer
+from chalicelib.stores import AWS, Stores
+
+
+def may_act_for(caller: Caller, owner: str) -> bool:
+    """The rule: compliance on everything, a channel on what it owns, an auditor on nothing."""
+    return caller.role is Role.COMPLIANCE or (caller.role is Role.CHANNEL and caller.subject == owner)
+
+
+def customer(caller: Caller, customer_id: str, stores: Stores = AWS, *, field: str = "customer_id") -> CustomerRecord:
+    """The customer, if the caller may act for them; otherwise UnknownCustomer naming `field`."""
+    try:
+        record = stores.customers.get(customer_id)
+    except NotFound:
+        raise UnknownCustomer(field) from None
+    if not may_act_for(caller, record.owner):
+        raise UnknownCustomer(field)
+    return record
+
+
+def checkpoint(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> Checkpoint:
+    """The checkpoint, if the caller started it or may act for the customer it concerns."""
+    found = stores.checkpoints.get(checkpoint_id)
+    if may_act_for(caller, found.owner):
+        return found
+    if found.customer_id and caller.role is Role.CHANNEL:
+        try:
+            if may_act_for(caller, stores.customers.get(found.customer_id).owner):
+                return found
+        except NotFound:
+            pass
+    raise NotFound(checkpoint_id)
+
+
+def export(caller: Caller, export_id: str, stores: Stores = AWS) -> ExportRecord:
+    """The export, if the caller may act for the customer it belongs to."""
+    record = stores.exports.get(export_id)
+    try:
+        customer(caller, record.customer_id, stores)
+    except UnknownCustomer:
+        raise NotFound(export_id) from None
+    return record

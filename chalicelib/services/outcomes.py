@@ -1,0 +1,137 @@
+"""How a checkpoint ends (the workflow's Approve, Reject, Close, BlockClosure, ReviewTimedOut and
+MarkFailed steps). An approved sign-up creates the customer record; a completed closure ends the
+relationship; a sign-up that did not become one (rejected, or failed and so abandoned) is kept
+under its own retention rule. Every write is idempotent, so a retried task changes nothing twice."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from chalicelib.domain.checkpoint import (
+    Checkpoint,
+    CheckpointKind,
+    CheckpointStatus,
+    Decision,
+    Failure,
+    Reason,
+    iso,
+    utc_now,
+)
+from chalicelib.domain.customer import CustomerRecord, customer_id_for
+from chalicelib.domain.models import Application, Verdict, VerificationResult
+from chalicelib.errors import Conflict, PermanentTaskError
+from chalicelib.services import retention
+from chalicelib.stores import AWS, Stores
+
+REVIEW_TIMED_OUT = "REVIEW_TIMED_OUT"
+_MAX_CAUSE = 500
+logger = Logger(service="checkpoint")
+
+
+def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, stores: Stores = AWS) -> CheckpointStatus:
+    """End the checkpoint with `outcome` (one of its kind's two final decisions)."""
+    checkpoint = stores.checkpoints.get(checkpoint_id)
+    try:
+        status = CheckpointStatus(outcome)
+    except ValueError:
+        status = None
+    if status not in checkpoint.kind.outcomes:
+        raise PermanentTaskError(f"a {checkpoint.kind.value} checkpoint cannot end {outcome}")
+    now = iso(utc_now())
+    decision = Decision(outcome=status, reasons=_reasons(checkpoint, reason_code),
+                        decided_by=_decided_by(checkpoint, reason_code), decided_at=now)
+    customer_id = None
+    if status == CheckpointStatus.APPROVED:
+        customer_id = _create_customer(checkpoint, now, stores)
+    elif status == CheckpointStatus.CLOSED:
+        stores.customers.close(checkpoint.customer_id, now, checkpoint_id)
+    elif status == CheckpointStatus.REJECTED:
+        applicant = stores.documents.get_json(checkpoint.request_key, Application).applicant
+        retention.schedule_unopened_application(checkpoint_id, {applicant.nationality, applicant.address.country},
+                                                utc_now(), stores)
+    stores.checkpoints.decide(checkpoint_id, decision, customer_id)
+    return status
+
+
+def _decided_by(checkpoint: Checkpoint, reason_code: str | None) -> str:
+    if reason_code == REVIEW_TIMED_OUT:
+        return "review-timeout"
+    return "reviewer" if checkpoint.review_decisions else "policy"
+
+
+def _reasons(checkpoint: Checkpoint, reason_code: str | None) -> tuple[Reason, ...]:
+    reasons: list[Reason] = []
+    if reason_code == REVIEW_TIMED_OUT:
+        reasons.append(Reason(code=REVIEW_TIMED_OUT, detail="no review decision within the policy's review time"))
+    for review in reversed(checkpoint.review_decisions):
+        reasons.append(Reason(code=f"REVIEW_{review.outcome.value.upper()}",
+                              detail=f"decided by a compliance officer (level {review.level})"))
+    for step in sorted(checkpoint.steps.values(), key=lambda s: s.finished_at):
+        if step.verdict != Verdict.PASS:
+            reasons.extend(step.reasons)
+    return tuple(reasons)
+
+
+def _create_customer(checkpoint: Checkpoint, now: str, stores: Stores) -> str:
+    if checkpoint.kind is not CheckpointKind.ONBOARDING:
+        raise PermanentTaskError("only a sign-up creates a customer")
+    identity, screening = checkpoint.steps.get("identity"), checkpoint.steps.get("screening")
+    if not (identity and identity.result_key and screening and screening.result_key):
+        raise PermanentTaskError("cannot approve a checkpoint without identity and screening results")
+    application = stores.documents.get_json(checkpoint.request_key, Application)
+    record_ = CustomerRecord(
+        customer_id=customer_id_for(checkpoint.checkpoint_id),
+        created_at=now,
+        onboarding_checkpoint_id=checkpoint.checkpoint_id,
+        owner=checkpoint.owner,  # the authenticated channel: it alone may act for this customer
+        profile=application.applicant,
+        document=application.document,
+        verification=stores.documents.get_json(identity.result_key, VerificationResult),
+        screening_result_key=screening.result_key,
+        list_versions=checkpoint.list_versions,
+        policy_version=checkpoint.policy_version,
+    )
+    stores.customers.create_once(record_)
+    return record_.customer_id
+
+
+def describe_error(error: Any) -> Failure:
+    """The Step Functions error object {Error, Cause} as a short failure record. A Lambda
+    error's Cause is the function's {errorMessage, errorType} JSON; keep its message."""
+    error = error if isinstance(error, dict) else {}
+    name = str(error.get("Error") or "UnknownError")[:128]
+    cause = str(error.get("Cause") or "")
+    try:
+        parsed = json.loads(cause)
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            cause = str(parsed["errorMessage"])
+    except ValueError:
+        pass
+    return Failure(error=name, cause=cause[:_MAX_CAUSE])
+
+
+def mark_failed(checkpoint_id: str, error: Any, stores: Stores = AWS) -> CheckpointStatus:
+    """Record why the checkpoint failed (so none stays RUNNING); an abandoned sign-up's records
+    fall under the rejected-application rule. Returns the checkpoint's status afterwards."""
+    failure = describe_error(error)
+    try:
+        stores.checkpoints.fail(checkpoint_id, failure)
+    except Conflict:
+        logger.warning("checkpoint already final; failure not recorded", extra={"error": failure.error})
+        return stores.checkpoints.status_of(checkpoint_id)
+    checkpoint = stores.checkpoints.get(checkpoint_id)
+    if checkpoint.kind is CheckpointKind.ONBOARDING:
+        _schedule_abandoned(checkpoint, stores)
+    return CheckpointStatus.FAILED
+
+
+def _schedule_abandoned(checkpoint: Checkpoint, stores: Stores) -> None:
+    """The checkpoint is already FAILED; a problem here is logged, not allowed to undo that."""
+    try:
+        applicant = stores.documents.get_json(checkpoint.request_key, Application).applicant
+        retention.schedule_unopened_application(checkpoint.checkpoint_id,
+                                                {applicant.nationality, applicant.address.country}, utc_now(), stores)
+    except Exception as exc:  # noqa: BLE001 (recorded; the sweep owner reviews unscheduled records)
+        logger.error("abandoned sign-up not scheduled for retention", extra={"error": type(exc).__name__})

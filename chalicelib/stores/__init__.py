@@ -1,0 +1,50 @@
+"""Storage adapters, one module per AWS resource they wrap, each behind a small Protocol.
+
+Services receive a `Stores` (the AWS-backed `AWS` by default); unit tests pass in-memory fakes
+of the same Protocols (tests/unit/fakes.py). A store never decides: it reads, writes
+conditionally and reports what it found; the decisions are the services' and the domain's.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+from chalicelib.stores.audit_bucket import AuditBucket, AuditLogStore
+from chalicelib.stores.checkpoint_table import CheckpointStore, CheckpointTable
+from chalicelib.stores.customer_table import CustomerStore, CustomerTable
+from chalicelib.stores.document_bucket import DocumentBucket, DocumentStore
+from chalicelib.stores.export_table import ExportStore, ExportTable
+from chalicelib.stores.functions import FunctionInvoker, LambdaFunctions
+from chalicelib.stores.idempotency_table import IdempotencyTable
+from chalicelib.stores.legal_hold_table import LegalHoldStore, LegalHoldTable
+from chalicelib.stores.list_bucket import ListBucket, ListStore
+from chalicelib.stores.retention_table import RetentionScheduleStore, RetentionTable
+from chalicelib.stores.workflows import StepFunctions, WorkflowEngine
+
+
+class IdempotencyStore(Protocol):
+    def persistence(self) -> BasePersistenceLayer: ...
+
+
+@dataclass(frozen=True)
+class Stores:
+    checkpoints: CheckpointStore
+    customers: CustomerStore
+    documents: DocumentStore
+    exports: ExportStore
+    lists: ListStore
+    audit: AuditLogStore
+    schedules: RetentionScheduleStore
+    holds: LegalHoldStore
+    workflows: WorkflowEngine
+    functions: FunctionInvoker
+    idempotency: IdempotencyStore
+
+
+AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
+             exports=ExportTable(), lists=ListBucket(), audit=AuditBucket(), schedules=RetentionTable(),
+             holds=LegalHoldTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
+             idempotency=IdempotencyTable())
+"""The stores on the stack's AWS resources (named by the settings, read when first used)."""

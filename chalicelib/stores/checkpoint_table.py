@@ -1,0 +1,225 @@
+"""The checkpoints table (DynamoDB). Status changes are conditional writes: a checkpoint only
+moves along `ALLOWED_FROM`, and repeating a change that already happened is a no-op (tasks retry)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.checkpoint import (
+    ALLOWED_FROM,
+    Checkpoint,
+    CheckpointStatus,
+    Decision,
+    Failure,
+    Reason,
+    ReviewDecision,
+    Step,
+    iso,
+    utc_now,
+)
+from chalicelib.domain.models import Frozen
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.settings import get_settings
+from chalicelib.stores.clients import table
+from chalicelib.stores.stored import parse
+
+
+class ReviewQueueEntry(Frozen):
+    """What the status index holds about a checkpoint in review (enough to rank the queue)."""
+
+    checkpoint_id: str
+    kind: str
+    created_at: str
+    review_level: int = 1
+    review_since: str | None = None
+    review_reasons: tuple[Reason, ...] = ()
+    awaiting_decision: bool = False
+    status: str = CheckpointStatus.IN_REVIEW.value
+
+
+class CheckpointStore(Protocol):
+    def create(self, checkpoint: Checkpoint) -> None: ...
+    def delete(self, checkpoint_id: str) -> None: ...
+    def get(self, checkpoint_id: str, *, consistent: bool = True) -> Checkpoint: ...
+    def status_of(self, checkpoint_id: str) -> CheckpointStatus: ...
+    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None: ...
+    def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
+                   remove_fields: tuple[str, ...] = ()) -> bool: ...
+    def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None: ...
+    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str: ...
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool: ...
+    def fail(self, checkpoint_id: str, failure: Failure) -> bool: ...
+    def in_review(self, limit: int, start_key: dict[str, Any] | None
+                  ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
+    def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class CheckpointTable:
+    """`CheckpointStore` on DynamoDB (the table named by the CHECKPOINTS_TABLE setting)."""
+
+    @staticmethod
+    def _table():
+        return table(get_settings().checkpoints_table)
+
+    def create(self, checkpoint: Checkpoint) -> None:
+        item = checkpoint.model_dump(mode="json", exclude_none=True)
+        self._table().put_item(Item=item, ConditionExpression="attribute_not_exists(checkpoint_id)")
+
+    def get(self, checkpoint_id: str, *, consistent: bool = True) -> Checkpoint:
+        item = self._table().get_item(Key={"checkpoint_id": checkpoint_id}, ConsistentRead=consistent).get("Item")
+        if item is None:
+            raise NotFound(checkpoint_id)
+        return parse(Checkpoint, item, "checkpoint", checkpoint_id)
+
+    def status_of(self, checkpoint_id: str) -> CheckpointStatus:
+        item = self._table().get_item(Key={"checkpoint_id": checkpoint_id}, ConsistentRead=True,
+                                      ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}).get("Item")
+        if item is None:
+            raise NotFound(checkpoint_id)
+        return CheckpointStatus(item["status"])
+
+    def delete(self, checkpoint_id: str) -> None:
+        self._table().delete_item(Key={"checkpoint_id": checkpoint_id})
+
+    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:
+        """Store a task's step summary under its name (a retried task overwrites, never duplicates);
+        a screening step also records the list versions it used."""
+        update = "SET steps.#name = :step, updated_at = :now"
+        extra = {}
+        if list_versions is not None:
+            update += ", list_versions = :versions"
+            extra[":versions"] = list_versions
+        try:
+            self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression=update,
+                ConditionExpression="attribute_exists(checkpoint_id) AND #status IN (:running, :review)",
+                ExpressionAttributeNames={"#name": step.name, "#status": "status"},
+                ExpressionAttributeValues={":step": step.model_dump(mode="json", exclude_none=True),
+                                           ":now": iso(utc_now()), ":running": CheckpointStatus.RUNNING.value,
+                                           ":review": CheckpointStatus.IN_REVIEW.value, **extra},
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"checkpoint {checkpoint_id} is final or missing; step {step.name} not recorded") \
+                    from exc
+            raise
+
+    def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
+                   remove_fields: tuple[str, ...] = ()) -> bool:
+        """Move the checkpoint to `to` if its status allows it. Returns True if this call changed it,
+        False if it already was in `to` (a retried task); raises Conflict otherwise."""
+        fields = {"status": to.value, "updated_at": iso(utc_now()), **(set_fields or {})}
+        names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
+        values = {f":v{i}": v for i, v in enumerate(fields.values())}
+        allowed = sorted(s.value for s in ALLOWED_FROM[to])
+        values |= {f":from{i}": s for i, s in enumerate(allowed)}
+        update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+        if remove_fields:
+            names |= {f"#r{i}": k for i, k in enumerate(remove_fields)}
+            update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
+        try:
+            self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression=update,
+                ConditionExpression=f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+            return True
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+        current = self.status_of(checkpoint_id)
+        if current == to:
+            return False
+        raise Conflict(f"checkpoint {checkpoint_id} is {current.value}; it cannot become {to.value}")
+
+    def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None:
+        """Put the checkpoint in review at `level` (1, or 2 once escalated) with the task token that
+        resumes its workflow. A retried task replaces the token with the current one."""
+        try:
+            self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression="SET #status = :review, review_task_token = :token, review_reasons = :reasons, "
+                                 "review_level = :level, awaiting_decision = :true, review_since = :now, "
+                                 "updated_at = :now",
+                ConditionExpression="#status IN (:running, :review)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":review": CheckpointStatus.IN_REVIEW.value,
+                                           ":running": CheckpointStatus.RUNNING.value, ":token": task_token,
+                                           ":reasons": [r.model_dump() for r in reasons], ":level": level,
+                                           ":true": True, ":now": iso(utc_now())},
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status") from exc
+            raise
+
+    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str:
+        """Append a reviewer's decision to a checkpoint that is waiting for one at that level, and
+        return the task token that resumes its workflow. Of two concurrent decisions one wins;
+        the other gets Conflict."""
+        try:
+            old = self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression="SET review_decisions = list_append(if_not_exists(review_decisions, :none), "
+                                 ":decision), awaiting_decision = :false, updated_at = :now REMOVE review_task_token",
+                ConditionExpression="#status = :review AND awaiting_decision = :true AND review_level = :level",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":decision": [decision.model_dump(mode="json")], ":none": [],
+                                           ":now": iso(utc_now()), ":review": CheckpointStatus.IN_REVIEW.value,
+                                           ":true": True, ":false": False, ":level": decision.level},
+                ReturnValues="ALL_OLD",
+            )["Attributes"]
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a level {decision.level} review "
+                               "decision") from exc
+            raise
+        return old["review_task_token"]
+
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
+        fields: dict[str, Any] = {"decision": decision.model_dump(mode="json")}
+        if customer_id:
+            fields["customer_id"] = customer_id
+        return self.transition(checkpoint_id, decision.outcome, set_fields=fields | {"awaiting_decision": False},
+                               remove_fields=("review_task_token",))
+
+    def fail(self, checkpoint_id: str, failure: Failure) -> bool:
+        return self.transition(checkpoint_id, CheckpointStatus.FAILED,
+                               set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
+                               remove_fields=("review_task_token",))
+
+    def in_review(self, limit: int, start_key: dict[str, Any] | None
+                  ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]:
+        """Checkpoints waiting for a review decision, oldest first (index by-status), one page."""
+        kwargs: dict[str, Any] = {
+            "IndexName": "by-status", "KeyConditionExpression": "#status = :review", "ScanIndexForward": True,
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": {":review": CheckpointStatus.IN_REVIEW.value}, "Limit": limit,
+        }
+        if start_key:
+            kwargs["ExclusiveStartKey"] = start_key
+        page = self._table().query(**kwargs)
+        entries = [parse(ReviewQueueEntry, item, "checkpoint", item.get("checkpoint_id", "?")) for item in page["Items"]]
+        return entries, page.get("LastEvaluatedKey")
+
+    def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime:
+        """The instant the checkpoint's retention was first decided (`now` if this is the first time).
+        A retried retention task gets its first attempt's instant, so the keep-until dates, tags and
+        log entries it derives come out the same, not a few seconds later."""
+        stored = self._table().update_item(
+            Key={"checkpoint_id": checkpoint_id},
+            UpdateExpression="SET retention_decided_at = if_not_exists(retention_decided_at, :now)",
+            ConditionExpression="attribute_exists(checkpoint_id)",
+            ExpressionAttributeValues={":now": iso(now)},
+            ReturnValues="ALL_NEW",
+        )["Attributes"]["retention_decided_at"]
+        return datetime.fromisoformat(stored.replace("Z", "+00:00"))

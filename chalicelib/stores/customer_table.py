@@ -1,0 +1,81 @@
+"""The customers table (DynamoDB, encrypted with the project's KMS key)."""
+from __future__ import annotations
+
+from typing import Protocol
+
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.customer import CustomerRecord
+from chalicelib.errors import NotFound
+from chalicelib.settings import get_settings
+from chalicelib.stores.clients import table
+from chalicelib.stores.stored import parse
+
+
+class CustomerStore(Protocol):
+    def create_once(self, record: CustomerRecord) -> bool: ...
+    def get(self, customer_id: str) -> CustomerRecord: ...
+    def close(self, customer_id: str, closed_at: str, checkpoint_id: str) -> bool: ...
+    def stamp_retention(self, customer_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None: ...
+    def clear_ttl(self, customer_id: str) -> None: ...
+    def delete(self, customer_id: str) -> None: ...
+
+
+class CustomerTable:
+    """`CustomerStore` on DynamoDB (the table named by the CUSTOMERS_TABLE setting)."""
+
+    @staticmethod
+    def _table():
+        return table(get_settings().customers_table)
+
+    def create_once(self, record: CustomerRecord) -> bool:
+        """Create the record unless it exists (a retried approval); True if this call created it."""
+        try:
+            self._table().put_item(Item=record.model_dump(mode="json", exclude_none=True),
+                                   ConditionExpression="attribute_not_exists(customer_id)")
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def get(self, customer_id: str) -> CustomerRecord:
+        item = self._table().get_item(Key={"customer_id": customer_id}, ConsistentRead=True).get("Item")
+        if item is None:
+            raise NotFound(customer_id)
+        return parse(CustomerRecord, item, "customer", customer_id)
+
+    def close(self, customer_id: str, closed_at: str, checkpoint_id: str) -> bool:
+        """Mark the relationship ended (the trigger of most retention periods); idempotent."""
+        try:
+            self._table().update_item(
+                Key={"customer_id": customer_id},
+                UpdateExpression="SET #status = :closed, closed_at = :at, offboarding_checkpoint_id = :cp",
+                ConditionExpression="attribute_exists(customer_id) AND #status = :active",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":closed": "closed", ":active": "active", ":at": closed_at,
+                                           ":cp": checkpoint_id},
+            )
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        if self.get(customer_id).status == "closed":
+            return False
+        raise NotFound(customer_id)
+
+    def stamp_retention(self, customer_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
+        """Record the customer item's retention schedule; the TTL attribute only when it is deleted."""
+        update, values = "SET retention = :schedule", {":schedule": schedule}
+        if ttl_epoch is not None:
+            update += ", expires_at = :ttl"
+            values[":ttl"] = ttl_epoch
+        self._table().update_item(Key={"customer_id": customer_id}, UpdateExpression=update,
+                                  ExpressionAttributeValues=values, ConditionExpression="attribute_exists(customer_id)")
+
+    def clear_ttl(self, customer_id: str) -> None:
+        self._table().update_item(Key={"customer_id": customer_id}, UpdateExpression="REMOVE expires_at",
+                                  ConditionExpression="attribute_exists(customer_id)")
+
+    def delete(self, customer_id: str) -> None:
+        self._table().delete_item(Key={"customer_id": customer_id})

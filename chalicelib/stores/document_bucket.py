@@ -1,0 +1,225 @@
+"""The documents bucket (S3, SSE-KMS): applications, check results, document images,
+transactions and export packages.
+
+    checkpoints/<checkpoint id>/application.json | closure-request.json
+    checkpoints/<checkpoint id>/results/<step>.json
+    checkpoints/<checkpoint id>/documents/<side>
+    customers/<customer id>/transactions/<checkpoint id>.jsonl
+    customers/<customer id>/exports/<export id>.zip
+    inbox/...                                   files the core banking system drops
+
+Keys are built from checkpoint, customer and export ids only; the objects hold the personal data.
+Every object is written with its retention record class as a tag.
+"""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Protocol, TypeVar
+
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from chalicelib.domain.record_classes import tagging
+from chalicelib.errors import NotFound
+from chalicelib.settings import get_settings
+from chalicelib.stores.clients import client
+from chalicelib.stores.stored import parse_json
+
+M = TypeVar("M", bound=BaseModel)
+PART_SIZE = 8 * 1024 * 1024  # S3 needs >= 5 MiB per part but the last; 8 MiB reaches ~80 GB in 10k parts
+
+
+def application_key(checkpoint_id: str) -> str:
+    return f"checkpoints/{checkpoint_id}/application.json"
+
+
+def closure_request_key(checkpoint_id: str) -> str:
+    return f"checkpoints/{checkpoint_id}/closure-request.json"
+
+
+def transactions_key(customer_id: str, checkpoint_id: str) -> str:
+    """Transactions live with the customer's records: retention and exports work on them."""
+    return f"customers/{customer_id}/transactions/{checkpoint_id}.jsonl"
+
+
+def result_key(checkpoint_id: str, name: str) -> str:
+    return f"checkpoints/{checkpoint_id}/results/{name}.json"
+
+
+def upload_key(checkpoint_id: str, side: str) -> str:
+    return f"checkpoints/{checkpoint_id}/documents/{side}"
+
+
+def package_key(customer_id: str, export_id: str) -> str:
+    return f"customers/{customer_id}/exports/{export_id}.zip"
+
+
+class DocumentStore(Protocol):
+    def put_json(self, key: str, model: BaseModel) -> None: ...
+    def get_json(self, key: str, model: type[M]) -> M: ...
+    def put_jsonl(self, key: str, models: Iterable[BaseModel]) -> None: ...
+    def iter_lines(self, key: str) -> Iterator[tuple[int, bytes]]: ...
+    def exists(self, key: str) -> bool: ...
+    def copy(self, source_key: str, target_key: str) -> None: ...
+    def delete(self, key: str) -> None: ...
+    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> str: ...
+    def upload_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> tuple[int, str]: ...
+    def download_link(self, key: str, seconds: int) -> str: ...
+    def keys_under(self, prefix: str) -> Iterator[tuple[str, datetime]]: ...
+    def stamp_retention(self, key: str, tags: dict[str, str], lock_until: datetime | None) -> None: ...
+    def erase(self, key: str) -> None: ...
+    def read_bytes(self, key: str) -> bytes: ...
+    def replace(self, key: str, body: bytes) -> None: ...
+
+
+def _missing(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] in ("NoSuchKey", "404", "NotFound")
+
+
+class DocumentBucket:
+    """`DocumentStore` on S3 (the bucket named by the DOCUMENTS_BUCKET setting), SSE-KMS with the
+    stack's data key."""
+
+    @staticmethod
+    def _encryption() -> dict[str, str]:
+        return {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": get_settings().data_key_id}
+
+    @staticmethod
+    def _bucket() -> str:
+        return get_settings().documents_bucket
+
+    def put_json(self, key: str, model: BaseModel) -> None:
+        client("s3").put_object(Bucket=self._bucket(), Key=key, Body=model.model_dump_json().encode(),
+                                ContentType="application/json", Tagging=tagging(key), **self._encryption())
+
+    def get_json(self, key: str, model: type[M]) -> M:
+        return parse_json(model, self.read_bytes(key), "document", key)
+
+    def put_jsonl(self, key: str, models: Iterable[BaseModel]) -> None:
+        body = b"".join(m.model_dump_json().encode() + b"\n" for m in models)
+        client("s3").put_object(Bucket=self._bucket(), Key=key, Body=body, ContentType="application/x-ndjson",
+                                Tagging=tagging(key), **self._encryption())
+
+    def iter_lines(self, key: str) -> Iterator[tuple[int, bytes]]:
+        """(line number, raw line) of an S3 object, streamed; blank lines skipped."""
+        try:
+            body = client("s3").get_object(Bucket=self._bucket(), Key=key)["Body"]
+        except ClientError as exc:
+            if _missing(exc):
+                raise NotFound(key) from exc
+            raise
+        for number, line in enumerate(body.iter_lines(), start=1):
+            if line.strip():
+                yield number, line
+
+    def exists(self, key: str) -> bool:
+        try:
+            client("s3").head_object(Bucket=self._bucket(), Key=key)
+            return True
+        except ClientError as exc:
+            if _missing(exc):
+                return False
+            raise
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        bucket = self._bucket()
+        client("s3").copy_object(Bucket=bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": source_key},
+                                 TaggingDirective="REPLACE", Tagging=tagging(target_key), **self._encryption())
+
+    def delete(self, key: str) -> None:
+        client("s3").delete_object(Bucket=self._bucket(), Key=key)
+
+    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> str:
+        """A PUT URL bound to this key, content type and exact size (all signed)."""
+        encryption = self._encryption()
+        return client("s3").generate_presigned_url(
+            "put_object",
+            Params={"Bucket": self._bucket(), "Key": key, "ContentType": content_type, "ContentLength": size,
+                    "ServerSideEncryption": encryption["ServerSideEncryption"],
+                    "SSEKMSKeyId": encryption["SSEKMSKeyId"], "Tagging": tagging(key)},
+            ExpiresIn=expires_in,
+        )
+
+    def upload_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> tuple[int, str]:
+        """Stream `chunks` to S3 as a multipart upload; returns (size, SHA-256 hex). The object only
+        exists once the upload completed: on any error the upload is aborted and the error re-raised."""
+        s3, bucket = client("s3"), self._bucket()
+        upload_id = s3.create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type,
+                                               Tagging=tagging(key), **self._encryption())["UploadId"]
+        digest, size, parts, buffer = hashlib.sha256(), 0, [], bytearray()
+
+        def flush() -> None:
+            number = len(parts) + 1
+            etag = s3.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=number,
+                                  Body=bytes(buffer))["ETag"]
+            parts.append({"PartNumber": number, "ETag": etag})
+            buffer.clear()
+
+        try:
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                buffer += chunk
+                if len(buffer) >= PART_SIZE:
+                    flush()
+            if buffer or not parts:
+                flush()
+            s3.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})
+        except BaseException:
+            try:
+                s3.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            except ClientError:
+                pass  # the bucket's lifecycle rule aborts what is left
+            raise
+        return size, digest.hexdigest()
+
+    def download_link(self, key: str, seconds: int) -> str:
+        return client("s3").generate_presigned_url("get_object", Params={"Bucket": self._bucket(), "Key": key},
+                                                   ExpiresIn=seconds)
+
+    def keys_under(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        """(key, last modified) of every object under a prefix, page by page."""
+        kwargs = {"Bucket": self._bucket(), "Prefix": prefix}
+        while True:
+            page = client("s3").list_objects_v2(**kwargs)
+            for obj in page.get("Contents", []):
+                yield obj["Key"], obj["LastModified"]
+            if not page.get("IsTruncated"):
+                return
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+    def stamp_retention(self, key: str, tags: dict[str, str], lock_until: datetime | None) -> None:
+        """Tag the object with its retention schedule; lock it (Object Lock, governance mode) until
+        `lock_until` when its class must stay immutable."""
+        s3, bucket = client("s3"), self._bucket()
+        s3.put_object_tagging(Bucket=bucket, Key=key,
+                              Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+        if lock_until is not None:
+            s3.put_object_retention(Bucket=bucket, Key=key,
+                                    Retention={"Mode": "GOVERNANCE", "RetainUntilDate": lock_until})
+
+    def erase(self, key: str) -> None:
+        """Remove every version of the object (a delete marker alone would keep the data). The
+        governance-mode lock set at scheduling protects it until its keep-until date; the sweep
+        acts only after that date, so it may bypass the lock."""
+        s3, bucket = client("s3"), self._bucket()
+        versions = s3.list_object_versions(Bucket=bucket, Prefix=key)
+        for version in [*versions.get("Versions", []), *versions.get("DeleteMarkers", [])]:
+            if version["Key"] == key:
+                s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"],
+                                 BypassGovernanceRetention=True)
+
+    def read_bytes(self, key: str) -> bytes:
+        try:
+            return client("s3").get_object(Bucket=self._bucket(), Key=key)["Body"].read()
+        except ClientError as exc:
+            if _missing(exc):
+                raise NotFound(key) from exc
+            raise
+
+    def replace(self, key: str, body: bytes) -> None:
+        """Erase every version of the object, then store `body` in its place."""
+        self.erase(key)
+        client("s3").put_object(Bucket=self._bucket(), Key=key, Body=body, Tagging=tagging(key), **self._encryption())

@@ -1,0 +1,22 @@
+"""The idempotency table (DynamoDB), as Powertools Idempotency's persistence layer."""
+from __future__ import annotations
+
+from functools import cache
+
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
+from chalicelib.settings import get_settings
+
+
+@cache
+def _layer(table_name: str) -> DynamoDBPersistenceLayer:
+    return DynamoDBPersistenceLayer(table_name=table_name)
+
+
+class IdempotencyTable:
+    """Gives the Powertools persistence layer over the table named by the IDEMPOTENCY_TABLE setting
+    (built on first use, so importing costs nothing and the setting is read when it is needed)."""
+
+    def persistence(self) -> BasePersistenceLayer:
+        return _layer(get_settings().idempotency_table)

@@ -1,0 +1,25 @@
+"""Reading stored records back into models: a record that does not parse is a fault in stored
+data (`CorruptRecord`, a 500 naming no field), never a validation error of the caller's request."""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.errors import CorruptRecord
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: Any, kind: str, record_id: str) -> M:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise CorruptRecord(kind, record_id, tuple(sorted({e["type"] for e in exc.errors()}))) from None
+
+
+def parse_json(model: type[M], raw: bytes | str, kind: str, record_id: str) -> M:
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        raise CorruptRecord(kind, record_id, tuple(sorted({e["type"] for e in exc.errors()}))) from None

@@ -1,0 +1,85 @@
+"""The workflows' Lambda tasks (stepfunctions/*.asl.json): each parses its event (ids and codes
+only, never personal data), calls one service, and answers the codes the state machine chooses
+on. `app.py` registers each as a Lambda function under the name the definitions substitute."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.domain.checkpoint import CheckpointKind, Step
+from chalicelib.domain.ids import CheckpointId, ExportId
+from chalicelib.services import exports, offboarding, onboarding, outcomes, retention, reviews, screening
+
+
+class CheckpointEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # a state may pass more than a task reads
+    checkpoint_id: CheckpointId
+
+
+class ScreenEvent(CheckpointEvent):
+    kind: CheckpointKind
+
+
+class ReviewEvent(CheckpointEvent):
+    task_token: str = Field(min_length=1)
+    level: Literal[1, 2] = 1
+
+
+class DecisionEvent(CheckpointEvent):
+    outcome: str
+    reason_code: str | None = None
+
+
+class FailureEvent(CheckpointEvent):
+    error: Any = None
+
+
+class ExportEvent(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    export_id: ExportId
+
+
+def _codes(step: Step) -> dict[str, Any]:
+    return {"verdict": step.verdict.value, "codes": [r.code for r in step.reasons]}
+
+
+def verify_identity(event: CheckpointEvent) -> dict[str, Any]:
+    return _codes(onboarding.verify_identity(event.checkpoint_id))
+
+
+def screen(event: ScreenEvent) -> dict[str, Any]:
+    return _codes(screening.screen_checkpoint(event.checkpoint_id, event.kind))
+
+
+def assess_exit_risk(event: CheckpointEvent) -> dict[str, Any]:
+    return _codes(offboarding.assess_exit_risk(event.checkpoint_id))
+
+
+def await_review(event: ReviewEvent) -> dict[str, Any]:
+    """Runs as `lambda:invoke.waitForTaskToken`: stores the token and returns; the workflow waits
+    until a compliance officer's decision resumes it."""
+    reviews.enter_review(event.checkpoint_id, event.task_token, event.level)
+    return {"status": "IN_REVIEW", "level": event.level}
+
+
+def record_decision(event: DecisionEvent) -> dict[str, Any]:
+    return {"status": outcomes.record(event.checkpoint_id, event.outcome, event.reason_code).value}
+
+
+def mark_failed(event: FailureEvent) -> dict[str, Any]:
+    return {"status": outcomes.mark_failed(event.checkpoint_id, event.error).value}
+
+
+def schedule_retention(event: CheckpointEvent) -> dict[str, Any]:
+    step = retention.schedule_closure(event.checkpoint_id)
+    return {"status": "SCHEDULED", "codes": [r.code for r in step.reasons]}
+
+
+def export_data(event: CheckpointEvent) -> dict[str, Any]:
+    step = exports.export_for_closure(event.checkpoint_id)
+    return {"status": "READY", "export_id": step.result_key}
+
+
+def build_export(event: ExportEvent) -> dict[str, Any]:
+    return {"status": exports.build(event.export_id).status.value, "export_id": event.export_id}
