@@ -51,7 +51,7 @@ from chalicelib.api.views import (
     ListsInForce,
     ReviewQueue,
     ScreeningView,
-    Verification,
+    VerificationView,
 )
 from chalicelib.domain.actors import Role
 from chalicelib.domain.audit_log import LogName
@@ -194,9 +194,9 @@ def get_export_log(call: Call[None, AuditLogQuery, None]) -> Response:
 
 
 @api.operation("GET", "/v1/audit/verify", "Verify an audit log's hash chain", roles=AUDITOR, query=AuditVerifyQuery,
-               response=Verification, tags=("audit",))
-def verify_audit_log(call: Call[None, AuditVerifyQuery, None]) -> Verification:
-    return Verification(**audit.check(call.caller, call.query.log))
+               response=VerificationView, tags=("audit",))
+def verify_audit_log(call: Call[None, AuditVerifyQuery, None]) -> VerificationView:
+    return VerificationView(**audit.check(call.caller, call.query.log))
 
 
 # ---- retention and exports ----

@@ -9,9 +9,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from chalicelib.domain.audit_log import LogName
+from chalicelib.domain.audit_log import LogName, Verification
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
 from chalicelib.domain.exit_risk import Finding
+from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Section
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.engine import Match
@@ -281,26 +282,14 @@ class Health(View):
 
 # ---- retention, audit, exports ----
 
-class LegalHoldView(View):
-    hold_id: str
-    customer_id: str | None = None
-    record_id: str | None = None
-    reason: str
-    case_reference: str
-    placed_by: str
-    placed_at: Timestamp
-    released_by: str | None = None
-    released_at: Timestamp | None = None
+class LegalHoldView(LegalHold):
+    """A legal hold as placed (and, once released, by whom and when)."""
 
 
-class Verification(View):
+class VerificationView(Verification):
+    """An audit log's hash chain recomputed: valid, or the first broken entry and why."""
+
     log: LogName
-    valid: bool
-    checked: int
-    head_sequence: int | None = None
-    head_hash: str | None = None
-    first_broken: int | None = None
-    reason: str = ""
 
 
 class ExportLinks(View):

@@ -23,7 +23,7 @@ from chalicelib.domain.models import Frozen
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import parse
+from chalicelib.stores.stored import is_condition_failure, parse, put_new
 
 
 class ReviewQueueEntry(Frozen):
@@ -56,10 +56,6 @@ class CheckpointStore(Protocol):
     def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
 
 
-def _is_condition_failure(exc: ClientError) -> bool:
-    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
-
-
 class CheckpointTable:
     """`CheckpointStore` on DynamoDB (the table named by the CHECKPOINTS_TABLE setting)."""
 
@@ -68,8 +64,8 @@ class CheckpointTable:
         return table(get_settings().checkpoints_table)
 
     def create(self, checkpoint: Checkpoint) -> None:
-        item = checkpoint.model_dump(mode="json", exclude_none=True)
-        self._table().put_item(Item=item, ConditionExpression="attribute_not_exists(checkpoint_id)")
+        """Conflict if a checkpoint with this id exists."""
+        put_new(self._table(), checkpoint.model_dump(mode="json", exclude_none=True), "checkpoint_id", "checkpoint")
 
     def get(self, checkpoint_id: str, *, consistent: bool = True) -> Checkpoint:
         item = self._table().get_item(Key={"checkpoint_id": checkpoint_id}, ConsistentRead=consistent).get("Item")
@@ -106,7 +102,7 @@ class CheckpointTable:
                                            ":review": CheckpointStatus.IN_REVIEW.value, **extra},
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 raise Conflict(f"checkpoint {checkpoint_id} is final or missing; step {step.name} not recorded") \
                     from exc
             raise
@@ -134,7 +130,7 @@ class CheckpointTable:
             )
             return True
         except ClientError as exc:
-            if not _is_condition_failure(exc):
+            if not is_condition_failure(exc):
                 raise
         current = self.status_of(checkpoint_id)
         if current == to:
@@ -158,7 +154,7 @@ class CheckpointTable:
                                            ":true": True, ":now": iso(utc_now())},
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status") from exc
             raise
 
@@ -179,7 +175,7 @@ class CheckpointTable:
                 ReturnValues="ALL_OLD",
             )["Attributes"]
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if is_condition_failure(exc):
                 raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a level {decision.level} review "
                                "decision") from exc
             raise

@@ -6,10 +6,10 @@ from typing import Protocol
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.customer import CustomerRecord
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import parse
+from chalicelib.stores.stored import is_condition_failure, parse, put_new
 
 
 class CustomerStore(Protocol):
@@ -31,13 +31,10 @@ class CustomerTable:
     def create_once(self, record: CustomerRecord) -> bool:
         """Create the record unless it exists (a retried approval); True if this call created it."""
         try:
-            self._table().put_item(Item=record.model_dump(mode="json", exclude_none=True),
-                                   ConditionExpression="attribute_not_exists(customer_id)")
+            put_new(self._table(), record.model_dump(mode="json", exclude_none=True), "customer_id", "customer")
             return True
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+        except Conflict:
+            return False
 
     def get(self, customer_id: str) -> CustomerRecord:
         item = self._table().get_item(Key={"customer_id": customer_id}, ConsistentRead=True).get("Item")
@@ -58,7 +55,7 @@ class CustomerTable:
             )
             return True
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not is_condition_failure(exc):
                 raise
         if self.get(customer_id).status == "closed":
             return False

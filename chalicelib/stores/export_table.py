@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from botocore.exceptions import ClientError
+
 from chalicelib.domain.export_record import ExportRecord
 from chalicelib.errors import NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import parse
+from chalicelib.stores.stored import is_condition_failure, parse, put_new
 
 
 class ExportStore(Protocol):
@@ -25,8 +27,8 @@ class ExportTable:
         return table(get_settings().exports_table)
 
     def create(self, record: ExportRecord) -> None:
-        self._table().put_item(Item=record.model_dump(mode="json", exclude_none=True),
-                               ConditionExpression="attribute_not_exists(export_id)")
+        """Conflict if an export with this id exists."""
+        put_new(self._table(), record.model_dump(mode="json", exclude_none=True), "export_id", "export")
 
     def get(self, export_id: str) -> ExportRecord:
         item = self._table().get_item(Key={"export_id": export_id}, ConsistentRead=True).get("Item")
@@ -37,8 +39,13 @@ class ExportTable:
     def update(self, export_id: str, fields: dict[str, Any]) -> ExportRecord:
         names = {f"#f{i}": k for i, k in enumerate(fields)}
         values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        item = self._table().update_item(
-            Key={"export_id": export_id}, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
-            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
-            ConditionExpression="attribute_exists(export_id)", ReturnValues="ALL_NEW")["Attributes"]
+        try:
+            item = self._table().update_item(
+                Key={"export_id": export_id}, ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+                ConditionExpression="attribute_exists(export_id)", ReturnValues="ALL_NEW")["Attributes"]
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise NotFound(export_id) from exc
+            raise
         return parse(ExportRecord, item, "export", export_id)

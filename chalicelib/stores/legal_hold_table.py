@@ -9,7 +9,7 @@ from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import parse
+from chalicelib.stores.stored import is_condition_failure, parse, put_new
 
 
 class LegalHoldStore(Protocol):
@@ -26,8 +26,8 @@ class LegalHoldTable:
         return table(get_settings().legal_holds_table)
 
     def create(self, hold: LegalHold) -> None:
-        self._table().put_item(Item=hold.model_dump(mode="json", exclude_none=True),
-                               ConditionExpression="attribute_not_exists(hold_id)")
+        """Conflict if a hold with this id exists."""
+        put_new(self._table(), hold.model_dump(mode="json", exclude_none=True), "hold_id", "legal hold")
 
     def release(self, hold_id: str, released_by: str, at: str) -> LegalHold:
         try:
@@ -37,7 +37,7 @@ class LegalHoldTable:
                 ExpressionAttributeValues={":at": at, ":by": released_by}, ReturnValues="ALL_NEW")["Attributes"]
             return parse(LegalHold, item, "legal hold", hold_id)
         except ClientError as exc:
-            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+            if not is_condition_failure(exc):
                 raise
         if self._table().get_item(Key={"hold_id": hold_id}).get("Item") is None:
             raise NotFound(hold_id)

@@ -11,7 +11,7 @@ from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.retention import RetentionDecision
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import parse
+from chalicelib.stores.stored import is_condition_failure, parse
 
 SCHEDULED = "scheduled"
 PENDING = "pending"  # waiting for its trigger event; not yet due whatever the date
@@ -61,7 +61,7 @@ class RetentionTable:
                                                                  ":scheduled": SCHEDULED})
             return True
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 return False
             raise
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.errors import CorruptRecord
+from chalicelib.errors import Conflict, CorruptRecord
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -23,3 +24,17 @@ def parse_json(model: type[M], raw: bytes | str, kind: str, record_id: str) -> M
         return model.model_validate_json(raw)
     except ValidationError as exc:
         raise CorruptRecord(kind, record_id, tuple(sorted({e["type"] for e in exc.errors()}))) from None
+
+
+def is_condition_failure(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def put_new(table: Any, item: dict[str, Any], key: str, kind: str) -> None:
+    """Write `item` only if no item has its `key`; Conflict (naming the kind and id) if one has."""
+    try:
+        table.put_item(Item=item, ConditionExpression=f"attribute_not_exists({key})")
+    except ClientError as exc:
+        if is_condition_failure(exc):
+            raise Conflict(f"{kind} {item[key]} exists") from exc
+        raise

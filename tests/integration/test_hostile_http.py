@@ -81,3 +81,10 @@ def test_foreign_execution_cursor_is_400(live_server):
     response = requests.get(f"{live_server}/v1/executions", params={"cursor": "0" * 300}, headers=Api.auth("compliance"),
                             timeout=10)
     assert _error(response, 400, "VALIDATION_FAILED")["fields"][0]["field"] == "query.cursor"
+
+
+@pytest.mark.parametrize("method, path, role", [("GET", "/v1/nope", None), ("GET", "/v1/nope", "compliance"),
+                                                ("POST", "/nope/deeper", "channel"), ("GET", "/", None)])
+def test_unknown_paths_are_404_in_the_error_shape(live_server, method, path, role):
+    response = requests.request(method, f"{live_server}{path}", headers=Api.auth(role), timeout=10)
+    assert _error(response, 404, "NOT_FOUND")["message"] == "No such resource."

@@ -15,12 +15,11 @@ from chalicelib.domain.actors import Caller, Role
 from chalicelib.stores import AWS
 from chalicelib.stores.document_bucket import transactions_key
 from chalicelib.domain.checkpoint import ReviewOutcome
-from chalicelib.domain.customer import CustomerRecord
 from chalicelib.errors import Conflict
 from chalicelib.services import reviews
 from chalicelib.domain.decisions import DecisionPolicy
-from chalicelib.domain.models import Address, Applicant, DocumentType, IdentityDocument, VerificationResult
 from tests import pii
+from tests.records import customer_record
 
 COUNTERPARTY = "Ostrava Holdings Sro"
 PAYEE_IBAN = "DE89370400440532013000"
@@ -31,16 +30,7 @@ def new_customer(given="Ingrid", family="Solberg", birth=date(1981, 3, 9), statu
     test create a customer who was listed only after joining)."""
     customer_id = f"cus_{uuid.uuid4().hex}"
     pii.remember_person(given, family, birth.isoformat(), "Kirkegata 1", "NO1234567")
-    AWS.customers.create_once(CustomerRecord(
-        customer_id=customer_id, status=status, created_at="2024-02-01T09:00:00.000Z",
-        onboarding_checkpoint_id=f"cp_{uuid.uuid4().hex}", owner="web-signup",
-        profile=Applicant(given_names=given, family_name=family, birth_date=birth, nationality="NOR",
-                          email=f"{uuid.uuid4().hex[:8]}@example.org", phone="+4791234567",
-                          address=Address(line1="Kirkegata 1", city="Oslo", postal_code="0153", country="NOR")),
-        document=IdentityDocument(type=DocumentType.PASSPORT, number="NO1234567", issuing_country="NOR",
-                                  expiry_date=date(2031, 1, 1)),
-        verification=VerificationResult(provider="test"), screening_result_key="n/a", list_versions={},
-        policy_version="test"))
+    AWS.customers.create_once(customer_record(customer_id, status=status, given=given, family=family, birth=birth))
     return customer_id
 
 

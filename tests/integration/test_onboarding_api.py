@@ -134,3 +134,16 @@ def test_final_status_never_goes_back(http):
         AWS.checkpoints.enter_review(checkpoint_id, "token", (), level=1)
     assert AWS.checkpoints.transition(checkpoint_id, CheckpointStatus.APPROVED) is False  # a retried write: no-op
     assert AWS.checkpoints.get(checkpoint_id).status == CheckpointStatus.APPROVED
+
+
+def test_a_corrupt_stored_checkpoint_is_a_500_that_names_no_field(http, stack):
+    checkpoint_id = http.post("/v1/onboarding", applicant_body()).json_body["checkpoint_id"]
+    http.wait_final(checkpoint_id)
+    clients.table(stack.environment["CHECKPOINTS_TABLE"]).update_item(
+        Key={"checkpoint_id": checkpoint_id}, UpdateExpression="REMOVE request_key SET #k = :bad",
+        ExpressionAttributeNames={"#k": "kind"}, ExpressionAttributeValues={":bad": 42})
+    for role in ("channel", "compliance"):
+        response = http.get(f"/v1/checkpoints/{checkpoint_id}", role=role)
+        assert response.status_code == 500, response.body
+        assert response.json_body == {"error": {"code": "INTERNAL",
+                                                "message": "An internal error occurred; it has been logged."}}

@@ -82,7 +82,7 @@ ACCOUNTS = (Account(account_id="acc-1", balance=Decimal("-250.75"), currency="GB
 
 CUSTOMER_RECORD = CustomerRecord(
     customer_id=CUSTOMER, created_at="2023-05-04T10:00:00.000Z", onboarding_checkpoint_id="chk_1",
-    channel_name="web",
+    owner="web",
     profile=Applicant(given_names="Zoë", family_name="Müller", birth_date=date(1990, 2, 3), nationality="DEU",
                       email="zoe@example.org", phone="+441234567890",
                       address=Address(line1="1 High St", city="London", postal_code="N1 1AA", country="GBR")),

@@ -1,0 +1,160 @@
+"""The store contracts the services rely on, checked the same way on the AWS-backed stores (moto)
+and on the in-memory fakes the unit tests use, so a fake cannot drift from what it stands for."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.domain.audit_log import LogName, computed_hash
+from chalicelib.domain.checkpoint import (
+    Checkpoint,
+    CheckpointKind,
+    CheckpointStatus,
+    Failure,
+    Reason,
+    ReviewDecision,
+    ReviewOutcome,
+    Step,
+    iso,
+    utc_now,
+)
+from chalicelib.domain.export_record import ExportRecord, ExportStatus
+from chalicelib.domain.legal_hold import LegalHold
+from chalicelib.domain.models import Verdict
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.stores import AWS, Stores
+from tests.unit.fakes import fake_stores
+
+
+@pytest.fixture(params=["aws", "fake"])
+def stores(request, stack) -> Iterator[Stores]:
+    chosen = AWS if request.param == "aws" else fake_stores()
+    yield chosen
+    for checkpoint_id in _created:  # no workflow will ever end these: leave none RUNNING in the shared table
+        chosen.checkpoints.delete(checkpoint_id)
+    _created.clear()
+
+
+_created: list[str] = []
+
+
+def new_checkpoint(stores: Stores, created_at: str | None = None) -> Checkpoint:
+    now = created_at or iso(utc_now())
+    checkpoint = Checkpoint(checkpoint_id=f"cp_{uuid.uuid4().hex}", kind=CheckpointKind.ONBOARDING,
+                            status=CheckpointStatus.RUNNING, created_at=now, updated_at=now, channel_name="web",
+                            channel_reference="ref", owner="contract-tests", request_key="k", policy_version="1")
+    stores.checkpoints.create(checkpoint)
+    _created.append(checkpoint.checkpoint_id)
+    return checkpoint
+
+
+def test_a_checkpoint_is_created_once_and_read_back(stores):
+    checkpoint = new_checkpoint(stores)
+    assert stores.checkpoints.get(checkpoint.checkpoint_id) == checkpoint
+    with pytest.raises(Conflict):
+        stores.checkpoints.create(checkpoint)
+    with pytest.raises(NotFound):
+        stores.checkpoints.get(f"cp_{uuid.uuid4().hex}")
+
+
+def test_status_changes_follow_the_life_cycle_and_repeat_as_no_ops(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    assert stores.checkpoints.transition(checkpoint_id, CheckpointStatus.APPROVED) is True
+    assert stores.checkpoints.transition(checkpoint_id, CheckpointStatus.APPROVED) is False
+    for illegal in (CheckpointStatus.FAILED, CheckpointStatus.IN_REVIEW):
+        with pytest.raises(Conflict):
+            stores.checkpoints.transition(checkpoint_id, illegal)
+    with pytest.raises(Conflict):
+        stores.checkpoints.record_step(checkpoint_id, Step(name="late", verdict=Verdict.PASS, finished_at="x"))
+    with pytest.raises(Conflict):
+        stores.checkpoints.fail(checkpoint_id, Failure(error="E", cause="c"))
+    assert stores.checkpoints.status_of(checkpoint_id) is CheckpointStatus.APPROVED
+
+
+def test_a_review_decision_is_taken_once_at_its_level_and_hands_back_the_token(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    stores.checkpoints.record_step(checkpoint_id, Step(name="screening", verdict=Verdict.REVIEW, finished_at="t",
+                                                      reasons=(Reason(code="PEP_MATCH"),)))
+    stores.checkpoints.enter_review(checkpoint_id, "token-1", (Reason(code="PEP_MATCH"),), 1)
+    decision = ReviewDecision(outcome=ReviewOutcome.APPROVE, reviewer="o", reason="fine", decided_at="t", level=1)
+    with pytest.raises(Conflict):
+        stores.checkpoints.record_review_decision(checkpoint_id, decision.model_copy(update={"level": 2}))
+    assert stores.checkpoints.record_review_decision(checkpoint_id, decision) == "token-1"
+    with pytest.raises(Conflict):
+        stores.checkpoints.record_review_decision(checkpoint_id, decision)
+    stored = stores.checkpoints.get(checkpoint_id)
+    assert stored.review_decisions == (decision,) and not stored.awaiting_decision
+    assert stored.steps["screening"].reasons == (Reason(code="PEP_MATCH"),)
+
+
+def test_the_review_queue_is_oldest_first_and_pages(stores):
+    base = "2001-01-01T00:00:0{}.000Z"  # older than anything else in the shared table
+    ids = []
+    for second in range(3):
+        checkpoint_id = new_checkpoint(stores, created_at=base.format(second)).checkpoint_id
+        stores.checkpoints.enter_review(checkpoint_id, f"t{second}", (), 1)
+        ids.append(checkpoint_id)
+    first, cursor = stores.checkpoints.in_review(2, None)
+    rest, _ = stores.checkpoints.in_review(100, cursor)
+    assert [e.checkpoint_id for e in first] == ids[:2] and rest[0].checkpoint_id == ids[2]
+    assert first[0].awaiting_decision and first[0].review_level == 1
+
+
+def test_the_retention_anchor_is_the_first_instant_asked(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    first = stores.checkpoints.retention_anchor(checkpoint_id, datetime(2030, 1, 1, tzinfo=UTC))
+    assert stores.checkpoints.retention_anchor(checkpoint_id, datetime(2031, 1, 1, tzinfo=UTC)) == first
+
+
+def test_exports_are_created_once_and_updated_only_if_they_exist(stores):
+    record = ExportRecord(export_id=f"exp_{uuid.uuid4().hex}", customer_id=f"cus_{uuid.uuid4().hex}",
+                          status=ExportStatus.RUNNING, formats=("json",), include=("profile",), requested_by="c",
+                          created_at=iso(utc_now()))
+    stores.exports.create(record)
+    with pytest.raises(Conflict):
+        stores.exports.create(record)
+    assert stores.exports.update(record.export_id, {"status": "READY", "size": 3}).size == 3
+    with pytest.raises(NotFound):
+        stores.exports.update(f"exp_{uuid.uuid4().hex}", {"status": "READY"})
+
+
+def test_a_hold_is_released_once(stores):
+    hold = LegalHold(hold_id=f"lh_{uuid.uuid4().hex}", customer_id=f"cus_{uuid.uuid4().hex}", reason="r",
+                     case_reference="c", placed_by="o", placed_at=iso(utc_now()))
+    stores.holds.create(hold)
+    assert hold.hold_id in {h.hold_id for h in stores.holds.active()}
+    assert stores.holds.release(hold.hold_id, "o2", iso(utc_now())).released_by == "o2"
+    with pytest.raises(Conflict):
+        stores.holds.release(hold.hold_id, "o2", iso(utc_now()))
+    with pytest.raises(NotFound):
+        stores.holds.release(f"lh_{uuid.uuid4().hex}", "o2", iso(utc_now()))
+    assert hold.hold_id not in {h.hold_id for h in stores.holds.active()}
+
+
+def test_documents_round_trip_and_are_listed_by_prefix(stores):
+    prefix = f"checkpoints/cp_{uuid.uuid4().hex}/"
+    step = Step(name="identity", verdict=Verdict.PASS, finished_at="t")
+    stores.documents.put_json(f"{prefix}results/identity.json", step)
+    assert stores.documents.get_json(f"{prefix}results/identity.json", Step) == step
+    assert stores.documents.exists(f"{prefix}results/identity.json")
+    assert [k for k, _ in stores.documents.keys_under(prefix)] == [f"{prefix}results/identity.json"]
+    with pytest.raises(NotFound):
+        stores.documents.read_bytes(f"{prefix}missing")
+    stores.documents.erase(f"{prefix}results/identity.json")
+    assert not stores.documents.exists(f"{prefix}results/identity.json")
+
+
+def test_the_audit_log_chains_and_a_once_key_appends_once(stores):
+    subject = f"contract-{uuid.uuid4().hex}"
+    once = f"once-{uuid.uuid4().hex}"
+    assert len(stores.audit.append_all(LogName.EXPORT, [("a", subject, {}), ("b", subject, {})], once_key=once)) == 2
+    assert stores.audit.append_all(LogName.EXPORT, [("a", subject, {})], once_key=once) == []
+    time.sleep(0.01)
+    mine = [e for e in stores.audit.entries(LogName.EXPORT) if e.subject == subject]
+    assert [e.event for e in mine] == ["a", "b"] and mine[1].prev_hash == mine[0].hash
+    assert all(computed_hash(e) == e.hash for e in mine)  # (the shared log may hold a tampering test's entry)
+    assert stores.audit.head(LogName.EXPORT).sequence >= mine[1].sequence

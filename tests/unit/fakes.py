@@ -1,0 +1,481 @@
+"""In-memory implementations of the store Protocols (chalicelib/stores), for unit tests of the
+services without moto. They keep the contracts the AWS-backed stores keep (conditional status
+changes, NotFound, Conflict, parse-on-read), which tests/integration/test_store_contracts.py checks
+by running the same cases against both."""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from aws_lambda_powertools.utilities.idempotency.exceptions import (
+    IdempotencyItemAlreadyExistsError,
+    IdempotencyItemNotFoundError,
+)
+from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
+from pydantic import BaseModel
+
+from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, next_entry
+from chalicelib.domain.checkpoint import (
+    ALLOWED_FROM,
+    Checkpoint,
+    CheckpointStatus,
+    Decision,
+    Failure,
+    Reason,
+    ReviewDecision,
+    Step,
+    iso,
+    utc_now,
+)
+from chalicelib.domain.customer import CustomerRecord
+from chalicelib.domain.export_record import ExportRecord
+from chalicelib.domain.legal_hold import LegalHold
+from chalicelib.domain.record_classes import tagging
+from chalicelib.domain.retention import RetentionDecision
+from chalicelib.errors import Conflict, NotFound
+from chalicelib.stores import Stores
+from chalicelib.stores.checkpoint_table import ReviewQueueEntry
+from chalicelib.stores.list_bucket import ListManifest
+from chalicelib.stores.stored import parse, parse_json
+from chalicelib.stores.workflows import TaskTokenExpired
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class FakeCheckpoints:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _item(self, checkpoint_id: str) -> dict[str, Any]:
+        if checkpoint_id not in self.items:
+            raise NotFound(checkpoint_id)
+        return self.items[checkpoint_id]
+
+    def create(self, checkpoint: Checkpoint) -> None:
+        with self._lock:
+            if checkpoint.checkpoint_id in self.items:
+                raise Conflict(f"checkpoint {checkpoint.checkpoint_id} exists")
+            self.items[checkpoint.checkpoint_id] = checkpoint.model_dump(mode="json", exclude_none=True)
+
+    def delete(self, checkpoint_id: str) -> None:
+        self.items.pop(checkpoint_id, None)
+
+    def get(self, checkpoint_id: str, *, consistent: bool = True) -> Checkpoint:
+        return parse(Checkpoint, copy.deepcopy(self._item(checkpoint_id)), "checkpoint", checkpoint_id)
+
+    def status_of(self, checkpoint_id: str) -> CheckpointStatus:
+        return CheckpointStatus(self._item(checkpoint_id)["status"])
+
+    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if item is None or item["status"] not in (CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW):
+                raise Conflict(f"checkpoint {checkpoint_id} is final or missing; step {step.name} not recorded")
+            item.setdefault("steps", {})[step.name] = step.model_dump(mode="json", exclude_none=True)
+            item["updated_at"] = iso(utc_now())
+            if list_versions is not None:
+                item["list_versions"] = dict(list_versions)
+
+    def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
+                   remove_fields: tuple[str, ...] = ()) -> bool:
+        with self._lock:
+            item = self._item(checkpoint_id)
+            if CheckpointStatus(item["status"]) not in ALLOWED_FROM[to]:
+                if item["status"] == to:
+                    return False
+                raise Conflict(f"checkpoint {checkpoint_id} is {item['status']}; it cannot become {to.value}")
+            item.update({"status": to.value, "updated_at": iso(utc_now()), **copy.deepcopy(set_fields or {})})
+            for name in remove_fields:
+                item.pop(name, None)
+            return True
+
+    def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if item is None or item["status"] not in (CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW):
+                raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status")
+            now = iso(utc_now())
+            item.update({"status": CheckpointStatus.IN_REVIEW.value, "review_task_token": task_token,
+                         "review_reasons": [r.model_dump() for r in reasons], "review_level": level,
+                         "awaiting_decision": True, "review_since": now, "updated_at": now})
+
+    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if not item or item["status"] != CheckpointStatus.IN_REVIEW or not item.get("awaiting_decision") \
+                    or item.get("review_level") != decision.level:
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a level {decision.level} review "
+                               "decision")
+            item.setdefault("review_decisions", []).append(decision.model_dump(mode="json"))
+            item.update({"awaiting_decision": False, "updated_at": iso(utc_now())})
+            return item.pop("review_task_token")
+
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
+        fields: dict[str, Any] = {"decision": decision.model_dump(mode="json"), "awaiting_decision": False}
+        if customer_id:
+            fields["customer_id"] = customer_id
+        return self.transition(checkpoint_id, decision.outcome, set_fields=fields, remove_fields=("review_task_token",))
+
+    def fail(self, checkpoint_id: str, failure: Failure) -> bool:
+        return self.transition(checkpoint_id, CheckpointStatus.FAILED,
+                               set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
+                               remove_fields=("review_task_token",))
+
+    def in_review(self, limit: int, start_key: dict[str, Any] | None
+                  ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]:
+        waiting = sorted((i for i in self.items.values() if i["status"] == CheckpointStatus.IN_REVIEW),
+                         key=lambda i: (i["created_at"], i["checkpoint_id"]))
+        if start_key:
+            waiting = [i for i in waiting if (i["created_at"], i["checkpoint_id"]) >
+                       (start_key["created_at"], start_key["checkpoint_id"])]
+        page = waiting[:limit]
+        fields = set(ReviewQueueEntry.model_fields)
+        entries = [ReviewQueueEntry.model_validate({k: v for k, v in i.items() if k in fields}) for i in page]
+        last = page[-1] if len(waiting) > limit else None
+        key = {"checkpoint_id": last["checkpoint_id"], "status": last["status"], "created_at": last["created_at"]} \
+            if last else None
+        return entries, key
+
+    def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime:
+        item = self._item(checkpoint_id)
+        stored = item.setdefault("retention_decided_at", iso(now))
+        return datetime.fromisoformat(stored.replace("Z", "+00:00"))
+
+
+class FakeCustomers:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def create_once(self, record: CustomerRecord) -> bool:
+        if record.customer_id in self.items:
+            return False
+        self.items[record.customer_id] = record.model_dump(mode="json", exclude_none=True)
+        return True
+
+    def get(self, customer_id: str) -> CustomerRecord:
+        if customer_id not in self.items:
+            raise NotFound(customer_id)
+        return parse(CustomerRecord, copy.deepcopy(self.items[customer_id]), "customer", customer_id)
+
+    def close(self, customer_id: str, closed_at: str, checkpoint_id: str) -> bool:
+        item = self.items.get(customer_id)
+        if item is None:
+            raise NotFound(customer_id)
+        if item["status"] == "closed":
+            return False
+        item.update({"status": "closed", "closed_at": closed_at, "offboarding_checkpoint_id": checkpoint_id})
+        return True
+
+    def stamp_retention(self, customer_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
+        item = self.items[customer_id]
+        item["retention"] = dict(schedule)
+        if ttl_epoch is not None:
+            item["expires_at"] = ttl_epoch
+
+    def clear_ttl(self, customer_id: str) -> None:
+        self.items[customer_id].pop("expires_at", None)
+
+    def delete(self, customer_id: str) -> None:
+        self.items.pop(customer_id, None)
+
+
+class FakeDocuments:
+    def __init__(self) -> None:
+        self.objects: dict[str, bytes] = {}
+        self.tags: dict[str, dict[str, str]] = {}
+        self.locked_until: dict[str, datetime] = {}
+        self.modified: dict[str, datetime] = {}
+        self.presigned: list[tuple[str, str, int]] = []
+
+    def _put(self, key: str, body: bytes) -> None:
+        self.objects[key] = body
+        self.tags[key] = dict(part.split("=", 1) for part in tagging(key).split("&"))
+        self.modified[key] = datetime.now(UTC)
+
+    def put_json(self, key: str, model: BaseModel) -> None:
+        self._put(key, model.model_dump_json().encode())
+
+    def get_json(self, key: str, model: type[M]) -> M:
+        return parse_json(model, self.read_bytes(key), "document", key)
+
+    def put_jsonl(self, key: str, models: Iterable[BaseModel]) -> None:
+        self._put(key, b"".join(m.model_dump_json().encode() + b"\n" for m in models))
+
+    def iter_lines(self, key: str) -> Iterator[tuple[int, bytes]]:
+        for number, line in enumerate(self.read_bytes(key).splitlines(), start=1):
+            if line.strip():
+                yield number, line
+
+    def exists(self, key: str) -> bool:
+        return key in self.objects
+
+    def copy(self, source_key: str, target_key: str) -> None:
+        self._put(target_key, self.read_bytes(source_key))
+
+    def delete(self, key: str) -> None:
+        for store in (self.objects, self.tags, self.modified):
+            store.pop(key, None)
+
+    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> str:
+        self.presigned.append((key, content_type, size))
+        return f"https://documents.example/{key}?signed"
+
+    def upload_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> tuple[int, str]:
+        body = b"".join(chunks)  # an error mid-stream leaves nothing, as an aborted multipart upload
+        self._put(key, body)
+        return len(body), hashlib.sha256(body).hexdigest()
+
+    def download_link(self, key: str, seconds: int) -> str:
+        return f"https://documents.example/{key}?expires={seconds}"
+
+    def keys_under(self, prefix: str) -> Iterator[tuple[str, datetime]]:
+        for key in sorted(k for k in self.objects if k.startswith(prefix)):
+            yield key, self.modified[key]
+
+    def stamp_retention(self, key: str, tags: dict[str, str], lock_until: datetime | None) -> None:
+        self.tags[key] = dict(tags)
+        if lock_until is not None:
+            self.locked_until[key] = lock_until
+
+    def erase(self, key: str) -> None:
+        self.delete(key)
+
+    def read_bytes(self, key: str) -> bytes:
+        if key not in self.objects:
+            raise NotFound(key)
+        return self.objects[key]
+
+    def replace(self, key: str, body: bytes) -> None:
+        self._put(key, body)
+
+
+class FakeExports:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def create(self, record: ExportRecord) -> None:
+        if record.export_id in self.items:
+            raise Conflict(f"export {record.export_id} exists")
+        self.items[record.export_id] = record.model_dump(mode="json", exclude_none=True)
+
+    def get(self, export_id: str) -> ExportRecord:
+        if export_id not in self.items:
+            raise NotFound(export_id)
+        return parse(ExportRecord, copy.deepcopy(self.items[export_id]), "export", export_id)
+
+    def update(self, export_id: str, fields: dict[str, Any]) -> ExportRecord:
+        if export_id not in self.items:
+            raise NotFound(export_id)
+        self.items[export_id].update(copy.deepcopy(fields))
+        return self.get(export_id)
+
+
+class FakeLists:
+    def __init__(self) -> None:
+        self.manifests: dict[str, ListManifest] = {}
+        self.files: dict[tuple[str, str], dict[str, bytes]] = {}
+        self.indexes: dict[tuple[str, str], bytes] = {}
+        self.uploads: dict[str, bytes] = {}
+
+    def publish(self, manifest: ListManifest, files: dict[str, bytes], index: bytes) -> None:
+        self.files[(manifest.source, manifest.version)] = dict(files)
+        self.indexes[(manifest.source, manifest.version)] = index
+        self.manifests[manifest.source] = manifest
+
+    def current(self, source: str) -> ListManifest:
+        if source not in self.manifests:
+            raise NotFound(f"no list published for {source}")
+        return self.manifests[source]
+
+    def read_index(self, manifest: ListManifest) -> bytes:
+        return self.indexes[(manifest.source, manifest.version)]
+
+    def read_files(self, manifest: ListManifest) -> dict[str, bytes]:
+        return self.files[(manifest.source, manifest.version)]
+
+    def read_upload(self, source: str, prefix: str, names: list[str]) -> dict[str, bytes]:
+        files = {}
+        for name in names:
+            key = f"uploads/{source}/{prefix.strip('/')}/{name}"
+            if key not in self.uploads:
+                raise NotFound(key)
+            files[name] = self.uploads[key]
+        return files
+
+
+class FakeAudit:
+    def __init__(self) -> None:
+        self.logs: dict[LogName, list[AuditEntry]] = {log: [] for log in LogName}
+        self._once: set[str] = set()
+
+    def head(self, log: LogName) -> ChainHead | None:
+        last = self.logs[log][-1] if self.logs[log] else None
+        return ChainHead(sequence=last.sequence, hash=last.hash) if last else None
+
+    def append(self, log: LogName, event: str, subject: str, details: Mapping[str, str] | None = None) -> AuditEntry:
+        return self.append_all(log, [(event, subject, details or {})])[0]
+
+    def append_all(self, log: LogName, events: Sequence[tuple[str, str, Mapping[str, str]]],
+                   once_key: str | None = None) -> list[AuditEntry]:
+        if not events or (once_key and once_key in self._once):
+            return []
+        if once_key:
+            self._once.add(once_key)
+        at, added = iso(utc_now()), []
+        for event, subject, details in events:
+            entry = next_entry(self.logs[log][-1] if self.logs[log] else None, log, at, event, subject, details)
+            self.logs[log].append(entry)
+            added.append(entry)
+        return added
+
+    def entries(self, log: LogName, after_sequence: int = 0) -> Iterator[AuditEntry]:
+        yield from (e for e in list(self.logs[log]) if e.sequence > after_sequence)
+
+    def events(self, log: LogName) -> list[tuple[str, str]]:
+        return [(e.event, e.subject) for e in self.logs[log]]
+
+
+class FakeSchedules:
+    def __init__(self) -> None:
+        self.items: dict[str, dict[str, Any]] = {}
+
+    def save(self, decision: RetentionDecision) -> None:
+        self.items[decision.record_id] = {"decision": decision,
+                                          "sweep_status": "scheduled" if decision.keep_until else "pending"}
+
+    def due(self, now: datetime, page_size: int) -> Iterator[list[RetentionDecision]]:
+        due = sorted((i["decision"] for i in self.items.values() if i["sweep_status"] == "scheduled"
+                      and i["decision"].keep_until <= now), key=lambda d: d.keep_until)
+        for start in range(0, len(due), page_size):
+            yield due[start:start + page_size]
+
+    def finish(self, record_id: str, outcome: str, at: str) -> bool:
+        item = self.items[record_id]
+        if item["sweep_status"] != "scheduled":
+            return False
+        item["sweep_status"] = outcome
+        return True
+
+    def schedule_of(self, record_id: str) -> dict[str, Any] | None:
+        item = self.items.get(record_id)
+        return {**item["decision"].model_dump(mode="json"), "sweep_status": item["sweep_status"]} if item else None
+
+
+class FakeHolds:
+    def __init__(self) -> None:
+        self.items: dict[str, LegalHold] = {}
+
+    def create(self, hold: LegalHold) -> None:
+        if hold.hold_id in self.items:
+            raise Conflict(f"legal hold {hold.hold_id} exists")
+        self.items[hold.hold_id] = hold
+
+    def release(self, hold_id: str, released_by: str, at: str) -> LegalHold:
+        if hold_id not in self.items:
+            raise NotFound(hold_id)
+        if self.items[hold_id].released_at:
+            raise Conflict(f"legal hold {hold_id} is already released")
+        self.items[hold_id] = self.items[hold_id].model_copy(update={"released_by": released_by, "released_at": at})
+        return self.items[hold_id]
+
+    def active(self) -> list[LegalHold]:
+        return [h for h in self.items.values() if not h.released_at]
+
+
+class FakeWorkflows:
+    """Records what a workflow engine is asked; `fail_start` makes the next start raise."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, dict[str, Any]] = {}
+        self.resumed: list[tuple[str, dict[str, Any]]] = []
+        self.expired_tokens: set[str] = set()
+        self.fail_start: Exception | None = None
+        self.events: dict[str, list[dict[str, Any]]] = {}
+
+    def start(self, state_machine_arn: str, name: str, payload: dict[str, Any]) -> str:
+        if self.fail_start:
+            error, self.fail_start = self.fail_start, None
+            raise error
+        self.started.setdefault(name, json.loads(json.dumps(payload)))
+        return f"{state_machine_arn}:{name}"
+
+    def describe(self, execution_arn: str) -> dict[str, Any]:
+        return {"executionArn": execution_arn, "status": "RUNNING"}
+
+    def send_task_success(self, task_token: str, output: dict[str, Any]) -> None:
+        if task_token in self.expired_tokens:
+            raise TaskTokenExpired("the task had already timed out or ended")
+        self.resumed.append((task_token, output))
+
+    def history(self, execution_arn: str) -> Iterator[dict[str, Any]]:
+        yield from self.events.get(execution_arn, [])
+
+    def list_executions(self, state_machine_arn: str, status: str | None, limit: int, token: str | None
+                        ) -> dict[str, Any]:
+        if token is not None:
+            raise ValueError("not a page token Step Functions issued")
+        return {"executions": []}
+
+
+class FakeFunctions:
+    def __init__(self) -> None:
+        self.invoked: list[tuple[str, dict[str, Any]]] = []
+
+    def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None:
+        self.invoked.append((function_name, payload))
+
+
+class MemoryPersistence(BasePersistenceLayer):
+    """Powertools Idempotency's persistence in a dict, with the conditions of its DynamoDB layer."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: dict[str, DataRecord] = {}
+        self._lock = threading.Lock()
+
+    def _get_record(self, idempotency_key: str) -> DataRecord:
+        if idempotency_key not in self.records:
+            raise IdempotencyItemNotFoundError
+        return self.records[idempotency_key]
+
+    def _put_record(self, data_record: DataRecord) -> None:
+        now = datetime.now()
+        with self._lock:
+            old = self.records.get(data_record.idempotency_key)
+            reusable = old is None or (old.expiry_timestamp or 0) < now.timestamp() or (
+                old.status == "INPROGRESS" and old.in_progress_expiry_timestamp is not None
+                and old.in_progress_expiry_timestamp < now.timestamp() * 1000)
+            if not reusable:
+                self._validate_payload(data_payload=data_record, stored_data_record=old)
+                raise IdempotencyItemAlreadyExistsError(old_data_record=old)
+            self.records[data_record.idempotency_key] = data_record
+
+    def _update_record(self, data_record: DataRecord) -> None:
+        self.records[data_record.idempotency_key] = data_record
+
+    def _delete_record(self, data_record: DataRecord) -> None:
+        self.records.pop(data_record.idempotency_key, None)
+
+
+class FakeIdempotency:
+    def __init__(self) -> None:
+        self.layer = MemoryPersistence()
+
+    def persistence(self) -> BasePersistenceLayer:
+        return self.layer
+
+
+def fake_stores() -> Stores:
+    """A fresh set of in-memory stores."""
+    return Stores(checkpoints=FakeCheckpoints(), customers=FakeCustomers(), documents=FakeDocuments(),
+                  exports=FakeExports(), lists=FakeLists(), audit=FakeAudit(), schedules=FakeSchedules(),
+                  holds=FakeHolds(), workflows=FakeWorkflows(), functions=FakeFunctions(),
+                  idempotency=FakeIdempotency())
+
