@@ -28,7 +28,7 @@ from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import NotFound
 from chalicelib.policies import export_policy
-from chalicelib.services import access
+from chalicelib.services import access, events
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import closure_request_key, package_key
@@ -90,6 +90,7 @@ def build(export_id: str, stores: Stores = AWS) -> ExportRecord:
     """Build the package and store it; idempotent (a READY export is returned as it is)."""
     record = stores.exports.get(export_id)
     if record.status is ExportStatus.READY:
+        events.publish_export_ready(record, stores)  # a retried build: its event may not have left
         return record
     customer = stores.customers.get(record.customer_id)
     spec = ExportSpec(export_id=export_id, customer_id=customer.customer_id, created_at=record.created_at,
@@ -111,6 +112,7 @@ def build(export_id: str, stores: Stores = AWS) -> ExportRecord:
     stores.audit.append(LogName.EXPORT, "export_created", export_id,
                         {"customer_id": customer.customer_id, "size": str(size), "sha256": sha256,
                          "formats": ",".join(spec.formats), "include": ",".join(spec.include)})
+    events.publish_export_ready(ready, stores)
     return ready
 
 
