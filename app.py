@@ -311,3 +311,10 @@ def retention_sweep(event: Any) -> dict[str, int]:
     """Daily: erase or anonymise what has expired, skip what is held. The event's time is the
     sweep's clock (tests and replays pass another)."""
     return retention.sweep(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
+
+
+@app.schedule("rate(15 minutes)", name="export_link_events")
+def export_link_events(event: Any) -> dict[str, int]:
+    """Every 15 minutes: package downloads from CloudTrail's data events, and links that lapsed
+    unused, into the export log. The event's time is the task's clock."""
+    return exports.record_link_events(datetime.fromisoformat(event.time.replace("Z", "+00:00")))

@@ -21,6 +21,7 @@ from chalicelib.stores.idempotency_table import IdempotencyTable
 from chalicelib.stores.legal_hold_table import LegalHoldStore, LegalHoldTable
 from chalicelib.stores.list_bucket import ListBucket, ListStore
 from chalicelib.stores.retention_table import RetentionScheduleStore, RetentionTable
+from chalicelib.stores.trail_bucket import TrailBucket, TrailLogStore
 from chalicelib.stores.workflows import StepFunctions, WorkflowEngine
 
 
@@ -41,10 +42,11 @@ class Stores:
     workflows: WorkflowEngine
     functions: FunctionInvoker
     idempotency: IdempotencyStore
+    trail: TrailLogStore
 
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
              exports=ExportTable(), lists=ListBucket(), audit=AuditBucket(), schedules=RetentionTable(),
              holds=LegalHoldTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
-             idempotency=IdempotencyTable())
+             idempotency=IdempotencyTable(), trail=TrailBucket())
 """The stores on the stack's AWS resources (named by the settings, read when first used)."""

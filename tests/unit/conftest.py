@@ -13,6 +13,7 @@ SETTINGS = {
     "DOCUMENTS_BUCKET": "unit-documents", "LISTS_BUCKET": "unit-lists", "AUDIT_BUCKET": "unit-audit",
     "AUDIT_TABLE": "unit-audit", "RETENTION_TABLE": "unit-retention", "LEGAL_HOLDS_TABLE": "unit-holds",
     "EXPORTS_TABLE": "unit-exports", "EXPORT_FUNCTION_NAME": "unit-build_export", "DATA_KEY_ID": "unit-key",
+    "TRAIL_BUCKET": "unit-trail", "TRAIL_LOG_PREFIX": "cloudtrail/AWSLogs/123456789012/CloudTrail/eu-west-1/",
     "ONBOARDING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-onboarding",
     "OFFBOARDING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-offboarding",
     "CHECKPOINT_STAGE": "local",
