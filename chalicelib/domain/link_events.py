@@ -145,6 +145,7 @@ def lapsed_unused(entries: Iterable[AuditEntry], now: datetime, grace: timedelta
         elif entry.event == DOWNLOADED and "downloaded_at" in entry.details:
             downloads.setdefault(entry.subject, []).append(_instant(entry.details["downloaded_at"]))
     for link in issued:
-        start, end = _instant(link.issued_at), _instant(link.expires_at)
+        # CloudTrail's eventTime has whole seconds: a download in the second the link was issued counts.
+        start, end = _instant(link.issued_at).replace(microsecond=0), _instant(link.expires_at)
         if end + grace <= now and not any(start <= at <= end for at in downloads.get(link.export_id, [])):
             yield link
