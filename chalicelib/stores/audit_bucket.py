@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from botocore.exceptions import ClientError
@@ -28,6 +28,7 @@ from chalicelib.stores.clients import client, table
 from chalicelib.stores.stored import parse
 
 _ATTEMPTS = 8
+_WHOLE_SECOND = timedelta(seconds=1)
 Event = tuple[str, str, Mapping[str, str]]  # (event, subject, details)
 
 
@@ -120,14 +121,15 @@ class AuditBucket:
                 ) -> Iterator[AuditEntry]:
         """Stored entries in sequence order after `after_sequence` (and with `since`, only those
         appended at or after it), read object by object. An object is stored after its entries'
-        time, so one last modified before `since` holds none of them and is not read."""
+        time, so one last modified before `since` (S3 keeps whole seconds) holds none of them and is
+        not read."""
         s3, bucket = client("s3"), get_settings().audit_bucket
         kwargs = {"Bucket": bucket, "Prefix": f"audit/{log.value}/"}
         while True:
             page = s3.list_objects_v2(**kwargs)
             for obj in page.get("Contents", []):
                 last = int(obj["Key"].rsplit("-", 1)[-1].removesuffix(".jsonl"))
-                if last <= after_sequence or (since is not None and obj["LastModified"] < since):
+                if last <= after_sequence or (since is not None and obj["LastModified"] < since - _WHOLE_SECOND):
                     continue
                 body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
                 for line in body.splitlines():
