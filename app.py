@@ -396,3 +396,8 @@ def retention_sweep(event: Any) -> dict[str, int]:
 def webhook_retries(event: Any) -> dict[str, int]:
     """Every minute: attempt the webhook deliveries that are due. The event's time is the clock."""
     return webhooks.retry_due(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
+@app.schedule("rate(15 minutes)", name="export_link_events")
+def export_link_events(event: Any) -> dict[str, int]:
+    """Every 15 minutes: package downloads from CloudTrail's data events, and links that lapsed
+    unused, into the export log. The event's time is the task's clock."""
+    return exports.record_link_events(datetime.fromisoformat(event.time.replace("Z", "+00:00")))

@@ -68,13 +68,19 @@ def provision(app: Chalice, stack_name: str, region: str, stage: str = "local") 
         resolver.refs[lid] = resolver.resolve(props["BucketName"])
 
     sqs = boto3.client("sqs", region_name=region)
-    for lid, props in of_type("AWS::SQS::Queue"):
-        resolved = resolver.resolve(props)
+    queues = of_type("AWS::SQS::Queue")
+    for lid, props in queues:  # every queue first: a redrive policy names another queue
+        resolved = resolver.resolve({k: v for k, v in props.items() if k != "RedrivePolicy"})
         attributes = {name: str(resolved[prop]) for prop, name in _QUEUE_ATTRIBUTES.items() if prop in resolved}
         url = sqs.create_queue(QueueName=resolved["QueueName"], Attributes=attributes)["QueueUrl"]
         resolver.refs[lid] = url
         resolver.attrs[f"{lid}.Arn"] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
+        resolver.attrs[f"{lid}.QueueName"] = resolved["QueueName"]
+    for lid, props in queues:
+        if "RedrivePolicy" in props:
+            sqs.set_queue_attributes(QueueUrl=resolver.refs[lid],
+                                     Attributes={"RedrivePolicy": json.dumps(resolver.resolve(props["RedrivePolicy"]))})
 
     lam = boto3.client("lambda", region_name=region)
     for lid, props in of_type("AWS::Lambda::EventSourceMapping"):

@@ -24,6 +24,7 @@ from chalicelib.stores.legal_hold_table import LegalHoldStore, LegalHoldTable
 from chalicelib.stores.list_bucket import ListBucket, ListStore
 from chalicelib.stores.receivers import HttpReceivers, Receivers
 from chalicelib.stores.retention_table import RetentionScheduleStore, RetentionTable
+from chalicelib.stores.trail_bucket import TrailBucket, TrailLogStore
 from chalicelib.stores.webhook_table import SubscriptionStore, WebhookTable
 from chalicelib.stores.workflows import StepFunctions, WorkflowEngine
 
@@ -49,11 +50,12 @@ class Stores:
     subscriptions: SubscriptionStore
     deliveries: DeliveryStore
     receivers: Receivers
+    trail: TrailLogStore
 
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
              exports=ExportTable(), lists=ListBucket(), audit=AuditBucket(), schedules=RetentionTable(),
              holds=LegalHoldTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
              idempotency=IdempotencyTable(), events=EventsQueue(), subscriptions=WebhookTable(),
-             deliveries=DeliveryTable(), receivers=HttpReceivers())
+             deliveries=DeliveryTable(), receivers=HttpReceivers(), trail=TrailBucket())
 """The stores on the stack's AWS resources (named by the settings, read when first used)."""

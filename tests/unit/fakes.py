@@ -5,6 +5,7 @@ by running the same cases against both."""
 from __future__ import annotations
 
 import copy
+import gzip
 import hashlib
 import json
 import threading
@@ -20,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from pydantic import BaseModel
 
-from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, next_entry
+from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, appended_since, next_entry
 from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
     Checkpoint,
@@ -36,15 +37,18 @@ from chalicelib.domain.checkpoint import (
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import ExportRecord
 from chalicelib.domain.legal_hold import LegalHold
+from chalicelib.domain.link_events import TrailRecord
 from chalicelib.domain.record_classes import tagging
 from chalicelib.domain.retention import RetentionDecision
 from chalicelib.domain.webhooks import Attempt, Delivery, DeliveryStatus, RoutedEvent, SigningSecret, Subscription
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.settings import get_settings
 from chalicelib.stores import Stores
 from chalicelib.stores.checkpoint_table import ReviewQueueEntry
 from chalicelib.stores.document_bucket import PresignedRequest
 from chalicelib.stores.list_bucket import ListManifest
 from chalicelib.stores.stored import parse, parse_json
+from chalicelib.stores.trail_bucket import day_prefixes, parse_log_file
 from chalicelib.stores.workflows import TaskTokenExpired
 
 M = TypeVar("M", bound=BaseModel)
@@ -371,8 +375,9 @@ class FakeAudit:
             added.append(entry)
         return added
 
-    def entries(self, log: LogName, after_sequence: int = 0) -> Iterator[AuditEntry]:
-        yield from (e for e in list(self.logs[log]) if e.sequence > after_sequence)
+    def entries(self, log: LogName, after_sequence: int = 0, since: datetime | None = None
+                ) -> Iterator[AuditEntry]:
+        yield from (e for e in list(self.logs[log]) if e.sequence > after_sequence and appended_since(e, since))
 
     def events(self, log: LogName) -> list[tuple[str, str]]:
         return [(e.event, e.subject) for e in self.logs[log]]
@@ -458,6 +463,23 @@ class FakeWorkflows:
         if token is not None:
             raise ValueError("not a page token Step Functions issued")
         return {"executions": []}
+
+
+class FakeTrail:
+    """CloudTrail log files by key, as CloudTrail lays them out (see stores/trail_bucket.py)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def deliver(self, key: str, records: list[dict[str, Any]]) -> None:
+        self.files[key] = gzip.compress(json.dumps({"Records": records}).encode())
+
+    def log_files(self, since: datetime, until: datetime) -> Iterator[str]:
+        prefixes = tuple(day_prefixes(get_settings().trail_log_prefix, since, until))
+        yield from sorted(k for k in self.files if k.startswith(prefixes))
+
+    def object_reads(self, key: str) -> list[TrailRecord]:
+        return parse_log_file(key, self.files[key])
 
 
 class FakeFunctions:
@@ -617,5 +639,5 @@ def fake_stores() -> Stores:
                   exports=FakeExports(), lists=FakeLists(), audit=FakeAudit(), schedules=FakeSchedules(),
                   holds=FakeHolds(), workflows=FakeWorkflows(), functions=FakeFunctions(),
                   idempotency=FakeIdempotency(), events=FakeEventQueue(), subscriptions=FakeSubscriptions(),
-                  deliveries=FakeDeliveries(), receivers=FakeReceivers())
+                  deliveries=FakeDeliveries(), receivers=FakeReceivers(), trail=FakeTrail())
 
