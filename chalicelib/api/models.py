@@ -5,6 +5,7 @@ declarations in app.py point at these models, and the OpenAPI document is genera
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     PlainValidator,
     StringConstraints,
     WithJsonSchema,
@@ -69,12 +71,36 @@ def _country(code: str) -> str:
     raise ValueError("must be an ISO 3166-1 alpha-2 or alpha-3 country code")
 
 
+# Bidirectional embedding, override and isolate controls: they can make a reviewer read another
+# text than the one stored and screened (U+202E shows "Mallory" as "yrollaM"). Other format
+# characters stay as written: ZWNJ/ZWJ belong to Persian and Indic names, a soft hyphen is harmless
+# (the screening normaliser ignores them all).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _plain_text(value: str) -> str:
+    """Free text as stored: NFC, no control characters, no bidirectional controls."""
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise ValueError("must not contain control characters")
+    if any(ch in _BIDI_CONTROLS for ch in value):
+        raise ValueError("must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)")
+    return unicodedata.normalize("NFC", value)
+
+
 def _name(value: str) -> str:
+    value = _plain_text(value)
     if not any(ch.isalpha() for ch in value):
         raise ValueError("must contain at least one letter")
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError("must not contain control characters")
     return " ".join(value.split())
+
+
+def _iso_date(value: object) -> object:
+    """A date is YYYY-MM-DD: not a timestamp ("1984-08-12T00:00:00"), not a number of seconds."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise PydanticCustomError("date_format", "must be a date (YYYY-MM-DD)")
+    if not isinstance(value, (str, date)):
+        raise PydanticCustomError("date_format", "must be a date (YYYY-MM-DD)")
+    return value
 
 
 def _email(value: str) -> str:
@@ -105,8 +131,14 @@ def _past_birth_date(value: date) -> date:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
+                     AfterValidator(_plain_text)]
+
+
+Text = _text(200)
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Country = Annotated[str, AfterValidator(_country),
                     WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2,3}$",
                                     "description": "ISO 3166-1 alpha-2 or alpha-3", "examples": ["SE", "SWE"]})]
@@ -119,15 +151,15 @@ class Strict(BaseModel):
 
 class AddressIn(Strict):
     line1: Text
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    city: _text(100)
+    postal_code: _text(20)
     country: Country
 
 
 class ApplicantIn(Strict):
     given_names: PersonName
     family_name: PersonName
-    birth_date: Annotated[date, AfterValidator(_past_birth_date)]
+    birth_date: Annotated[IsoDate, AfterValidator(_past_birth_date)]
     nationality: Country
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
                      WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
@@ -148,7 +180,7 @@ class DocumentIn(Strict):
     type: DocumentType
     number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_document_number)]
     issuing_country: Country
-    expiry_date: date
+    expiry_date: IsoDate
     mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
     images: Annotated[list[ImageSide], Field(max_length=len(ImageSide),
                                              description="The images the channel will upload before the checks "
@@ -186,7 +218,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 class DocumentUploadRequest(Strict):
     side: ImageSide
     content_type: Literal["image/jpeg", "image/png", "application/pdf"]
-    size: Annotated[int, Field(gt=0, le=MAX_UPLOAD_BYTES)]
+    size: Annotated[StrictInt, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
 
 # ---- closure (offboarding) ----
@@ -226,7 +258,7 @@ DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string),
 
 
 class CounterpartyIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+    name: _text(140)
     iban: Annotated[str, AfterValidator(_iban)] | None = None
 
 
