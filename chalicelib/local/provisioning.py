@@ -111,7 +111,9 @@ def _create_functions(app: Chalice, stage: str, region: str, resolver: Resolver,
         archive.writestr("app.py", "# dispatched in-process by chalicelib.local.lambda_dispatch\n")
     lam = boto3.client("lambda", region_name=region)
     names = {}
-    for fn in app.pure_lambda_functions:
+    # The workflows' tasks and the scheduled functions (which EventBridge would invoke: here an
+    # operator invokes them, `aws lambda invoke`, or the tests call them).
+    for fn in [*app.pure_lambda_functions, *scheduled_functions(app)]:
         deployed = chalice_function_name(app, stage, fn.name)
         arn = lam.create_function(FunctionName=deployed, Runtime="python3.11", Role=role,
                                   Handler=fn.handler_string,
@@ -119,6 +121,10 @@ def _create_functions(app: Chalice, stage: str, region: str, resolver: Resolver,
         resolver.attrs[f"{to_cfn_resource_name(fn.name)}.Arn"] = arn
         names[fn.name] = deployed
     return names
+
+
+def scheduled_functions(app: Chalice) -> list[Any]:
+    return [source for source in app.event_sources if hasattr(source, "schedule_expression")]
 
 
 def _create_table(props: dict[str, Any], region: str) -> None:
