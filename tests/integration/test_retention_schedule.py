@@ -12,7 +12,6 @@ from app import retention_sweep
 from chalicelib import clock
 from chalicelib.stores import AWS, clients
 from chalicelib.domain.audit_log import LogName
-from chalicelib.errors import NotFound
 from tests.conftest import ROOT
 from tests.integration.conftest import applicant_body
 from tests.integration.test_offboarding_workflow import closure
