@@ -6,10 +6,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+# npm tools (package.json, package-lock.json): the OpenAPI linter and TypeScript generator the tests
+# run, and the Redoc bundle GET /docs serves (chalicelib/reference/ links to it; `chalice package` ships it).
+NODE_STAMP := node_modules/.installed
 # The browser tests drive Debian's chromium: Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv run test unit integration browser screenshots bench token package clean
+.PHONY: venv node run test unit integration browser screenshots bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }  # a broken venv or a dangling link
@@ -19,29 +22,35 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
+
 $(CHROMIUM):
 	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
 
 
 ## Serve the API on 127.0.0.1:$(PORT) over an embedded AWS (moto) with sample data loaded.
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	PORT=$(PORT) $(PY) -m chalicelib.local.serve
 
 ## Run the whole test suite (unit + integration on moto + the console in headless Chromium).
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q -n 2 tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -q tests/integration
 
-browser: $(STAMP) $(CHROMIUM)
+browser: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q tests/browser
 
 ## The browser tests, saving the README's screenshots of the console in docs/screenshots/.
-screenshots: $(STAMP) $(CHROMIUM)
+screenshots: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	CONSOLE_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser
 
 ## A bearer token for the local stage: make token ROLE=channel|compliance|auditor [SUBJECT=name]
@@ -49,7 +58,7 @@ token: $(STAMP)
 	@$(PY) -m chalicelib.local.token
 
 ## CloudFormation (SAM) template + Lambda package in build/package, checked by cfn-lint.
-package: $(STAMP)
+package: $(STAMP) $(NODE_STAMP)
 	mkdir -p build
 	$(PY) -m chalicelib.local.template > build/merge.json
 	rm -rf build/package
@@ -61,4 +70,4 @@ bench: $(STAMP)
 	$(PY) bench/onboarding_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build
+	rm -rf $(VENV) node_modules .pytest_cache build

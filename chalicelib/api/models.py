@@ -53,7 +53,9 @@ from chalicelib.domain.models import (
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# What the API accepts, as a JSON Schema pattern: E.164 once the separators are left out.
+_PHONE_PATTERN = r"^[\s().-]*\+[\s().-]*[1-9](?:[\s().-]*[0-9]){6,14}[\s().-]*$"
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{1,30}$")
 
 
@@ -130,7 +132,7 @@ class ApplicantIn(Strict):
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
                      WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
     phone: Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone),
-                     WithJsonSchema({"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$",
+                     WithJsonSchema({"type": "string", "maxLength": 32, "pattern": _PHONE_PATTERN,
                                      "description": "E.164; spaces, dots, dashes and brackets are ignored",
                                      "examples": ["+46701234567"]})]
     address: AddressIn
@@ -170,9 +172,21 @@ class OnboardingRequest(Strict):
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
+class DocumentSide(StrEnum):
+    FRONT = "front"
+    BACK = "back"
+    SELFIE = "selfie"
+
+
+class DocumentMediaType(StrEnum):
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+    PDF = "application/pdf"
+
+
 class DocumentUploadRequest(Strict):
-    side: Literal["front", "back", "selfie"]
-    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+    side: DocumentSide
+    content_type: DocumentMediaType
     size: Annotated[int, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
 
@@ -241,7 +255,7 @@ class LinkedServiceIn(Strict):
 
 class ExportIn(Strict):
     requested: bool = False
-    formats: list[Literal["json", "csv"]] = Field(default_factory=lambda: ["json"], min_length=1)
+    formats: list[Format] = Field(default_factory=lambda: [Format.JSON], min_length=1)
 
 
 class OffboardingRequest(Strict):
@@ -321,7 +335,7 @@ class LegalHoldRequest(Strict):
 class ExportRequestBody(Strict):
     customer_id: CustomerId
     formats: Annotated[list[Format], Field(min_length=1, max_length=2)] = Field(
-        default_factory=lambda: ["json", "csv"])
+        default_factory=lambda: list(Format))
     include: Annotated[list[Section], Field(min_length=1, max_length=6)]
 
 
@@ -392,10 +406,17 @@ class ExecutionsQuery(Query):
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
 
 
+class LogFormat(StrEnum):
+    """How an audit log page is written: JSON lines or CSV."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
 class AuditLogQuery(Query):
     since: Annotated[Timestamp | None, Field(alias="from", description="Entries at or after this instant.")] = None
     until: Annotated[Timestamp | None, Field(alias="to", description="Entries before this instant.")] = None
-    format: Literal["jsonl", "csv"] = "jsonl"
+    format: LogFormat = LogFormat.JSONL
     cursor: whole_number(ge=0, le=10**12, description="The X-Next-Cursor header of the previous page.") = 0
     limit: whole_number(ge=1, le=10000) = 1000
 
@@ -418,5 +439,7 @@ class LegalHoldPath(Query):
     hold_id: LegalHoldId
 
 
-class ConsoleAssetPath(Query):
+class AssetPath(Query):
+    """A file of the console or of the reference page, by its name."""
+
     asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]

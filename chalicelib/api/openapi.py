@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from chalicelib.api import samples
 from chalicelib.api.operations import Operation
 
 VERSION = "1.0.0"
@@ -38,6 +39,7 @@ ERROR_SCHEMA: dict[str, Any] = {
                 "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
         }}},
 }
+LOCATION = {"description": "Where the resource is", "schema": {"type": "string"}}
 TEXT_SCHEMA = {"type": "string"}
 JSON_OBJECT = {"type": "object"}
 
@@ -87,13 +89,34 @@ def _success_schema(op: Operation, media: str, schemas: _Schemas) -> dict[str, A
     return schemas.ref(op.response) if op.response else JSON_OBJECT
 
 
+def _base(media: str) -> str:
+    return media.split(";")[0].strip()
+
+
+def _is_json(media: str) -> bool:
+    return _base(media) == "application/json" or _base(media).endswith("+json")
+
+
+def _success(op: Operation, status: int, schemas: _Schemas) -> dict[str, Any]:
+    """The success answer, with the declared example (for the declared status) in its media type."""
+    content = {media: {"schema": _success_schema(op, media, schemas)} for media in op.media_types}
+    if status == op.status and op.example and op.example.response:
+        media = next(m for m in op.media_types if _base(m) == samples.media_type(op.example.response))
+        content[media]["example"] = samples.response(op.example.response)
+    return {"description": _STATUS_TEXT[status], **({"content": content} if content else {})}
+
+
+def _response(op: Operation, status: int, schemas: _Schemas) -> dict[str, Any]:
+    if status < 300:
+        return _success(op, status, schemas)
+    if status < 400:
+        return {"description": _STATUS_TEXT[status], "headers": {"Location": LOCATION}}
+    return {"description": _STATUS_TEXT[status],
+            "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+
+
 def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
-    success = {media: {"schema": _success_schema(op, media, schemas)} for media in op.media_types}
-    responses: dict[str, Any] = {str(op.status): {"description": _STATUS_TEXT[op.status],
-                                                  **({"content": success} if op.media_types else {})}}
-    for status in op.statuses[1:]:
-        responses[str(status)] = {"description": _STATUS_TEXT[status],
-                                  "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+    responses = {str(status): _response(op, status, schemas) for status in op.statuses}
     spec: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags),
         "x-roles": sorted(role.value for role in op.roles),
@@ -105,8 +128,10 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
     if op.description:
         spec["description"] = op.description
     if op.body is not None:
+        example = samples.request(op.example.request) if op.example and op.example.request else None
         spec["requestBody"] = {"required": True, "content": {
-            media: {"schema": schemas.ref(op.body)} for media in op.content_types}}
+            media: {"schema": schemas.ref(op.body), **({"example": example} if example and _is_json(media) else {})}
+            for media in op.content_types}}
     return spec
 
 

@@ -5,6 +5,7 @@ checkpoint holds no personal data."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
@@ -245,8 +246,15 @@ class ListDiffView(View):
     changed_ids: list[str]
 
 
+class RefreshStatus(StrEnum):
+    """published: a new version is in force; unchanged: the files are the version in force."""
+
+    PUBLISHED = "published"
+    UNCHANGED = "unchanged"
+
+
 class ListRefreshReport(View):
-    status: Literal["published", "unchanged"]
+    status: RefreshStatus
     source: str
     version: str
     previous_version: str | None = None
@@ -273,8 +281,15 @@ class ListVersionView(View):
     published_at: Timestamp
 
 
+class HealthStatus(StrEnum):
+    """degraded: a configured list source has no version in force."""
+
+    OK = "ok"
+    DEGRADED = "degraded"
+
+
 class Health(View):
-    status: Literal["ok", "degraded"]
+    status: HealthStatus
     checked_at: Timestamp
     lists: dict[str, ListVersionView | None]
     policies: dict[str, str] = Field(description="policy name -> version loaded")

@@ -95,7 +95,7 @@ def test_every_function_has_its_own_policy_file_and_no_autogen():
         assert (ROOT / ".chalice" / settings["iam_policy_file"]).is_file()
 
 
-PUBLIC_PATHS = {"/v1/health", "/v1/openapi.json", "/console", "/console/{asset}"}  # the console's files: its data is the API's
+PUBLIC_PATHS = {"/v1/health", "/v1/openapi.json", "/docs", "/docs/{asset}", "/console", "/console/{asset}"}  # pages and files: their data is the API's
 
 
 def test_every_route_but_the_public_ones_requires_the_stack_user_pool(packaged):
