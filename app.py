@@ -49,6 +49,7 @@ from chalicelib.api.views import (
     LegalHoldView,
     ListRefreshReport,
     ListsInForce,
+    OpenApiDocument,
     ReviewQueue,
     ScreeningView,
     VerificationView,
@@ -247,8 +248,8 @@ def get_health(call: Call[None, None, None]) -> Health:
     return Health(**health.report())
 
 
-@api.operation("GET", "/v1/openapi.json", "This document", example=Example(response="openapi-document.json"),
-               tags=("meta",))
+@api.operation("GET", "/v1/openapi.json", "This document", response=OpenApiDocument,
+               example=Example(response="openapi-document.json"), tags=("meta",))
 def get_openapi(call: Call[None, None, None]) -> dict[str, Any]:
     return _openapi_document()
 

@@ -18,6 +18,9 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -97,6 +100,19 @@ def _document_number(value: str) -> str:
     return compact
 
 
+def _text_of(kind: str) -> Any:
+    """Dates and timestamps come as ISO-8601 text only (pydantic would read 0 as 1970-01-01)."""
+    def check(value: object) -> object:
+        if not isinstance(value, str):
+            raise PydanticCustomError(f"{kind}_type", f"must be ISO-8601 text ({kind})")
+        return value
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[date, _text_of("date")]
+IsoDateTime = Annotated[datetime, _text_of("datetime")]
+
+
 def _past_birth_date(value: date) -> date:
     if value > date.today():
         raise ValueError("must not be in the future")
@@ -114,6 +130,9 @@ MrzLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class Strict(BaseModel):
+    """A request body's model. Numbers and booleans are taken only as JSON numbers and booleans
+    (StrictInt, StrictFloat, StrictBool), never converted from false, "1" or "yes"."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -127,7 +146,7 @@ class AddressIn(Strict):
 class ApplicantIn(Strict):
     given_names: PersonName
     family_name: PersonName
-    birth_date: Annotated[date, AfterValidator(_past_birth_date)]
+    birth_date: Annotated[IsoDate, AfterValidator(_past_birth_date)]
     nationality: Country
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
                      WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
@@ -142,7 +161,7 @@ class DocumentIn(Strict):
     type: DocumentType
     number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_document_number)]
     issuing_country: Country
-    expiry_date: date
+    expiry_date: IsoDate
     mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
 
 
@@ -187,7 +206,7 @@ class DocumentMediaType(StrEnum):
 class DocumentUploadRequest(Strict):
     side: DocumentSide
     content_type: DocumentMediaType
-    size: Annotated[int, Field(gt=0, le=MAX_UPLOAD_BYTES)]
+    size: Annotated[StrictInt, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
 
 # ---- closure (offboarding) ----
@@ -233,7 +252,7 @@ class CounterpartyIn(Strict):
 
 class TransactionIn(Strict):
     transaction_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    booked_at: Annotated[datetime, AfterValidator(_utc_timestamp)]
+    booked_at: Annotated[IsoDateTime, AfterValidator(_utc_timestamp)]
     amount: Annotated[DecimalString, AfterValidator(_positive)]
     currency: Currency
     direction: Direction
@@ -254,7 +273,7 @@ class LinkedServiceIn(Strict):
 
 
 class ExportIn(Strict):
-    requested: bool = False
+    requested: StrictBool = False
     formats: list[Format] = Field(default_factory=lambda: [Format.JSON], min_length=1)
 
 
@@ -307,16 +326,16 @@ class ReviewDecisionRequest(Strict):
 class ListRefreshRequest(Strict):
     source: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
     upload_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,200}$")] | None = None
-    snapshot: date | None = None
+    snapshot: IsoDate | None = None
 
 
 class ScreeningRequest(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_name)]
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     nationality: Country | None = None
     type: EntityType | None = None
-    limit: Annotated[int, Field(ge=1, le=50)] = 10
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=50)] = 10
+    threshold: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] | None = None
 
 
 class LegalHoldRequest(Strict):

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chalicelib.api import samples
-from chalicelib.api.operations import Operation
+from chalicelib.api.operations import UUID_PATTERN, Operation
 
 VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
@@ -23,9 +23,11 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 308: "Permanent redi
                 413: "Request body too large", 415: "Request body is not of a supported media type",
                 422: "Well-formed but refused (e.g. unknown customer)", 500: "An internal error (logged)"}
 
+# A pattern rather than format "uuid": generated clients then take the header as text, which is
+# what goes on the wire (a UUID object is no header value).
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
                    "description": "A UUID chosen by the caller; the same key and body return the same result for 24 h.",
-                   "schema": {"type": "string", "format": "uuid"}}
+                   "schema": {"type": "string", "pattern": UUID_PATTERN.pattern}}
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["error"], "additionalProperties": False,

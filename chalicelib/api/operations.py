@@ -31,7 +31,7 @@ B = TypeVar("B")
 Q = TypeVar("Q")
 P = TypeVar("P")
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 PUBLIC: frozenset[Role] = frozenset()
 
 
@@ -141,7 +141,7 @@ class Operation:
 
 def _idempotency_key(request: Any) -> str:
     key = (request.headers or {}).get("idempotency-key", "")
-    if not _UUID.match(key):
+    if not UUID_PATTERN.match(key):
         raise ApiError(400, "INVALID_IDEMPOTENCY_KEY", "The Idempotency-Key header must be a UUID.",
                        [{"field": "header.Idempotency-Key", "reason": "must be a UUID"}])
     return key.lower()
