@@ -104,7 +104,8 @@ def main() -> None:
         print(f"Decide it: curl -s -X POST -H \"Authorization: Bearer $COMPLIANCE_TOKEN\" "
               f"-H 'Content-Type: application/json' -d '{{\"outcome\": \"approve\", \"reason\": \"different person\"}}' "
               f"http://127.0.0.1:{port}/v1/reviews/<checkpoint_id>/decision")
-        print(f"Health: curl -s http://127.0.0.1:{port}/v1/health   OpenAPI: http://127.0.0.1:{port}/v1/openapi.json")
+        print(f"Health: curl -s http://127.0.0.1:{port}/v1/health   OpenAPI: http://127.0.0.1:{port}/v1/openapi.json "
+              f"(to read: http://127.0.0.1:{port}/docs)")
         print(f"Console for compliance officers and auditors: http://127.0.0.1:{port}/console/ "
               f"(sign in with $COMPLIANCE_TOKEN, or an auditor's: make token ROLE=auditor)")
         try:
