@@ -7,7 +7,8 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 # npm tools (package.json, package-lock.json): the OpenAPI linter and TypeScript generator the tests
-# run, and the Redoc bundle GET /docs serves (chalicelib/reference/ links to it; `chalice package` ships it).
+# run, and Swagger UI's bundle that GET /docs serves (chalicelib/reference/ links to its files, and
+# `chalice package` ships them). No install scripts run.
 NODE_STAMP := node_modules/.installed
 # The browser tests drive Debian's chromium: Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium
