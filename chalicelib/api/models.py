@@ -31,8 +31,9 @@ from stdnum import iban
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointKind, ReviewOutcome
 from chalicelib.domain.export_record import Format, Section
-from chalicelib.domain.ids import CheckpointId, CustomerId, ExportId, LegalHoldId
+from chalicelib.domain.ids import CheckpointId, CustomerId, DeliveryId, ExportId, LegalHoldId, WebhookId
 from chalicelib.domain.screening.entities import EntityType
+from chalicelib.domain.webhooks import EventType
 from chalicelib.domain.closure import (
     Account,
     ClosureReason,
@@ -52,6 +53,7 @@ from chalicelib.domain.models import (
     Channel,
     DocumentType,
     IdentityDocument,
+    ImageSide,
 )
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -157,12 +159,22 @@ class ApplicantIn(Strict):
     address: AddressIn
 
 
+def _distinct(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError("must not name a side twice")
+    return values
+
+
 class DocumentIn(Strict):
     type: DocumentType
     number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_document_number)]
     issuing_country: Country
     expiry_date: IsoDate
     mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
+    images: Annotated[list[ImageSide], Field(max_length=len(ImageSide),
+                                             description="The images the channel will upload before the checks "
+                                                         "run; the sign-up waits for them (AWAITING_DOCUMENTS)."),
+                      AfterValidator(_distinct)] = Field(default_factory=list)
 
 
 class ChannelIn(Strict):
@@ -183,18 +195,13 @@ class OnboardingRequest(Strict):
                                 nationality=a.nationality, email=a.email, phone=a.phone,
                                 address=Address(**a.address.model_dump())),
             document=IdentityDocument(type=d.type, number=d.number, issuing_country=d.issuing_country,
-                                      expiry_date=d.expiry_date, mrz=tuple(d.mrz) if d.mrz else None),
+                                      expiry_date=d.expiry_date, mrz=tuple(d.mrz) if d.mrz else None,
+                                      images=tuple(d.images)),
             channel=Channel(**self.channel.model_dump()),
         )
 
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-
-
-class DocumentSide(StrEnum):
-    FRONT = "front"
-    BACK = "back"
-    SELFIE = "selfie"
 
 
 class DocumentMediaType(StrEnum):
@@ -204,7 +211,7 @@ class DocumentMediaType(StrEnum):
 
 
 class DocumentUploadRequest(Strict):
-    side: DocumentSide
+    side: ImageSide
     content_type: DocumentMediaType
     size: Annotated[StrictInt, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
@@ -398,7 +405,11 @@ class Query(BaseModel):
 
 
 class CheckpointQuery(Query):
-    wait: whole_number(ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait while the checkpoint is RUNNING.") = 0
+    wait: whole_number(ge=0, le=MAX_WAIT_SECONDS,
+                       description="Seconds to wait: while the checkpoint is RUNNING, or, with `seen`, until its "
+                                   "updated_at is no longer the one given.") = 0
+    seen: Annotated[Timestamp | None, Field(description="The updated_at the client last saw: answer as soon as the "
+                                                        "checkpoint has changed since (at once if it already has).")] = None
 
 
 class ReviewQueueQuery(Query):
@@ -462,3 +473,25 @@ class AssetPath(Query):
     """A file of the console or of the reference page, by its name."""
 
     asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+# ---- webhooks ----
+
+class WebhookRequest(Strict):
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2048),
+                   Field(description="Where events are POSTed: https (locally also http://127.0.0.1...)")]
+    events: Annotated[list[EventType], Field(min_length=1, max_length=len(EventType)), AfterValidator(_distinct)]
+
+
+class WebhookPath(Query):
+    webhook_id: WebhookId
+
+
+class DeliveryPath(Query):
+    webhook_id: WebhookId
+    delivery_id: DeliveryId
+
+
+class DeliveriesQuery(Query):
+    limit: whole_number(ge=1, le=100) = 50
+    cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None

@@ -16,7 +16,8 @@ from chalicelib.api.operations import UUID_PATTERN, Operation
 VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 
-_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 308: "Permanent redirect",
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 304: "Not modified since the ETag given",
+                308: "Permanent redirect",
                 400: "Bad request: the fields and why", 401: "No valid credentials",
                 403: "The caller's role may not do this", 404: "No such resource",
                 405: "The resource does not support this method", 409: "Conflicts with the resource's state",
@@ -28,6 +29,12 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 308: "Permanent redi
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
                    "description": "A UUID chosen by the caller; the same key and body return the same result for 24 h.",
                    "schema": {"type": "string", "pattern": UUID_PATTERN.pattern}}
+
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                 "description": "An ETag this operation returned: 304 with no body if the answer would be the same.",
+                 "schema": {"type": "string"}}
+ETAG_HEADER = {"ETag": {"description": "Identifies this answer; send it back in If-None-Match.",
+                        "schema": {"type": "string"}}}
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["error"], "additionalProperties": False,
@@ -105,12 +112,15 @@ def _success(op: Operation, status: int, schemas: _Schemas) -> dict[str, Any]:
     if status == op.status and op.example and op.example.response:
         media = next(m for m in op.media_types if _base(m) == samples.media_type(op.example.response))
         content[media]["example"] = samples.response(op.example.response)
-    return {"description": _STATUS_TEXT[status], **({"content": content} if content else {})}
+    return {"description": _STATUS_TEXT[status], **({"content": content} if content else {}),
+            **({"headers": ETAG_HEADER} if op.etag else {})}
 
 
 def _response(op: Operation, status: int, schemas: _Schemas) -> dict[str, Any]:
     if status < 300:
         return _success(op, status, schemas)
+    if status == 304:
+        return {"description": _STATUS_TEXT[status], "headers": ETAG_HEADER}
     if status < 400:
         return {"description": _STATUS_TEXT[status], "headers": {"Location": LOCATION}}
     return {"description": _STATUS_TEXT[status],
@@ -123,7 +133,7 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
         "operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags),
         "x-roles": sorted(role.value for role in op.roles),
         "parameters": [*_parameters(op.path_params, "path", schemas), *_parameters(op.query, "query", schemas),
-                       *([IDEMPOTENCY_KEY] if op.idempotent else [])],
+                       *([IDEMPOTENCY_KEY] if op.idempotent else []), *([IF_NONE_MATCH] if op.etag else [])],
         "responses": responses,
         "security": [{"bearer": []}] if op.roles else [],
     }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import Field
@@ -62,6 +63,10 @@ def next_entry(previous: AuditEntry | ChainHead | None, log: LogName, at: str, e
     fields = {"log": log.value, "sequence": head.sequence + 1, "at": at, "event": event,
               "subject": subject, "details": dict(details or {}), "prev_hash": head.hash}
     return AuditEntry(**fields, hash=_digest(fields))
+
+
+def appended_since(entry: AuditEntry, since: datetime | None) -> bool:
+    return since is None or datetime.fromisoformat(entry.at.replace("Z", "+00:00")) >= since
 
 
 class Verification(Frozen):

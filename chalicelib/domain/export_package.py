@@ -71,6 +71,7 @@ from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.closure import Account, Direction, Transaction
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import FORMATS, SECTIONS, Format, Section
+from chalicelib.domain.link_events import LinkEventsPolicy
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.result import ScreeningResult
 
@@ -424,3 +425,4 @@ class ExportPolicy(Frozen):
     version: str
     download_link: DownloadLink
     generator_version: str
+    link_events: LinkEventsPolicy

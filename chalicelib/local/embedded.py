@@ -37,17 +37,25 @@ def _fake_credentials(region: str) -> dict[str, str]:
             "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
 
 
+PUBLIC_ENDPOINT_VARIABLE = "CHECKPOINT_PUBLIC_ENDPOINT"
+
+
 @contextmanager
-def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_name: str = "checkpoint-local",
-                   region: str = LOCAL_REGION) -> Iterator[Stack]:
+def embedded_stack(app: Chalice, *, server: bool = False, public_endpoint: bool = False, port: int = 0,
+                   stack_name: str = "checkpoint-local", region: str = LOCAL_REGION) -> Iterator[Stack]:
+    """`server`: serve the embedded AWS to other processes (aws cli, boto3 scripts) on 127.0.0.1,
+    and run Step Functions' internal calls through it, as `make run` does. `public_endpoint`
+    (implied by `server`): serve it so that the links the API hands out (presigned S3 uploads and
+    downloads) work from outside this process, for tests that use them with plain HTTP."""
     os.environ.update(_fake_credentials(region))
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.callback(dynamodb_atomicity.install())
-        if server:
-            # The same in-memory backends, also served over HTTP for other processes (aws cli,
-            # boto3 scripts). This process keeps the in-process path: no HTTP round trip per call.
+        endpoint = None
+        if server or public_endpoint:
+            # The same in-memory backends, also served over HTTP. This process keeps the in-process
+            # path for its own calls: no HTTP round trip per call.
             from moto.server import ThreadedMotoServer
 
             default_user_config.update(MOTO_CONFIG)
@@ -55,12 +63,16 @@ def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_n
             moto_server.start()
             stack.callback(moto_server.stop)
             host, bound_port = moto_server.get_host_and_port()
-            # Step Functions' internal clients call http://localhost:$MOTO_PORT.
-            os.environ["MOTO_PORT"] = str(bound_port)
-            stack.callback(os.environ.pop, "MOTO_PORT", None)
+            endpoint = f"http://127.0.0.1:{bound_port}"
+            if server:  # Step Functions' internal clients call http://localhost:$MOTO_PORT.
+                os.environ["MOTO_PORT"] = str(bound_port)
+                stack.callback(os.environ.pop, "MOTO_PORT", None)
         provisioned = provision(app, stack_name, region, stage=LOCAL_STAGE)
         handlers = {provisioned.function_names[fn.name]: fn for fn in app.pure_lambda_functions}
         stack.callback(lambda_dispatch.install(handlers))
         os.environ.update(stage_environment(), **provisioned.environment)
+        if endpoint:
+            os.environ[PUBLIC_ENDPOINT_VARIABLE] = endpoint
+            stack.callback(os.environ.pop, PUBLIC_ENDPOINT_VARIABLE, None)
         get_settings.cache_clear()
         yield provisioned

@@ -45,7 +45,8 @@ def op_id(op: Operation) -> str:
 
 def request(http, op: Operation, role: Role | None, ids: dict[str, str], subject: str | None = None):
     values = {"checkpoint_id": ids["checkpoint_id"], "export_id": ids.get("export_id", f"exp_{'0' * 32}"),
-              "hold_id": f"lh_{'0' * 32}", "asset": "app.js"}
+              "hold_id": f"lh_{'0' * 32}", "asset": "app.js", "webhook_id": f"wh_{'0' * 32}",
+              "delivery_id": f"dlv_{'0' * 32}"}
     path = op.path.format(**values) + (QUERIES.get(op.query.__name__, "") if op.query else "")
     headers = {"Content-Type": "application/json", **http.auth(role and role.value, subject)}
     if op.idempotent:
@@ -100,6 +101,7 @@ OWNED_OPERATIONS = [op for op in OPERATIONS if _names_a_record(op)]
 def test_the_ownership_table_covers_the_operations_a_channel_calls_with_an_id():
     assert {op_id(op) for op in OWNED_OPERATIONS} == {
         "GET /v1/checkpoints/{checkpoint_id}", "POST /v1/checkpoints/{checkpoint_id}/documents",
+        "POST /v1/checkpoints/{checkpoint_id}/documents/complete",
         "POST /v1/offboarding", "POST /v1/exports", "GET /v1/exports/{export_id}"}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Protocol
 
@@ -39,7 +40,9 @@ class IdentityVerifier(Protocol):
 
     name: str
 
-    def verify(self, application: Application, today: date, policy: IdentityPolicy) -> VerificationResult: ...
+    def verify(self, application: Application, today: date, policy: IdentityPolicy,
+               images: Mapping[str, bytes] | None = None) -> VerificationResult:
+        """`images`: the uploaded document images by side (front, back, selfie), when there are any."""
 
 
 class IdentityCheck(StrEnum):
@@ -57,6 +60,7 @@ class IdentityCheck(StrEnum):
     MRZ_NATIONALITY_MATCH = "MRZ_NATIONALITY_MATCH"
     MRZ_ISSUING_STATE_MATCH = "MRZ_ISSUING_STATE_MATCH"
     MRZ_NAME_MATCH = "MRZ_NAME_MATCH"
+    DOCUMENT_IMAGES = "DOCUMENT_IMAGES"
 
 
 # ID cards whose *card number* (what IdentityDocument.number holds) has a python-stdnum
@@ -88,7 +92,8 @@ class DocumentChecksVerifier:
 
     name = "document-checks-v1"
 
-    def verify(self, application: Application, today: date, policy: IdentityPolicy) -> VerificationResult:
+    def verify(self, application: Application, today: date, policy: IdentityPolicy,
+               images: Mapping[str, bytes] | None = None) -> VerificationResult:
         document = application.document
         checks = [
             _expiry_check(document, today),
@@ -98,6 +103,8 @@ class DocumentChecksVerifier:
             checks.append(id_number)
         if document.mrz is not None:
             checks.extend(_mrz_checks(application, document.mrz))
+        if document.images:
+            checks.append(_images_check(document, images or {}))
         return VerificationResult(provider=self.name, checks=tuple(checks))
 
 
@@ -215,3 +222,12 @@ def _tokens_match(mrz_tokens: list[str], tokens: list[str], truncated: bool) -> 
     if not truncated:
         return mrz_tokens == tokens
     return len(mrz_tokens) <= len(tokens) and all(t.startswith(m) for m, t in zip(mrz_tokens, tokens))
+
+
+def _images_check(document: IdentityDocument, images: Mapping[str, bytes]) -> CheckResult:
+    """Every image the channel announced reached the verifier. (What each image is checked for
+    belongs to the image checks; a vendor adapter would compare the selfie with the document.)"""
+    missing = [side.value for side in document.images if not images.get(side.value)]
+    return CheckResult(code=IdentityCheck.DOCUMENT_IMAGES, passed=not missing,
+                       detail=f"image(s) not received: {', '.join(missing)}" if missing else
+                       f"{len(document.images)} image(s) received")
