@@ -8,6 +8,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.domain.actors import AccessPolicy
 from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
 from chalicelib.domain.export_package import ExportPolicy
 from chalicelib.domain.screening.list_update import ListSourcesPolicy
@@ -74,6 +75,11 @@ def export_policy() -> ExportPolicy:
 
 
 @cache
+def access_policy() -> AccessPolicy:
+    return load_policy(POLICIES_DIR / "access.yaml", AccessPolicy)
+
+
+@cache
 def webhook_policy() -> WebhookPolicy:
     return load_policy(POLICIES_DIR / "webhooks.yaml", WebhookPolicy)
 
@@ -94,5 +100,5 @@ def decision_policy(kind: str) -> DecisionPolicy:
 
 def policy_versions() -> dict[str, str]:
     policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy(), retention_rules(), screening_policy(),
-                list_sources_policy(), export_policy(), webhook_policy(), logging_policy()]
+                list_sources_policy(), export_policy(), webhook_policy(), logging_policy(), access_policy()]
     return {p.policy: p.version for p in policies}

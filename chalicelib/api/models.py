@@ -5,6 +5,7 @@ declarations in app.py point at these models, and the OpenAPI document is genera
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -74,12 +75,36 @@ def _country(code: str) -> str:
     raise ValueError("must be an ISO 3166-1 alpha-2 or alpha-3 country code")
 
 
+# Bidirectional embedding, override and isolate controls: they can make a reviewer read another
+# text than the one stored and screened (U+202E shows "Mallory" as "yrollaM"). Other format
+# characters stay as written: ZWNJ/ZWJ belong to Persian and Indic names, a soft hyphen is harmless
+# (the screening normaliser ignores them all).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _plain_text(value: str) -> str:
+    """Free text as stored: NFC, no control characters, no bidirectional controls."""
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise ValueError("must not contain control characters")
+    if any(ch in _BIDI_CONTROLS for ch in value):
+        raise ValueError("must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)")
+    return unicodedata.normalize("NFC", value)
+
+
 def _name(value: str) -> str:
+    value = _plain_text(value)
     if not any(ch.isalpha() for ch in value):
         raise ValueError("must contain at least one letter")
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError("must not contain control characters")
     return " ".join(value.split())
+
+
+def _iso_date(value: object) -> object:
+    """A date is YYYY-MM-DD: not a timestamp ("1984-08-12T00:00:00"), not a number of seconds."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise PydanticCustomError("date_format", "must be a date (YYYY-MM-DD)")
+    if not isinstance(value, (str, date)):
+        raise PydanticCustomError("date_format", "must be a date (YYYY-MM-DD)")
+    return value
 
 
 def _email(value: str) -> str:
@@ -102,17 +127,14 @@ def _document_number(value: str) -> str:
     return compact
 
 
-def _text_of(kind: str) -> Any:
-    """Dates and timestamps come as ISO-8601 text only (pydantic would read 0 as 1970-01-01)."""
-    def check(value: object) -> object:
-        if not isinstance(value, str):
-            raise PydanticCustomError(f"{kind}_type", f"must be ISO-8601 text ({kind})")
-        return value
-    return BeforeValidator(check)
+def _timestamp_text(value: object) -> object:
+    """A timestamp is ISO-8601 text, not a number of seconds (pydantic would read 0 as 1970-01-01)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "must be a UTC ISO-8601 timestamp")
+    return value
 
 
-IsoDate = Annotated[date, _text_of("date")]
-IsoDateTime = Annotated[datetime, _text_of("datetime")]
+IsoDateTime = Annotated[datetime, BeforeValidator(_timestamp_text)]
 
 
 def _past_birth_date(value: date) -> date:
@@ -123,8 +145,14 @@ def _past_birth_date(value: date) -> date:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
+                     AfterValidator(_plain_text)]
+
+
+Text = _text(200)
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Country = Annotated[str, AfterValidator(_country),
                     WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2,3}$",
                                     "description": "ISO 3166-1 alpha-2 or alpha-3", "examples": ["SE", "SWE"]})]
@@ -140,8 +168,8 @@ class Strict(BaseModel):
 
 class AddressIn(Strict):
     line1: Text
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    city: _text(100)
+    postal_code: _text(20)
     country: Country
 
 
@@ -253,7 +281,7 @@ DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string),
 
 
 class CounterpartyIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+    name: _text(140)
     iban: Annotated[str, AfterValidator(_iban)] | None = None
 
 
