@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -66,6 +67,7 @@ def python_client(document_url: str, tmp_path_factory) -> ModuleType:
     out = tmp_path_factory.mktemp("python-client")
     assert generated(document_url, out / PACKAGE) == []
     sys.path.insert(0, str(out))
+    importlib.import_module(f"{PACKAGE}.models")  # the package's models, as python_client.models
     return importlib.import_module(PACKAGE)
 
 
@@ -130,15 +132,17 @@ def _clients(python_client: ModuleType, live_server: str):
     return client(Role.CHANNEL, CHANNEL), client(Role.COMPLIANCE, "officer-generated")
 
 
-def _settled(channel, checkpoint_id: str, timeout: float = 30.0):
-    """Long-poll until the checkpoint no longer runs (final, or waiting in review)."""
+def _long_poll(channel, checkpoint_id: str, until: set[str], timeout: float = 30.0):
+    """Long-poll as a channel waits through a review: `wait`, and `seen` (the updated_at it last
+    saw), until the checkpoint's status is one of `until`."""
     get_checkpoint = _call("checkpoints.get_checkpoint")
-    deadline = time.monotonic() + timeout
+    deadline, seen = time.monotonic() + timeout, None
     while True:
-        checkpoint = get_checkpoint.sync(checkpoint_id, client=channel, wait=5)
-        if checkpoint.status.value != "RUNNING" or time.monotonic() > deadline:
+        checkpoint = get_checkpoint.sync(checkpoint_id, client=channel, wait=5,
+                                         **({"seen": seen} if seen else {}))
+        if checkpoint.status.value in until or time.monotonic() > deadline:
             return checkpoint
-        time.sleep(0.05)
+        seen = datetime.fromisoformat(checkpoint.updated_at.replace("Z", "+00:00"))
 
 
 def test_a_sign_up_and_its_long_poll_through_the_generated_client(python_client, live_server):
@@ -150,7 +154,7 @@ def test_a_sign_up_and_its_long_poll_through_the_generated_client(python_client,
     assert isinstance(started, models.CheckpointView) and started.status is models.CheckpointStatus.RUNNING
     assert set(started.to_dict()) == set(samples.response("checkpoint-running.json"))
 
-    final = _settled(channel, started.checkpoint_id)
+    final = _long_poll(channel, started.checkpoint_id, {"APPROVED", "REJECTED", "FAILED"})
     assert final.status is models.CheckpointStatus.APPROVED and final.customer_id.startswith("cus_")
     assert [type(step) for step in final.steps] == [models.StepView, models.StepView]
     assert {step.name: step.verdict for step in final.steps} == {"identity": models.Verdict.PASS,
@@ -166,7 +170,7 @@ def test_a_review_decision_through_the_generated_client(python_client, live_serv
     pii.remember_request(body)
     started = _call("checkpoints.start_onboarding").sync(
         client=channel, body=models.OnboardingRequest.from_dict(body), idempotency_key=str(uuid.uuid4()))
-    waiting = _settled(channel, started.checkpoint_id)
+    waiting = _long_poll(channel, started.checkpoint_id, {"IN_REVIEW", "APPROVED", "REJECTED", "FAILED"})
     assert waiting.status is models.CheckpointStatus.IN_REVIEW and waiting.review.awaiting_decision
 
     decide_review = _call("compliance.decide_review")
@@ -177,4 +181,5 @@ def test_a_review_decision_through_the_generated_client(python_client, live_serv
     assert set(decided.to_dict()) - {"customer_id", "decision"} <= set(samples.response("review-decided.json"))
     again = decide_review.sync_detailed(started.checkpoint_id, client=officer, body=decision)
     assert again.status_code == 409 and isinstance(again.parsed, models.Error)  # errors come typed too
-    assert _settled(channel, started.checkpoint_id).status is models.CheckpointStatus.APPROVED
+    final = _long_poll(channel, started.checkpoint_id, {"APPROVED", "REJECTED", "FAILED"})
+    assert final.status is models.CheckpointStatus.APPROVED
