@@ -18,8 +18,10 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    StrictInt,
     PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -57,7 +59,9 @@ from chalicelib.domain.models import (
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# What the API accepts, as a JSON Schema pattern: E.164 once the separators are left out.
+_PHONE_PATTERN = r"^[\s().-]*\+[\s().-]*[1-9](?:[\s().-]*[0-9]){6,14}[\s().-]*$"
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{1,30}$")
 
 
@@ -123,6 +127,16 @@ def _document_number(value: str) -> str:
     return compact
 
 
+def _timestamp_text(value: object) -> object:
+    """A timestamp is ISO-8601 text, not a number of seconds (pydantic would read 0 as 1970-01-01)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "must be a UTC ISO-8601 timestamp")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_timestamp_text)]
+
+
 def _past_birth_date(value: date) -> date:
     if value > date.today():
         raise ValueError("must not be in the future")
@@ -146,6 +160,9 @@ MrzLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class Strict(BaseModel):
+    """A request body's model. Numbers and booleans are taken only as JSON numbers and booleans
+    (StrictInt, StrictFloat, StrictBool), never converted from false, "1" or "yes"."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -164,7 +181,7 @@ class ApplicantIn(Strict):
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
                      WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
     phone: Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone),
-                     WithJsonSchema({"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$",
+                     WithJsonSchema({"type": "string", "maxLength": 32, "pattern": _PHONE_PATTERN,
                                      "description": "E.164; spaces, dots, dashes and brackets are ignored",
                                      "examples": ["+46701234567"]})]
     address: AddressIn
@@ -215,9 +232,15 @@ class OnboardingRequest(Strict):
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
+class DocumentMediaType(StrEnum):
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+    PDF = "application/pdf"
+
+
 class DocumentUploadRequest(Strict):
     side: ImageSide
-    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+    content_type: DocumentMediaType
     size: Annotated[StrictInt, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
 
@@ -264,7 +287,7 @@ class CounterpartyIn(Strict):
 
 class TransactionIn(Strict):
     transaction_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    booked_at: Annotated[datetime, AfterValidator(_utc_timestamp)]
+    booked_at: Annotated[IsoDateTime, AfterValidator(_utc_timestamp)]
     amount: Annotated[DecimalString, AfterValidator(_positive)]
     currency: Currency
     direction: Direction
@@ -285,8 +308,8 @@ class LinkedServiceIn(Strict):
 
 
 class ExportIn(Strict):
-    requested: bool = False
-    formats: list[Literal["json", "csv"]] = Field(default_factory=lambda: ["json"], min_length=1)
+    requested: StrictBool = False
+    formats: list[Format] = Field(default_factory=lambda: [Format.JSON], min_length=1)
 
 
 class OffboardingRequest(Strict):
@@ -338,16 +361,16 @@ class ReviewDecisionRequest(Strict):
 class ListRefreshRequest(Strict):
     source: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
     upload_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,200}$")] | None = None
-    snapshot: date | None = None
+    snapshot: IsoDate | None = None
 
 
 class ScreeningRequest(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_name)]
-    birth_date: date | None = None
+    birth_date: IsoDate | None = None
     nationality: Country | None = None
     type: EntityType | None = None
-    limit: Annotated[int, Field(ge=1, le=50)] = 10
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+    limit: Annotated[StrictInt, Field(ge=1, le=50)] = 10
+    threshold: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] | None = None
 
 
 class LegalHoldRequest(Strict):
@@ -366,7 +389,7 @@ class LegalHoldRequest(Strict):
 class ExportRequestBody(Strict):
     customer_id: CustomerId
     formats: Annotated[list[Format], Field(min_length=1, max_length=2)] = Field(
-        default_factory=lambda: ["json", "csv"])
+        default_factory=lambda: list(Format))
     include: Annotated[list[Section], Field(min_length=1, max_length=6)]
 
 
@@ -441,10 +464,17 @@ class ExecutionsQuery(Query):
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
 
 
+class LogFormat(StrEnum):
+    """How an audit log page is written: JSON lines or CSV."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
 class AuditLogQuery(Query):
     since: Annotated[Timestamp | None, Field(alias="from", description="Entries at or after this instant.")] = None
     until: Annotated[Timestamp | None, Field(alias="to", description="Entries before this instant.")] = None
-    format: Literal["jsonl", "csv"] = "jsonl"
+    format: LogFormat = LogFormat.JSONL
     cursor: whole_number(ge=0, le=10**12, description="The X-Next-Cursor header of the previous page.") = 0
     limit: whole_number(ge=1, le=10000) = 1000
 
@@ -471,7 +501,9 @@ class LegalHoldPath(Query):
     hold_id: LegalHoldId
 
 
-class ConsoleAssetPath(Query):
+class AssetPath(Query):
+    """A file of the console or of the reference page, by its name."""
+
     asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
