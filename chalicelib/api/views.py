@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler
 
 from chalicelib.domain.audit_log import LogName, Verification
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
+from chalicelib.domain.closure_plan import ClosurePlan
+from chalicelib.domain.exit_analytics import ExitGroup
 from chalicelib.domain.exit_risk import Finding
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Section
-from chalicelib.domain.models import ImageSide, Verdict
+from chalicelib.domain.models import DocumentKind, Verdict
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
@@ -84,7 +86,7 @@ class CheckpointLinks(View):
 
 
 class RequiredDocument(View):
-    side: ImageSide
+    side: DocumentKind
     received: bool
 
 
@@ -104,11 +106,16 @@ class CheckpointView(View):
     failure: FailureView | None = None
     list_versions: dict[str, str] | None = None
     required_documents: list[RequiredDocument] | None = Field(
-        None, description="The images the sign-up announced, and whether each has arrived.")
+        None, description="The images the sign-up announced (or the documents a succession needs), and whether "
+                          "each has arrived.")
+    plan: ClosurePlan | None = Field(
+        None, description="A closure's plan: steps with status and expected_by, when access ends, the final "
+                          "settlement, linked services, what happens to the data afterwards.")
 
     @classmethod
-    def of(cls, cp: Checkpoint, arrived: dict[str, bool] | None = None) -> CheckpointView:
-        """`arrived`: for each announced image, whether it is in (known once completed without it)."""
+    def of(cls, cp: Checkpoint, arrived: dict[str, bool] | None = None,
+           plan: ClosurePlan | None = None) -> CheckpointView:
+        """`arrived`: for each announced document, whether it is in (known once completed without it)."""
         view: dict[str, Any] = {
             "checkpoint_id": cp.checkpoint_id, "kind": cp.kind, "status": cp.status,
             "decision": DecisionView(outcome=cp.decision.outcome, decided_by=cp.decision.decided_by,
@@ -137,6 +144,8 @@ class CheckpointView(View):
             view["required_documents"] = [
                 RequiredDocument(side=side, received=(arrived or {}).get(side, bool(cp.documents_completed_at)))
                 for side in cp.images]
+        if plan is not None:
+            view["plan"] = plan
         return cls(**view)
 
 
@@ -355,6 +364,16 @@ class DocumentUpload(View):
     upload: UploadInstructions
     side: str
 
+
+
+# ---- analytics ----
+
+class ExitAnalytics(View):
+    since: str = Field(alias="from", description="First day counted (YYYY-MM-DD, UTC)")
+    until: str = Field(alias="to", description="Last day counted (YYYY-MM-DD, UTC)")
+    by: Literal["reason", "channel", "month"]
+    groups: list[ExitGroup]
+    total: ExitGroup
 
 
 # ---- webhooks ----

@@ -23,11 +23,18 @@ def _transactions(body: bytes) -> bytes:
 
 
 def _closure_record(body: bytes) -> bytes:
-    """The closure request: free text and counterparties removed; reason code, dates, accounts kept."""
+    """The closure request or its plan: free text, counterparties, the payout account and the
+    representative's name removed; reason code, dates, accounts kept."""
     record = json.loads(body)
-    record["reason_detail"] = None
+    for field in ("reason_detail", "payout_iban"):
+        if field in record:
+            record[field] = None
+    if isinstance(record.get("succession"), dict):
+        record["succession"]["representative"]["name"] = REDACTED
     for service in record.get("linked_services", []):
         service["counterparty"] = REDACTED
+    for line in record.get("settlement", []):
+        line["payout_iban"] = None
     return json.dumps(record, separators=(",", ":")).encode()
 
 

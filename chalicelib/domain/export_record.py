@@ -13,6 +13,14 @@ FORMATS: tuple[Format, ...] = ("json", "csv")
 SECTIONS: tuple[Section, ...] = ("profile", "kyc", "accounts", "transactions", "consents", "screening_summary")
 
 
+class Recipient(StrEnum):
+    """Whom the package is for: the customer (GDPR Art. 20), or a deceased customer's personal
+    representative (the estate's disclosure; the GDPR does not cover the deceased, Recital 27)."""
+
+    CUSTOMER = "customer"
+    REPRESENTATIVE = "representative"
+
+
 class ExportStatus(StrEnum):
     RUNNING = "RUNNING"
     READY = "READY"
@@ -28,6 +36,7 @@ class ExportRecord(Frozen):
     requested_by: str  # the caller's subject, or a system actor (e.g. the closure workflow)
     created_at: str
     checkpoint_id: str | None = None  # the closure that asked for it, if one did
+    recipient: Recipient = Recipient.CUSTOMER
     size: int | None = None
     sha256: str | None = None
     package_key: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.domain.retention import RecordClass
 
 _RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": RecordClass.SCREENING_RESULTS,
-                   "exit_risk.json": RecordClass.CLOSURE_RECORD}
+                   "exit_risk.json": RecordClass.CLOSURE_RECORD, "plan.json": RecordClass.CLOSURE_RECORD}
 
 
 def classify_key(key: str) -> RecordClass:

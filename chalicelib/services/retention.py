@@ -15,14 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib.api.models import LegalHoldRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.anonymise import ANONYMISERS
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import Reason, Step, iso, utc_now
-from chalicelib.domain.closure import ClosureRequest
+from chalicelib.domain.closure import ClosureRequest, SoftExit
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.models import Verdict
@@ -39,7 +39,7 @@ from chalicelib.domain.retention import (
     sweep_plan,
 )
 from chalicelib.errors import Refused
-from chalicelib.policies import retention_rules
+from chalicelib.policies import closure_policy, retention_rules
 from chalicelib.services import access
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.audit_bucket import Event
@@ -91,13 +91,27 @@ def store_decisions(decisions: list[RetentionDecision], jurisdictions: set[str],
     stores.audit.append_all(LogName.RETENTION, logged, once_key=f"scheduled:{once_key}")
 
 
+def _statements_until(request: ClosureRequest, closed_at: datetime) -> str:
+    """Until when the customer's channel may still fetch statements after closure."""
+    soft_exit = closure_policy().soft_exit
+    if request.soft_exit is SoftExit.STATEMENTS_ACCESS:
+        return iso(soft_exit.statements_access.period.after(closed_at))
+    return iso(closed_at + timedelta(days=soft_exit.after_closure.channel_exports_days))
+
+
 def schedule_closure(checkpoint_id: str, stores: Stores = AWS) -> Step:
-    """The closure's ScheduleRetention step: every record of the customer, from the relationship's end."""
+    """The closure's ScheduleRetention step: the relationship ends now (the customer record is
+    closed at the very instant every period runs from, so the export the closure builds next
+    says so), and every record of the customer is scheduled from that end. A succession's
+    relationship ends here too, once the estate's accounts are settled: never at the date of death."""
     request = stores.documents.get_json(closure_request_key(checkpoint_id), ClosureRequest)
     customer = stores.customers.get(request.customer_id)
     rules, now = retention_rules(), stores.checkpoints.retention_anchor(checkpoint_id, utc_now())
+    stores.customers.close(customer.customer_id, iso(now), checkpoint_id, _statements_until(request, now))
     jurisdictions = jurisdictions_for({customer.profile.nationality, customer.profile.address.country}, rules)
     events, context = Events(relationship_end=now), {"checkpoint_id": checkpoint_id}
+    if request.succession:
+        context["relationship_end"] = "estate_settled"
     decisions = schedule([f"checkpoints/{customer.onboarding_checkpoint_id}/", f"checkpoints/{checkpoint_id}/",
                           f"customers/{customer.customer_id}/"],
                          customer.customer_id, jurisdictions, events, now, context, stores=stores)

@@ -16,6 +16,7 @@ from chalicelib.domain.checkpoint import (
     Reason,
     ReviewDecision,
     Step,
+    WinBackState,
     iso,
     utc_now,
 )
@@ -46,7 +47,9 @@ class CheckpointStore(Protocol):
     def status_of(self, checkpoint_id: str) -> CheckpointStatus: ...
     def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None: ...
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
-                   remove_fields: tuple[str, ...] = ()) -> bool: ...
+                   remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool: ...
+    def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None: ...
+    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str: ...
     def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None: ...
     def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str: ...
     def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool: ...
@@ -55,6 +58,55 @@ class CheckpointStore(Protocol):
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
     def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
     def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]: ...
+    def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
+        """RUNNING -> WIN_BACK_OFFERED with the offer and the task token the customer's answer
+        resumes the workflow with (a retried task replaces the token, the offer stays as made)."""
+        now = iso(utc_now())
+        values = {":offered": CheckpointStatus.WIN_BACK_OFFERED.value, ":token": task_token, ":now": now}
+        attempts = (
+            ("SET #status = :offered, win_back_task_token = :token, win_back = :offer, updated_at = :now, "
+             "status_history = list_append(if_not_exists(status_history, :none), :change)",
+             "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
+                                    ":offer": offer.model_dump(exclude_none=True),
+                                    ":change": [{"status": CheckpointStatus.WIN_BACK_OFFERED.value, "at": now}]}),
+            ("SET win_back_task_token = :token", "#status = :offered", {}),
+        )
+        for expression, condition, extra in attempts:
+            try:
+                self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
+                                          ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
+                                          ExpressionAttributeValues={**{k: v for k, v in values.items()
+                                                                        if k in expression + condition}, **extra})
+                return
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        raise Conflict(f"checkpoint {checkpoint_id} cannot offer a win-back from its current status")
+
+    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
+        """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
+        token that resumes the workflow. Of two answers (the customer's, the timeout's) one wins; the
+        other gets Conflict."""
+        try:
+            old = self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression="SET #status = :running, win_back.answer = :answer, win_back.answered_at = :at, "
+                                 "win_back.answered_by = :by, updated_at = :at, "
+                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
+                                 "REMOVE win_back_task_token",
+                ConditionExpression="#status = :offered AND attribute_exists(win_back_task_token)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":answer": answer, ":at": at,
+                                           ":by": by, ":offered": CheckpointStatus.WIN_BACK_OFFERED.value,
+                                           ":none": [], ":change": [{"status": CheckpointStatus.RUNNING.value,
+                                                                      "at": at}]},
+                ReturnValues="ALL_OLD")["Attributes"]
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for an answer to an offer") from exc
+            raise
+        return old["win_back_task_token"]
+
     def await_documents(self, checkpoint_id: str, task_token: str) -> None: ...
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str: ...
     def mark_events_published(self, checkpoint_id: str, count: int) -> None: ...
@@ -129,14 +181,15 @@ class CheckpointTable:
             raise
 
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
-                   remove_fields: tuple[str, ...] = ()) -> bool:
-        """Move the checkpoint to `to` if its status allows it. Returns True if this call changed it,
-        False if it already was in `to` (a retried task); raises Conflict otherwise."""
+                   remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool:
+        """Move the checkpoint to `to` if its status allows it (and is `from_`, when given). Returns
+        True if this call changed it, False if it already was in `to` (a retried task); raises
+        Conflict otherwise."""
         now = iso(utc_now())
         fields = {"status": to.value, "updated_at": now, **(set_fields or {})}
         names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
         values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        allowed = sorted(s.value for s in ALLOWED_FROM[to])
+        allowed = sorted(s.value for s in ALLOWED_FROM[to] if from_ is None or s is from_)
         values |= {f":from{i}": s for i, s in enumerate(allowed)}
         values |= {":change": [{"status": to.value, "at": now}], ":none": []}
         update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))) + \
@@ -187,6 +240,55 @@ class CheckpointTable:
                 if not is_condition_failure(exc):
                     raise
         raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status")
+
+    def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
+        """RUNNING -> WIN_BACK_OFFERED with the offer and the task token the customer's answer
+        resumes the workflow with (a retried task replaces the token, the offer stays as made)."""
+        now = iso(utc_now())
+        values = {":offered": CheckpointStatus.WIN_BACK_OFFERED.value, ":token": task_token, ":now": now}
+        attempts = (
+            ("SET #status = :offered, win_back_task_token = :token, win_back = :offer, updated_at = :now, "
+             "status_history = list_append(if_not_exists(status_history, :none), :change)",
+             "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
+                                    ":offer": offer.model_dump(exclude_none=True),
+                                    ":change": [{"status": CheckpointStatus.WIN_BACK_OFFERED.value, "at": now}]}),
+            ("SET win_back_task_token = :token", "#status = :offered", {}),
+        )
+        for expression, condition, extra in attempts:
+            try:
+                self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
+                                          ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
+                                          ExpressionAttributeValues={**{k: v for k, v in values.items()
+                                                                        if k in expression + condition}, **extra})
+                return
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        raise Conflict(f"checkpoint {checkpoint_id} cannot offer a win-back from its current status")
+
+    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
+        """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
+        token that resumes the workflow. Of two answers (the customer's, the timeout's) one wins; the
+        other gets Conflict."""
+        try:
+            old = self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression="SET #status = :running, win_back.answer = :answer, win_back.answered_at = :at, "
+                                 "win_back.answered_by = :by, updated_at = :at, "
+                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
+                                 "REMOVE win_back_task_token",
+                ConditionExpression="#status = :offered AND attribute_exists(win_back_task_token)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":answer": answer, ":at": at,
+                                           ":by": by, ":offered": CheckpointStatus.WIN_BACK_OFFERED.value,
+                                           ":none": [], ":change": [{"status": CheckpointStatus.RUNNING.value,
+                                                                      "at": at}]},
+                ReturnValues="ALL_OLD")["Attributes"]
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for an answer to an offer") from exc
+            raise
+        return old["win_back_task_token"]
 
     def await_documents(self, checkpoint_id: str, task_token: str) -> None:
         """RUNNING -> AWAITING_DOCUMENTS with the task token that resumes the workflow once the
@@ -260,12 +362,12 @@ class CheckpointTable:
         if customer_id:
             fields["customer_id"] = customer_id
         return self.transition(checkpoint_id, decision.outcome, set_fields=fields | {"awaiting_decision": False},
-                               remove_fields=("review_task_token",))
+                               remove_fields=("review_task_token", "win_back_task_token"))
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,
                                set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
-                               remove_fields=("review_task_token",))
+                               remove_fields=("review_task_token", "win_back_task_token"))
 
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]:

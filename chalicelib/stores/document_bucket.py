@@ -2,7 +2,7 @@
 transactions and export packages.
 
     checkpoints/<checkpoint id>/application.json | closure-request.json
-    checkpoints/<checkpoint id>/results/<step>.json
+    checkpoints/<checkpoint id>/results/<step>.json | plan.json (a closure's plan basis)
     checkpoints/<checkpoint id>/documents/<side>
     customers/<customer id>/transactions/<checkpoint id>.jsonl
     customers/<customer id>/exports/<export id>.zip
@@ -48,6 +48,11 @@ def transactions_key(customer_id: str, checkpoint_id: str) -> str:
 
 def result_key(checkpoint_id: str, name: str) -> str:
     return f"checkpoints/{checkpoint_id}/results/{name}.json"
+
+
+def plan_key(checkpoint_id: str) -> str:
+    """What a closure's start fixed of its plan (amounts, counterparties: never in the workflow)."""
+    return result_key(checkpoint_id, "plan")
 
 
 def upload_key(checkpoint_id: str, side: str) -> str:
