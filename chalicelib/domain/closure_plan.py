@@ -33,6 +33,7 @@ from chalicelib.domain.closure import (
 from chalicelib.domain.closure_policy import ClosurePolicy, NoticeRule, PaymentJurisdiction
 from chalicelib.domain.exit_risk import mask_iban
 from chalicelib.domain.models import Frozen, Verdict
+from pydantic import SerializerFunctionWrapHandler, model_serializer
 from chalicelib.domain.recurring import RecurringSeries
 from chalicelib.domain.retention import RecordClass, RecordRef, RuleSet, decide
 from chalicelib.domain.retention import Events as RetentionEvents
@@ -71,9 +72,18 @@ class StepStatus(StrEnum):
     BLOCKED = "blocked"
 
 
+class Shown(Frozen):
+    """A part of the plan: a field without a value is left out, not written as null."""
+
+    @model_serializer(mode="wrap")
+    def _omit_none(self, handler: SerializerFunctionWrapHandler) -> object:
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+
+
 # --- what is fixed at the start -----------------------------------------------------------------
 
-class ReasonInfo(Frozen):
+class ReasonInfo(Shown):
     code: str
     label: str
     initiated_by: RequestedBy
@@ -82,7 +92,7 @@ class ReasonInfo(Frozen):
     withheld_because: str | None = None
 
 
-class NoticeTerm(Frozen):
+class NoticeTerm(Shown):
     account_id: str
     jurisdiction: PaymentJurisdiction
     account_type: str
@@ -94,14 +104,14 @@ class NoticeTerm(Frozen):
     source: str
 
 
-class Notice(Frozen):
+class Notice(Shown):
     given_at: str
     ends_at: str  # the latest of the accounts' ends: when the relationship closes
     immediate_ground: str | None = None
     accounts: tuple[NoticeTerm, ...]
 
 
-class SettlementLine(Frozen):
+class SettlementLine(Shown):
     account_id: str
     currency: str
     balance: str
@@ -112,14 +122,14 @@ class SettlementLine(Frozen):
     payout_iban: str | None = None  # masked
 
 
-class AccountBasis(Frozen):
+class AccountBasis(Shown):
     account_id: str
     type: str
     cards: tuple[str, ...] = ()
     other_holders: tuple[str, ...] = ()
 
 
-class PlannedService(Frozen):
+class PlannedService(Shown):
     type: LinkedServiceType
     counterparty: str
     source: str  # listed (by the channel), detected (in the history) or both
@@ -133,7 +143,7 @@ class PlannedService(Frozen):
     switching: str | None = None  # the switching service that moves it, where one applies
 
 
-class WinBackOffer(Frozen):
+class WinBackOffer(Shown):
     offer: str
     description: str
     timeout_hours: int
@@ -331,7 +341,7 @@ def with_detected(basis: PlanBasis, request: ClosureRequest, detected: Sequence[
 
 # --- the plan as it stands ----------------------------------------------------------------------
 
-class PlanStep(Frozen):
+class PlanStep(Shown):
     name: str
     status: StepStatus
     expected_by: str | None = None
@@ -339,7 +349,7 @@ class PlanStep(Frozen):
     detail: str = ""
 
 
-class AccessEnd(Frozen):
+class AccessEnd(Shown):
     kind: str  # account | card | online_access
     id: str
     account_id: str | None = None
@@ -348,7 +358,7 @@ class AccessEnd(Frozen):
     what: str
 
 
-class DataRule(Frozen):
+class DataRule(Shown):
     record_class: RecordClass
     what: str
     kept_until: date | None = None  # None while the relationship continues
@@ -357,20 +367,20 @@ class DataRule(Frozen):
     source: str
 
 
-class SuccessionPlan(Frozen):
+class SuccessionPlan(Shown):
     documents: tuple[str, ...]
     passes_to_surviving_holders: tuple[AccountBasis, ...]
     disclosure: str
 
 
-class WinBackView(Frozen):
+class WinBackView(Shown):
     offer: str
     description: str
     expires_at: str | None = None
     answer: str | None = None
 
 
-class ClosurePlan(Frozen):
+class ClosurePlan(Shown):
     """The plan as shown; for the channel of a succession or a withheld reason, fields are left
     empty as `plan_of` explains."""
 

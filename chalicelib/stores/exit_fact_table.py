@@ -11,23 +11,17 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
-from boto3.dynamodb.types import TypeSerializer
 
 from chalicelib.domain.exit_analytics import ExitFact
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
 from chalicelib.stores.stored import parse
 
-_SERIALIZER = TypeSerializer()
 
 
 class ExitFactStore(Protocol):
     def record_once(self, checkpoint_id: str, fact: ExitFact) -> bool: ...
     def in_months(self, months: Iterable[str]) -> Iterator[ExitFact]: ...
-
-
-def _wire(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _SERIALIZER.serialize(v) for k, v in item.items()}
 
 
 class ExitFactTable:
@@ -40,11 +34,12 @@ class ExitFactTable:
     def record_once(self, checkpoint_id: str, fact: ExitFact) -> bool:
         """Store `fact` unless the checkpoint's fact was stored before; True if this call stored it."""
         settings = get_settings()
-        guard = {"TableName": settings.checkpoints_table, "Key": _wire({"checkpoint_id": checkpoint_id}),
+        # The resource's client (de)serialises attribute values itself, as in stores/audit_bucket.py.
+        guard = {"TableName": settings.checkpoints_table, "Key": {"checkpoint_id": checkpoint_id},
                  "UpdateExpression": "SET exit_fact_recorded = :true",
                  "ConditionExpression": "attribute_exists(checkpoint_id) AND attribute_not_exists(exit_fact_recorded)",
-                 "ExpressionAttributeValues": _wire({":true": True})}
-        put = {"TableName": settings.exit_facts_table, "Item": _wire(fact.model_dump(mode="json"))}
+                 "ExpressionAttributeValues": {":true": True}}
+        put = {"TableName": settings.exit_facts_table, "Item": fact.model_dump(mode="json")}
         try:
             self._table().meta.client.transact_write_items(TransactItems=[{"Update": guard}, {"Put": put}])
             return True

@@ -35,6 +35,7 @@ BODIES = {
     "LegalHoldRequest": lambda ids: {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
     "ExportRequestBody": lambda ids: {"customer_id": ids["customer_id"], "include": ["profile"]},
     "WebhookRequest": lambda ids: {"url": "http://127.0.0.1:9/hooks", "events": ["checkpoint.status_changed"]},
+    "WinBackAnswer": lambda ids: {"decision": "decline"},
 }
 QUERIES = {"AuditVerifyQuery": "?log=retention"}
 
@@ -101,7 +102,7 @@ OWNED_OPERATIONS = [op for op in OPERATIONS if _names_a_record(op)]
 def test_the_ownership_table_covers_the_operations_a_channel_calls_with_an_id():
     assert {op_id(op) for op in OWNED_OPERATIONS} == {
         "GET /v1/checkpoints/{checkpoint_id}", "POST /v1/checkpoints/{checkpoint_id}/documents",
-        "POST /v1/checkpoints/{checkpoint_id}/documents/complete",
+        "POST /v1/checkpoints/{checkpoint_id}/documents/complete", "POST /v1/checkpoints/{checkpoint_id}/win-back",
         "POST /v1/offboarding", "POST /v1/exports", "GET /v1/exports/{export_id}"}
 
 
