@@ -21,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import ClassVar
 
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointStatus, iso
 from chalicelib.domain.closure import (
@@ -73,12 +74,17 @@ class StepStatus(StrEnum):
 
 
 class Shown(Frozen):
-    """A part of the plan: a field without a value is left out, not written as null."""
+    """A part of the plan: a field without a value is left out, not written as null (but those in
+    `_null_means`, where null says something: an access that does not end)."""
+
+    _null_means: ClassVar[frozenset[str]] = frozenset()
 
     @model_serializer(mode="wrap")
     def _omit_none(self, handler: SerializerFunctionWrapHandler) -> object:
         data = handler(self)
-        return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else data
+        if not isinstance(data, dict):
+            return data
+        return {k: v for k, v in data.items() if v is not None or k in self._null_means}
 
 
 # --- what is fixed at the start -----------------------------------------------------------------
@@ -350,6 +356,8 @@ class PlanStep(Shown):
 
 
 class AccessEnd(Shown):
+    _null_means: ClassVar[frozenset[str]] = frozenset({"ends_at"})
+
     kind: str  # account | card | online_access
     id: str
     account_id: str | None = None
