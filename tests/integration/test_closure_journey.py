@@ -20,6 +20,7 @@ from chalicelib.services import exports as export_service
 from chalicelib.services import offboarding
 from chalicelib.stores import AWS, clients
 from chalicelib.settings import get_settings
+from tests.integration.test_onboarding_workflow import execution_ended
 from tests.integration.test_offboarding_workflow import new_customer, start
 
 IBAN = "NO9386011117947"
@@ -304,6 +305,7 @@ def test_a_competitor_price_closure_gets_the_offer_accepting_it_stays_and_the_an
     leaves = offer(http, new_customer())
     assert answer(http, leaves, "decline").status_code == 200
     assert http.wait_final(leaves, settled=())["status"] == "CLOSED"
+    assert execution_ended(stays) == execution_ended(leaves) == "SUCCEEDED"  # the fact follows the final status
 
     after = exits(http)["competitor.price"]
     for field, more in (("ended", 2), ("stayed", 1), ("closed", 1), ("win_back_offered", 2), ("win_back_accepted", 1)):
