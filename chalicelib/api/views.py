@@ -1,7 +1,8 @@
 """Response models of the public API: what each operation answers, built from the domain objects
 the services return. The operation declarations name these models, so the OpenAPI document
-describes exactly what is rendered. Views carry ids, statuses and codes; the channel's view of a
-checkpoint holds no personal data."""
+describes exactly what is rendered. Views carry ids, statuses and codes; the only personal data in
+a checkpoint's view is a closure's plan, the customer's own (amounts, linked services by name, a
+masked payout IBAN), shown to the channel that on-boarded them and to compliance."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -15,7 +16,7 @@ from chalicelib.domain.closure_plan import ClosurePlan
 from chalicelib.domain.exit_analytics import ExitGroup
 from chalicelib.domain.exit_risk import Finding
 from chalicelib.domain.legal_hold import LegalHold
-from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Section
+from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Recipient, Section
 from chalicelib.domain.models import DocumentKind, Verdict
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
@@ -51,7 +52,8 @@ class ReasonView(View):
 
 class DecisionView(View):
     outcome: CheckpointStatus
-    decided_by: str = Field(description="policy, reviewer or review-timeout")
+    decided_by: str = Field(description="policy, reviewer, customer (an accepted offer, a basic account kept), "
+                                        "review-timeout or documents-timeout")
     decided_at: Timestamp
     reasons: list[ReasonView]
 
@@ -332,6 +334,8 @@ class DownloadLink(View):
 class ExportView(View):
     export_id: str
     customer_id: str
+    recipient: Recipient = Field(description="customer (GDPR Art. 20), or representative: a deceased customer's "
+                                             "records for the personal representative (compliance only)")
     status: ExportStatus
     formats: list[Format]
     include: list[Section]
@@ -345,7 +349,7 @@ class ExportView(View):
     @classmethod
     def of(cls, record: ExportRecord, download: DownloadLink | None = None) -> ExportView:
         view: dict[str, Any] = {k: getattr(record, k) for k in
-                                ("export_id", "customer_id", "status", "formats", "include", "created_at")}
+                                ("export_id", "customer_id", "recipient", "status", "formats", "include", "created_at")}
         if record.status is ExportStatus.FAILED:
             view["failure"] = record.failure
         if record.status is ExportStatus.READY:
