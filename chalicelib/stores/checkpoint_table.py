@@ -2,6 +2,7 @@
 moves along `ALLOWED_FROM`, and repeating a change that already happened is a no-op (tasks retry)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -58,55 +59,6 @@ class CheckpointStore(Protocol):
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
     def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
     def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]: ...
-    def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
-        """RUNNING -> WIN_BACK_OFFERED with the offer and the task token the customer's answer
-        resumes the workflow with (a retried task replaces the token, the offer stays as made)."""
-        now = iso(utc_now())
-        values = {":offered": CheckpointStatus.WIN_BACK_OFFERED.value, ":token": task_token, ":now": now}
-        attempts = (
-            ("SET #status = :offered, win_back_task_token = :token, win_back = :offer, updated_at = :now, "
-             "status_history = list_append(if_not_exists(status_history, :none), :change)",
-             "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
-                                    ":offer": offer.model_dump(exclude_none=True),
-                                    ":change": [{"status": CheckpointStatus.WIN_BACK_OFFERED.value, "at": now}]}),
-            ("SET win_back_task_token = :token", "#status = :offered", {}),
-        )
-        for expression, condition, extra in attempts:
-            try:
-                self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
-                                          ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
-                                          ExpressionAttributeValues={**{k: v for k, v in values.items()
-                                                                        if k in expression + condition}, **extra})
-                return
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-        raise Conflict(f"checkpoint {checkpoint_id} cannot offer a win-back from its current status")
-
-    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
-        """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
-        token that resumes the workflow. Of two answers (the customer's, the timeout's) one wins; the
-        other gets Conflict."""
-        try:
-            old = self._table().update_item(
-                Key={"checkpoint_id": checkpoint_id},
-                UpdateExpression="SET #status = :running, win_back.answer = :answer, win_back.answered_at = :at, "
-                                 "win_back.answered_by = :by, updated_at = :at, "
-                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
-                                 "REMOVE win_back_task_token",
-                ConditionExpression="#status = :offered AND attribute_exists(win_back_task_token)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":answer": answer, ":at": at,
-                                           ":by": by, ":offered": CheckpointStatus.WIN_BACK_OFFERED.value,
-                                           ":none": [], ":change": [{"status": CheckpointStatus.RUNNING.value,
-                                                                      "at": at}]},
-                ReturnValues="ALL_OLD")["Attributes"]
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for an answer to an offer") from exc
-            raise
-        return old["win_back_task_token"]
-
     def await_documents(self, checkpoint_id: str, task_token: str) -> None: ...
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str: ...
     def mark_events_published(self, checkpoint_id: str, count: int) -> None: ...
@@ -190,6 +142,8 @@ class CheckpointTable:
         names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
         values = {f":v{i}": v for i, v in enumerate(fields.values())}
         allowed = sorted(s.value for s in ALLOWED_FROM[to] if from_ is None or s is from_)
+        if not allowed:
+            raise Conflict(f"checkpoint {checkpoint_id} cannot become {to.value} from {from_.value if from_ else '?'}")
         values |= {f":from{i}": s for i, s in enumerate(allowed)}
         values |= {":change": [{"status": to.value, "at": now}], ":none": []}
         update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))) + \
@@ -230,16 +184,7 @@ class CheckpointTable:
                                     ":change": [{"status": CheckpointStatus.IN_REVIEW.value, "at": now}]}),
             (update, "#status = :review", {}),
         )
-        for expression, condition, extra in attempts:
-            try:
-                self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
-                                          ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
-                                          ExpressionAttributeValues={**values, **extra})
-                return
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-        raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status")
+        self._first_that_holds(checkpoint_id, attempts, values, "enter review")
 
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
         """RUNNING -> WIN_BACK_OFFERED with the offer and the task token the customer's answer
@@ -254,17 +199,7 @@ class CheckpointTable:
                                     ":change": [{"status": CheckpointStatus.WIN_BACK_OFFERED.value, "at": now}]}),
             ("SET win_back_task_token = :token", "#status = :offered", {}),
         )
-        for expression, condition, extra in attempts:
-            try:
-                self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
-                                          ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
-                                          ExpressionAttributeValues={**{k: v for k, v in values.items()
-                                                                        if k in expression + condition}, **extra})
-                return
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-        raise Conflict(f"checkpoint {checkpoint_id} cannot offer a win-back from its current status")
+        self._first_that_holds(checkpoint_id, attempts, values, "offer a win-back")
 
     def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
         """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
@@ -302,16 +237,26 @@ class CheckpointTable:
                                     ":change": [{"status": CheckpointStatus.AWAITING_DOCUMENTS.value, "at": now}]}),
             ("SET documents_task_token = :token", "#status = :awaiting", {}),
         )
+        self._first_that_holds(checkpoint_id, attempts, values, "wait for documents")
+
+    def _first_that_holds(self, checkpoint_id: str, attempts: tuple[tuple[str, str, dict[str, Any]], ...],
+                          values: dict[str, Any], what: str) -> None:
+        """Write the first (update, condition, its own values) whose condition holds: entering a
+        waiting status from RUNNING (recorded in the history), or refreshing the task token of a
+        retried task that finds it already waiting. Each attempt is given only the values its
+        expressions name (DynamoDB refuses unused ones). Conflict if none holds."""
         for expression, condition, extra in attempts:
+            named = {k: v for k, v in {**values, **extra}.items()
+                     if re.search(re.escape(k) + r"\b", expression + " " + condition)}
             try:
                 self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
                                           ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
-                                          ExpressionAttributeValues={**values, **extra})
+                                          ExpressionAttributeValues=named)
                 return
             except ClientError as exc:
                 if not is_condition_failure(exc):
                     raise
-        raise Conflict(f"checkpoint {checkpoint_id} cannot wait for documents from its current status")
+        raise Conflict(f"checkpoint {checkpoint_id} cannot {what} from its current status")
 
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str:
         """AWAITING_DOCUMENTS -> RUNNING; returns the task token that resumes the workflow. Of two

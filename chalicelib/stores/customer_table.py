@@ -78,14 +78,21 @@ class CustomerTable:
             ExpressionAttributeValues={":at": at, ":cp": checkpoint_id})
 
     def downgrade(self, customer_id: str, at: str, checkpoint_id: str, account_id: str) -> None:
-        """The customer keeps one basic account; the relationship (and its status) go on. Idempotent."""
-        self._table().update_item(
-            Key={"customer_id": customer_id},
-            UpdateExpression="SET basic_account = if_not_exists(basic_account, :kept)",
-            ConditionExpression="attribute_exists(customer_id) AND #status IN (:active, :frozen)",
-            ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":kept": {"account_id": account_id, "since": at, "checkpoint_id": checkpoint_id},
-                                       ":active": "active", ":frozen": "frozen"})
+        """The customer keeps one basic account; the relationship (and its status) go on. Idempotent;
+        Conflict for a relationship already closed."""
+        try:
+            self._table().update_item(
+                Key={"customer_id": customer_id},
+                UpdateExpression="SET basic_account = if_not_exists(basic_account, :kept)",
+                ConditionExpression="attribute_exists(customer_id) AND #status IN (:active, :frozen)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":kept": {"account_id": account_id, "since": at,
+                                                     "checkpoint_id": checkpoint_id},
+                                           ":active": "active", ":frozen": "frozen"})
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"customer {customer_id} is not an open relationship") from exc
+            raise
 
     def stamp_retention(self, customer_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
         """Record the customer item's retention schedule; the TTL attribute only when it is deleted."""
