@@ -602,24 +602,24 @@ def _access_ends(basis: PlanBasis, close_by: datetime, statements_until: date | 
     return tuple(out)
 
 
+# What the plan says where the closure stands ({kept} and {notice_end} are filled in).
+_STATES = {
+    CheckpointStatus.CLOSED: ("closed", "The relationship is closed."),
+    CheckpointStatus.DOWNGRADED: ("downgraded", "The other products are closed; account {kept} stays open as a basic "
+                                                "account."),
+    CheckpointStatus.STAYED: ("stayed", "The offer was accepted: nothing is closed."),
+    CheckpointStatus.CLOSURE_BLOCKED: ("blocked", "The closure cannot go ahead at the moment; the bank will contact "
+                                                  "the customer."),
+    CheckpointStatus.FAILED: ("failed", "The closure stopped on a technical fault; the bank is looking into it."),
+    CheckpointStatus.IN_REVIEW: ("in_review", "A compliance officer is reviewing the closure; the dates after the "
+                                              "review may move."),
+    CheckpointStatus.AWAITING_DOCUMENTS: ("waiting_for_documents", "Waiting for the death certificate and the "
+                                                                   "representative's authority."),
+    CheckpointStatus.WIN_BACK_OFFERED: ("offer_made", "An offer to stay is waiting for the customer's answer."),
+    CheckpointStatus.NOTICE_PERIOD: ("notice_period", "The notice period runs until {notice_end}."),
+}
+
+
 def _state(checkpoint: Checkpoint, basis: PlanBasis) -> tuple[str, str]:
-    status = checkpoint.status
-    if status is CheckpointStatus.CLOSED:
-        return "closed", "The relationship is closed."
-    if status is CheckpointStatus.DOWNGRADED:
-        return "downgraded", f"The other products are closed; account {basis.kept_account_id} stays open as a basic account."
-    if status is CheckpointStatus.STAYED:
-        return "stayed", "The offer was accepted: nothing is closed."
-    if status is CheckpointStatus.CLOSURE_BLOCKED:
-        return "blocked", "The closure cannot go ahead at the moment; the bank will contact the customer."
-    if status is CheckpointStatus.FAILED:
-        return "failed", "The closure stopped on a technical fault; the bank is looking into it."
-    if status is CheckpointStatus.IN_REVIEW:
-        return "in_review", "A compliance officer is reviewing the closure; the dates after the review may move."
-    if status is CheckpointStatus.AWAITING_DOCUMENTS:
-        return "waiting_for_documents", "Waiting for the death certificate and the representative's authority."
-    if status is CheckpointStatus.WIN_BACK_OFFERED:
-        return "offer_made", "An offer to stay is waiting for the customer's answer."
-    if status is CheckpointStatus.NOTICE_PERIOD:
-        return "notice_period", f"The notice period runs until {basis.notice.ends_at if basis.notice else '?'}."
-    return "in_progress", "The closure is under way."
+    state, summary = _STATES.get(checkpoint.status, ("in_progress", "The closure is under way."))
+    return state, summary.format(kept=basis.kept_account_id, notice_end=basis.notice.ends_at if basis.notice else "")

@@ -189,17 +189,8 @@ class CheckpointTable:
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
         """RUNNING -> WIN_BACK_OFFERED with the offer and the task token the customer's answer
         resumes the workflow with (a retried task replaces the token, the offer stays as made)."""
-        now = iso(utc_now())
-        values = {":offered": CheckpointStatus.WIN_BACK_OFFERED.value, ":token": task_token, ":now": now}
-        attempts = (
-            ("SET #status = :offered, win_back_task_token = :token, win_back = :offer, updated_at = :now, "
-             "status_history = list_append(if_not_exists(status_history, :none), :change)",
-             "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
-                                    ":offer": offer.model_dump(exclude_none=True),
-                                    ":change": [{"status": CheckpointStatus.WIN_BACK_OFFERED.value, "at": now}]}),
-            ("SET win_back_task_token = :token", "#status = :offered", {}),
-        )
-        self._first_that_holds(checkpoint_id, attempts, values, "offer a win-back")
+        self._wait_with_token(checkpoint_id, CheckpointStatus.WIN_BACK_OFFERED, "win_back_task_token", task_token,
+                              {"win_back": offer.model_dump(exclude_none=True)}, "offer a win-back")
 
     def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
         """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
@@ -228,16 +219,25 @@ class CheckpointTable:
     def await_documents(self, checkpoint_id: str, task_token: str) -> None:
         """RUNNING -> AWAITING_DOCUMENTS with the task token that resumes the workflow once the
         channel has uploaded them (a retried task replaces the token)."""
+        self._wait_with_token(checkpoint_id, CheckpointStatus.AWAITING_DOCUMENTS, "documents_task_token", task_token, {},
+                              "wait for documents")
+
+    def _wait_with_token(self, checkpoint_id: str, waiting: CheckpointStatus, token_field: str, task_token: str,
+                         fields: dict[str, Any], what: str) -> None:
+        """RUNNING -> `waiting`, storing the task token (and `fields`) in the same write that records
+        the change in the history; a retried task that finds it waiting only replaces the token."""
         now = iso(utc_now())
-        values = {":awaiting": CheckpointStatus.AWAITING_DOCUMENTS.value, ":token": task_token, ":now": now}
+        sets = "".join(f", {name} = :set_{name}" for name in fields)
         attempts = (
-            ("SET #status = :awaiting, documents_task_token = :token, updated_at = :now, "
+            (f"SET #status = :waiting, {token_field} = :token, updated_at = :now{sets}, "
              "status_history = list_append(if_not_exists(status_history, :none), :change)",
              "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
-                                    ":change": [{"status": CheckpointStatus.AWAITING_DOCUMENTS.value, "at": now}]}),
-            ("SET documents_task_token = :token", "#status = :awaiting", {}),
+                                    ":change": [{"status": waiting.value, "at": now}],
+                                    **{f":set_{name}": value for name, value in fields.items()}}),
+            (f"SET {token_field} = :token", "#status = :waiting", {}),
         )
-        self._first_that_holds(checkpoint_id, attempts, values, "wait for documents")
+        self._first_that_holds(checkpoint_id, attempts, {":waiting": waiting.value, ":token": task_token, ":now": now},
+                               what)
 
     def _first_that_holds(self, checkpoint_id: str, attempts: tuple[tuple[str, str, dict[str, Any]], ...],
                           values: dict[str, Any], what: str) -> None:
