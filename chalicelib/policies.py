@@ -8,6 +8,7 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.domain.actors import AccessPolicy
 from chalicelib.domain.closure_policy import ClosurePolicy
 from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
 from chalicelib.domain.export_package import ExportPolicy
@@ -80,6 +81,11 @@ def export_policy() -> ExportPolicy:
 
 
 @cache
+def access_policy() -> AccessPolicy:
+    return load_policy(POLICIES_DIR / "access.yaml", AccessPolicy)
+
+
+@cache
 def webhook_policy() -> WebhookPolicy:
     return load_policy(POLICIES_DIR / "webhooks.yaml", WebhookPolicy)
 
@@ -99,6 +105,7 @@ def decision_policy(kind: str) -> DecisionPolicy:
 
 
 def policy_versions() -> dict[str, str]:
-    policies = [onboarding_policy(), offboarding_policy(), closure_policy(), exit_risk_policy(), retention_rules(), screening_policy(),
-                list_sources_policy(), export_policy(), webhook_policy(), logging_policy()]
+    policies = [onboarding_policy(), offboarding_policy(), closure_policy(), exit_risk_policy(), retention_rules(),
+                screening_policy(), list_sources_policy(), export_policy(), webhook_policy(), logging_policy(),
+                access_policy()]
     return {p.policy: p.version for p in policies}

@@ -5,6 +5,7 @@ declarations in app.py point at these models, and the OpenAPI document is genera
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -17,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictInt,
     PlainValidator,
     StringConstraints,
     ValidationError,
@@ -77,12 +79,36 @@ def _country(code: str) -> str:
     raise ValueError("must be an ISO 3166-1 alpha-2 or alpha-3 country code")
 
 
+# Bidirectional embedding, override and isolate controls: they can make a reviewer read another
+# text than the one stored and screened (U+202E shows "Mallory" as "yrollaM"). Other format
+# characters stay as written: ZWNJ/ZWJ belong to Persian and Indic names, a soft hyphen is harmless
+# (the screening normaliser ignores them all).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _plain_text(value: str) -> str:
+    """Free text as stored: NFC, no control characters, no bidirectional controls."""
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise ValueError("must not contain control characters")
+    if any(ch in _BIDI_CONTROLS for ch in value):
+        raise ValueError("must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)")
+    return unicodedata.normalize("NFC", value)
+
+
 def _name(value: str) -> str:
+    value = _plain_text(value)
     if not any(ch.isalpha() for ch in value):
         raise ValueError("must contain at least one letter")
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError("must not contain control characters")
     return " ".join(value.split())
+
+
+def _iso_date(value: object) -> object:
+    """A date is YYYY-MM-DD: not a timestamp ("1984-08-12T00:00:00"), not a number of seconds."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise PydanticCustomError("date_format", "must be a date (YYYY-MM-DD)")
+    if not isinstance(value, (str, date)):
+        raise PydanticCustomError("date_format", "must be a date (YYYY-MM-DD)")
+    return value
 
 
 def _email(value: str) -> str:
@@ -113,8 +139,14 @@ def _past_birth_date(value: date) -> date:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+def _text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
+                     AfterValidator(_plain_text)]
+
+
+Text = _text(200)
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Country = Annotated[str, AfterValidator(_country),
                     WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2,3}$",
                                     "description": "ISO 3166-1 alpha-2 or alpha-3", "examples": ["SE", "SWE"]})]
@@ -127,15 +159,15 @@ class Strict(BaseModel):
 
 class AddressIn(Strict):
     line1: Text
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    city: _text(100)
+    postal_code: _text(20)
     country: Country
 
 
 class ApplicantIn(Strict):
     given_names: PersonName
     family_name: PersonName
-    birth_date: Annotated[date, AfterValidator(_past_birth_date)]
+    birth_date: Annotated[IsoDate, AfterValidator(_past_birth_date)]
     nationality: Country
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
                      WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
@@ -156,7 +188,7 @@ class DocumentIn(Strict):
     type: DocumentType
     number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_document_number)]
     issuing_country: Country
-    expiry_date: date
+    expiry_date: IsoDate
     mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
     images: Annotated[list[ImageSide], Field(max_length=len(ImageSide),
                                              description="The images the channel will upload before the checks "
@@ -196,7 +228,7 @@ class DocumentUploadRequest(Strict):
                                                     "selfie) or a succession document of a closure "
                                                     "(death_certificate, representative_authority)")]
     content_type: Literal["image/jpeg", "image/png", "application/pdf"]
-    size: Annotated[int, Field(gt=0, le=MAX_UPLOAD_BYTES)]
+    size: Annotated[StrictInt, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
 
 # ---- closure (offboarding) ----
@@ -236,7 +268,7 @@ DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string),
 
 
 class CounterpartyIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+    name: _text(140)
     iban: Annotated[str, AfterValidator(_iban)] | None = None
 
 
@@ -263,7 +295,7 @@ class AccountIn(Strict):
     fees_due: Annotated[DecimalString, Field(description="Fees due at closure, as a positive amount")] = Decimal("0")
     currency: Currency
     holders: Annotated[list[CustomerId], Field(min_length=1, max_length=10)]
-    opened_on: Annotated[date | None, Field(description="The contract's date; required when requested_by is bank "
+    opened_on: Annotated[IsoDate | None, Field(description="The contract's date; required when requested_by is bank "
                                                         "(the UK notice rule changed on 2026-04-28)")] = None
     jurisdiction: Annotated[PaymentJurisdiction | None, Field(
         description="Whose payment-account rules govern the contract; default UK for a customer living in the "
@@ -303,7 +335,7 @@ class RepresentativeIn(Strict):
 
 
 class SuccessionIn(Strict):
-    date_of_death: Annotated[date, AfterValidator(_past_date)]
+    date_of_death: Annotated[IsoDate, AfterValidator(_past_date)]
     representative: RepresentativeIn
 
 
@@ -521,22 +553,10 @@ class AuditLogQuery(Query):
     limit: whole_number(ge=1, le=10000) = 1000
 
 
-def _iso_date(value: object) -> date:
-    """Only YYYY-MM-DD (not the week or ordinal forms fromisoformat also reads)."""
-    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
-    raise PydanticCustomError("date", "must be a date (YYYY-MM-DD)")
-
-
-Day = Annotated[date, PlainValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
-
-
 class ExitsQuery(Query):
-    since: Annotated[Day | None, Field(alias="from", description="First day counted (UTC); default a year before to")] = None
-    until: Annotated[Day | None, Field(alias="to", description="Last day counted (UTC); default today")] = None
+    since: Annotated[IsoDate | None, Field(alias="from", description="First day counted (UTC); default a year before "
+                                                                     "to")] = None
+    until: Annotated[IsoDate | None, Field(alias="to", description="Last day counted (UTC); default today")] = None
     by: Literal["reason", "channel", "month"] = "reason"
 
 

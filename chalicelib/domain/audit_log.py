@@ -76,6 +76,7 @@ class Verification(Frozen):
     head_hash: str | None = None
     first_broken: int | None = None  # sequence number of the first entry that does not verify
     reason: str = ""
+    empty: bool = False  # nothing recorded yet: valid, and saying so, never a silent "valid"
 
 
 def verify(entries: Iterable[AuditEntry], expected_head: str | None = None) -> Verification:
@@ -97,5 +98,7 @@ def verify(entries: Iterable[AuditEntry], expected_head: str | None = None) -> V
     if expected_head is not None and previous_hash != expected_head:
         return Verification(valid=False, checked=checked, first_broken=expected_sequence,
                             reason="the log ends before the recorded head (entries were removed)")
-    return Verification(valid=True, checked=checked, head_sequence=last.sequence if last else None,
-                        head_hash=last.hash if last else None)
+    if last is None:
+        return Verification(valid=True, checked=0, empty=True,
+                            reason="the log is empty: nothing has been recorded in it")
+    return Verification(valid=True, checked=checked, head_sequence=last.sequence, head_hash=last.hash)

@@ -20,6 +20,10 @@ class MinimumAge(SourcedValue):
     years: int = Field(ge=0, le=120)
 
 
+class DocumentValidity(SourcedValue):
+    max_years: int = Field(gt=0, le=100)
+
+
 class ManualReview(SourcedValue):
     timeout_hours: int = Field(gt=0, le=24 * 365)
 
@@ -55,6 +59,7 @@ class DocumentImages(SourcedValue):
 
 class OnboardingPolicy(DecisionPolicy):
     minimum_age: MinimumAge
+    document_validity: DocumentValidity
     document_images: DocumentImages
 
 

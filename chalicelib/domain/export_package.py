@@ -74,6 +74,7 @@ from chalicelib.domain.export_record import FORMATS, SECTIONS, Format, Recipient
 from chalicelib.domain.link_events import LinkEventsPolicy
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.result import ScreeningResult
+from chalicelib.domain.spreadsheet import safe_cell
 
 Record = dict[str, Any]
 SectionSource = Callable[[], Iterable[Record]]
@@ -307,7 +308,7 @@ def _csv_chunks(records: Iterable[Record], columns: Sequence[str] | None, stats:
     buffer = io.StringIO()
     writer: csv.DictWriter[str] | None = None
     for record in records:
-        row = _flatten(record)
+        row = {column: safe_cell(value) for column, value in _flatten(record).items()}
         if writer is None:
             writer = csv.DictWriter(buffer, fieldnames=list(columns or row), extrasaction="raise")
             writer.writeheader()

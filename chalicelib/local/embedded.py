@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, ExitStack
 
@@ -17,6 +18,7 @@ from chalice import Chalice
 from moto import mock_aws
 from moto.core.config import default_user_config
 
+from chalicelib.api.auth import LOCAL_KEY_VARIABLE
 from chalicelib.local import dynamodb_atomicity, lambda_dispatch
 from chalicelib.local.provisioning import Stack, provision
 from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT, get_settings
@@ -25,11 +27,28 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use
 LOCAL_REGION = "eu-west-1"
 
 
+LOCAL_KEY_FILE = PROJECT_ROOT / ".chalice" / "local-token.key"  # kept out of git (.gitignore)
+
+
+def local_token_key() -> str:
+    """This install's key for signing local tokens: made on first use (`make run`, `make token`, the
+    tests), readable by its owner only, never committed, so no two installs accept each other's
+    tokens. Delete the file to make a new one (every token issued before stops working)."""
+    if not LOCAL_KEY_FILE.exists():
+        descriptor = os.open(LOCAL_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as key_file:
+            key_file.write(secrets.token_urlsafe(32))
+    return LOCAL_KEY_FILE.read_text(encoding="utf-8").strip()
+
+
 def stage_environment(stage: str = LOCAL_STAGE) -> dict[str, str]:
-    """The stage's `environment_variables` from .chalice/config.json (as Chalice deploys them)."""
+    """The stage's `environment_variables` from .chalice/config.json (as Chalice deploys them), and
+    on the local stage this install's token key."""
     config = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
-    return {**config.get("environment_variables", {}),
-            **config["stages"][stage].get("environment_variables", {})}
+    variables = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+    if stage == LOCAL_STAGE:
+        variables[LOCAL_KEY_VARIABLE] = local_token_key()
+    return variables
 
 
 def _fake_credentials(region: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ class Stack:
     region: str
     environment: dict[str, str]  # the functions' environment (template Globals), resolved
     function_names: dict[str, str]  # Chalice function name -> deployed function name
+    resolver: Resolver  # the template's references, resolved to what was created (IAM checks use it)
 
 
 def chalice_function_name(app: Chalice, stage: str, name: str) -> str:
@@ -62,10 +63,12 @@ def provision(app: Chalice, stack_name: str, region: str, stage: str = "local") 
     for lid, props in of_type("AWS::DynamoDB::Table"):
         _create_table(resolver.resolve(props), region)
         resolver.refs[lid] = resolver.resolve(props["TableName"])
+        resolver.attrs[f"{lid}.Arn"] = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{resolver.refs[lid]}"
 
     for lid, props in of_type("AWS::S3::Bucket"):
         _create_bucket(resolver.resolve(props), region)
         resolver.refs[lid] = resolver.resolve(props["BucketName"])
+        resolver.attrs[f"{lid}.Arn"] = f"arn:aws:s3:::{resolver.refs[lid]}"
 
     sqs = boto3.client("sqs", region_name=region)
     queues = of_type("AWS::SQS::Queue")
@@ -97,7 +100,8 @@ def provision(app: Chalice, stack_name: str, region: str, stage: str = "local") 
         resolver.refs[lid] = arn
 
     environment = resolver.resolve(template["Globals"]["Function"]["Environment"]["Variables"])
-    return Stack(name=stack_name, region=region, environment=environment, function_names=function_names)
+    return Stack(name=stack_name, region=region, environment=environment, function_names=function_names,
+                 resolver=resolver)
 
 
 def _create_functions(app: Chalice, stage: str, region: str, resolver: Resolver, iam, stack_name: str) -> dict[str, str]:

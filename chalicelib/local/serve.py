@@ -93,7 +93,10 @@ def main() -> None:
         print(f"embedded AWS at http://127.0.0.1:{os.environ['MOTO_PORT']} (stack {stack.name}; e.g. "
               f"aws --endpoint-url http://127.0.0.1:{os.environ['MOTO_PORT']} stepfunctions list-executions "
               f"--state-machine-arn {stack.environment['ONBOARDING_STATE_MACHINE_ARN']})")
-        print("Tokens (signed with the local development key): make token ROLE=channel|compliance|auditor")
+        print("Everything this stack holds (checkpoints, customers, documents, audit logs) is in memory and is "
+              "lost when make run stops.")
+        print("Tokens (signed with this install's key, .chalice/local-token.key, valid 12 h): "
+              "make token ROLE=channel|compliance|auditor")
         print(f"  export CHANNEL_TOKEN={issue_local_token(Role.CHANNEL, 'demo-channel')}")
         print(f"  export COMPLIANCE_TOKEN={issue_local_token(Role.COMPLIANCE, 'demo-officer')}")
         print("A sign-up that is approved:")

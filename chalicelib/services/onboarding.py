@@ -77,8 +77,9 @@ def verify_identity(checkpoint_id: str, images: Mapping[str, str] | None = None,
     application = stores.documents.get_json(application_key(checkpoint_id), Application)
     uploaded = {side: stores.documents.read_bytes(key) for side, key in (images or {}).items()}
     now = utc_now()
-    result = (verifier or VERIFIER).verify(application, now.date(),
-                                           IdentityPolicy(minimum_age_years=policy.minimum_age.years), uploaded)
+    rules = IdentityPolicy(minimum_age_years=policy.minimum_age.years,
+                           max_document_validity_years=policy.document_validity.max_years)
+    result = (verifier or VERIFIER).verify(application, now.date(), rules, uploaded)
     key = result_key(checkpoint_id, IDENTITY_STEP)
     stores.documents.put_json(key, result)
     verdict, reasons = judge(result.checks, policy)

@@ -33,6 +33,7 @@ class IdentityPolicy(Frozen):
     """Product rules the identity checks apply."""
 
     minimum_age_years: int = Field(ge=0)
+    max_document_validity_years: int = Field(default=15, gt=0, le=100)
 
 
 class IdentityVerifier(Protocol):
@@ -49,6 +50,7 @@ class IdentityCheck(StrEnum):
     """Stable check codes reported by `DocumentChecksVerifier`."""
 
     DOCUMENT_EXPIRY = "DOCUMENT_EXPIRY"
+    DOCUMENT_VALIDITY_PERIOD = "DOCUMENT_VALIDITY_PERIOD"
     MINIMUM_AGE = "MINIMUM_AGE"
     NATIONAL_ID_NUMBER = "NATIONAL_ID_NUMBER"
     MRZ_FORMAT = "MRZ_FORMAT"
@@ -97,6 +99,7 @@ class DocumentChecksVerifier:
         document = application.document
         checks = [
             _expiry_check(document, today),
+            _validity_period_check(document, today, policy.max_document_validity_years),
             _age_check(application.applicant.birth_date, today, policy.minimum_age_years),
         ]
         if (id_number := _national_id_check(document)) is not None:
@@ -231,3 +234,15 @@ def _images_check(document: IdentityDocument, images: Mapping[str, bytes]) -> Ch
     return CheckResult(code=IdentityCheck.DOCUMENT_IMAGES, passed=not missing,
                        detail=f"image(s) not received: {', '.join(missing)}" if missing else
                        f"{len(document.images)} image(s) received")
+
+
+def _validity_period_check(document: IdentityDocument, today: date, max_years: int) -> CheckResult:
+    """No document is issued for longer than the policy's maximum: an expiry further away (9999-12-31)
+    is a typing error or a forgery, for a person to look at, never an approval."""
+    try:
+        latest = today.replace(year=today.year + max_years)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + max_years, day=28)
+    plausible = document.expiry_date <= latest
+    return CheckResult(code=IdentityCheck.DOCUMENT_VALIDITY_PERIOD, passed=plausible,
+                       detail="" if plausible else f"expires more than {max_years} years from today")
