@@ -1,10 +1,10 @@
 """The checkpoint: one compliance decision point (a sign-up or a closure) and its life cycle.
 
 A sign-up moves (AWAITING_DOCUMENTS -> RUNNING ->) RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED;
-a closure RUNNING -> (AWAITING_DOCUMENTS -> RUNNING ->) (IN_REVIEW ->) (WIN_BACK_OFFERED -> RUNNING
-|| STAYED) (NOTICE_PERIOD -> RUNNING ->) CLOSED | DOWNGRADED | CLOSURE_BLOCKED; either goes to
-FAILED from any non-final status. A final status never changes again; the store enforces these transitions with
-conditional writes built from `ALLOWED_FROM`, and records each one in `status_history` in the
+a closure RUNNING -> (AWAITING_DOCUMENTS -> RUNNING ->) (IN_REVIEW ->) (WIN_BACK_OFFERED -> RUNNING ->
+STAYED, or on) (NOTICE_PERIOD -> RUNNING ->) CLOSED | DOWNGRADED | CLOSURE_BLOCKED; either goes to
+FAILED from any non-final status. A final status never changes again; the store enforces these
+transitions with conditional writes built from `ALLOWED_FROM`, and records each one in `status_history` in the
 same write (what the status-change events are published from).
 """
 from __future__ import annotations

@@ -23,6 +23,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import ClassVar
 
+from pydantic import SerializerFunctionWrapHandler, model_serializer
+
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointStatus, iso
 from chalicelib.domain.closure import (
     Account,
@@ -34,7 +36,6 @@ from chalicelib.domain.closure import (
 from chalicelib.domain.closure_policy import ClosurePolicy, NoticeRule, PaymentJurisdiction
 from chalicelib.domain.exit_risk import mask_iban
 from chalicelib.domain.models import Frozen, Verdict
-from pydantic import SerializerFunctionWrapHandler, model_serializer
 from chalicelib.domain.recurring import RecurringSeries
 from chalicelib.domain.retention import RecordClass, RecordRef, RuleSet, decide
 from chalicelib.domain.retention import Events as RetentionEvents
@@ -284,10 +285,8 @@ def plan_basis(request: ClosureRequest, *, customer_country: str, jurisdictions:
     spec = policy.reason(request.reason)
     terms = notice(request, customer_country, policy)
     requested = request.requested_at
+    # A later step (documents, a review, an offer) moves it as the checkpoint goes: see plan_of.
     close_by = terms.ends_at if terms else iso(requested + timedelta(hours=policy.timeline.close_hours))
-    if spec.succession:
-        close_by = iso(requested + timedelta(days=policy.succession.documents_timeout_days,
-                                             hours=policy.timeline.close_hours))
     kept = kept_account(request)
     offer = None
     if spec.win_back and request.requested_by is RequestedBy.CUSTOMER:
@@ -448,10 +447,6 @@ def data_after_closure(basis: PlanBasis, relationship_end: datetime | None, rule
 
 def _screening_blocked(checkpoint: Checkpoint) -> bool:
     return any(s.verdict is Verdict.REJECT for s in checkpoint.steps.values())
-
-
-def _reason_codes(checkpoint: Checkpoint) -> set[str]:
-    return {r.code for r in checkpoint.decision.reasons} if checkpoint.decision else set()
 
 
 def plan_of(basis: PlanBasis, checkpoint: Checkpoint, *, policy: ClosurePolicy, rules: RuleSet,

@@ -330,6 +330,9 @@ def test_a_succession_stops_everything_at_once_and_the_joint_account_passes_to_t
     p = plan(b, checkpoint(CheckpointStatus.AWAITING_DOCUMENTS), channel=False)
     assert p.state == "waiting_for_documents" and steps(p)["documents"].status is StepStatus.WAITING
     assert steps(p)["documents"].expected_by == "2027-03-01T10:00:00.000Z"  # 90 days for the documents
+    assert p.close_by == "2027-03-04T10:15:00.000Z"  # then the checks (15 min) and the review (72 h)
+    arrived = plan(b, checkpoint(documents_completed_at=iso(T0 + timedelta(days=1))), channel=False)
+    assert (steps(arrived)["documents"].status, arrived.close_by) == (StepStatus.DONE, "2026-12-05T10:15:00.000Z")
     assert {(a.kind, a.id): a.ends_at for a in p.access_ends} == {
         ("account", "sole"): "2026-12-01T10:00:00.000Z", ("card", "card-1"): "2026-12-01T10:00:00.000Z",
         ("account", "joint"): None, ("online_access", "online_banking"): "2026-12-01T10:00:00.000Z"}
