@@ -27,6 +27,7 @@ from chalicelib.api.models import (
     DeliveryPath,
     DocumentUploadRequest,
     ExecutionsQuery,
+    ExitsQuery,
     ExportPath,
     ExportRequestBody,
     LegalHoldPath,
@@ -41,6 +42,7 @@ from chalicelib.api.models import (
     ScreeningRequest,
     WebhookPath,
     WebhookRequest,
+    WinBackAnswer,
 )
 from chalicelib.api.operations import Call, Example, Operations
 from chalicelib.api.views import (
@@ -53,6 +55,7 @@ from chalicelib.api.views import (
     ExportAccepted,
     Executions,
     ExportView,
+    ExitAnalytics,
     Health,
     LegalHoldView,
     ListRefreshReport,
@@ -72,8 +75,10 @@ from chalicelib.domain.actors import Role
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import iso
 from chalicelib.services import (
+    analytics,
     audit,
     checkpoints,
+    closure_stages,
     documents,
     exports,
     health,
@@ -111,11 +116,13 @@ def start_onboarding(call: Call[OnboardingRequest, None, None]) -> CheckpointVie
     return CheckpointView.of(onboarding.start(call.caller, call.body, call.idempotency_key))
 
 
-@api.operation("POST", "/v1/offboarding", "Start a closure checkpoint", roles=CHANNEL, body=OffboardingRequest,
+@api.operation("POST", "/v1/offboarding", "Start a closure checkpoint (a customer's through its channel, a "
+               "bank-initiated one by compliance)", roles=CHANNEL | COMPLIANCE, body=OffboardingRequest,
                idempotent=True, status=202, response=CheckpointView, location=True, errors=(409, 422),
                example=Example("closure.json", "closure-running.json"), tags=("checkpoints",))
 def start_offboarding(call: Call[OffboardingRequest, None, None]) -> CheckpointView:
-    return CheckpointView.of(offboarding.start(call.caller, call.body, call.idempotency_key))
+    checkpoint, plan = offboarding.start(call.caller, call.body, call.idempotency_key)
+    return CheckpointView.of(checkpoint, plan=plan)
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}", "A checkpoint's status and decision (long-poll with wait)",
@@ -126,8 +133,18 @@ def get_checkpoint(call: Call[None, CheckpointQuery, CheckpointPath]) -> Checkpo
     return CheckpointView.of(*checkpoints.get(call.caller, call.path.checkpoint_id, call.query.wait, call.query.seen))
 
 
-@api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents", "A presigned upload for a document image",
-               roles=CHANNEL, path_params=CheckpointPath, body=DocumentUploadRequest, status=201,
+@api.operation("POST", "/v1/checkpoints/{checkpoint_id}/win-back", "The customer's answer to an offer to stay "
+               "(accept ends the closure STAYED)", roles=CHANNEL | COMPLIANCE, path_params=CheckpointPath,
+               body=WinBackAnswer, response=CheckpointView, errors=(409,),
+               example=Example("win-back.json", "win-back-declined.json"), tags=("checkpoints",))
+def answer_win_back(call: Call[WinBackAnswer, None, CheckpointPath]) -> CheckpointView:
+    checkpoint, plan = closure_stages.answer_win_back(call.caller, call.path.checkpoint_id, call.body.decision)
+    return CheckpointView.of(checkpoint, plan=plan)
+
+
+@api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents", "A presigned upload for a document (a sign-up's "
+               "images, a succession's documents)",
+               roles=CHANNEL | COMPLIANCE, path_params=CheckpointPath, body=DocumentUploadRequest, status=201,
                response=DocumentUpload, errors=(409,), example=Example("document-upload.json", "document-upload.json"),
                tags=("checkpoints",))
 def create_document_upload(call: Call[DocumentUploadRequest, None, CheckpointPath]) -> DocumentUpload:
@@ -135,11 +152,12 @@ def create_document_upload(call: Call[DocumentUploadRequest, None, CheckpointPat
 
 
 @api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents/complete",
-               "Every announced image is uploaded: the sign-up's checks start", roles=CHANNEL,
+               "Every announced document is uploaded: the checks start", roles=CHANNEL | COMPLIANCE,
                path_params=CheckpointPath, response=CheckpointView, errors=(409,),
                example=Example(response="documents-complete.json"), tags=("checkpoints",))
 def complete_documents(call: Call[None, None, CheckpointPath]) -> CheckpointView:
-    return CheckpointView.of(documents.complete(call.caller, call.path.checkpoint_id))
+    checkpoint, plan = documents.complete(call.caller, call.path.checkpoint_id)
+    return CheckpointView.of(checkpoint, plan=plan)
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}/history", "The execution history as a timeline",
@@ -162,8 +180,8 @@ def list_reviews(call: Call[None, ReviewQueueQuery, None]) -> ReviewQueue:
                path_params=CheckpointPath, body=ReviewDecisionRequest, response=CheckpointView, errors=(409,),
                example=Example("review-decision.json", "review-decided.json"), tags=("compliance",))
 def decide_review(call: Call[ReviewDecisionRequest, None, CheckpointPath]) -> CheckpointView:
-    return CheckpointView.of(reviews.decide(call.caller, call.path.checkpoint_id, call.body.outcome,
-                                            call.body.reason))
+    checkpoint, plan = reviews.decide(call.caller, call.path.checkpoint_id, call.body.outcome, call.body.reason)
+    return CheckpointView.of(checkpoint, plan=plan)
 
 
 @api.operation("GET", "/v1/executions", "Workflow executions, newest first", roles=COMPLIANCE,
@@ -172,6 +190,13 @@ def decide_review(call: Call[ReviewDecisionRequest, None, CheckpointPath]) -> Ch
 def list_executions(call: Call[None, ExecutionsQuery, None]) -> Executions:
     q = call.query
     return Executions(**checkpoints.executions(call.caller, q.workflow, q.status, q.since, q.limit, q.cursor))
+
+
+@api.operation("GET", "/v1/analytics/exits", "Closures ended, by reason, channel or month (identifier-free)",
+               roles=COMPLIANCE, query=ExitsQuery, response=ExitAnalytics, example=Example(response="exits.json"),
+               tags=("compliance",))
+def exit_analytics(call: Call[None, ExitsQuery, None]) -> ExitAnalytics:
+    return ExitAnalytics(**analytics.exits(call.caller, call.query.since, call.query.until, call.query.by))
 
 
 # ---- screening and lists ----
@@ -435,6 +460,16 @@ def deliver_webhooks(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="await_review")
 def await_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("await_review", steps.ReviewEvent, steps.await_review, event)
+
+
+@app.lambda_function(name="offer_win_back")
+def offer_win_back(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("offer_win_back", steps.WinBackEvent, steps.offer_win_back, event)
+
+
+@app.lambda_function(name="closure_stage")
+def closure_stage(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("closure_stage", steps.StageEvent, steps.closure_stage, event)
 
 
 @app.lambda_function(name="record_decision")

@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.actors import AccessPolicy
+from chalicelib.domain.closure_policy import ClosurePolicy
 from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
 from chalicelib.domain.export_package import ExportPolicy
 from chalicelib.domain.screening.list_update import ListSourcesPolicy
@@ -46,6 +47,11 @@ def onboarding_policy() -> OnboardingPolicy:
 @cache
 def offboarding_policy() -> DecisionPolicy:
     return load_policy(POLICIES_DIR / "offboarding.yaml", DecisionPolicy)
+
+
+@cache
+def closure_policy() -> ClosurePolicy:
+    return load_policy(POLICIES_DIR / "closure.yaml", ClosurePolicy)
 
 
 @cache
@@ -99,6 +105,7 @@ def decision_policy(kind: str) -> DecisionPolicy:
 
 
 def policy_versions() -> dict[str, str]:
-    policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy(), retention_rules(), screening_policy(),
-                list_sources_policy(), export_policy(), webhook_policy(), logging_policy(), access_policy()]
+    policies = [onboarding_policy(), offboarding_policy(), closure_policy(), exit_risk_policy(), retention_rules(),
+                screening_policy(), list_sources_policy(), export_policy(), webhook_policy(), logging_policy(),
+                access_policy()]
     return {p.policy: p.version for p in policies}

@@ -27,6 +27,7 @@ class Settings:
     retention_table: str
     legal_holds_table: str
     exports_table: str
+    exit_facts_table: str
     webhooks_table: str
     deliveries_table: str
     events_queue_url: str
@@ -59,6 +60,7 @@ def get_settings() -> Settings:
         retention_table=env["RETENTION_TABLE"],
         legal_holds_table=env["LEGAL_HOLDS_TABLE"],
         exports_table=env["EXPORTS_TABLE"],
+        exit_facts_table=env["EXIT_FACTS_TABLE"],
         webhooks_table=env["WEBHOOKS_TABLE"],
         deliveries_table=env["DELIVERIES_TABLE"],
         events_queue_url=env["EVENTS_QUEUE_URL"],

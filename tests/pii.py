@@ -50,6 +50,11 @@ def remember_request(body: Any) -> None:
     for service in body.get("linked_services") or []:
         if isinstance(service, dict):
             remember([service.get("counterparty")])
+    remember([body.get("payout_iban"), body.get("reason_detail")])
+    succession = body.get("succession")
+    if isinstance(succession, dict) and isinstance(succession.get("representative"), dict):
+        name = str(succession["representative"].get("name", ""))
+        remember_person(*(name.split(" ", 1) if " " in name else (name, "")))
 
 
 def values() -> frozenset[str]:

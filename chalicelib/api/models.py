@@ -23,10 +23,11 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StringConstraints,
+    ValidationError,
     WithJsonSchema,
     model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from stdnum import iban
 
 from chalicelib.domain.audit_log import LogName
@@ -37,25 +38,33 @@ from chalicelib.domain.screening.entities import EntityType
 from chalicelib.domain.webhooks import EventType
 from chalicelib.domain.closure import (
     Account,
-    ClosureReason,
+    AccountType,
     ClosureRequest,
     Counterparty,
     Direction,
     ExportRequest,
     LinkedService,
     LinkedServiceType,
+    PaymentMethod,
+    Representative,
     RequestedBy,
+    SoftExit,
+    Succession,
     Transaction,
 )
+from chalicelib.domain.closure_policy import PaymentJurisdiction
+from chalicelib.domain.exit_analytics import GroupBy
 from chalicelib.domain.models import (
     Address,
     Applicant,
     Application,
     Channel,
+    DocumentKind,
     DocumentType,
     IdentityDocument,
     ImageSide,
 )
+from chalicelib.policies import closure_policy
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
@@ -239,7 +248,9 @@ class DocumentMediaType(StrEnum):
 
 
 class DocumentUploadRequest(Strict):
-    side: ImageSide
+    side: Annotated[DocumentKind, Field(description="An image of the sign-up's identity document (front, back, "
+                                                    "selfie) or a succession document of a closure "
+                                                    "(death_certificate, representative_authority)")]
     content_type: DocumentMediaType
     size: Annotated[StrictInt, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
@@ -292,13 +303,29 @@ class TransactionIn(Strict):
     currency: Currency
     direction: Direction
     counterparty: CounterpartyIn
+    method: Annotated[PaymentMethod | None, Field(description="How it was paid, when the core banking system "
+                                                              "knows (card, direct_debit, standing_order, transfer)")] = None
+
+
+Identifier = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class AccountIn(Strict):
-    account_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+    account_id: Identifier
+    type: AccountType = AccountType.CURRENT
     balance: DecimalString
+    accrued_interest: Annotated[DecimalString, Field(description="Interest up to closure not yet booked "
+                                                                 "(negative: debit interest)")] = Decimal("0")
+    fees_due: Annotated[DecimalString, Field(description="Fees due at closure, as a positive amount")] = Decimal("0")
     currency: Currency
     holders: Annotated[list[CustomerId], Field(min_length=1, max_length=10)]
+    opened_on: Annotated[IsoDate | None, Field(description="The contract's date; required when requested_by is bank "
+                                                        "(the UK notice rule changed on 2026-04-28)")] = None
+    jurisdiction: Annotated[PaymentJurisdiction | None, Field(
+        description="Whose payment-account rules govern the contract; default UK for a customer living in the "
+                    "UK, else EU")] = None
+    cards: Annotated[list[Identifier], Field(max_length=10, description="Card ids issued on the account (never "
+                                                                         "card numbers)")] = Field(default_factory=list)
 
 
 class LinkedServiceIn(Strict):
@@ -312,43 +339,133 @@ class ExportIn(Strict):
     formats: list[Format] = Field(default_factory=lambda: [Format.JSON], min_length=1)
 
 
+def _reason_code(value: str) -> str:
+    """A dotted code of policies/closure.yaml, or an alias of one: stored as the code it names."""
+    code = closure_policy().canonical_reason(value)
+    if code is None:
+        raise ValueError("must be a reason code of policies/closure.yaml (e.g. external.relocation, competitor.price)")
+    return code
+
+
+def _past_date(value: date) -> date:
+    if value > date.today():
+        raise ValueError("must not be in the future")
+    return value
+
+
+class RepresentativeCapacity(StrEnum):
+    EXECUTOR = "executor"
+    ADMINISTRATOR = "administrator"
+    HEIR = "heir"
+    OTHER = "other"
+
+
+class RepresentativeIn(Strict):
+    name: PersonName
+    capacity: RepresentativeCapacity
+
+
+class SuccessionIn(Strict):
+    date_of_death: Annotated[IsoDate, AfterValidator(_past_date)]
+    representative: RepresentativeIn
+
+
+ReasonCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+                       AfterValidator(_reason_code),
+                       WithJsonSchema({"type": "string", "pattern": r"^[a-z][a-z_.]*$",
+                                       "description": "A dotted reason code of policies/closure.yaml (earlier flat "
+                                                      "codes such as relocation are aliases)",
+                                       "examples": ["competitor.price", "external.relocation"]})]
+
+
+def _problem(loc: tuple[str | int, ...], message: str) -> InitErrorDetails:
+    return InitErrorDetails(type=PydanticCustomError("closure", message), loc=loc, input=None)
+
+
 class OffboardingRequest(Strict):
     customer_id: CustomerId
-    reason: ClosureReason
-    reason_detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = None
-    requested_by: RequestedBy
+    reason: ReasonCode
+    reason_detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500),
+                             Field(description="Free-text feedback (deleted with the closure record)")] | None = None
+    requested_by: Annotated[RequestedBy, Field(description="customer (a channel's token) or bank (a compliance "
+                                                           "token: de-banking, succession)")]
     accounts: Annotated[list[AccountIn], Field(min_length=1, max_length=50)]
     holder_consents: Annotated[list[CustomerId], Field(max_length=20)] = Field(default_factory=list)
     recent_transactions: Annotated[list[TransactionIn], Field(max_length=MAX_INLINE_TRANSACTIONS)] | None = None
     transactions_s3_key: Annotated[str, StringConstraints(pattern=r"^inbox/[A-Za-z0-9!_.*'()/-]{1,900}$")] | None = None
     linked_services: Annotated[list[LinkedServiceIn], Field(max_length=100)] = Field(default_factory=list)
     export: ExportIn = Field(default_factory=ExportIn)
+    payout_iban: Annotated[str, AfterValidator(_iban), Field(description="Where a positive final settlement is "
+                                                                         "paid (masked in every answer)")] | None = None
+    soft_exit: Annotated[SoftExit, Field(description="none, basic_account (keep a basic account: DOWNGRADED) or "
+                                                     "statements_access (past statements after closure)")] = SoftExit.NONE
+    immediate_ground: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,40}$"), Field(
+        description="Bank-initiated: the ground for closing without notice (one the notice rule lists)")] | None = None
+    suspicion_reported: Annotated[bool, Field(description="Bank-initiated: a suspicion report exists; the reason is "
+                                                          "then withheld from the customer (tipping-off)")] = False
+    succession: Annotated[SuccessionIn | None, Field(description="Required with reason bank.succession")] = None
 
     @model_validator(mode="after")
-    def _one_transaction_source(self) -> OffboardingRequest:
+    def _consistent(self) -> OffboardingRequest:
         if self.recent_transactions is not None and self.transactions_s3_key is not None:
             raise PydanticCustomError("one_source", "give recent_transactions or transactions_s3_key, not both")
         if self.customer_id not in {h for a in self.accounts for h in a.holders}:
             raise PydanticCustomError("not_holder", "the customer must hold at least one of the accounts")
+        spec = closure_policy().reason(self.reason)
+        problems = []
+        if spec.initiated_by is not self.requested_by:
+            problems.append(_problem(("requested_by",), f"must be {spec.initiated_by.value} for reason {self.reason}"))
+        bank = self.requested_by is RequestedBy.BANK
+        if bank and not spec.succession:
+            problems += [_problem(("accounts", i, "opened_on"), "is required for a bank-initiated closure (the notice "
+                                  "rule depends on the contract's date)")
+                         for i, a in enumerate(self.accounts) if a.opened_on is None]
+        if not bank:
+            for name in ("immediate_ground", "suspicion_reported"):
+                if name in self.model_fields_set:
+                    problems.append(_problem((name,), "is only for a bank-initiated closure"))
+        elif self.soft_exit is not SoftExit.NONE:
+            problems.append(_problem(("soft_exit",), "is the customer's choice: only for requested_by customer"))
+        if spec.succession and self.succession is None:
+            problems.append(_problem(("succession",), "is required with reason bank.succession"))
+        if self.succession is not None and not spec.succession:
+            problems.append(_problem(("succession",), "is only for reason bank.succession"))
+        if spec.succession and (self.immediate_ground or self.soft_exit is not SoftExit.NONE):
+            problems.append(_problem(("reason",), "a succession has no notice and no soft exit"))
+        if problems:
+            raise ValidationError.from_exception_data(type(self).__name__, problems)
         return self
 
     def to_closure(self, requested_at: datetime, transactions_key: str) -> ClosureRequest:
         return ClosureRequest(
             customer_id=self.customer_id, reason=self.reason, reason_detail=self.reason_detail,
             requested_by=self.requested_by, requested_at=requested_at,
-            accounts=tuple(Account(account_id=a.account_id, balance=a.balance, currency=a.currency,
-                                   holders=tuple(a.holders)) for a in self.accounts),
+            accounts=tuple(Account(**a.model_dump(exclude={"holders", "cards"}), holders=tuple(a.holders),
+                                   cards=tuple(a.cards)) for a in self.accounts),
             holder_consents=tuple(self.holder_consents),
             linked_services=tuple(LinkedService(**s.model_dump()) for s in self.linked_services),
             export=ExportRequest(requested=self.export.requested, formats=tuple(self.export.formats)),
-            transactions_key=transactions_key,
+            transactions_key=transactions_key, payout_iban=self.payout_iban, soft_exit=self.soft_exit,
+            immediate_ground=self.immediate_ground, suspicion_reported=self.suspicion_reported,
+            succession=Succession(date_of_death=self.succession.date_of_death,
+                                  representative=Representative(**self.succession.representative.model_dump()))
+            if self.succession else None,
         )
 
     def transactions(self) -> list[Transaction]:
         return [Transaction(transaction_id=t.transaction_id, booked_at=t.booked_at, amount=t.amount,
-                            currency=t.currency, direction=t.direction,
+                            currency=t.currency, direction=t.direction, method=t.method,
                             counterparty=Counterparty(name=t.counterparty.name, iban=t.counterparty.iban))
                 for t in self.recent_transactions or ()]
+
+
+class WinBackDecision(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+class WinBackAnswer(Strict):
+    decision: Annotated[WinBackDecision, Field(description="The customer's answer to the offer")]
 
 
 class ReviewDecisionRequest(Strict):
@@ -477,6 +594,13 @@ class AuditLogQuery(Query):
     format: LogFormat = LogFormat.JSONL
     cursor: whole_number(ge=0, le=10**12, description="The X-Next-Cursor header of the previous page.") = 0
     limit: whole_number(ge=1, le=10000) = 1000
+
+
+class ExitsQuery(Query):
+    since: Annotated[IsoDate | None, Field(alias="from", description="First day counted (UTC); default a year before "
+                                                                     "to")] = None
+    until: Annotated[IsoDate | None, Field(alias="to", description="Last day counted (UTC); default today")] = None
+    by: GroupBy = GroupBy.REASON
 
 
 class AuditVerifyQuery(Query):

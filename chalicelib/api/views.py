@@ -1,7 +1,8 @@
 """Response models of the public API: what each operation answers, built from the domain objects
 the services return. The operation declarations name these models, so the OpenAPI document
-describes exactly what is rendered. Views carry ids, statuses and codes; the channel's view of a
-checkpoint holds no personal data."""
+describes exactly what is rendered. Views carry ids, statuses and codes; the only personal data in
+a checkpoint's view is a closure's plan, the customer's own (amounts, linked services by name, a
+masked payout IBAN), shown to the channel that on-boarded them and to compliance."""
 from __future__ import annotations
 
 from enum import StrEnum
@@ -20,10 +21,12 @@ from pydantic_core import CoreSchema
 
 from chalicelib.domain.audit_log import LogName, Verification
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
+from chalicelib.domain.closure_plan import ClosurePlan
+from chalicelib.domain.exit_analytics import ExitGroup, GroupBy
 from chalicelib.domain.exit_risk import Finding
 from chalicelib.domain.legal_hold import LegalHold
-from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Section
-from chalicelib.domain.models import ImageSide, Verdict
+from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Recipient, Section
+from chalicelib.domain.models import DocumentKind, Verdict
 from chalicelib.domain.retention import Action, RecordClass
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
@@ -81,7 +84,8 @@ class ReasonView(View):
 
 class DecisionView(View):
     outcome: CheckpointStatus
-    decided_by: str = Field(description="policy, reviewer or review-timeout")
+    decided_by: str = Field(description="policy, reviewer, customer (an accepted offer, a basic account kept), "
+                                        "review-timeout or documents-timeout")
     decided_at: Timestamp
     reasons: list[ReasonView]
 
@@ -116,7 +120,7 @@ class CheckpointLinks(View):
 
 
 class RequiredDocument(View):
-    side: ImageSide
+    side: DocumentKind
     received: bool
 
 
@@ -136,11 +140,16 @@ class CheckpointView(View):
     failure: FailureView | None = None
     list_versions: dict[str, str] | None = None
     required_documents: list[RequiredDocument] | None = Field(
-        None, description="The images the sign-up announced, and whether each has arrived.")
+        None, description="The images the sign-up announced (or the documents a succession needs), and whether "
+                          "each has arrived.")
+    plan: ClosurePlan | None = Field(
+        None, description="A closure's plan: steps with status and expected_by, when access ends, the final "
+                          "settlement, linked services, what happens to the data afterwards.")
 
     @classmethod
-    def of(cls, cp: Checkpoint, arrived: dict[str, bool] | None = None) -> CheckpointView:
-        """`arrived`: for each announced image, whether it is in (known once completed without it)."""
+    def of(cls, cp: Checkpoint, arrived: dict[str, bool] | None = None,
+           plan: ClosurePlan | None = None) -> CheckpointView:
+        """`arrived`: for each announced document, whether it is in (known once completed without it)."""
         view: dict[str, Any] = {
             "checkpoint_id": cp.checkpoint_id, "kind": cp.kind, "status": cp.status,
             "decision": DecisionView(outcome=cp.decision.outcome, decided_by=cp.decision.decided_by,
@@ -169,6 +178,8 @@ class CheckpointView(View):
             view["required_documents"] = [
                 RequiredDocument(side=side, received=(arrived or {}).get(side, bool(cp.documents_completed_at)))
                 for side in cp.images]
+        if plan is not None:
+            view["plan"] = plan
         return cls(**view)
 
 
@@ -422,6 +433,8 @@ class DownloadLink(View):
 class ExportView(View):
     export_id: str
     customer_id: str
+    recipient: Recipient = Field(description="customer (GDPR Art. 20), or representative: a deceased customer's "
+                                             "records for the personal representative (compliance only)")
     status: ExportStatus
     formats: list[Format]
     include: list[Section]
@@ -435,7 +448,7 @@ class ExportView(View):
     @classmethod
     def of(cls, record: ExportRecord, download: DownloadLink | None = None) -> ExportView:
         view: dict[str, Any] = {k: getattr(record, k) for k in
-                                ("export_id", "customer_id", "status", "formats", "include", "created_at")}
+                                ("export_id", "customer_id", "recipient", "status", "formats", "include", "created_at")}
         if record.status is ExportStatus.FAILED:
             view["failure"] = record.failure
         if record.status is ExportStatus.READY:
@@ -454,6 +467,16 @@ class DocumentUpload(View):
     upload: UploadInstructions
     side: str
 
+
+
+# ---- analytics ----
+
+class ExitAnalytics(View):
+    since: str = Field(alias="from", description="First day counted (YYYY-MM-DD, UTC)")
+    until: str = Field(alias="to", description="Last day counted (YYYY-MM-DD, UTC)")
+    by: GroupBy
+    groups: list[ExitGroup]
+    total: ExitGroup
 
 
 # ---- webhooks ----

@@ -1,6 +1,7 @@
 // The console: sign-in, the pages each role may see, and what a person is told when the API says no.
 import { ApiError, getJson } from "./api.js";
 import { showAudit } from "./audit.js";
+import { showClosure } from "./closure.js";
 import { h, heading, notice } from "./dom.js";
 import { showExecutions } from "./executions.js";
 import { showQueue, showReview } from "./reviews.js";
@@ -13,6 +14,7 @@ const PAGES = [
   { path: new RegExp(`^reviews/${CHECKPOINT_ID}$`), title: "Review", role: "compliance", show: showReview },
   { path: /^timeline$/, title: "Checkpoint timeline", role: "compliance", show: showTimelineLookup, nav: "#/timeline" },
   { path: new RegExp(`^checkpoints/${CHECKPOINT_ID}/timeline$`), title: "Checkpoint timeline", role: "compliance", show: showTimeline },
+  { path: new RegExp(`^checkpoints/${CHECKPOINT_ID}$`), title: "Closure plan", role: "compliance", show: showClosure },
   { path: /^executions$/, title: "Executions", role: "compliance", show: showExecutions, nav: "#/executions" },
   { path: /^audit$/, title: "Audit logs", role: "auditor", show: showAudit, nav: "#/audit" },
 ];

@@ -95,7 +95,9 @@ function summary(checkpoint) {
     ["Review level", checkpoint.review ? String(checkpoint.review.level) : "—"],
     ["Lists used", Object.entries(checkpoint.list_versions ?? {}).map(([list, version]) => `${list} ${version}`).join(", ") || "—"],
     ["Timeline", checkpointLink(checkpoint.checkpoint_id, "the execution, state by state")],
-  ];
+    checkpoint.plan ? ["Closure plan", h("a", { href: `#/checkpoints/${checkpoint.checkpoint_id}` },
+      "steps, dates, settlement and linked services")] : null,
+  ].filter(Boolean);
   return h("dl", { class: "summary" }, rows.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
 }
 

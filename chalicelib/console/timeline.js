@@ -25,7 +25,8 @@ export async function showTimeline({ view }, checkpointId) {
     h("dl", { class: "summary" },
       h("dt", {}, "Checkpoint"), h("dd", { class: "mono" }, checkpointId),
       h("dt", {}, "Kind"), h("dd", {}, KINDS[history.kind] ?? history.kind),
-      h("dt", {}, "Checkpoint status"), h("dd", {}, badge(checkpoint.status)),
+      h("dt", {}, "Checkpoint status"), h("dd", {}, badge(checkpoint.status),
+        checkpoint.plan ? [" · ", h("a", { href: `#/checkpoints/${checkpointId}` }, "closure plan")] : ""),
       h("dt", {}, "Execution"), h("dd", {}, badge(history.status), ` started ${when(history.started_at)}`,
         history.stopped_at ? `, ran ${duration(history.duration_ms)}` : `, running for ${duration(end - start)}`),
       h("dt", {}, "AWS console"), h("dd", {}, history.console_url

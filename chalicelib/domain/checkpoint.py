@@ -1,9 +1,10 @@
 """The checkpoint: one compliance decision point (a sign-up or a closure) and its life cycle.
 
 A sign-up moves (AWAITING_DOCUMENTS -> RUNNING ->) RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED;
-a closure RUNNING -> (IN_REVIEW ->) CLOSED | CLOSURE_BLOCKED; either goes to FAILED from any
-non-final status. A final status never changes again; the store enforces these transitions with
-conditional writes built from `ALLOWED_FROM`, and records each one in `status_history` in the
+a closure RUNNING -> (AWAITING_DOCUMENTS -> RUNNING ->) (IN_REVIEW ->) (WIN_BACK_OFFERED -> RUNNING ->
+STAYED, or on) (NOTICE_PERIOD -> RUNNING ->) CLOSED | DOWNGRADED | CLOSURE_BLOCKED; either goes to
+FAILED from any non-final status. A final status never changes again; the store enforces these
+transitions with conditional writes built from `ALLOWED_FROM`, and records each one in `status_history` in the
 same write (what the status-change events are published from).
 """
 from __future__ import annotations
@@ -22,21 +23,26 @@ class CheckpointKind(StrEnum):
     OFFBOARDING = "offboarding"
 
     @property
-    def outcomes(self) -> tuple[CheckpointStatus, CheckpointStatus]:
-        """(positive, negative) final decision of this kind of checkpoint."""
+    def outcomes(self) -> frozenset[CheckpointStatus]:
+        """The final decisions a checkpoint of this kind may end with (FAILED aside)."""
         if self is CheckpointKind.ONBOARDING:
-            return CheckpointStatus.APPROVED, CheckpointStatus.REJECTED
-        return CheckpointStatus.CLOSED, CheckpointStatus.CLOSURE_BLOCKED
+            return frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED})
+        return frozenset({CheckpointStatus.CLOSED, CheckpointStatus.CLOSURE_BLOCKED, CheckpointStatus.STAYED,
+                          CheckpointStatus.DOWNGRADED})
 
 
 class CheckpointStatus(StrEnum):
     RUNNING = "RUNNING"
     AWAITING_DOCUMENTS = "AWAITING_DOCUMENTS"
     IN_REVIEW = "IN_REVIEW"
+    WIN_BACK_OFFERED = "WIN_BACK_OFFERED"  # a closure: an offer to stay waits for the customer's answer
+    NOTICE_PERIOD = "NOTICE_PERIOD"  # a bank-initiated closure waits for its notice to run out
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
     CLOSED = "CLOSED"
     CLOSURE_BLOCKED = "CLOSURE_BLOCKED"
+    STAYED = "STAYED"  # the customer accepted the offer: nothing closed
+    DOWNGRADED = "DOWNGRADED"  # products closed, a basic account kept (the relationship goes on)
     FAILED = "FAILED"
 
     @property
@@ -44,16 +50,22 @@ class CheckpointStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
-OPEN_STATUSES = frozenset({CheckpointStatus.RUNNING, CheckpointStatus.AWAITING_DOCUMENTS, CheckpointStatus.IN_REVIEW})
+OPEN_STATUSES = frozenset({CheckpointStatus.RUNNING, CheckpointStatus.AWAITING_DOCUMENTS, CheckpointStatus.IN_REVIEW,
+                           CheckpointStatus.WIN_BACK_OFFERED, CheckpointStatus.NOTICE_PERIOD})
 
 FINAL_STATUSES = frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED, CheckpointStatus.CLOSED,
-                            CheckpointStatus.CLOSURE_BLOCKED, CheckpointStatus.FAILED})
+                            CheckpointStatus.CLOSURE_BLOCKED, CheckpointStatus.STAYED, CheckpointStatus.DOWNGRADED,
+                            CheckpointStatus.FAILED})
 
 ALLOWED_FROM: dict[CheckpointStatus, frozenset[CheckpointStatus]] = {
     CheckpointStatus.AWAITING_DOCUMENTS: frozenset({CheckpointStatus.RUNNING}),
-    CheckpointStatus.RUNNING: frozenset({CheckpointStatus.AWAITING_DOCUMENTS}),
+    CheckpointStatus.RUNNING: frozenset({CheckpointStatus.AWAITING_DOCUMENTS, CheckpointStatus.WIN_BACK_OFFERED,
+                                         CheckpointStatus.NOTICE_PERIOD}),
     CheckpointStatus.IN_REVIEW: frozenset({CheckpointStatus.RUNNING}),
+    CheckpointStatus.WIN_BACK_OFFERED: frozenset({CheckpointStatus.RUNNING}),
+    CheckpointStatus.NOTICE_PERIOD: frozenset({CheckpointStatus.RUNNING}),
     **{final: OPEN_STATUSES for final in FINAL_STATUSES},
+    CheckpointStatus.STAYED: frozenset({CheckpointStatus.RUNNING}),  # after the accepted offer, nothing else
 }
 
 
@@ -110,6 +122,17 @@ class Failure(Frozen):
     cause: str
 
 
+class WinBackState(Frozen):
+    """A closure's offer to stay, as made, and the customer's answer."""
+
+    offer: str
+    offered_at: str
+    expires_at: str
+    answer: str | None = None  # accept | decline | lapsed (no answer in time)
+    answered_at: str | None = None
+    answered_by: str | None = None
+
+
 class StatusChange(Frozen):
     """One entry of a checkpoint's status history (the first is its creation)."""
 
@@ -137,6 +160,7 @@ class Checkpoint(BaseModel):
     steps: dict[str, Step] = Field(default_factory=dict)
     review_reasons: tuple[Reason, ...] = ()
     review_level: int = 0
+    review_since: str | None = None
     awaiting_decision: bool = False
     review_decisions: tuple[ReviewDecision, ...] = ()
     list_versions: dict[str, str] = Field(default_factory=dict)
@@ -144,6 +168,7 @@ class Checkpoint(BaseModel):
     documents_completed_at: str | None = None
     status_history: tuple[StatusChange, ...] = ()
     events_published: int = 0  # entries of status_history whose change event has been published
+    win_back: WinBackState | None = None
 
     @property
     def last_review_decision(self) -> ReviewDecision | None:

@@ -1,23 +1,13 @@
-"""What a channel submits to close a relationship: accounts, recent transactions, linked
-services. Amounts are Decimals (never floats); timestamps are timezone-aware UTC."""
+"""What is submitted to close a relationship: accounts (with the figures the final settlement is
+made of), recent transactions, linked services, who asks and why, and how the customer wants to
+leave. Amounts are Decimals (never floats); timestamps are timezone-aware UTC."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from chalicelib.domain.models import Frozen
-
-
-class ClosureReason(StrEnum):
-    CUSTOMER_DISSATISFIED = "customer_dissatisfied"
-    COMPETITOR = "competitor"
-    RELOCATION = "relocation"
-    LIFE_EVENT = "life_event"
-    DECEASED = "deceased"
-    BANK_INITIATED_RISK = "bank_initiated_risk"
-    BANK_INITIATED_STRATEGY = "bank_initiated_strategy"
-    OTHER = "other"
 
 
 class RequestedBy(StrEnum):
@@ -30,12 +20,36 @@ class Direction(StrEnum):
     CREDIT = "credit"  # money coming in
 
 
+class PaymentMethod(StrEnum):
+    """How a booked payment was made, when the core banking system says (ISO 20022 bank
+    transaction codes: PMNT/RDDT direct debit, PMNT/ICDT/STDO standing order, PMNT/CCRD card)."""
+
+    CARD = "card"
+    DIRECT_DEBIT = "direct_debit"
+    STANDING_ORDER = "standing_order"
+    TRANSFER = "transfer"
+
+
 class LinkedServiceType(StrEnum):
     SALARY = "salary"
+    PENSION = "pension"
+    BENEFITS = "benefits"
     DIRECT_DEBIT = "direct_debit"
     STANDING_ORDER = "standing_order"
     CARD = "card"
     SUBSCRIPTION = "subscription"
+
+
+class AccountType(StrEnum):
+    CURRENT = "current"  # a payment account (PSD2 framework contract)
+    BASIC = "basic"  # a payment account with basic features (Payment Accounts Directive Art. 16-19)
+    SAVINGS = "savings"
+
+
+class SoftExit(StrEnum):
+    NONE = "none"
+    BASIC_ACCOUNT = "basic_account"  # products closed, a basic account kept (closure ends DOWNGRADED)
+    STATEMENTS_ACCESS = "statements_access"  # closed, past statements readable for the policy's period
 
 
 class Counterparty(Frozen):
@@ -50,6 +64,7 @@ class Transaction(Frozen):
     currency: str  # ISO 4217
     direction: Direction
     counterparty: Counterparty
+    method: PaymentMethod | None = None
 
 
 class Account(Frozen):
@@ -57,6 +72,12 @@ class Account(Frozen):
     balance: Decimal  # negative = the customer owes the bank (debit balance)
     currency: str
     holders: tuple[str, ...]  # customer ids
+    type: AccountType = AccountType.CURRENT
+    accrued_interest: Decimal = Decimal("0")  # credit interest not yet paid (negative: debit interest owed)
+    fees_due: Decimal = Decimal("0")  # fees charged at or up to closure
+    opened_on: date | None = None  # the contract's date: which notice rule applies (UK, 28 April 2026)
+    jurisdiction: str | None = None  # EU | UK: whose payment-account rules govern the contract
+    cards: tuple[str, ...] = ()  # the card ids issued on the account (never card numbers)
 
 
 class LinkedService(Frozen):
@@ -70,12 +91,24 @@ class ExportRequest(Frozen):
     formats: tuple[str, ...] = ()
 
 
+class Representative(Frozen):
+    """Who acts for the estate of a deceased customer (from the authority document)."""
+
+    name: str
+    capacity: str  # executor | administrator | heir | other
+
+
+class Succession(Frozen):
+    date_of_death: date
+    representative: Representative
+
+
 class ClosureRequest(Frozen):
     """The closure as submitted (stored in S3 with the customer's records)."""
 
     customer_id: str
-    reason: ClosureReason
-    reason_detail: str | None = None
+    reason: str  # a dotted code of policies/closure.yaml (an alias as submitted is stored canonical)
+    reason_detail: str | None = None  # free-text feedback; deleted under the closure_record rule
     requested_by: RequestedBy
     requested_at: datetime
     accounts: tuple[Account, ...]
@@ -83,3 +116,8 @@ class ClosureRequest(Frozen):
     linked_services: tuple[LinkedService, ...] = ()
     export: ExportRequest = ExportRequest()
     transactions_key: str  # S3 key of the transactions (JSON lines), stored with the customer's records
+    payout_iban: str | None = None  # where a positive final settlement is paid (checked with python-stdnum)
+    soft_exit: SoftExit = SoftExit.NONE
+    immediate_ground: str | None = None  # bank-initiated: a ground the policy lists for closing without notice
+    suspicion_reported: bool = False  # bank-initiated: a suspicion report exists (tipping-off rules apply)
+    succession: Succession | None = None

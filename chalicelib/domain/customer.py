@@ -16,9 +16,17 @@ def customer_id_for(checkpoint_id: str) -> str:
     return f"cus_{uuid.uuid5(_CUSTOMER_NAMESPACE, checkpoint_id).hex}"
 
 
+class BasicAccount(Frozen):
+    """The basic account a customer kept instead of closing (a soft exit)."""
+
+    account_id: str
+    since: str
+    checkpoint_id: str
+
+
 class CustomerRecord(Frozen):
     customer_id: str
-    status: str = "active"
+    status: str = "active"  # active | frozen (monitoring: funds are never paid out) | closed
     created_at: str
     onboarding_checkpoint_id: str
     # The authenticated channel that on-boarded the customer: it alone (and compliance) may act for
@@ -32,5 +40,8 @@ class CustomerRecord(Frozen):
     policy_version: str
     closed_at: str | None = None
     offboarding_checkpoint_id: str | None = None
-    retention: dict[str, str] | None = None  # the schedule stamped when the relationship ended
+    statements_until: str | None = None  # after closure, the channel may fetch statements until then
+    payments_blocked_at: str | None = None  # a succession stopped every payment from then
+    payments_blocked_by: str | None = None  # the closure that did
+    basic_account: BasicAccount | None = None  # a soft exit kept this account
     expires_at: int | None = None  # DynamoDB TTL (epoch seconds), only when the record is to be deleted

@@ -213,13 +213,13 @@ def new_payee_transfers(request: ClosureRequest, transactions: Sequence[Transact
     since = request.requested_at - timedelta(days=rule.first_seen_days)
     first_seen: dict[tuple[str, str], datetime] = {}
     for t in history:
-        key = _payee(t)
+        key = payee_key(t)
         first_seen[key] = min(first_seen.get(key, t.booked_at), t.booked_at)
     hits = sorted((t for t in history
-                   if t.direction is Direction.DEBIT and first_seen[_payee(t)] >= since
+                   if t.direction is Direction.DEBIT and first_seen[payee_key(t)] >= since
                    and t.amount >= rule.minimum_amount.of(t.currency)),
                   key=lambda t: (t.booked_at, t.transaction_id))
-    payees = {_payee(t) for t in hits}
+    payees = {payee_key(t) for t in hits}
     detail = (f"{len(hits)} debit(s) to {len(payees)} payee(s) first seen in the {rule.first_seen_days} days "
               "before the request." if hits else
               f"No debit of at least the minimum amount to a payee first seen in the {rule.first_seen_days} days "
@@ -268,14 +268,19 @@ def credit_balance(request: ClosureRequest, transactions: Sequence[Transaction],
 
 def joint_account(request: ClosureRequest, transactions: Sequence[Transaction],
                   policy: ExitRiskPolicy) -> Finding:
-    """Accounts held with other customers who have not consented to the closure."""
+    """Accounts held with other customers who have not consented to the closure. A deceased
+    customer's joint account passes to the surviving holders instead of closing: no consent needed."""
     agreed = {request.customer_id, *request.holder_consents}
     joint = [a for a in request.accounts if set(a.holders) - {request.customer_id}]
+    if request.succession is not None:
+        agreed |= {h for a in joint for h in a.holders}
     missing = {a.account_id: set(a.holders) - agreed for a in joint}
     blocked = [a.account_id for a in joint if missing[a.account_id]]
     holders = sorted(set().union(*missing.values()))
     if blocked:
         detail = f"{len(blocked)} joint account(s) lack the consent of {len(holders)} other holder(s)."
+    elif joint and request.succession is not None:
+        detail = f"{len(joint)} joint account(s) pass to the surviving holders."
     elif joint:
         detail = f"{len(joint)} joint account(s); every other holder consented."
     else:
@@ -368,7 +373,7 @@ def _iban(t: Transaction) -> str:
     return "".join((t.counterparty.iban or "").split()).upper()
 
 
-def _payee(t: Transaction) -> tuple[str, str]:
+def payee_key(t: Transaction) -> tuple[str, str]:
     """Payee identity: the IBAN when there is one, else the normalised counterparty name."""
     if iban := _iban(t):
         return ("iban", iban)
@@ -395,7 +400,7 @@ def relevant_history(request: ClosureRequest, transactions: Iterable[Transaction
         if t.booked_at >= horizon:
             recent.append(t)
             continue
-        key = _payee(t)
+        key = payee_key(t)
         if key not in earliest or t.booked_at < earliest[key].booked_at:
             earliest[key] = t
     return [*earliest.values(), *recent]

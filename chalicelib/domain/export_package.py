@@ -70,7 +70,7 @@ from stream_zip import ZIP_64, MemberFile, stream_zip
 from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.closure import Account, Direction, Transaction
 from chalicelib.domain.customer import CustomerRecord
-from chalicelib.domain.export_record import FORMATS, SECTIONS, Format, Section
+from chalicelib.domain.export_record import FORMATS, SECTIONS, Format, Recipient, Section
 from chalicelib.domain.link_events import LinkEventsPolicy
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.result import ScreeningResult
@@ -137,6 +137,7 @@ class ExportSpec(Frozen):
     formats: tuple[Format, ...] = Field(min_length=1)
     include: tuple[Section, ...] = Field(min_length=1)
     generator_version: str = Field(min_length=1, max_length=64)
+    recipient: Recipient = Recipient.CUSTOMER
 
     @field_validator("created_at")
     @classmethod
@@ -325,12 +326,27 @@ def _csv_chunks(records: Iterable[Record], columns: Sequence[str] | None, stats:
 def readme_text(spec: ExportSpec) -> str:
     """The customer-facing explanation of each file in the package."""
     kinds = {"json": "a .json file (for programs)", "csv": "a .csv file (for spreadsheets)"}
-    lines = [
-        "YOUR DATA",
-        "",
-        f"This package holds the personal data we keep about you (customer {spec.customer_id}),",
-        f"made on {iso(spec.created_at)} (export {spec.export_id}).",
-        "",
+    if spec.recipient is Recipient.REPRESENTATIVE:
+        lines = [
+            "THE RECORDS OF THE ESTATE",
+            "",
+            "This package holds the records the bank kept about a customer who has died",
+            f"(customer {spec.customer_id}), made on {iso(spec.created_at)} (export {spec.export_id}),",
+            "for the personal representative of the estate named in the authority the bank received.",
+            "It is not a data-portability export under",
+            "GDPR Art. 20: the GDPR does not apply to the personal data of deceased persons (Recital 27);",
+            "it is disclosed under the law of succession. The descriptions below speak to the customer.",
+            "",
+        ]
+    else:
+        lines = [
+            "YOUR DATA",
+            "",
+            f"This package holds the personal data we keep about you (customer {spec.customer_id}),",
+            f"made on {iso(spec.created_at)} (export {spec.export_id}).",
+            "",
+        ]
+    lines += [
         f"Each kind of data comes as {' and as '.join(kinds[f] for f in spec.formats)}.",
         "Text is UTF-8. Amounts are exact decimal numbers with their currency next to them",
         "(for example 100.50 and GBP). Dates and times are in UTC, written like",

@@ -29,6 +29,14 @@ FORMATS: tuple[Format, ...] = tuple(Format)
 SECTIONS: tuple[Section, ...] = tuple(Section)
 
 
+class Recipient(StrEnum):
+    """Whom the package is for: the customer (GDPR Art. 20), or a deceased customer's personal
+    representative (the estate's disclosure; the GDPR does not cover the deceased, Recital 27)."""
+
+    CUSTOMER = "customer"
+    REPRESENTATIVE = "representative"
+
+
 class ExportStatus(StrEnum):
     RUNNING = "RUNNING"
     READY = "READY"
@@ -44,6 +52,7 @@ class ExportRecord(Frozen):
     requested_by: str  # the caller's subject, or a system actor (e.g. the closure workflow)
     created_at: str
     checkpoint_id: str | None = None  # the closure that asked for it, if one did
+    recipient: Recipient = Recipient.CUSTOMER
     size: int | None = None
     sha256: str | None = None
     package_key: str | None = None

@@ -47,6 +47,17 @@ class ImageSide(StrEnum):
     SELFIE = "selfie"
 
 
+class DocumentKind(StrEnum):
+    """What a channel (or compliance) may upload into a checkpoint: an image of a sign-up's identity
+    document, or a document a succession closure needs."""
+
+    FRONT = "front"
+    BACK = "back"
+    SELFIE = "selfie"
+    DEATH_CERTIFICATE = "death_certificate"
+    REPRESENTATIVE_AUTHORITY = "representative_authority"  # grant of probate, letters of administration, ...
+
+
 class IdentityDocument(Frozen):
     type: DocumentType
     number: str

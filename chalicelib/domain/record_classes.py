@@ -5,7 +5,7 @@ from __future__ import annotations
 from chalicelib.domain.retention import RecordClass
 
 _RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": RecordClass.SCREENING_RESULTS,
-                   "exit_risk.json": RecordClass.CLOSURE_RECORD}
+                   "exit_risk.json": RecordClass.CLOSURE_RECORD, "plan.json": RecordClass.CLOSURE_RECORD}
 
 
 def classify_key(key: str) -> RecordClass:
@@ -45,6 +45,7 @@ STORED_IN: dict[str, dict[str, tuple[RecordClass, ...]]] = {
     "RetentionTable": {"": (_C.RETENTION_CONTROL,)},
     "LegalHoldsTable": {"": (_C.RETENTION_CONTROL,)},
     "AuditTable": {"": (_C.AUDIT_LOGS,)},  # the chain heads
+    "ExitFactsTable": {"": (_C.EXIT_FACTS,)},  # identifier-free: nothing to erase with a customer
     "DocumentsBucket": {
         "checkpoints/": (_C.CDD_IDENTITY, _C.SCREENING_RESULTS, _C.CLOSURE_RECORD, _C.REJECTED_APPLICATION,
                          _C.ABANDONED_APPLICATION),

@@ -77,6 +77,7 @@ class RecordClass(StrEnum):
     REQUEST_FINGERPRINT = "request_fingerprint"
     SANCTIONS_LISTS = "sanctions_lists"
     ACCESS_LOGS = "access_logs"
+    EXIT_FACTS = "exit_facts"
 
 
 class Trigger(StrEnum):

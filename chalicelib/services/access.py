@@ -2,7 +2,9 @@
 
 - Compliance acts on every checkpoint, customer and export.
 - A channel acts on the checkpoints it started and on the customers it on-boarded, with their
-  closures, exports and documents.
+  closures, exports and documents; but an estate's disclosure (the export a deceased customer's
+  closure makes for the personal representative) is compliance's to hand over, never the
+  deceased customer's channel's.
 - Auditors read the audit logs; they act on no subject's records.
 
 Anything else answers exactly as if it did not exist: `NotFound` for a checkpoint or an export
@@ -13,7 +15,7 @@ from __future__ import annotations
 from chalicelib.domain.actors import Caller, Role
 from chalicelib.domain.checkpoint import Checkpoint
 from chalicelib.domain.customer import CustomerRecord
-from chalicelib.domain.export_record import ExportRecord
+from chalicelib.domain.export_record import ExportRecord, Recipient
 from chalicelib.errors import NotFound, UnknownCustomer
 from chalicelib.stores import AWS, Stores
 
@@ -49,8 +51,11 @@ def checkpoint(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> Chec
 
 
 def export(caller: Caller, export_id: str, stores: Stores = AWS) -> ExportRecord:
-    """The export, if the caller may act for the customer it belongs to."""
+    """The export, if the caller may act for the customer it belongs to (an estate's disclosure:
+    compliance only)."""
     record = stores.exports.get(export_id)
+    if record.recipient is Recipient.REPRESENTATIVE and caller.role is not Role.COMPLIANCE:
+        raise NotFound(export_id)
     try:
         customer(caller, record.customer_id, stores)
     except UnknownCustomer:

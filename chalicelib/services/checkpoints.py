@@ -10,7 +10,8 @@ from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, iso
 from chalicelib.domain.timeline import build_timeline
 from chalicelib.errors import InvalidField, NotFound
-from chalicelib.services import access, documents
+from chalicelib.domain.closure_plan import ClosurePlan
+from chalicelib.services import access, documents, offboarding
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 
@@ -26,9 +27,9 @@ def _unchanged(seen: datetime | None) -> Callable[[CheckpointStatus, str], bool]
 
 
 def get(caller: Caller, checkpoint_id: str, wait_seconds: float = 0, seen: datetime | None = None,
-        stores: Stores = AWS) -> tuple[Checkpoint, dict[str, bool]]:
-    """The checkpoint, if the caller may see it, and for each document image it announced whether
-    it has arrived. With `wait_seconds`, long-poll: while it is RUNNING, or with `seen` (the
+        stores: Stores = AWS) -> tuple[Checkpoint, dict[str, bool], ClosurePlan | None]:
+    """The checkpoint, if the caller may see it, for each document it announced whether it has
+    arrived, and a closure's plan as it stands. With `wait_seconds`, long-poll: while it is RUNNING, or with `seen` (the
     updated_at the caller last saw) until it has changed since (at once if it already has).
     Polls the status and updated_at alone, backing off, and reads the whole item again only if
     they moved."""
@@ -42,7 +43,7 @@ def get(caller: Caller, checkpoint_id: str, wait_seconds: float = 0, seen: datet
             if not waiting(*stores.checkpoints.version_of(checkpoint_id)):
                 checkpoint = stores.checkpoints.get(checkpoint_id)
                 break
-    return checkpoint, documents.arrived(checkpoint, stores)
+    return checkpoint, documents.arrived(checkpoint, stores), offboarding.plan(caller, checkpoint, stores)
 
 
 def history(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> dict[str, Any]:

@@ -1,20 +1,24 @@
-"""Document images inside the sign-up flow.
+"""Documents inside the sign-up and succession flows.
 
 A sign-up that says which images it will send (`document.images`) first waits for them (the
-workflow's AwaitDocuments step: status AWAITING_DOCUMENTS). The channel asks for a presigned
-S3 PUT per side (bound to the side, content type, exact size, SSE-KMS with the stack's key and
-the record-class tag), uploads each image straight to S3, and completes: the workflow resumes
-with the images' S3 keys in its input, never their content. The policy's timeout ends the
-sign-up REJECTED with DOCUMENTS_NOT_RECEIVED."""
+workflow's AwaitDocuments step: status AWAITING_DOCUMENTS); so does a deceased customer's closure,
+for the death certificate and the personal representative's authority (policies/closure.yaml).
+The channel (or compliance) asks for a presigned S3 PUT per document (bound to the side, content
+type, exact size, SSE-KMS with the stack's key and the record-class tag), uploads it straight to
+S3, and completes: the workflow resumes with the documents' S3 keys in its input, never their
+content. The policy's timeout ends the sign-up REJECTED (the closure CLOSURE_BLOCKED) with
+DOCUMENTS_NOT_RECEIVED."""
 from __future__ import annotations
 
 from typing import Any
 
 from chalicelib.api.models import DocumentUploadRequest
 from chalicelib.domain.actors import Caller
-from chalicelib.domain.checkpoint import Checkpoint, CheckpointStatus, iso, utc_now
-from chalicelib.errors import CheckpointClosed, Conflict
-from chalicelib.services import access, events
+from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, iso, utc_now
+from chalicelib.domain.models import ImageSide
+from chalicelib.errors import CheckpointClosed, Conflict, InvalidField
+from chalicelib.domain.closure_plan import ClosurePlan
+from chalicelib.services import access, events, offboarding
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import upload_key
 from chalicelib.stores.workflows import TaskTokenExpired
@@ -36,6 +40,9 @@ def upload(caller: Caller, checkpoint_id: str, request: DocumentUploadRequest, s
     checkpoint = access.checkpoint(caller, checkpoint_id, stores)
     if checkpoint.status.is_final:
         raise CheckpointClosed(f"The checkpoint is {checkpoint.status.value}; no uploads.")
+    asked = checkpoint.images if checkpoint.kind is CheckpointKind.OFFBOARDING else tuple(ImageSide)
+    if request.side not in asked:
+        raise InvalidField("side", f"is not a document this checkpoint asks for ({', '.join(asked) or 'none'})")
     key = upload_key(checkpoint.checkpoint_id, request.side)
     signed = stores.documents.presigned_upload(key, request.content_type, request.size, UPLOAD_URL_SECONDS)
     return {"upload": {"method": signed.method, "url": signed.url, "expires_in": UPLOAD_URL_SECONDS,
@@ -56,8 +63,9 @@ def await_documents(checkpoint_id: str, task_token: str, stores: Stores = AWS) -
     events.publish_checkpoint_changes(checkpoint_id, stores)
 
 
-def complete(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> Checkpoint:
-    """Every announced image is in: resume the workflow with their keys (409 naming each missing side)."""
+def complete(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> tuple[Checkpoint, ClosurePlan | None]:
+    """Every announced document is in: resume the workflow with their keys (409 naming each missing
+    side). Returns the checkpoint and, for a closure, its plan."""
     checkpoint = access.checkpoint(caller, checkpoint_id, stores)
     if checkpoint.status is not CheckpointStatus.AWAITING_DOCUMENTS:
         raise Conflict(f"checkpoint {checkpoint_id} is {checkpoint.status.value}, not waiting for documents")
@@ -72,4 +80,5 @@ def complete(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> Checkp
         raise Conflict("the wait for documents had already timed out; the sign-up was not approved") from None
     finally:
         events.publish_checkpoint_changes(checkpoint_id, stores)
-    return stores.checkpoints.get(checkpoint_id)
+    checkpoint = stores.checkpoints.get(checkpoint_id)
+    return checkpoint, offboarding.plan(caller, checkpoint, stores)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus
-from chalicelib.domain.export_record import ExportRecord
+from chalicelib.domain.export_record import ExportRecord, Recipient
 from chalicelib.domain.webhooks import EventType, RoutedEvent, WebhookEvent, event_id_for
 from chalicelib.errors import NotFound
 from chalicelib.stores import AWS, Stores
@@ -39,10 +39,18 @@ def _change_data(checkpoint: Checkpoint, index: int) -> dict[str, Any]:
     return data
 
 
-def _action_data(checkpoint: Checkpoint) -> dict[str, Any]:
-    return {"checkpoint_id": checkpoint.checkpoint_id, "kind": checkpoint.kind.value,
-            "status": CheckpointStatus.AWAITING_DOCUMENTS.value, "action": "upload_documents",
-            "documents": list(checkpoint.images)}
+# What a status that waits for the channel asks it to do.
+ACTIONS = {CheckpointStatus.AWAITING_DOCUMENTS: "upload_documents", CheckpointStatus.WIN_BACK_OFFERED: "answer_win_back"}
+
+
+def _action_data(checkpoint: Checkpoint, status: CheckpointStatus) -> dict[str, Any]:
+    data = {"checkpoint_id": checkpoint.checkpoint_id, "kind": checkpoint.kind.value, "status": status.value,
+            "action": ACTIONS[status]}
+    if status is CheckpointStatus.AWAITING_DOCUMENTS:
+        data["documents"] = list(checkpoint.images)
+    elif checkpoint.win_back:
+        data |= {"offer": checkpoint.win_back.offer, "expires_at": checkpoint.win_back.expires_at}
+    return data
 
 
 def publish_checkpoint_changes(checkpoint_id: str, stores: Stores = AWS) -> int:
@@ -58,10 +66,10 @@ def publish_checkpoint_changes(checkpoint_id: str, stores: Stores = AWS) -> int:
         events = [WebhookEvent(event_id=event_id_for(checkpoint_id, "status", str(index)),
                                type=EventType.CHECKPOINT_STATUS_CHANGED, timestamp=at,
                                data=_change_data(checkpoint, index))]
-        if history[index].status is CheckpointStatus.AWAITING_DOCUMENTS:
+        if history[index].status in ACTIONS:
             events.append(WebhookEvent(event_id=event_id_for(checkpoint_id, "action", str(index)),
                                        type=EventType.CHECKPOINT_ACTION_REQUIRED, timestamp=at,
-                                       data=_action_data(checkpoint)))
+                                       data=_action_data(checkpoint, history[index].status)))
         for event in events:
             stores.events.publish(RoutedEvent(event=event, owners=owners))
     stores.checkpoints.mark_events_published(checkpoint_id, len(history))
@@ -69,7 +77,12 @@ def publish_checkpoint_changes(checkpoint_id: str, stores: Stores = AWS) -> int:
 
 
 def publish_export_ready(record: ExportRecord, stores: Stores = AWS) -> None:
-    owner = stores.customers.get(record.customer_id).owner
+    """To the channel of the customer; an estate's disclosure to whoever started the succession
+    closure (compliance), never to the deceased customer's channel."""
+    if record.recipient is Recipient.REPRESENTATIVE and record.checkpoint_id:
+        owner = stores.checkpoints.get(record.checkpoint_id).owner
+    else:
+        owner = stores.customers.get(record.customer_id).owner
     data = {"export_id": record.export_id, "customer_id": record.customer_id, "status": record.status.value}
     if record.checkpoint_id:
         data["checkpoint_id"] = record.checkpoint_id  # the closure that asked for it

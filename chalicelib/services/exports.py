@@ -1,6 +1,9 @@
 """Data-portability exports (GDPR Art. 20): request, build (streamed to S3), download links, and
-the export a closure asks for. Every export created or failed, every link issued, every package
-download (from CloudTrail) and every link that lapsed unused is appended to the export log."""
+the export a closure asks for (for a deceased customer, the estate's disclosure to the personal
+representative instead). After closure a customer's channel may fetch statements only until the
+customer's `statements_until` (policies/closure.yaml: longer with the statements-access soft exit).
+Every export created or failed, every link issued, every package download (from CloudTrail) and
+every link that lapsed unused is appended to the export log."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
@@ -8,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.api.models import ExportRequestBody
-from chalicelib.domain.actors import Caller, system_actor
+from chalicelib.domain.actors import Caller, Role, system_actor
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import Reason, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest, Transaction
@@ -22,12 +25,12 @@ from chalicelib.domain.export_package import (
     screening_summary_records,
     transaction_record,
 )
-from chalicelib.domain.export_record import SECTIONS, ExportRecord, ExportStatus
+from chalicelib.domain.export_record import SECTIONS, ExportRecord, ExportStatus, Recipient
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.link_events import download_of, lapsed_unused
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.policies import export_policy
 from chalicelib.services import access, events, retention
 from chalicelib.settings import get_settings
@@ -38,19 +41,36 @@ STEP = "export"
 CLOSURE_WORKFLOW = system_actor("offboarding")
 
 
+class StatementsAccessEnded(Conflict):
+    """A former customer's channel asks for statements after the access the closure left them."""
+
+    code = "STATEMENTS_ACCESS_ENDED"
+
+
 def _create(customer_id: str, formats: Iterable[str], include: Iterable[str], requested_by: str,
-            stores: Stores, checkpoint_id: str | None = None) -> ExportRecord:
+            stores: Stores, checkpoint_id: str | None = None,
+            recipient: Recipient = Recipient.CUSTOMER) -> ExportRecord:
     record = ExportRecord(export_id=new_id("exp"), customer_id=customer_id, status=ExportStatus.RUNNING,
                           formats=tuple(formats), include=tuple(include), requested_by=requested_by,
-                          created_at=iso(utc_now()), checkpoint_id=checkpoint_id)
+                          created_at=iso(utc_now()), checkpoint_id=checkpoint_id, recipient=recipient)
     stores.exports.create(record)
     return record
+
+
+def _statements_still_open(caller: Caller, customer: CustomerRecord) -> None:
+    """A closed customer's channel may fetch statements until `statements_until` (compliance always)."""
+    if caller.role is not Role.CHANNEL or customer.status != "closed" or not customer.statements_until:
+        return
+    if iso(utc_now()) >= customer.statements_until:
+        raise StatementsAccessEnded(f"Access to statements after closure ended on {customer.statements_until}; "
+                                    "the bank (compliance) can provide a copy.")
 
 
 def request(caller: Caller, body: ExportRequestBody, stores: Stores = AWS) -> ExportRecord:
     """Record an export of a customer the caller may act for and build it in the background
     (the build_export function, invoked as an event)."""
     customer = access.customer(caller, body.customer_id, stores)
+    _statements_still_open(caller, customer)
     record = _create(customer.customer_id, body.formats, body.include, caller.subject, stores)
     stores.functions.invoke_async(get_settings().export_function_name, {"export_id": record.export_id})
     return record
@@ -62,10 +82,13 @@ def _transactions(customer_id: str, stores: Stores) -> Iterator[dict[str, Any]]:
             yield transaction_record(Transaction.model_validate_json(line))
 
 
-def _accounts(customer: CustomerRecord, stores: Stores) -> Iterable[dict[str, Any]]:
-    if not customer.offboarding_checkpoint_id:
+def _accounts(customer: CustomerRecord, record: ExportRecord, stores: Stores) -> Iterable[dict[str, Any]]:
+    """The accounts of the closure that asked for the export, else of the closure that ended the
+    relationship (the product holds account figures only from closure requests)."""
+    closure_id = record.checkpoint_id or customer.offboarding_checkpoint_id
+    if not closure_id:
         return []
-    closure = stores.documents.get_json(closure_request_key(customer.offboarding_checkpoint_id), ClosureRequest)
+    closure = stores.documents.get_json(closure_request_key(closure_id), ClosureRequest)
     return [account_record(a) for a in closure.accounts]
 
 
@@ -76,11 +99,12 @@ def _screening_summary(customer: CustomerRecord, stores: Stores) -> Iterable[dic
         return []  # a customer migrated without a stored screening result
 
 
-def _sections(customer: CustomerRecord, stores: Stores) -> dict[str, Callable[[], Iterable[dict[str, Any]]]]:
+def _sections(customer: CustomerRecord, record: ExportRecord,
+              stores: Stores) -> dict[str, Callable[[], Iterable[dict[str, Any]]]]:
     return {
         "profile": lambda: [profile_record(customer)],
         "kyc": lambda: [kyc_record(customer)],
-        "accounts": lambda: _accounts(customer, stores),
+        "accounts": lambda: _accounts(customer, record, stores),
         "transactions": lambda: _transactions(customer.customer_id, stores),
         "consents": lambda: [],  # no consents are collected by this product yet
         "screening_summary": lambda: _screening_summary(customer, stores),
@@ -96,9 +120,9 @@ def build(export_id: str, stores: Stores = AWS) -> ExportRecord:
     customer = stores.customers.get(record.customer_id)
     spec = ExportSpec(export_id=export_id, customer_id=customer.customer_id, created_at=record.created_at,
                       formats=record.formats, include=record.include,
-                      generator_version=export_policy().generator_version)
+                      generator_version=export_policy().generator_version, recipient=record.recipient)
     key = package_key(customer.customer_id, export_id)
-    sections = _sections(customer, stores)
+    sections = _sections(customer, record, stores)
     try:
         size, sha256 = stores.documents.upload_stream(key, build_package(spec, {s: sections[s] for s in spec.include}),
                                                       "application/zip")
@@ -123,23 +147,28 @@ def view(caller: Caller, export_id: str, stores: Stores = AWS) -> tuple[ExportRe
     record = access.export(caller, export_id, stores)
     if record.status is not ExportStatus.READY:
         return record, None
+    _statements_still_open(caller, stores.customers.get(record.customer_id))
     minutes = export_policy().download_link.minutes
     expires_at = iso(utc_now() + timedelta(minutes=minutes))
     link = {"url": stores.documents.download_link(record.package_key, minutes * 60), "expires_at": expires_at}
     stores.audit.append(LogName.EXPORT, "link_issued", export_id,
-                        {"customer_id": record.customer_id, "issued_to": caller.subject, "expires_at": expires_at})
+                        {"customer_id": record.customer_id, "issued_to": caller.subject, "expires_at": expires_at,
+                         "recipient": record.recipient.value})
     return record, link
 
 
 def export_for_closure(checkpoint_id: str, stores: Stores = AWS) -> Step:
-    """The closure's ExportData step: every section, in the formats the closure asked for. A
-    retried task reuses the export it created."""
+    """The closure's ExportData step: every section, in the formats the closure asked for (JSON and
+    CSV for an estate's disclosure, addressed to the personal representative). A retried task
+    reuses the export it created."""
     closure = stores.documents.get_json(closure_request_key(checkpoint_id), ClosureRequest)
     existing = stores.checkpoints.get(checkpoint_id).steps.get(STEP)
     export_id = existing.result_key if existing else None
     if export_id is None:
-        export_id = _create(closure.customer_id, closure.export.formats, SECTIONS, CLOSURE_WORKFLOW, stores,
-                            checkpoint_id).export_id
+        estate = closure.succession is not None
+        export_id = _create(closure.customer_id, closure.export.formats or ("json", "csv"), SECTIONS, CLOSURE_WORKFLOW,
+                            stores, checkpoint_id,
+                            Recipient.REPRESENTATIVE if estate else Recipient.CUSTOMER).export_id
         stores.checkpoints.record_step(checkpoint_id, Step(
             name=STEP, verdict=Verdict.PASS, finished_at=iso(utc_now()), result_key=export_id,
             reasons=(Reason(code="EXPORT_STARTED", detail=export_id),)))

@@ -1,7 +1,9 @@
-"""How a checkpoint ends (the workflow's Approve, Reject, Close, BlockClosure, ReviewTimedOut and
-MarkFailed steps). An approved sign-up creates the customer record; a completed closure ends the
-relationship; a sign-up that did not become one (rejected, or failed and so abandoned) is kept
-under its own retention rule. Every write is idempotent, so a retried task changes nothing twice."""
+"""How a checkpoint ends (the workflow's Approve, Reject, Close, BlockClosure, ReviewTimedOut, Stay,
+Downgrade and MarkFailed steps). An approved sign-up creates the customer record; a completed
+closure ends the relationship; a downgrade keeps a basic account and the relationship; an ended
+closure leaves an identifier-free fact for churn analytics; a sign-up that did not become one
+(rejected, or failed and so abandoned) is kept under its own retention rule. Every write is
+idempotent, so a retried task changes nothing twice."""
 from __future__ import annotations
 
 import json
@@ -19,19 +21,26 @@ from chalicelib.domain.checkpoint import (
     iso,
     utc_now,
 )
+from chalicelib.domain.closure import ClosureRequest
+from chalicelib.domain.closure_plan import kept_account
 from chalicelib.domain.customer import CustomerRecord, customer_id_for
 from chalicelib.domain.models import Application, Verdict, VerificationResult
 from chalicelib.errors import Conflict, PermanentTaskError
-from chalicelib.services import events, retention
+from chalicelib.services import analytics, events, retention
 from chalicelib.stores import AWS, Stores
 
 REVIEW_TIMED_OUT = "REVIEW_TIMED_OUT"
 DOCUMENTS_NOT_RECEIVED = "DOCUMENTS_NOT_RECEIVED"
+WIN_BACK_ACCEPTED = "WIN_BACK_ACCEPTED"
+BASIC_ACCOUNT_KEPT = "BASIC_ACCOUNT_KEPT"
 # Reasons the workflow itself gives when it ends a checkpoint (not the result of a check).
 WORKFLOW_REASONS = {
     REVIEW_TIMED_OUT: ("review-timeout", "no review decision within the policy's review time"),
-    DOCUMENTS_NOT_RECEIVED: ("documents-timeout", "the document images did not all arrive within the policy's time"),
+    DOCUMENTS_NOT_RECEIVED: ("documents-timeout", "the documents did not all arrive within the policy's time"),
+    WIN_BACK_ACCEPTED: ("customer", "the customer accepted the offer to stay"),
+    BASIC_ACCOUNT_KEPT: ("customer", "the customer keeps a basic account; the other products are closed"),
 }
+_OWN_REASON = {CheckpointStatus.STAYED: WIN_BACK_ACCEPTED, CheckpointStatus.DOWNGRADED: BASIC_ACCOUNT_KEPT}
 _MAX_CAUSE = 500
 logger = Logger(service="checkpoint")
 
@@ -46,17 +55,23 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
     if status not in checkpoint.kind.outcomes:
         raise PermanentTaskError(f"a {checkpoint.kind.value} checkpoint cannot end {outcome}")
     now = iso(utc_now())
+    reason_code = reason_code or _OWN_REASON.get(status)
     decision = Decision(outcome=status, reasons=_reasons(checkpoint, reason_code),
                         decided_by=_decided_by(checkpoint, reason_code), decided_at=now)
     customer_id = None
     if status == CheckpointStatus.APPROVED:
         customer_id = _create_customer(checkpoint, now, stores)
     elif status == CheckpointStatus.CLOSED:
-        stores.customers.close(checkpoint.customer_id, now, checkpoint_id)
+        stores.customers.close(checkpoint.customer_id, now, checkpoint_id)  # once ScheduleRetention did: a no-op
+    elif status == CheckpointStatus.DOWNGRADED:
+        request = stores.documents.get_json(checkpoint.request_key, ClosureRequest)
+        stores.customers.downgrade(checkpoint.customer_id, now, checkpoint_id, kept_account(request) or "")
     elif status == CheckpointStatus.REJECTED:
         retention.schedule_unopened_application(checkpoint_id, decided=True, stores=stores)
     stores.checkpoints.decide(checkpoint_id, decision, customer_id)
     events.publish_checkpoint_changes(checkpoint_id, stores)
+    if checkpoint.kind is CheckpointKind.OFFBOARDING:
+        analytics.record_exit(stores.checkpoints.get(checkpoint_id), stores)
     return status
 
 

@@ -21,14 +21,14 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.api.models import LegalHoldRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import Reason, Step, iso, utc_now
-from chalicelib.domain.closure import ClosureRequest, Transaction
+from chalicelib.domain.closure import ClosureRequest, SoftExit, Transaction
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import ExportRecord
 from chalicelib.domain.ids import new_id
@@ -47,7 +47,7 @@ from chalicelib.domain.retention import (
     sweep_plan,
 )
 from chalicelib.errors import Conflict, NotFound, Refused, UnknownCustomer
-from chalicelib.policies import retention_rules
+from chalicelib.policies import closure_policy, retention_rules
 from chalicelib.services import access
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
@@ -150,13 +150,28 @@ def _latest_booking(key: str, stores: Stores) -> datetime | None:
     return latest
 
 
+def _statements_until(request: ClosureRequest, closed_at: datetime) -> str:
+    """Until when the customer's channel may still fetch statements after closure."""
+    soft_exit = closure_policy().soft_exit
+    if request.soft_exit is SoftExit.STATEMENTS_ACCESS:
+        return iso(soft_exit.statements_access.period.after(closed_at))
+    return iso(closed_at + timedelta(days=soft_exit.after_closure.channel_exports_days))
+
+
 def schedule_closure(checkpoint_id: str, stores: Stores = AWS) -> Step:
-    """The closure's ScheduleRetention step: every record of the customer, from the relationship's end."""
+    """The closure's ScheduleRetention step: the relationship ends now (the customer record is
+    closed at the very instant every period runs from, so the export the closure builds next
+    says so), and every record of the customer is scheduled from that end. A succession's
+    relationship ends here too, once the estate's accounts are settled: never at the date of death."""
     request = stores.documents.get_json(closure_request_key(checkpoint_id), ClosureRequest)
     customer = stores.customers.get(request.customer_id)
     now = stores.checkpoints.retention_anchor(checkpoint_id, utc_now())
-    decisions = record(_records_of(customer, checkpoint_id, stores), Events(relationship_end=now), now,
-                       {"checkpoint_id": checkpoint_id}, stores)
+    stores.customers.close(customer.customer_id, iso(now), checkpoint_id, _statements_until(request, now))
+    context = {"checkpoint_id": checkpoint_id}
+    if request.succession:
+        context["relationship_end"] = "estate_settled"
+    decisions = record(_records_of(customer, checkpoint_id, stores), Events(relationship_end=now), now, context,
+                       stores)
     by_class = Counter(d.record_class.value for d in decisions)
     detail = f"{len(decisions)} records scheduled under {', '.join(sorted(jurisdictions()))} rules: " + \
         ", ".join(f"{n} {cls}" for cls, n in sorted(by_class.items()))

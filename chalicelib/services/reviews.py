@@ -14,7 +14,8 @@ from chalicelib.domain.exit_risk import ExitRiskAssessment
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import Conflict, InvalidField
-from chalicelib.services import access, events
+from chalicelib.domain.closure_plan import ClosurePlan
+from chalicelib.services import access, events, offboarding
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.workflows import TaskTokenExpired
 
@@ -86,10 +87,12 @@ def explanation(checkpoint: Checkpoint, stores: Stores = AWS) -> list[dict[str, 
     return why
 
 
-def decide(caller: Caller, checkpoint_id: str, outcome: ReviewOutcome, reason: str, stores: Stores = AWS) -> Checkpoint:
-    """Record a compliance officer's decision and resume the waiting workflow. A checkpoint that
-    is not waiting, a second concurrent decision, an escalation beyond level 2, or the same
-    officer deciding the escalated review they escalated: Conflict."""
+def decide(caller: Caller, checkpoint_id: str, outcome: ReviewOutcome, reason: str,
+           stores: Stores = AWS) -> tuple[Checkpoint, ClosurePlan | None]:
+    """Record a compliance officer's decision and resume the waiting workflow; returns the
+    checkpoint and, for a closure, its plan. A checkpoint that is not waiting, a second concurrent
+    decision, an escalation beyond level 2, or the same officer deciding the escalated review they
+    escalated: Conflict."""
     checkpoint = access.checkpoint(caller, checkpoint_id, stores)
     if checkpoint.status != CheckpointStatus.IN_REVIEW or not checkpoint.awaiting_decision:
         raise Conflict(f"checkpoint {checkpoint_id} is {checkpoint.status.value}, not waiting for a review decision")
@@ -106,4 +109,5 @@ def decide(caller: Caller, checkpoint_id: str, outcome: ReviewOutcome, reason: s
         stores.workflows.send_task_success(token, {"outcome": outcome.value, "level": level})
     except TaskTokenExpired:
         raise Conflict("the review had already timed out; the workflow moved on without this decision") from None
-    return stores.checkpoints.get(checkpoint_id)
+    checkpoint = stores.checkpoints.get(checkpoint_id)
+    return checkpoint, offboarding.plan(caller, checkpoint, stores)

@@ -17,6 +17,7 @@ from chalicelib.stores.customer_table import CustomerStore, CustomerTable
 from chalicelib.stores.delivery_table import DeliveryStore, DeliveryTable
 from chalicelib.stores.document_bucket import DocumentBucket, DocumentStore
 from chalicelib.stores.event_queue import EventQueue, EventsQueue
+from chalicelib.stores.exit_fact_table import ExitFactStore, ExitFactTable
 from chalicelib.stores.export_table import ExportStore, ExportTable
 from chalicelib.stores.functions import FunctionInvoker, LambdaFunctions
 from chalicelib.stores.idempotency_table import IdempotencyTable
@@ -51,11 +52,13 @@ class Stores:
     deliveries: DeliveryStore
     receivers: Receivers
     trail: TrailLogStore
+    exit_facts: ExitFactStore
 
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
              exports=ExportTable(), lists=ListBucket(), audit=AuditBucket(), schedules=RetentionTable(),
              holds=LegalHoldTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
              idempotency=IdempotencyTable(), events=EventsQueue(), subscriptions=WebhookTable(),
-             deliveries=DeliveryTable(), receivers=HttpReceivers(), trail=TrailBucket())
+             deliveries=DeliveryTable(), receivers=HttpReceivers(), trail=TrailBucket(),
+             exit_facts=ExitFactTable())
 """The stores on the stack's AWS resources (named by the settings, read when first used)."""

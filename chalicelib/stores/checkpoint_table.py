@@ -2,6 +2,7 @@
 moves along `ALLOWED_FROM`, and repeating a change that already happened is a no-op (tasks retry)."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -16,6 +17,7 @@ from chalicelib.domain.checkpoint import (
     Reason,
     ReviewDecision,
     Step,
+    WinBackState,
     iso,
     utc_now,
 )
@@ -45,7 +47,9 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def status_of(self, checkpoint_id: str) -> CheckpointStatus: ...
     def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None: ...
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
-                   remove_fields: tuple[str, ...] = ()) -> bool: ...
+                   remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool: ...
+    def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None: ...
+    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str: ...
     def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None: ...
     def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str: ...
     def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool: ...
@@ -127,14 +131,17 @@ class CheckpointTable(RetainedItems):
             raise
 
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
-                   remove_fields: tuple[str, ...] = ()) -> bool:
-        """Move the checkpoint to `to` if its status allows it. Returns True if this call changed it,
-        False if it already was in `to` (a retried task); raises Conflict otherwise."""
+                   remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool:
+        """Move the checkpoint to `to` if its status allows it (and is `from_`, when given). Returns
+        True if this call changed it, False if it already was in `to` (a retried task); raises
+        Conflict otherwise."""
         now = iso(utc_now())
         fields = {"status": to.value, "updated_at": now, **(set_fields or {})}
         names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
         values = {f":v{i}": v for i, v in enumerate(fields.values())}
-        allowed = sorted(s.value for s in ALLOWED_FROM[to])
+        allowed = sorted(s.value for s in ALLOWED_FROM[to] if from_ is None or s is from_)
+        if not allowed:
+            raise Conflict(f"checkpoint {checkpoint_id} cannot become {to.value} from {from_.value if from_ else '?'}")
         values |= {f":from{i}": s for i, s in enumerate(allowed)}
         values |= {":change": [{"status": to.value, "at": now}], ":none": []}
         update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))) + \
@@ -175,39 +182,79 @@ class CheckpointTable(RetainedItems):
                                     ":change": [{"status": CheckpointStatus.IN_REVIEW.value, "at": now}]}),
             (update, "#status = :review", {}),
         )
-        for expression, condition, extra in attempts:
-            try:
-                self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
-                                          ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
-                                          ExpressionAttributeValues={**values, **extra})
-                return
-            except ClientError as exc:
-                if not is_condition_failure(exc):
-                    raise
-        raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status")
+        self._first_that_holds(checkpoint_id, attempts, values, "enter review")
+
+    def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
+        """RUNNING -> WIN_BACK_OFFERED with the offer and the task token the customer's answer
+        resumes the workflow with (a retried task replaces the token, the offer stays as made)."""
+        self._wait_with_token(checkpoint_id, CheckpointStatus.WIN_BACK_OFFERED, "win_back_task_token", task_token,
+                              {"win_back": offer.model_dump(exclude_none=True)}, "offer a win-back")
+
+    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
+        """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
+        token that resumes the workflow. Of two answers (the customer's, the timeout's) one wins; the
+        other gets Conflict."""
+        try:
+            old = self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression="SET #status = :running, win_back.answer = :answer, win_back.answered_at = :at, "
+                                 "win_back.answered_by = :by, updated_at = :at, "
+                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
+                                 "REMOVE win_back_task_token",
+                ConditionExpression="#status = :offered AND attribute_exists(win_back_task_token)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":answer": answer, ":at": at,
+                                           ":by": by, ":offered": CheckpointStatus.WIN_BACK_OFFERED.value,
+                                           ":none": [], ":change": [{"status": CheckpointStatus.RUNNING.value,
+                                                                      "at": at}]},
+                ReturnValues="ALL_OLD")["Attributes"]
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for an answer to an offer") from exc
+            raise
+        return old["win_back_task_token"]
 
     def await_documents(self, checkpoint_id: str, task_token: str) -> None:
         """RUNNING -> AWAITING_DOCUMENTS with the task token that resumes the workflow once the
         channel has uploaded them (a retried task replaces the token)."""
+        self._wait_with_token(checkpoint_id, CheckpointStatus.AWAITING_DOCUMENTS, "documents_task_token", task_token, {},
+                              "wait for documents")
+
+    def _wait_with_token(self, checkpoint_id: str, waiting: CheckpointStatus, token_field: str, task_token: str,
+                         fields: dict[str, Any], what: str) -> None:
+        """RUNNING -> `waiting`, storing the task token (and `fields`) in the same write that records
+        the change in the history; a retried task that finds it waiting only replaces the token."""
         now = iso(utc_now())
-        values = {":awaiting": CheckpointStatus.AWAITING_DOCUMENTS.value, ":token": task_token, ":now": now}
+        sets = "".join(f", {name} = :set_{name}" for name in fields)
         attempts = (
-            ("SET #status = :awaiting, documents_task_token = :token, updated_at = :now, "
+            (f"SET #status = :waiting, {token_field} = :token, updated_at = :now{sets}, "
              "status_history = list_append(if_not_exists(status_history, :none), :change)",
              "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
-                                    ":change": [{"status": CheckpointStatus.AWAITING_DOCUMENTS.value, "at": now}]}),
-            ("SET documents_task_token = :token", "#status = :awaiting", {}),
+                                    ":change": [{"status": waiting.value, "at": now}],
+                                    **{f":set_{name}": value for name, value in fields.items()}}),
+            (f"SET {token_field} = :token", "#status = :waiting", {}),
         )
+        self._first_that_holds(checkpoint_id, attempts, {":waiting": waiting.value, ":token": task_token, ":now": now},
+                               what)
+
+    def _first_that_holds(self, checkpoint_id: str, attempts: tuple[tuple[str, str, dict[str, Any]], ...],
+                          values: dict[str, Any], what: str) -> None:
+        """Write the first (update, condition, its own values) whose condition holds: entering a
+        waiting status from RUNNING (recorded in the history), or refreshing the task token of a
+        retried task that finds it already waiting. Each attempt is given only the values its
+        expressions name (DynamoDB refuses unused ones). Conflict if none holds."""
         for expression, condition, extra in attempts:
+            named = {k: v for k, v in {**values, **extra}.items()
+                     if re.search(re.escape(k) + r"\b", expression + " " + condition)}
             try:
                 self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
                                           ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
-                                          ExpressionAttributeValues={**values, **extra})
+                                          ExpressionAttributeValues=named)
                 return
             except ClientError as exc:
                 if not is_condition_failure(exc):
                     raise
-        raise Conflict(f"checkpoint {checkpoint_id} cannot wait for documents from its current status")
+        raise Conflict(f"checkpoint {checkpoint_id} cannot {what} from its current status")
 
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str:
         """AWAITING_DOCUMENTS -> RUNNING; returns the task token that resumes the workflow. Of two
@@ -258,12 +305,12 @@ class CheckpointTable(RetainedItems):
         if customer_id:
             fields["customer_id"] = customer_id
         return self.transition(checkpoint_id, decision.outcome, set_fields=fields | {"awaiting_decision": False},
-                               remove_fields=("review_task_token",))
+                               remove_fields=("review_task_token", "win_back_task_token"))
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,
                                set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
-                               remove_fields=("review_task_token",))
+                               remove_fields=("review_task_token", "win_back_task_token"))
 
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]:

@@ -15,7 +15,10 @@ from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condit
 class CustomerStore(RetainedItemStore, Protocol):
     def create_once(self, record: CustomerRecord) -> bool: ...
     def get(self, customer_id: str) -> CustomerRecord: ...
-    def close(self, customer_id: str, closed_at: str, checkpoint_id: str) -> bool: ...
+    def close(self, customer_id: str, closed_at: str, checkpoint_id: str, statements_until: str | None = None
+              ) -> bool: ...
+    def block_payments(self, customer_id: str, at: str, checkpoint_id: str) -> None: ...
+    def downgrade(self, customer_id: str, at: str, checkpoint_id: str, account_id: str) -> None: ...
 
 
 class CustomerTable(RetainedItems):
@@ -41,16 +44,20 @@ class CustomerTable(RetainedItems):
             raise NotFound(customer_id)
         return parse(CustomerRecord, record_fields(item), "customer", customer_id)
 
-    def close(self, customer_id: str, closed_at: str, checkpoint_id: str) -> bool:
-        """Mark the relationship ended (the trigger of most retention periods); idempotent."""
+    def close(self, customer_id: str, closed_at: str, checkpoint_id: str, statements_until: str | None = None
+              ) -> bool:
+        """Mark the relationship ended (the trigger of most retention periods) and until when the
+        customer's channel may still fetch statements; idempotent."""
+        update = "SET #status = :closed, closed_at = :at, offboarding_checkpoint_id = :cp"
+        values = {":closed": "closed", ":active": "active", ":frozen": "frozen", ":at": closed_at, ":cp": checkpoint_id}
+        if statements_until:
+            update += ", statements_until = :until"
+            values[":until"] = statements_until
         try:
             self._table().update_item(
-                Key={"customer_id": customer_id},
-                UpdateExpression="SET #status = :closed, closed_at = :at, offboarding_checkpoint_id = :cp",
-                ConditionExpression="attribute_exists(customer_id) AND #status = :active",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":closed": "closed", ":active": "active", ":at": closed_at,
-                                           ":cp": checkpoint_id},
+                Key={"customer_id": customer_id}, UpdateExpression=update,
+                ConditionExpression="attribute_exists(customer_id) AND #status IN (:active, :frozen)",
+                ExpressionAttributeNames={"#status": "status"}, ExpressionAttributeValues=values,
             )
             return True
         except ClientError as exc:
@@ -59,3 +66,29 @@ class CustomerTable(RetainedItems):
         if self.get(customer_id).status == "closed":
             return False
         raise NotFound(customer_id)
+
+    def block_payments(self, customer_id: str, at: str, checkpoint_id: str) -> None:
+        """Stop payments on the customer's accounts from `at` (a succession); a repeat keeps the first."""
+        self._table().update_item(
+            Key={"customer_id": customer_id},
+            UpdateExpression="SET payments_blocked_at = if_not_exists(payments_blocked_at, :at), "
+                             "payments_blocked_by = if_not_exists(payments_blocked_by, :cp)",
+            ConditionExpression="attribute_exists(customer_id)",
+            ExpressionAttributeValues={":at": at, ":cp": checkpoint_id})
+
+    def downgrade(self, customer_id: str, at: str, checkpoint_id: str, account_id: str) -> None:
+        """The customer keeps one basic account; the relationship (and its status) go on. Idempotent;
+        Conflict for a relationship already closed."""
+        try:
+            self._table().update_item(
+                Key={"customer_id": customer_id},
+                UpdateExpression="SET basic_account = if_not_exists(basic_account, :kept)",
+                ConditionExpression="attribute_exists(customer_id) AND #status IN (:active, :frozen)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":kept": {"account_id": account_id, "since": at,
+                                                     "checkpoint_id": checkpoint_id},
+                                           ":active": "active", ":frozen": "frozen"})
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"customer {customer_id} is not an open relationship") from exc
+            raise

@@ -2,7 +2,7 @@
 transactions and export packages.
 
     checkpoints/<checkpoint id>/application.json | closure-request.json
-    checkpoints/<checkpoint id>/results/<step>.json
+    checkpoints/<checkpoint id>/results/<step>.json | plan.json (a closure's plan basis)
     checkpoints/<checkpoint id>/documents/<side>
     customers/<customer id>/transactions/<checkpoint id>.jsonl
     customers/<customer id>/exports/<export id>.zip
@@ -48,6 +48,11 @@ def transactions_key(customer_id: str, checkpoint_id: str) -> str:
 
 def result_key(checkpoint_id: str, name: str) -> str:
     return f"checkpoints/{checkpoint_id}/results/{name}.json"
+
+
+def plan_key(checkpoint_id: str) -> str:
+    """What a closure's start fixed of its plan (amounts, counterparties: never in the workflow)."""
+    return result_key(checkpoint_id, "plan")
 
 
 def upload_key(checkpoint_id: str, side: str) -> str:
@@ -244,14 +249,18 @@ class DocumentBucket:
                 raise
 
     def set_legal_hold(self, key: str, on: bool) -> None:
-        """An S3 Object Lock legal hold on the object's current version: while it is on, no
-        version can be deleted, by anyone, whatever its retention date."""
-        try:
-            client("s3").put_object_legal_hold(Bucket=self._bucket(), Key=key,
-                                               LegalHold={"Status": "ON" if on else "OFF"})
-        except ClientError as exc:
-            if not _missing(exc):
-                raise  # an object already erased holds nothing
+        """An S3 Object Lock legal hold on every version of the object (a hold is per version: an
+        older version left without one could be erased): while it is on, no version can be
+        deleted, by anyone, whatever its retention date. An object already erased holds nothing."""
+        s3, bucket = client("s3"), self._bucket()
+        versions = s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
+        for version in (v for v in versions if v["Key"] == key):
+            try:
+                s3.put_object_legal_hold(Bucket=bucket, Key=key, VersionId=version["VersionId"],
+                                         LegalHold={"Status": "ON" if on else "OFF"})
+            except ClientError as exc:
+                if not _missing(exc):
+                    raise
 
     def read_bytes(self, key: str) -> bytes:
         try:

@@ -11,8 +11,9 @@ from chalicelib.domain.checkpoint import CheckpointKind, Step, utc_now
 from chalicelib.domain.ids import CheckpointId, ExportId
 from chalicelib.domain.models import ImageSide
 from chalicelib.domain.webhooks import RoutedEvent
-from chalicelib.services import documents, exports, offboarding, onboarding, outcomes, retention, reviews, screening
-from chalicelib.services import webhooks
+from chalicelib.services import closure_stages, documents, exports, offboarding, onboarding, outcomes, retention
+from chalicelib.services import reviews, screening, webhooks
+from chalicelib.services.closure_stages import Stage
 
 
 class CheckpointEvent(BaseModel):
@@ -35,6 +36,15 @@ class TokenEvent(CheckpointEvent):
 
 class ReviewEvent(TokenEvent):
     level: Literal[1, 2] = 1
+
+
+class WinBackEvent(TokenEvent):
+    offer: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{1,40}$")]
+    timeout_seconds: int = Field(gt=0)
+
+
+class StageEvent(CheckpointEvent):
+    stage: Stage
 
 
 class DecisionEvent(CheckpointEvent):
@@ -79,6 +89,17 @@ def await_review(event: ReviewEvent) -> dict[str, Any]:
     until a compliance officer's decision resumes it."""
     reviews.enter_review(event.checkpoint_id, event.task_token, event.level)
     return {"status": "IN_REVIEW", "level": event.level}
+
+
+def offer_win_back(event: WinBackEvent) -> dict[str, Any]:
+    """Runs as `lambda:invoke.waitForTaskToken`: the workflow waits for the customer's answer (or
+    the offer's timeout)."""
+    closure_stages.offer_win_back(event.checkpoint_id, event.task_token, event.offer, event.timeout_seconds)
+    return {"status": "WIN_BACK_OFFERED"}
+
+
+def closure_stage(event: StageEvent) -> dict[str, Any]:
+    return closure_stages.advance(event.checkpoint_id, event.stage)
 
 
 def record_decision(event: DecisionEvent) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
@@ -127,3 +128,40 @@ def test_a_channel_token_is_refused(page, live_server, screenshots):
     page.screenshot(path=screenshots / "sign-in-refused.png", full_page=True)
     page.goto(f"{live_server}/console/#/reviews")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_an_officer_reads_a_closures_plan(page, live_server, backend, screenshots):
+    body = closure(new_customer(), transactions=large_outflow()) | {"payout_iban": "NO9386011117947"}
+    body["accounts"][0] |= {"accrued_interest": "0.42", "fees_due": "3.00", "cards": ["card-5"]}
+    closure_id = backend.start("/v1/offboarding", body)
+    assert backend.settled(closure_id)["status"] == "IN_REVIEW"
+
+    sign_in(page, live_server, Role.COMPLIANCE, "officer-ben")
+    expect(page.get_by_role("heading", name="Review queue")).to_be_focused()
+    page.get_by_role("row").filter(has_text=closure_id).get_by_role("link", name=closure_id).click()
+    page.get_by_role("link", name="steps, dates, settlement and linked services").click()
+    expect(page.get_by_role("heading", name="Closure plan")).to_be_focused()
+    expect(page.locator("#plan-summary")).to_contain_text("A compliance officer is reviewing the closure")
+    steps = page.get_by_role("table", name="Steps")
+    expect(steps.get_by_role("row").filter(has_text="Compliance review")).to_contain_text("in_progress")
+    expect(steps.get_by_role("row").filter(has_text="Re-screen")).to_contain_text("done")
+    settlement = page.get_by_role("table", name=re.compile("^Final settlement"))
+    expect(settlement).to_contain_text("117.92 EUR")  # 120.50 + 0.42 - 3.00
+    expect(settlement).to_contain_text("NO**7947")
+    services = page.get_by_role("table", name="Linked services")
+    expect(services.get_by_role("row").filter(has_text="Employer AS")).to_contain_text("listed and in the history")
+    expect(services.get_by_role("row").filter(has_text="Employer AS")).to_contain_text("monthly")
+    expect(services.get_by_role("row").filter(has_text="Power Co")).to_contain_text("listed by the channel")
+    expect(page.get_by_role("table", name="When access ends").get_by_role("row").filter(has_text="card-5")).to_be_visible()
+    expect(page.get_by_role("table", name="Data after closure")).to_contain_text("eu-cdd-identity")
+    page.screenshot(path=screenshots / "closure-plan.png", full_page=True)
+
+    backend.decide(closure_id, "approve", "outflow explained: house purchase")
+    for _ in range(100):  # the workflow resumes: review -> retention -> close
+        if backend.settled(closure_id)["status"] == "CLOSED":
+            break
+        time.sleep(0.1)
+    page.reload()
+    expect(page.locator("#closure-status")).to_have_text("CLOSED")
+    expect(page.locator("#plan-summary")).to_have_text("The relationship is closed.")
+    expect(steps.get_by_role("row", name=re.compile("^Closure done"))).to_be_visible()

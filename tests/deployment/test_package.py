@@ -162,7 +162,14 @@ NEEDS = {
             ("dynamodb:PutItem", "AuditTable"), ("s3:PutObject", "${AuditBucket}/audit/retention/*"),
             ("kms:GenerateDataKey", "DataKey"), ("dynamodb:UpdateItem", "CheckpointsTable")]
        for fn in RETENTION_WRITERS},
-    "api_handler": [("s3:GetObject", "${DocumentsBucket}/checkpoints/*/results/*")],
+    "api_handler": [("s3:GetObject", "${DocumentsBucket}/checkpoints/*/results/*"),  # reviews' evidence, closure plans
+                    ("dynamodb:Query", "ExitFactsTable")],
+    # A succession stops the deceased customer's payments; notice periods and lapsed offers are status changes.
+    "closure_stage": [("dynamodb:UpdateItem", "CustomersTable"), ("dynamodb:UpdateItem", "CheckpointsTable"),
+                      ("sqs:SendMessage", "WebhookEventsQueue")],
+    "offer_win_back": [("dynamodb:UpdateItem", "CheckpointsTable"), ("sqs:SendMessage", "WebhookEventsQueue")],
+    # AssessExitRisk rewrites the plan with the services found in the history.
+    "assess_exit_risk": [("s3:PutObject", "${DocumentsBucket}/checkpoints/*")],
     "export_link_events": [("s3:ListBucket", "${TrailBucket}\""), ("s3:GetObject", "${TrailBucket}/cloudtrail/AWSLogs/"),
                            ("s3:ListBucket", "${AuditBucket}\""), ("s3:GetObject", "${AuditBucket}/audit/export/*"),
                            ("dynamodb:GetItem", "AuditTable"), ("dynamodb:PutItem", "AuditTable"),
@@ -171,6 +178,12 @@ NEEDS = {
     **{fn: [("sqs:SendMessage", f"{lid}DeadLetters")] for fn, lid in
        (("build_export", "BuildExport"), ("retention_sweep", "RetentionSweep"))},
 }
+
+
+# An ended closure leaves its exit fact (guarded on the checkpoint item, in one transaction); the
+# closure's ScheduleRetention step ends the relationship on the customer record.
+NEEDS["record_decision"] += [("dynamodb:PutItem", "ExitFactsTable"), ("s3:GetObject", "${DocumentsBucket}/checkpoints/*")]
+NEEDS["schedule_retention"] += [("dynamodb:UpdateItem", "CustomersTable")]
 
 
 @pytest.mark.parametrize("function", sorted(NEEDS))

@@ -147,8 +147,9 @@ def test_past_every_period_nothing_of_a_closed_customer_is_left_and_a_held_one_i
     b_versions = sorted(versions(docs, f"checkpoints/{b_signup}/") + versions(docs, f"checkpoints/{b_closure}/")
                         + versions(docs, f"customers/{b}/"))
     s3 = clients.client("s3")
-    assert all(s3.get_object_legal_hold(Bucket=docs, Key=key, VersionId=v)["LegalHold"]["Status"] == "ON"
-               for key, v in b_versions)
+    unheld = [(key, v) for key, v in b_versions
+              if s3.get_object_legal_hold(Bucket=docs, Key=key, VersionId=v).get("LegalHold", {}).get("Status") != "ON"]
+    assert not unheld
 
     # The US address changes nothing: the bank is established in the EU (the stage's setting).
     a_report = http.get(f"/v1/audit/retention-report?customer_id={a}", role="auditor").json_body

@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -21,9 +21,11 @@ from chalicelib.domain.checkpoint import (
     ReviewDecision,
     ReviewOutcome,
     Step,
+    WinBackState,
     iso,
     utc_now,
 )
+from chalicelib.domain.exit_analytics import ExitFact
 from chalicelib.domain.export_record import ExportRecord, ExportStatus
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.models import Verdict
@@ -259,3 +261,58 @@ def test_an_object_under_lock_or_legal_hold_is_not_erased(stores):
     stores.documents.erase(held)
     assert not stores.documents.exists(held)
     stores.documents.set_legal_hold(held, True)  # an erased object holds nothing
+
+
+def test_an_offer_to_stay_waits_with_its_token_and_takes_one_answer(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    offer = WinBackState(offer="fee_waiver", offered_at=iso(utc_now()), expires_at=iso(utc_now()))
+    stores.checkpoints.offer_win_back(checkpoint_id, "token-1", offer)
+    stores.checkpoints.offer_win_back(checkpoint_id, "token-2", offer.model_copy(update={"offer": "other"}))  # a retry
+    waiting = stores.checkpoints.get(checkpoint_id)
+    assert waiting.status is CheckpointStatus.WIN_BACK_OFFERED and waiting.win_back == offer
+    assert stores.checkpoints.answer_win_back(checkpoint_id, "decline", "2026-12-01T10:00:00.000Z", "web") == "token-2"
+    with pytest.raises(Conflict):
+        stores.checkpoints.answer_win_back(checkpoint_id, "lapsed", "2026-12-01T10:00:01.000Z", "system:offboarding")
+    answered = stores.checkpoints.get(checkpoint_id)
+    assert (answered.status, answered.win_back.answer, answered.win_back.answered_by) == (
+        CheckpointStatus.RUNNING, "decline", "web")
+    assert [h.status for h in answered.status_history][-2:] == [CheckpointStatus.WIN_BACK_OFFERED,
+                                                                 CheckpointStatus.RUNNING]
+    with pytest.raises(Conflict):  # it is RUNNING: a change from another status does not apply
+        stores.checkpoints.transition(checkpoint_id, CheckpointStatus.STAYED, from_=CheckpointStatus.WIN_BACK_OFFERED)
+    assert stores.checkpoints.transition(checkpoint_id, CheckpointStatus.NOTICE_PERIOD, from_=CheckpointStatus.RUNNING)
+    assert not stores.checkpoints.transition(checkpoint_id, CheckpointStatus.NOTICE_PERIOD,
+                                             from_=CheckpointStatus.RUNNING)  # a retried task: a no-op
+
+
+def test_a_customer_is_closed_with_its_statements_access_blocked_once_and_downgraded_once(stores):
+    from tests.records import customer_record
+
+    customer_id = f"cus_{uuid.uuid4().hex}"
+    stores.customers.create_once(customer_record(customer_id))
+    stores.customers.block_payments(customer_id, "2026-12-01T10:00:00.000Z", "cp_1")
+    stores.customers.block_payments(customer_id, "2026-12-02T10:00:00.000Z", "cp_2")
+    stores.customers.downgrade(customer_id, "2026-12-01T11:00:00.000Z", "cp_1", "acc-1")
+    stores.customers.downgrade(customer_id, "2026-12-01T12:00:00.000Z", "cp_2", "acc-2")
+    record = stores.customers.get(customer_id)
+    assert (record.payments_blocked_at, record.payments_blocked_by) == ("2026-12-01T10:00:00.000Z", "cp_1")
+    assert (record.basic_account.account_id, record.status) == ("acc-1", "active")
+    assert stores.customers.close(customer_id, "2026-12-03T00:00:00.000Z", "cp_3", "2027-12-03T00:00:00.000Z")
+    assert not stores.customers.close(customer_id, "2026-12-04T00:00:00.000Z", "cp_4", "2028-01-01T00:00:00.000Z")
+    closed = stores.customers.get(customer_id)
+    assert (closed.status, closed.closed_at, closed.statements_until) == (
+        "closed", "2026-12-03T00:00:00.000Z", "2027-12-03T00:00:00.000Z")
+    with pytest.raises(Conflict):
+        stores.customers.downgrade(customer_id, "2026-12-05T00:00:00.000Z", "cp_5", "acc-1")
+
+
+def test_an_exit_fact_is_recorded_once_per_checkpoint_and_read_back_by_month(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    month = f"1999-{uuid.uuid4().int % 12 + 1:02d}"  # a month no other test writes
+    fact = ExitFact(month=month, fact_id=uuid.uuid4().hex, ended_on=date.fromisoformat(f"{month}-03"),
+                    reason="competitor.price", channel="web", requested_by="customer",
+                    outcome=CheckpointStatus.STAYED, soft_exit="none", win_back_offered=True,
+                    win_back_accepted=True, seconds_to_end=3600)
+    assert stores.exit_facts.record_once(checkpoint_id, fact)
+    assert not stores.exit_facts.record_once(checkpoint_id, fact.model_copy(update={"fact_id": uuid.uuid4().hex}))
+    assert list(stores.exit_facts.in_months([month, "1998-01"])) == [fact]

@@ -12,7 +12,7 @@ SETTINGS = {
     "CHECKPOINTS_TABLE": "unit-checkpoints", "CUSTOMERS_TABLE": "unit-customers", "IDEMPOTENCY_TABLE": "unit-idem",
     "DOCUMENTS_BUCKET": "unit-documents", "LISTS_BUCKET": "unit-lists", "AUDIT_BUCKET": "unit-audit",
     "AUDIT_TABLE": "unit-audit", "RETENTION_TABLE": "unit-retention", "LEGAL_HOLDS_TABLE": "unit-holds",
-    "EXPORTS_TABLE": "unit-exports", "WEBHOOKS_TABLE": "unit-webhooks", "DELIVERIES_TABLE": "unit-deliveries",
+    "EXPORTS_TABLE": "unit-exports", "EXIT_FACTS_TABLE": "unit-exit-facts", "WEBHOOKS_TABLE": "unit-webhooks", "DELIVERIES_TABLE": "unit-deliveries",
     "EVENTS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/unit-events",
     "EXPORT_FUNCTION_NAME": "unit-build_export", "DATA_KEY_ID": "unit-key",
     "TRAIL_BUCKET": "unit-trail", "TRAIL_LOG_PREFIX": "cloudtrail/AWSLogs/123456789012/CloudTrail/eu-west-1/",

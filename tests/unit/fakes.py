@@ -31,10 +31,12 @@ from chalicelib.domain.checkpoint import (
     Reason,
     ReviewDecision,
     Step,
+    WinBackState,
     iso,
     utc_now,
 )
 from chalicelib.domain.customer import CustomerRecord
+from chalicelib.domain.exit_analytics import ExitFact
 from chalicelib.domain.export_record import ExportRecord
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.link_events import TrailRecord
@@ -122,10 +124,11 @@ class FakeCheckpoints(FakeRetainedItems):
                 item["list_versions"] = dict(list_versions)
 
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
-                   remove_fields: tuple[str, ...] = ()) -> bool:
+                   remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool:
         with self._lock:
             item = self._item(checkpoint_id)
-            if CheckpointStatus(item["status"]) not in ALLOWED_FROM[to]:
+            current = CheckpointStatus(item["status"])
+            if current not in ALLOWED_FROM[to] or (from_ is not None and current is not from_):
                 if item["status"] == to:
                     return False
                 raise Conflict(f"checkpoint {checkpoint_id} is {item['status']}; it cannot become {to.value}")
@@ -147,6 +150,28 @@ class FakeCheckpoints(FakeRetainedItems):
             item.update({"status": CheckpointStatus.IN_REVIEW.value, "review_task_token": task_token,
                          "review_reasons": [r.model_dump() for r in reasons], "review_level": level,
                          "awaiting_decision": True, "review_since": now, "updated_at": now})
+
+    def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if item is None or item["status"] not in (CheckpointStatus.RUNNING, CheckpointStatus.WIN_BACK_OFFERED):
+                raise Conflict(f"checkpoint {checkpoint_id} cannot offer a win-back from its current status")
+            if item["status"] == CheckpointStatus.RUNNING:
+                now = iso(utc_now())
+                item.update({"status": CheckpointStatus.WIN_BACK_OFFERED.value, "updated_at": now,
+                             "win_back": offer.model_dump(exclude_none=True)})
+                item.setdefault("status_history", []).append({"status": item["status"], "at": now})
+            item["win_back_task_token"] = task_token
+
+    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if not item or item["status"] != CheckpointStatus.WIN_BACK_OFFERED or "win_back_task_token" not in item:
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for an answer to an offer")
+            item["win_back"].update({"answer": answer, "answered_at": at, "answered_by": by})
+            item.update({"status": CheckpointStatus.RUNNING.value, "updated_at": at})
+            item.setdefault("status_history", []).append({"status": CheckpointStatus.RUNNING.value, "at": at})
+            return item.pop("win_back_task_token")
 
     def await_documents(self, checkpoint_id: str, task_token: str) -> None:
         with self._lock:
@@ -184,12 +209,13 @@ class FakeCheckpoints(FakeRetainedItems):
         fields: dict[str, Any] = {"decision": decision.model_dump(mode="json"), "awaiting_decision": False}
         if customer_id:
             fields["customer_id"] = customer_id
-        return self.transition(checkpoint_id, decision.outcome, set_fields=fields, remove_fields=("review_task_token",))
+        return self.transition(checkpoint_id, decision.outcome, set_fields=fields,
+                               remove_fields=("review_task_token", "win_back_task_token"))
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,
                                set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
-                               remove_fields=("review_task_token",))
+                               remove_fields=("review_task_token", "win_back_task_token"))
 
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]:
@@ -227,14 +253,28 @@ class FakeCustomers(FakeRetainedItems):
             raise NotFound(customer_id)
         return parse(CustomerRecord, copy.deepcopy(self.items[customer_id]), "customer", customer_id)
 
-    def close(self, customer_id: str, closed_at: str, checkpoint_id: str) -> bool:
+    def close(self, customer_id: str, closed_at: str, checkpoint_id: str, statements_until: str | None = None
+              ) -> bool:
         item = self.items.get(customer_id)
         if item is None:
             raise NotFound(customer_id)
         if item["status"] == "closed":
             return False
         item.update({"status": "closed", "closed_at": closed_at, "offboarding_checkpoint_id": checkpoint_id})
+        if statements_until:
+            item["statements_until"] = statements_until
         return True
+
+    def block_payments(self, customer_id: str, at: str, checkpoint_id: str) -> None:
+        item = self.items[customer_id]
+        item.setdefault("payments_blocked_at", at)
+        item.setdefault("payments_blocked_by", checkpoint_id)
+
+    def downgrade(self, customer_id: str, at: str, checkpoint_id: str, account_id: str) -> None:
+        item = self.items[customer_id]
+        if item["status"] not in ("active", "frozen"):
+            raise Conflict(f"customer {customer_id} is {item['status']}")
+        item.setdefault("basic_account", {"account_id": account_id, "since": at, "checkpoint_id": checkpoint_id})
 
 
 class FakeDocuments:
@@ -504,6 +544,25 @@ class FakeTrail:
         return parse_log_file(key, self.files[key])
 
 
+class FakeExitFacts:
+    """Facts by (month, id); the once-guard is kept apart, as it lives on the checkpoint item."""
+
+    def __init__(self) -> None:
+        self.facts: dict[tuple[str, str], ExitFact] = {}
+        self.recorded: set[str] = set()
+
+    def record_once(self, checkpoint_id: str, fact: ExitFact) -> bool:
+        if checkpoint_id in self.recorded:
+            return False
+        self.recorded.add(checkpoint_id)
+        self.facts[(fact.month, fact.fact_id)] = fact
+        return True
+
+    def in_months(self, months: Iterable[str]) -> Iterator[ExitFact]:
+        for month in months:
+            yield from (f for (m, _), f in sorted(self.facts.items()) if m == month)
+
+
 class FakeFunctions:
     def __init__(self) -> None:
         self.invoked: list[tuple[str, dict[str, Any]]] = []
@@ -661,5 +720,6 @@ def fake_stores() -> Stores:
                   exports=FakeExports(), lists=FakeLists(), audit=FakeAudit(), schedules=FakeSchedules(),
                   holds=FakeHolds(), workflows=FakeWorkflows(), functions=FakeFunctions(),
                   idempotency=FakeIdempotency(), events=FakeEventQueue(), subscriptions=FakeSubscriptions(),
-                  deliveries=FakeDeliveries(), receivers=FakeReceivers(), trail=FakeTrail())
+                  deliveries=FakeDeliveries(), receivers=FakeReceivers(), trail=FakeTrail(),
+                  exit_facts=FakeExitFacts())
 

@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.closure import (
     Account,
-    ClosureReason,
     ClosureRequest,
     Counterparty,
     Direction,
@@ -73,7 +72,7 @@ def account(balance: str = "0", *, account_id: str = "acc-1", currency: str = "E
 
 def request(*accounts: Account, consents: tuple[str, ...] = (), services: tuple[LinkedService, ...] = (),
             at: datetime = T) -> ClosureRequest:
-    return ClosureRequest(customer_id=CUSTOMER, reason=ClosureReason.RELOCATION, requested_by=RequestedBy.CUSTOMER,
+    return ClosureRequest(customer_id=CUSTOMER, reason="external.relocation", requested_by=RequestedBy.CUSTOMER,
                           requested_at=at, accounts=accounts or (account(),), holder_consents=consents,
                           linked_services=services, transactions_key="closures/c-1/transactions.jsonl")
 
@@ -459,7 +458,7 @@ _accounts = st.builds(Account, account_id=st.sampled_from(["a1", "a2", "a3"]),
 _services = st.builds(LinkedService, type=st.sampled_from(LinkedServiceType),
                       counterparty=st.just(SENTINEL_NAME), reference=st.sampled_from(["R1", "R2"]))
 _requests = st.builds(
-    ClosureRequest, customer_id=st.just(CUSTOMER), reason=st.sampled_from(ClosureReason),
+    ClosureRequest, customer_id=st.just(CUSTOMER), reason=st.sampled_from(["external.relocation", "competitor.price", "bank.de_banking.dormancy"]),
     requested_by=st.sampled_from(RequestedBy), requested_at=st.just(T),
     accounts=st.lists(_accounts, min_size=1, max_size=4).map(tuple),
     holder_consents=st.lists(st.sampled_from(["cust-2", "cust-3"]), max_size=2).map(tuple),

@@ -230,6 +230,7 @@ EXPECTED = [
     ("US", "request_fingerprint", utc(2020, 1, 11, 9), "all-request-fingerprint", Action.DELETE),
     ("EU", "sanctions_lists", utc(2030, 1, 10, 9), "all-sanctions-lists", Action.REVIEW),
     ("UK", "access_logs", utc(2021, 2, 13, 9), "all-access-logs", Action.DELETE),
+    ("US", "exit_facts", utc(2030, 1, 10, 9), "all-exit-facts", Action.REVIEW),
 ]
 
 

@@ -105,9 +105,15 @@ def test_a_checkpoint_another_channel_started_does_not_exist_for_it(stores):
             access.checkpoint(stranger, checkpoint.checkpoint_id, stores)
 
 
+def bank_closure(customer_id: str, **changes) -> OffboardingRequest:
+    return closure(customer_id, reason="bank.de_banking.risk_appetite", requested_by="bank",
+                   accounts=[{"account_id": "acc-1", "balance": "10.00", "currency": "EUR", "holders": [customer_id],
+                              "opened_on": "2020-05-04"}], **changes)
+
+
 def test_a_closure_is_visible_to_the_channel_that_on_boarded_the_customer(stores):
     customer_id = customer(stores, owner=WEB.subject)
-    closing = offboarding.start(OFFICER, closure(customer_id), key(), stores)  # e.g. a bank-initiated closure
+    closing, _ = offboarding.start(OFFICER, bank_closure(customer_id), key(), stores)  # a bank-initiated closure
     assert access.checkpoint(WEB, closing.checkpoint_id, stores).customer_id == customer_id
     with pytest.raises(NotFound):
         access.checkpoint(MOBILE, closing.checkpoint_id, stores)
@@ -178,8 +184,9 @@ def test_a_closure_of_another_channels_customer_starts_nothing(stores):
 
 def test_a_closure_stores_its_request_and_transactions_and_starts_the_workflow(stores):
     customer_id = customer(stores)
-    checkpoint = offboarding.start(WEB, closure(customer_id), key(), stores)
+    checkpoint, plan = offboarding.start(WEB, closure(customer_id), key(), stores)
     assert checkpoint.kind is CheckpointKind.OFFBOARDING and checkpoint.customer_id == customer_id
+    assert plan is not None and plan.reason.code == "external.relocation"  # stored as the code the alias names
     assert stores.workflows.started[checkpoint.checkpoint_id]["export_requested"] is False
     assert any(k.startswith(f"customers/{customer_id}/transactions/") for k in stores.documents.objects)
 
@@ -210,9 +217,9 @@ def test_the_long_poll_returns_once_the_status_moves(stores, monkeypatch):
         return real_version(checkpoint_id)
 
     monkeypatch.setattr(stores.checkpoints, "version_of", moving)
-    read, _ = checkpoints.get(WEB, checkpoint.checkpoint_id, 5, stores=stores)
+    read, _, _ = checkpoints.get(WEB, checkpoint.checkpoint_id, 5, stores=stores)
     assert read.status is CheckpointStatus.REJECTED and len(polls) == 3
-    again, _ = checkpoints.get(WEB, checkpoint.checkpoint_id, 5, stores=stores)  # not RUNNING: at once
+    again, _, _ = checkpoints.get(WEB, checkpoint.checkpoint_id, 5, stores=stores)  # not RUNNING: at once
     assert again.status is CheckpointStatus.REJECTED and len(polls) == 3
 
 
@@ -248,7 +255,7 @@ def in_review(stores, level: int = 1) -> str:
 
 def test_a_decision_resumes_the_workflow_once(stores):
     checkpoint_id = in_review(stores)
-    decided = reviews.decide(OFFICER, checkpoint_id, ReviewOutcome.APPROVE, "different person", stores)
+    decided, _ = reviews.decide(OFFICER, checkpoint_id, ReviewOutcome.APPROVE, "different person", stores)
     assert [d.reviewer for d in decided.review_decisions] == [OFFICER.subject]
     assert stores.workflows.resumed == [(f"token-{checkpoint_id}-1", {"outcome": "approve", "level": 1})]
     with pytest.raises(Conflict):
@@ -265,7 +272,7 @@ def test_the_officer_who_escalated_cannot_decide_the_escalated_review(stores):
     mlro = Caller(subject="mlro", role=Role.COMPLIANCE)
     with pytest.raises(Conflict, match="already escalated"):
         reviews.decide(mlro, checkpoint_id, ReviewOutcome.ESCALATE, "further", stores)
-    assert reviews.decide(mlro, checkpoint_id, ReviewOutcome.REJECT, "confirmed", stores).review_level == 2
+    assert reviews.decide(mlro, checkpoint_id, ReviewOutcome.REJECT, "confirmed", stores)[0].review_level == 2
 
 
 def test_a_decision_after_the_review_timed_out_is_a_conflict(stores):
@@ -340,7 +347,7 @@ def test_an_export_is_built_and_its_links_logged_for_its_customers_channel_only(
 
 def test_a_closures_export_is_requested_by_a_system_actor_and_reused_on_retry(stores):
     customer_id = customer(stores)
-    checkpoint_id = offboarding.start(WEB, closure(customer_id, export={"requested": True}), key(), stores).checkpoint_id
+    checkpoint_id = offboarding.start(WEB, closure(customer_id, export={"requested": True}), key(), stores)[0].checkpoint_id
     first = exports.export_for_closure(checkpoint_id, stores)
     again = exports.export_for_closure(checkpoint_id, stores)
     assert first.result_key == again.result_key and len(stores.exports.items) == 1
