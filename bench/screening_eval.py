@@ -7,6 +7,11 @@ order, "SURNAME, Given", transliteration spellings (Mohammed/Muhammad, Hussein/H
 Aleksandr/Alexander, ou/u, ee/i, ...), accents stripped and case changed. A variant is found if
 its own entry comes back in the review or block band (name only: no birth date, no nationality).
 
+Word-boundary treatments of the same names (drawn with a generator of their own, so the
+variants above stay exactly those of earlier runs): a word split in two ("Usa ma"), two words
+joined ("binLaden" is a particle; "SaddamHussein" is two names), in-word punctuation
+("Usa-ma", "Usa.ma") and a particle glued to its word ("alZawahiri", "Abubakr", "Vanderberg").
+
 Non-listed side: Faker names (given + family, some with a middle name) in 14 locales with a
 random adult birth date and the locale's nationality, screened as the workflow screens an
 applicant; plus Faker company names screened as organisations. Any match in the review or
@@ -75,6 +80,9 @@ LOCALES = {  # Faker locale -> nationality (ISO alpha-3)
     "zh_CN": "CHN", "hi_IN": "IND",
 }
 _GROUP_OF = {s: group.split() for group in SPELLINGS for s in group.split()}
+# Particles written apart or glued, depending on who writes the name.
+GLUE_PARTICLES = frozenset("al el ul bin ibn bint abu abd abdul abou van von der de da di du del della la le".split())
+BOUNDARY_SEED = SEED + 1
 
 
 # --- variants of listed names -----------------------------------------------------------------
@@ -132,6 +140,42 @@ def variants(name: str, entity_type: EntityType, rng: random.Random) -> Iterator
         yield "transliteration", " ".join(words[:i] + [spelling] + words[i + 1 :])
     stripped = "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
     yield "accents_case", rng.choice((str.lower, str.upper, str.title))(stripped)
+
+
+def _case(word: str, rng: random.Random) -> str:
+    return rng.choice((str.lower, str.capitalize, lambda w: w))(word)
+
+
+def boundary_variants(name: str, entity_type: EntityType, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """(kind, variant) pairs of a listed name with its word boundaries moved: split, joined,
+    hyphenated (in-word punctuation) and glued_particle; kinds that do not apply are left out."""
+    words = name.replace(",", " ").split()
+    named = [i for i, w in enumerate(words) if not set(name_tokens(w)) <= STOPWORDS]
+    splittable = [i for i in named if len(words[i]) >= 5 and words[i].isalpha()]
+    if splittable:
+        i = rng.choice(splittable)
+        k = rng.randrange(2, len(words[i]) - 1)
+        yield "split", " ".join(words[:i] + [words[i][:k], words[i][k:]] + words[i + 1:])
+    plain = [i for i in named if words[i].casefold().strip("-") not in GLUE_PARTICLES]
+    pairs = [i for i in plain if i + 1 in plain and i + 1 < len(words)]
+    if pairs:
+        i = rng.choice(pairs)
+        yield "joined", " ".join(words[:i] + [words[i] + _case(words[i + 1], rng)] + words[i + 2:])
+    if splittable:
+        i = rng.choice(splittable)
+        k = rng.randrange(2, len(words[i]) - 1)
+        mark = rng.choice("--.")
+        yield "hyphenated", " ".join(words[:i] + [words[i][:k] + mark + words[i][k:]] + words[i + 1:])
+    glued = []
+    for i, w in enumerate(words):
+        head, _, rest = w.partition("-")
+        if head.casefold() in GLUE_PARTICLES and rest:  # "al-Zawahiri"
+            glued.append((i, i + 1, head + _case(rest, rng)))
+        elif w.casefold() in GLUE_PARTICLES and i + 1 < len(words):  # "bin Laden"
+            glued.append((i, i + 2, w + _case(words[i + 1], rng)))
+    if glued:
+        a, b, word = rng.choice(glued)
+        yield "glued_particle", " ".join(words[:a] + [word] + words[b:])
 
 
 def listed_sample(entities: list[ListEntity], persons: int, organisations: int, rng: random.Random) -> list[tuple[ListEntity, str]]:
@@ -199,9 +243,11 @@ def evaluate(s: Screener, entities: list[ListEntity], args: argparse.Namespace) 
     total: Counter[str] = Counter()
     blocked = 0
     missed: list[tuple[str, str, str]] = []
+    boundary_rng = random.Random(BOUNDARY_SEED)
     for entity, name in listed_sample(entities, args.persons, args.organisations, rng):
         query_type = EntityType.PERSON if entity.type is EntityType.PERSON else EntityType.ORGANISATION
-        for kind, variant in variants(name, entity.type, rng):
+        treated = [*variants(name, entity.type, rng), *boundary_variants(name, entity.type, boundary_rng)]
+        for kind, variant in treated:
             matches = timed(lambda: s.screen(variant, type=query_type, limit=None), latencies)
             own = [m for m in flagged(matches) if (m.source, m.source_id) == (entity.source, entity.source_id)]
             total[kind] += 1

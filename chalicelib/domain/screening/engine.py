@@ -1,7 +1,7 @@
 """Fuzzy sanctions and PEP screening over prebuilt name indexes (one per list version).
 
     screener = Screener([NameIndex.from_bytes(b) for b in stored_indexes], policy)
-    matches = screener.screen("Mohamed Naqdi", birth_date=date(1952, 1, 1), type=EntityType.PERSON)
+    matches = screener.screen("Mohamed Naqdi", birth_date=PartialDate(year=1952), type=EntityType.PERSON)
     checks = classify(matches)  # SANCTIONS_MATCH, SANCTIONS_POSSIBLE_MATCH, PEP_MATCH
 
 Names are normalised by `normalise.normalise_name`: NFKC, transliterated with anyascii (ISC
@@ -9,13 +9,21 @@ licence, permissive, where Unidecode is GPL; and wider coverage: Arabic, Cyrilli
 Indic scripts), casefolded, punctuation, honorifics and legal forms removed, "SURNAME, Given"
 reordered.
 
-Retrieval: each query token is expanded to the listed tokens reachable through the index keys
-(1-deletion neighbourhood, consonant skeleton, 3-letter prefix) and at least `token_floor` similar; a listed name
-is a candidate only if its tokens cover `retrieval.min_coverage` of the query's weighted length
-(computed with set intersections over postings, never a scan of the list). Scoring: greedy
-Jaro-Winkler token pairing blended with rapidfuzz token_sort/token_set ratios, then weak-alias,
-birth-date, nationality and entity-type adjustments, then the band. Every match carries its
-explanation. Match objects name list entries only, never the subject's own data.
+Word boundaries are not evidence: a space, a hyphen or a glued particle can be put in or left
+out by whoever types a name ("Usa ma bin Laden", "Usama binLaden", "Usa-ma"). The query's
+adjacent words are also tried joined, and every listed name carries its adjacent words joined
+(`index.joined_words`), so a split word pairs with the listed word and a joined one with the
+listed words joined; the explanation says when a match needed it (`resegmented`).
+
+Retrieval: each query word, and each pair of adjacent query words joined, is expanded to the
+listed tokens reachable through the index keys (1-deletion neighbourhood, consonant skeleton,
+3-letter prefix) and at least `token_floor` similar; a listed name is a candidate only if its
+tokens cover `retrieval.min_coverage` of the query's weighted length (computed with set
+intersections over postings, never a scan of the list). Scoring: greedy Jaro-Winkler pairing of
+words (or words joined) blended with rapidfuzz token_sort/token_set ratios of the two names as
+paired, then weak-alias, birth-date (at the precision both dates give), nationality and
+entity-type adjustments, then the band. Every match carries its explanation. Match objects
+name list entries (and word positions of the screened name), never the subject's own data.
 """
 from __future__ import annotations
 
@@ -24,18 +32,29 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from itertools import combinations
+from typing import Literal
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
 from chalicelib.domain.models import CheckResult, Frozen
 from chalicelib.domain.screening.countries import iso3
-from chalicelib.domain.screening.entities import EntityType, ListKind, NameKind
-from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, NameIndex, name_tokens, skeleton
-from chalicelib.domain.screening.normalise import LEGAL_FORMS
+from chalicelib.domain.screening.entities import EntityType, ListKind, NameKind, PartialDate, Precision
+from chalicelib.domain.screening.index import (
+    CANONICAL_PARTICLES,
+    PARTICLES,
+    IndexedEntity,
+    IndexedName,
+    NameIndex,
+    joined_words,
+    skeleton,
+)
+from chalicelib.domain.screening.normalise import LEGAL_FORMS, normalised_words
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.screening.scoring import (
+    BirthDateComparison,
     BirthDateLevel,
+    Span,
     birth_date_level,
     pair_tokens,
     short_name_penalty,
@@ -52,6 +71,7 @@ _LONG_LEGAL_FORMS = tuple(sorted(f for f in LEGAL_FORMS if len(f) >= 5))
 _LEGAL_FORM_SIMILARITY = 0.9
 _MAX_SUBSET_TOKENS = 8  # longer queries gather candidates by counting instead of intersecting
 _NAME_RANK = {kind.value: rank for rank, kind in enumerate(NameKind)}
+_WORD_SPANS: list[list[Span]] = [[]]  # _WORD_SPANS[n]: the spans of n words, one each (grown on demand)
 
 
 class Band(StrEnum):
@@ -77,6 +97,30 @@ class Adjustment(Frozen):
     detail: str
 
 
+class Resegmentation(Frozen):
+    """A pair the match needed words joined for: some of the screened name's words joined
+    ("Usa ma" for the listed "usama"), or the listed name's ("bin laden" for "binladen")."""
+
+    joined: Literal["screened", "listed"]
+    screened_words: tuple[int, ...]  # 1-based positions in the screened name, as normalised
+    listed: str  # the listed word(s), normalised
+    detail: str
+
+
+class MatchStatus(StrEnum):
+    OPEN = "open"
+    CLEARED = "cleared"  # a compliance officer cleared this entry for this subject (see clearance)
+
+
+class ClearanceRef(Frozen):
+    """The clearance that applies to a match: who cleared the entry, when and why."""
+
+    id: str
+    by: str
+    at: str
+    reason: str
+
+
 class Match(Frozen):
     """One list entry the screened name matched, on its best-scoring name, explained."""
 
@@ -95,6 +139,11 @@ class Match(Frozen):
     name_scores: NameScores
     adjustments: tuple[Adjustment, ...] = ()
     birth_date: BirthDateLevel = BirthDateLevel.UNKNOWN
+    birth_date_precision: Precision | None = None  # what the dates were compared at
+    resegmented: tuple[Resegmentation, ...] = ()
+    entry_hash: str = ""  # the listed entry's content hash (a changed entry is another entry)
+    status: MatchStatus = MatchStatus.OPEN
+    clearance: ClearanceRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,12 +151,18 @@ class _Query:
     """The screened name prepared once for every index."""
 
     tokens: list[str]
-    weights: list[float]
+    weights: list[float]  # per word
+    # (form, first word, one past the last, stopword glued on or ""): every word, then words joined
+    units: list[tuple[str, int, int, str]]
     text: str
     letters: int
-    birth_date: date | None
+    birth_date: PartialDate | None
     nationality: str | None
     type: EntityType | None
+
+    @property
+    def spans(self) -> list[Span]:
+        return [(a, b) for _, a, b, _ in self.units]
 
 
 class Screener:
@@ -138,7 +193,7 @@ class Screener:
     def screen(
         self,
         name: str,
-        birth_date: date | None = None,
+        birth_date: PartialDate | date | None = None,
         nationality: str | None = None,
         type: EntityType | None = None,
         limit: int | None = 10,
@@ -147,7 +202,8 @@ class Screener:
     ) -> list[Match]:
         """Matches scoring at least `threshold` (default: the review band), best first, one
         per list entry, at most `limit`. `nationality` is an ISO alpha-3 code or a country
-        name. `exhaustive` scores every listed name without the index (benchmarks only)."""
+        name; `birth_date` a full date or one known to the month or year. `exhaustive` scores
+        every listed name without the index (benchmarks only)."""
         query = self._query(name, birth_date, nationality, type)
         if not query.tokens:
             return []
@@ -167,51 +223,84 @@ class Screener:
     def retrieval_size(self, name: str) -> int:
         """How many listed names the indexes hand to scoring for `name` (diagnostics)."""
         query = self._query(name, None, None, None)
-        return sum(len(self._candidates(i, query, self._expand(i, query, False))) for i in self.indexes)
+        return sum(len(self._candidates(i, query, *self._expand(i, query, False))) for i in self.indexes)
 
     # --- query preparation and retrieval ------------------------------------------------
 
-    def _query(self, name: str, birth_date: date | None, nationality: str | None, type: EntityType | None) -> _Query:
-        tokens = _without_misspelt_legal_forms(name_tokens(name))
+    def _query(self, name: str, birth_date: PartialDate | date | None, nationality: str | None,
+               type: EntityType | None) -> _Query:
+        tokens, glued = _query_words(name)
         particle = self.policy.name.particle_weight
         return _Query(
             tokens=tokens,
             weights=[len(t) * (particle if t in PARTICLES else 1.0) for t in tokens],
+            units=[(t, i, i + 1, "") for i, t in enumerate(tokens)]
+                  + [(w, a, b, "") for w, a, b in joined_words(tokens)] + glued,
             text=" ".join(tokens),
             letters=sum(map(len, tokens)),
-            birth_date=birth_date,
+            birth_date=PartialDate.of(birth_date) if isinstance(birth_date, date) else birth_date,
             nationality=iso3(nationality) if nationality else None,
             type=type,
         )
 
-    def _expand(self, index: NameIndex, query: _Query, exhaustive: bool) -> list[dict[int, float]]:
-        """Per query token: similar listed token id -> similarity. A token glued to its
+    def _expand(self, index: NameIndex, query: _Query, exhaustive: bool
+                ) -> tuple[list[dict[int, float]], list[dict[int, float]]]:
+        """Per query unit (a word, or words joined): similar listed word id -> similarity; and
+        per query word: similar listed words-joined id -> similarity. A word glued to its
         article ("alkhodair") is also compared without it ("khodair")."""
-        everything = range(len(index.vocabulary))
-        expansions = []
-        for token in query.tokens:
-            forms = [token, token[2:]] if token.startswith("al") and len(token) >= 6 else [token]
+        words = len(query.tokens)
+        weights = self.policy.name
+        expansions, joined = [], []
+        for unit, (token, _, _, _) in enumerate(query.units):
+            single = unit < words
+            forms = [token, token[2:]] if single and token.startswith("al") and len(token) >= 6 else [token]
             expansion: dict[int, float] = {}
             for form in forms:
                 key = skeleton(form)
-                candidates = everything if exhaustive else list(index.similar_token_ids(form))
-                same_skeleton = index.by_skeleton.get(key, ()) if len(key) >= 2 else ()
-                for token_id, similarity in similar_tokens(
-                    form, key, candidates, same_skeleton, index.vocabulary, self.policy.name
-                ).items():
-                    if similarity > expansion.get(token_id, 0.0):
-                        expansion[token_id] = similarity
+                if exhaustive:
+                    candidates: Sequence[int] = range(len(index.vocabulary))
+                else:  # words joined: not by their first letters, which are one word's
+                    candidates = list(index.similar_token_ids(form, key, prefix=single))
+                if candidates:
+                    same = index.by_skeleton.get(key, ()) if len(key) >= 2 else ()
+                    found = similar_tokens(form, key, candidates, same, index.vocabulary, weights, not single)
+                    if expansion:
+                        for token_id, similarity in found.items():
+                            if similarity > expansion.get(token_id, 0.0):
+                                expansion[token_id] = similarity
+                    else:
+                        expansion = found
+                if single and form is token:
+                    candidates = range(len(index.joined)) if exhaustive else list(index.joined_like(token, key))
+                    same = index.joined_by_skeleton.get(key, ()) if len(key) >= 2 else ()
+                    joined.append(similar_tokens(token, key, candidates, same, index.joined, weights, True)
+                                  if candidates else {})
             expansions.append(expansion)
-        return expansions
+        return expansions, joined
 
-    def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]]) -> set[int]:
+    def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]],
+                    joined: list[dict[int, float]]) -> set[int]:
         """Names whose tokens cover at least min_coverage of the query's weighted length: the
-        union, over the minimal token subsets heavy enough, of the intersection of their names."""
+        union, over the minimal word subsets heavy enough, of the intersection of their names.
+        A name covers a query word if it has a word similar to it or to query words joined that
+        include it, or words joined similar to it."""
         need = self.policy.retrieval.min_coverage * sum(query.weights)
-        present = [i for i, e in enumerate(expansions) if e]
+        covering: dict[int, set[int]] = {}
+        copied: set[int] = set()
+        found = [(span, index.names_with(e)) for span, e in zip(query.spans, expansions) if e]
+        found += [((i, i + 1), index.names_joining(e)) for i, e in enumerate(joined) if e]
+        for (first, last), names in found:
+            for i in range(first, last):
+                if i not in covering:
+                    covering[i] = names
+                    continue
+                if i not in copied:  # the first set may be another position's too: copy before adding
+                    covering[i], _ = set(covering[i]), copied.add(i)
+                covering[i] |= names
+        present = sorted(covering)
         if sum(query.weights[i] for i in present) < need:
             return set()
-        sets = {i: index.names_with(expansions[i]) for i in present}
+        sets = covering
         if len(present) > _MAX_SUBSET_TOKENS:
             covered: dict[int, float] = {}
             for i in present:
@@ -232,8 +321,8 @@ class Screener:
     # --- scoring --------------------------------------------------------------------------
 
     def _screen_index(self, index: NameIndex, query: _Query, floor: float, exhaustive: bool) -> list[Match]:
-        expansions = self._expand(index, query, exhaustive)
-        name_ids = range(len(index.names)) if exhaustive else self._candidates(index, query, expansions)
+        expansions, joined = self._expand(index, query, exhaustive)
+        name_ids = range(len(index.names)) if exhaustive else self._candidates(index, query, expansions, joined)
         policy = self.policy
         w = policy.name
         bonus = (policy.adjustments.birth_date.exact if query.birth_date else 0.0) + (
@@ -242,25 +331,50 @@ class Screener:
         pair_floor = (floor - bonus - w.token_sort - w.token_set) / w.token_pairs
         token_weights = self._token_weights[index.source]
         letter_counts = self._letter_counts[index.source]
+        words = len(query.tokens)
+        query_spans = query.spans
+        reached = [(i, e) for i, e in enumerate(expansions) if e]  # query units that reach listed words
+        reached_joined = [(i, e) for i, e in enumerate(joined) if e]  # query words that reach words joined
         best: dict[int, Match] = {}
-        entity_adjustments: dict[int, tuple[list[Adjustment], BirthDateLevel]] = {}
+        entity_adjustments: dict[int, tuple[list[Adjustment], BirthDateComparison]] = {}
         for name_id in name_ids:
             name = index.names[name_id]
+            # (-similarity, 1 if words are joined, query unit, listed unit), sorted: most similar
+            # first, single words before words joined, then in name order
             similarities = [
-                (s, i, j)
+                (-s, 0 if i < words else 1, i, j)
                 for j, token_id in enumerate(name.tokens)
-                for i, expansion in enumerate(expansions)
-                if (s := expansion.get(token_id))
+                for i, expansion in reached if (s := expansion.get(token_id))
             ]
+            listed_spans = _word_spans(len(name.tokens))
+            if name.joins and reached_joined:  # listed words joined, against single query words
+                n = len(listed_spans)
+                similarities += [(-s, 1, i, n + k) for k, (joined_id, _, _) in enumerate(name.joins)
+                                 for i, expansion in reached_joined if (s := expansion.get(joined_id))]
+                listed_spans = listed_spans + [(a, b) for _, a, b in name.joins]
             if not similarities:
                 continue
             listed_weights = [token_weights[t] for t in name.tokens]
-            pairs_score, paired = pair_tokens(query.weights, listed_weights, similarities, w)
+            across = any(t[1] for t in similarities)
+            pairs_score, pairs = pair_tokens(query.weights, listed_weights, similarities, query_spans,
+                                             listed_spans, w)
+            if across:  # words joined could pair too: also try them first on ties ("Nid al Al-Rabii")
+                joins_first = [(s, 1 - r, i, j) for s, r, i, j in similarities]
+                other = pair_tokens(query.weights, listed_weights, joins_first, query_spans, listed_spans, w)
+                if other[0] > pairs_score:
+                    pairs_score, pairs = other
             if pairs_score < pair_floor:
                 continue  # cannot reach the floor even with perfect sort/set ratios
+            resegmented = [(i, j) for i, j in pairs if i >= words or j >= len(name.tokens)]
             listed_text = " ".join(index.vocabulary[t] for t in name.tokens)
-            sort_score = fuzz.token_sort_ratio(query.text, listed_text) / 100
-            set_score = fuzz.token_set_ratio(query.text, listed_text) / 100
+            query_text = query.text
+            if resegmented:  # compare the names as paired: a word boundary is no difference
+                listed_words = [index.vocabulary[t] for t in name.tokens]
+                query_text = _rejoined(query.tokens, [query.units[i][:3] for i, _ in resegmented])
+                listed_text = _rejoined(listed_words, [("".join(listed_words[a:b]), a, b)
+                                                       for a, b in (listed_spans[j] for _, j in resegmented)])
+            sort_score = fuzz.token_sort_ratio(query_text, listed_text) / 100
+            set_score = fuzz.token_set_ratio(query_text, listed_text) / 100
             blend = w.token_pairs * pairs_score + w.token_sort * sort_score + w.token_set * set_score
             letters = min(query.letters, sum(letter_counts[t] for t in name.tokens))
             name_score = short_name_penalty(blend, letters, w)
@@ -268,17 +382,18 @@ class Screener:
                 continue
             if name.entity not in entity_adjustments:
                 entity_adjustments[name.entity] = self._entity_adjustments(index.entities[name.entity], query)
-            adjustments, level = entity_adjustments[name.entity]
+            adjustments, compared = entity_adjustments[name.entity]
             if name.kind == NameKind.WEAK_ALIAS:
                 adjustments = [
                     Adjustment(factor="weak_alias", delta=policy.adjustments.weak_alias, detail="matched a weak alias"),
                     *adjustments,
                 ]
             score = round(min(1.0, max(0.0, name_score + sum(a.delta for a in adjustments))), 4)
-            if score < floor or (name.entity in best and best[name.entity].score >= score):
-                continue
+            if score < floor or (name.entity in best and (best[name.entity].score, best[name.entity].name_scores.name)
+                                 >= (score, round(name_score, 4))):
+                continue  # one match per entry: its best-scoring name (the closer name on a tie)
             entity = index.entities[name.entity]
-            band, rule = self._band(score, name.kind, level)
+            band, rule = self._band(score, name.kind, compared.level)
             best[name.entity] = Match(
                 source=index.source,
                 list_version=index.version,
@@ -297,28 +412,34 @@ class Screener:
                     token_sort=round(sort_score, 4),
                     token_set=round(set_score, 4),
                     name=round(name_score, 4),
-                    tokens_paired=paired,
+                    tokens_paired=sum(b - a for a, b in (query_spans[i] for i, _ in pairs)),
                     listed_tokens=len(name.tokens),
                 ),
                 adjustments=tuple(adjustments),
-                birth_date=level,
+                birth_date=compared.level,
+                birth_date_precision=compared.precision,
+                resegmented=tuple(_resegmentation(query, index, name, listed_spans, i, j) for i, j in resegmented),
+                entry_hash=entity.content_hash,
             )
         return list(best.values())
 
-    def _entity_adjustments(self, entity: IndexedEntity, query: _Query) -> tuple[list[Adjustment], BirthDateLevel]:
+    def _entity_adjustments(self, entity: IndexedEntity, query: _Query
+                            ) -> tuple[list[Adjustment], BirthDateComparison]:
         """Birth date, nationality and entity type adjustments of one entry (no subject data
         in the details)."""
         policy = self.policy.adjustments
         adjustments = []
-        level = birth_date_level(entity.birth_dates, query.birth_date, policy.birth_date.near_years)
+        compared = birth_date_level(entity.birth_dates, query.birth_date, policy.birth_date.near_years)
         delta = {
             BirthDateLevel.EXACT: policy.birth_date.exact,
             BirthDateLevel.YEAR: policy.birth_date.year,
             BirthDateLevel.RANGE: policy.birth_date.range,
             BirthDateLevel.MISMATCH: policy.birth_date.mismatch,
-        }.get(level)
+        }.get(compared.level)
         if delta is not None:
-            adjustments.append(Adjustment(factor="birth_date", delta=delta, detail=f"listed birth date: {level.value}"))
+            adjustments.append(Adjustment(
+                factor="birth_date", delta=delta,
+                detail=f"listed birth date: {compared.level.value} (compared at {compared.precision.value} precision)"))
         if query.nationality and entity.nationalities:
             listed = ", ".join(entity.nationalities)
             if query.nationality in entity.nationalities:
@@ -336,7 +457,7 @@ class Screener:
                     detail=f"listed as {entity.type}, screened as {query.type.value}",
                 )
             )
-        return adjustments, level
+        return adjustments, compared
 
     def _band(self, score: float, name_kind: str, level: BirthDateLevel) -> tuple[Band, str]:
         """The band of a final score and the rule that put it there."""
@@ -352,6 +473,62 @@ class Screener:
         return Band.PASS, f"score {score:.2f} < review {bands.review:.2f}"
 
 
+def _word_spans(n: int) -> list[Span]:
+    while len(_WORD_SPANS) <= n:
+        _WORD_SPANS.append([(j, j + 1) for j in range(len(_WORD_SPANS))])
+    return _WORD_SPANS[n]
+
+
+def _query_words(name: str) -> tuple[list[str], list[tuple[str, int, int, str]]]:
+    """The words a query is compared on, and each stopword normalisation dropped glued to the
+    word next to it ("Sa lehi" -> "salehi" for word 1): a legal form or title split off a word
+    ("Sa", "Co", "Dr") must not make the rest of the word unfindable."""
+    words = [(CANONICAL_PARTICLES.get(w, w), kept) for w, kept in normalised_words(name)]
+    tokens = _without_misspelt_legal_forms([w for w, kept in words if kept])
+    if len(tokens) != sum(kept for _, kept in words):
+        return tokens, []
+    glued, position = [], 0
+    for i, (word, kept) in enumerate(words):
+        if kept:
+            position += 1
+            continue
+        if i + 1 < len(words) and words[i + 1][1]:
+            glued.append((word + words[i + 1][0], position, position + 1, word))
+        if i > 0 and words[i - 1][1]:
+            glued.append((words[i - 1][0] + word, position - 1, position, word))
+    return tokens, glued
+
+
+def _rejoined(words: list[str], units: list[tuple[str, int, int]]) -> str:
+    """The words with each unit's span written as the unit's form."""
+    forms = {a: (form, b) for form, a, b in units}
+    out, i = [], 0
+    while i < len(words):
+        form, end = forms.get(i, (words[i], i + 1))
+        out.append(form)
+        i = end
+    return " ".join(out)
+
+
+def _resegmentation(query: _Query, index: NameIndex, name: IndexedName, listed_spans: list[Span],
+                    unit: int, listed_unit: int) -> Resegmentation:
+    """How one pair crossed a word boundary, in terms of list words and word positions only."""
+    _, first, last, stopword = query.units[unit]
+    a, b = listed_spans[listed_unit]
+    listed = " ".join(index.vocabulary[t] for t in name.tokens[a:b])
+    positions = tuple(range(first + 1, last + 1))
+    if stopword:
+        return Resegmentation(joined="screened", screened_words=positions, listed=listed,
+                              detail=f"matched after joining screened word {first + 1} with the '{stopword}' "
+                                     f"next to it (listed '{listed}')")
+    if last > first + 1:
+        words = " and ".join(map(str, positions)) if len(positions) == 2 else f"{first + 1} to {last}"
+        return Resegmentation(joined="screened", screened_words=positions, listed=listed,
+                              detail=f"matched after joining screened words {words} (listed '{listed}')")
+    return Resegmentation(joined="listed", screened_words=positions, listed=listed,
+                          detail=f"matched after joining the listed '{listed}' (screened word {first + 1})")
+
+
 def _without_misspelt_legal_forms(tokens: list[str]) -> list[str]:
     """Drop tokens that are a misspelt legal form ("compnay", "limted"): normalisation drops
     the correct spellings from both sides, so a misspelt one would count as a missing word."""
@@ -365,8 +542,9 @@ def _without_misspelt_legal_forms(tokens: list[str]) -> list[str]:
 def classify(matches: Iterable[Match]) -> list[CheckResult]:
     """The three screening checks. SANCTIONS_MATCH fails on a sanctions entry in the block
     band; otherwise SANCTIONS_POSSIBLE_MATCH fails on one in the review band; PEP_MATCH fails
-    on a PEP entry in either band (enhanced due diligence, never a rejection by itself)."""
-    matches = list(matches)
+    on a PEP entry in either band (enhanced due diligence, never a rejection by itself). A
+    cleared match fails none."""
+    matches = [m for m in matches if m.status is MatchStatus.OPEN]
     sanctions = [m for m in matches if m.kind is ListKind.SANCTIONS]
     block = [m for m in sanctions if m.band is Band.BLOCK]
     review = [] if block else [m for m in sanctions if m.band is Band.REVIEW]
