@@ -156,14 +156,16 @@ class PartialDate(Frozen):
 
 def listed_birth_date(text: str, circa: bool = False) -> BirthDate | None:
     """A list's ISO-style birth date at the precision it gives: "1965-04-12" (exact), "1965-04"
-    or "1965" (year, with the month), and "1965-00-00" / "1965-04-00" (unknown parts as zeros);
-    None when it is not a date."""
+    or "1965" (year, with the month), "1965-00-00" / "1965-04-00" (unknown parts as zeros); what
+    is known of an impossible date ("1965-02-30": February 1965); None when it is not a date."""
     m = _PARTIAL_DATE.fullmatch(text.strip())
     if m is None:
         return None
     year, month, day = int(m[1]), int(m[2] or 0), int(m[3] or 0)
-    if not 1800 <= year <= 2100 or not 0 <= month <= 12:
+    if not 1800 <= year <= 2100:
         return None
+    if month > 12:  # "1971-13": the year is still known
+        month = day = 0
     if month and day:
         try:
             return BirthDate(exact=date(year, month, day), circa=circa)
