@@ -20,6 +20,9 @@ from chalicelib.api.errors import framework_errors_in_api_shape
 from chalicelib.api.models import (
     AuditLogQuery,
     AuditVerifyQuery,
+    BatchScreeningRequest,
+    ClearancePath,
+    ClearancesQuery,
     CheckpointPath,
     CheckpointQuery,
     ConsoleAssetPath,
@@ -38,7 +41,10 @@ from chalicelib.api.models import (
 )
 from chalicelib.api.operations import Call, Operations
 from chalicelib.api.views import (
+    BatchScreeningView,
     CheckpointHistory,
+    Clearances,
+    ClearanceView,
     CheckpointView,
     DocumentUpload,
     DownloadLink,
@@ -58,6 +64,7 @@ from chalicelib.domain.audit_log import LogName
 from chalicelib.services import (
     audit,
     checkpoints,
+    clearances,
     documents,
     exports,
     health,
@@ -167,6 +174,33 @@ def screen_name(call: Call[ScreeningRequest, None, None]) -> ScreeningView:
     return ScreeningView(**screening.screen_name(call.caller, call.body))
 
 
+@api.operation("POST", "/v1/screenings/batch", "Screen up to 1,000 names against the lists in force",
+               roles=COMPLIANCE, body=BatchScreeningRequest, response=BatchScreeningView, tags=("screening",))
+def screen_names(call: Call[BatchScreeningRequest, None, None]) -> BatchScreeningView:
+    return BatchScreeningView(**screening.screen_batch(call.caller, call.body))
+
+
+@api.operation("GET", "/v1/clearances", "Cleared screening matches, newest first", roles=COMPLIANCE,
+               query=ClearancesQuery, response=Clearances, tags=("screening",))
+def list_clearances(call: Call[None, ClearancesQuery, None]) -> Clearances:
+    q = call.query
+    page = clearances.listing(call.caller, q.status, q.customer_id, q.limit, q.cursor)
+    return Clearances(items=[ClearanceView(**c.model_dump()) for c in page["items"]], next=page["next"])
+
+
+@api.operation("GET", "/v1/clearances/{clearance_id}", "A cleared screening match", roles=COMPLIANCE,
+               path_params=ClearancePath, response=ClearanceView, tags=("screening",))
+def get_clearance(call: Call[None, None, ClearancePath]) -> ClearanceView:
+    return ClearanceView(**clearances.get(call.caller, call.path.clearance_id).model_dump())
+
+
+@api.operation("DELETE", "/v1/clearances/{clearance_id}", "Revoke a clearance: the match counts again",
+               roles=COMPLIANCE, path_params=ClearancePath, response=ClearanceView, errors=(409,),
+               tags=("screening",))
+def revoke_clearance(call: Call[None, None, ClearancePath]) -> ClearanceView:
+    return ClearanceView(**clearances.revoke(call.caller, call.path.clearance_id).model_dump())
+
+
 # ---- audit ----
 
 def _audit_log(call: Call[None, AuditLogQuery, None], log: LogName) -> Response:
@@ -191,6 +225,11 @@ def get_retention_log(call: Call[None, AuditLogQuery, None]) -> Response:
 @api.operation("GET", "/v1/audit/export-log", "The export log (tamper-evident)", **AUDIT_LOG)
 def get_export_log(call: Call[None, AuditLogQuery, None]) -> Response:
     return _audit_log(call, LogName.EXPORT)
+
+
+@api.operation("GET", "/v1/audit/clearance-log", "The clearance log (tamper-evident)", **AUDIT_LOG)
+def get_clearance_log(call: Call[None, AuditLogQuery, None]) -> Response:
+    return _audit_log(call, LogName.CLEARANCE)
 
 
 @api.operation("GET", "/v1/audit/verify", "Verify an audit log's hash chain", roles=AUDITOR, query=AuditVerifyQuery,

@@ -26,6 +26,7 @@ class Settings:
     audit_table: str
     retention_table: str
     legal_holds_table: str
+    clearances_table: str
     exports_table: str
     export_function_name: str
     data_key_id: str
@@ -51,6 +52,7 @@ def get_settings() -> Settings:
         audit_table=env["AUDIT_TABLE"],
         retention_table=env["RETENTION_TABLE"],
         legal_holds_table=env["LEGAL_HOLDS_TABLE"],
+        clearances_table=env["CLEARANCES_TABLE"],
         exports_table=env["EXPORTS_TABLE"],
         export_function_name=env["EXPORT_FUNCTION_NAME"],
         data_key_id=env["DATA_KEY_ID"],

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     StringConstraints,
     WithJsonSchema,
@@ -28,8 +29,8 @@ from stdnum import iban
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointKind, ReviewOutcome
 from chalicelib.domain.export_record import Format, Section
-from chalicelib.domain.ids import CheckpointId, CustomerId, ExportId, LegalHoldId
-from chalicelib.domain.screening.entities import EntityType
+from chalicelib.domain.ids import CheckpointId, ClearanceId, CustomerId, ExportId, LegalHoldId
+from chalicelib.domain.screening.entities import EntityType, PartialDate
 from chalicelib.domain.closure import (
     Account,
     ClosureReason,
@@ -103,6 +104,35 @@ def _past_birth_date(value: date) -> date:
     return value
 
 
+def _full_date_text(value: object) -> object:
+    """Only "YYYY-MM-DD" text goes on to be a date (pydantic alone would read "86400" as seconds)."""
+    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
+        return value
+    raise PydanticCustomError("full_date", "must be a full date (YYYY-MM-DD)")
+
+
+def _partial_birth_date(value: object) -> PartialDate:
+    try:
+        parsed = PartialDate.parse(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise PydanticCustomError("partial_date", "must be a date known to the year, month or day: YYYY, YYYY-MM "
+                                                  "or YYYY-MM-DD")
+    if parsed.earliest > date.today():
+        raise PydanticCustomError("partial_date", "must not be in the future")
+    if parsed.year < 1900:
+        raise PydanticCustomError("partial_date", "must be after 1900")
+    return parsed
+
+
+FullDate = Annotated[date, BeforeValidator(_full_date_text)]
+BirthDateOfScreening = Annotated[
+    PartialDate, PlainValidator(_partial_birth_date), PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+                    "description": "A birth date known to the year, the month or the day; compared at the "
+                                   "precision both it and the listed date give",
+                    "examples": ["1965", "1965-04", "1965-04-12"]})]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)]
 Country = Annotated[str, AfterValidator(_country),
@@ -125,7 +155,7 @@ class AddressIn(Strict):
 class ApplicantIn(Strict):
     given_names: PersonName
     family_name: PersonName
-    birth_date: Annotated[date, AfterValidator(_past_birth_date)]
+    birth_date: Annotated[FullDate, AfterValidator(_past_birth_date)]
     nationality: Country
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
                      WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
@@ -140,7 +170,7 @@ class DocumentIn(Strict):
     type: DocumentType
     number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_document_number)]
     issuing_country: Country
-    expiry_date: date
+    expiry_date: FullDate
     mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
 
 
@@ -293,16 +323,31 @@ class ReviewDecisionRequest(Strict):
 class ListRefreshRequest(Strict):
     source: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
     upload_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,200}$")] | None = None
-    snapshot: date | None = None
+    snapshot: FullDate | None = None
 
 
-class ScreeningRequest(Strict):
+MatchLimit = Annotated[int, Field(ge=1, le=50, description="At most this many matches, best first.")]
+Threshold = Annotated[float, Field(ge=0.0, le=1.0, description="Matches scoring at least this (default: the "
+                                                               "review band).")]
+MAX_BATCH_QUERIES = 1000
+
+
+class ScreeningQuery(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_name)]
-    birth_date: date | None = None
+    birth_date: BirthDateOfScreening | None = None
     nationality: Country | None = None
     type: EntityType | None = None
-    limit: Annotated[int, Field(ge=1, le=50)] = 10
-    threshold: Annotated[float, Field(ge=0.0, le=1.0)] | None = None
+
+
+class ScreeningRequest(ScreeningQuery):
+    limit: MatchLimit = 10
+    threshold: Threshold | None = None
+
+
+class BatchScreeningRequest(Strict):
+    queries: Annotated[list[ScreeningQuery], Field(min_length=1, max_length=MAX_BATCH_QUERIES)]
+    limit: MatchLimit = 10
+    threshold: Threshold | None = None
 
 
 class LegalHoldRequest(Strict):
@@ -404,6 +449,14 @@ class AuditVerifyQuery(Query):
     log: LogName
 
 
+class ClearancesQuery(Query):
+    status: Annotated[Literal["active", "revoked"], Field(description="Active clearances apply to screenings; "
+                                                                      "revoked ones no longer do.")] = "active"
+    customer_id: Annotated[CustomerId | None, Field(description="Only this customer's clearances.")] = None
+    limit: whole_number(ge=1, le=100) = 50
+    cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
 # ---- path parameters (an id that cannot exist answers 404, like one that does not) ----
 
 class CheckpointPath(Query):
@@ -416,6 +469,10 @@ class ExportPath(Query):
 
 class LegalHoldPath(Query):
     hold_id: LegalHoldId
+
+
+class ClearancePath(Query):
+    clearance_id: ClearanceId
 
 
 class ConsoleAssetPath(Query):

@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from chalicelib.stores.audit_bucket import AuditBucket, AuditLogStore
 from chalicelib.stores.checkpoint_table import CheckpointStore, CheckpointTable
+from chalicelib.stores.clearance_table import ClearanceStore, ClearanceTable
 from chalicelib.stores.customer_table import CustomerStore, CustomerTable
 from chalicelib.stores.document_bucket import DocumentBucket, DocumentStore
 from chalicelib.stores.export_table import ExportStore, ExportTable
@@ -38,6 +39,7 @@ class Stores:
     audit: AuditLogStore
     schedules: RetentionScheduleStore
     holds: LegalHoldStore
+    clearances: ClearanceStore
     workflows: WorkflowEngine
     functions: FunctionInvoker
     idempotency: IdempotencyStore
@@ -45,6 +47,6 @@ class Stores:
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
              exports=ExportTable(), lists=ListBucket(), audit=AuditBucket(), schedules=RetentionTable(),
-             holds=LegalHoldTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
+             holds=LegalHoldTable(), clearances=ClearanceTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
              idempotency=IdempotencyTable())
 """The stores on the stack's AWS resources (named by the settings, read when first used)."""

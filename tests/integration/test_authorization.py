@@ -32,6 +32,7 @@ BODIES = {
     "ReviewDecisionRequest": lambda ids: {"outcome": "approve", "reason": "matrix test"},
     "ListRefreshRequest": lambda ids: {"source": "no-such-list"},
     "ScreeningRequest": lambda ids: {"name": "Anna Lindqvist"},
+    "BatchScreeningRequest": lambda ids: {"queries": [{"name": "Anna Lindqvist"}]},
     "LegalHoldRequest": lambda ids: {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
     "ExportRequestBody": lambda ids: {"customer_id": ids["customer_id"], "include": ["profile"]},
 }
@@ -44,7 +45,7 @@ def op_id(op: Operation) -> str:
 
 def request(http, op: Operation, role: Role | None, ids: dict[str, str], subject: str | None = None):
     values = {"checkpoint_id": ids["checkpoint_id"], "export_id": ids.get("export_id", f"exp_{'0' * 32}"),
-              "hold_id": f"lh_{'0' * 32}", "asset": "app.js"}
+              "hold_id": f"lh_{'0' * 32}", "clearance_id": f"clr_{'0' * 32}", "asset": "app.js"}
     path = op.path.format(**values) + (QUERIES.get(op.query.__name__, "") if op.query else "")
     headers = {"Content-Type": "application/json", **http.auth(role and role.value, subject)}
     if op.idempotent:
