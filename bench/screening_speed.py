@@ -1,8 +1,9 @@
 """Screening speed on the shipped OFAC SDN 2021 + UN lists: per-name latency through the index,
 the same scoring over every listed name (exhaustive) and a plain rapidfuzz scan for comparison,
-with the recall of each; index build time, serialised size and cold load time.
+with the recall of each; a batch of names as POST /v1/screenings/batch answers it (the service
+and the rendering of its answer, in process); index build time, serialised size and cold load time.
 
-    python bench/screening_speed.py [--queries 2000] [--exhaustive 300]
+    python bench/screening_speed.py [--queries 2000] [--exhaustive 300] [--batch 1000]
 """
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ from rapidfuzz import fuzz, process
 
 from screening_data import EVALUATED, ROOT, load_entities, policy
 from screening_eval import SEED, faker_people, flagged, listed_sample, percentile, variants
+from chalicelib.api.models import BatchScreeningRequest
+from chalicelib.api.views import BatchScreeningView
+from chalicelib.services.screening import batch_answer
 from chalicelib.domain.screening.engine import Screener
 from chalicelib.domain.screening.entities import EntityType, ListEntity
 from chalicelib.domain.screening.index import NameIndex
@@ -85,6 +89,23 @@ def queries(entities: list[ListEntity], n: int, rng: random.Random) -> list[tupl
     return listed[: n // 2] + people[: n - n // 2]
 
 
+def batch(screener: Screener, workload: list, size: int, runs: int = 3) -> None:
+    """The batch operation's service and rendering over `size` names of the workload (best of `runs`)."""
+    names = workload[:size]
+    body = {"queries": [{"name": name, "type": query_type.value, **({"birth_date": dob.isoformat()} if dob else {})}
+                        for name, dob, query_type, _ in names]}
+    timings, matches = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        request = BatchScreeningRequest.model_validate(body)
+        answer = BatchScreeningView(**batch_answer(screener, request))
+        rendered = answer.model_dump_json()
+        timings.append(time.perf_counter() - start)
+        matches = sum(len(r.matches) for r in answer.results)
+    print(f"\nbatch of {len(names)} names (parse, screen, render {len(rendered) / 1e3:.0f} kB, {matches} matches): "
+          f"{min(timings):.3f} s best of {runs}, {statistics.median(timings):.3f} s median (target <= 1 s for 1,000)")
+
+
 def found(matches: list, entity: ListEntity) -> bool:
     return any((m.source, m.source_id) == (entity.source, entity.source_id) for m in flagged(matches))
 
@@ -93,6 +114,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument("--exhaustive", type=int, default=300, help="queries also run exhaustively")
+    parser.add_argument("--batch", type=int, default=1000, help="names in the batch screening")
     args = parser.parse_args()
     indexes, entities = build(EVALUATED)
     cold_load(EVALUATED)
@@ -110,9 +132,10 @@ def main() -> None:
         latencies.append(time.perf_counter() - start)
         candidates.append(screener.retrieval_size(name))
     print(f"\nindexed: {len(workload)} screenings over {total_names} names: p50 {percentile(latencies, 50) * 1e3:.2f} ms, "
-          f"p99 {percentile(latencies, 99) * 1e3:.2f} ms, mean {statistics.mean(latencies) * 1e3:.2f} ms; "
-          f"names scored per query: mean {statistics.mean(candidates):.0f} "
+          f"p99 {percentile(latencies, 99) * 1e3:.2f} ms, mean {statistics.mean(latencies) * 1e3:.2f} ms "
+          f"(targets: p50 <= 0.5 ms, p99 <= 4 ms); names scored per query: mean {statistics.mean(candidates):.0f} "
           f"({statistics.mean(candidates) / total_names:.2%} of the list), max {max(candidates)}")
+    batch(screener, workload, args.batch)
 
     sample = workload[: args.exhaustive // 2] + workload[-(args.exhaustive - args.exhaustive // 2):]
     timings = {"indexed": [], "exhaustive": [], "rapidfuzz scan": []}

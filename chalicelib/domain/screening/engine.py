@@ -46,6 +46,7 @@ from chalicelib.domain.screening.index import (
     IndexedEntity,
     IndexedName,
     NameIndex,
+    deletion_keys,
     joined_words,
     skeleton,
 )
@@ -71,7 +72,6 @@ _LONG_LEGAL_FORMS = tuple(sorted(f for f in LEGAL_FORMS if len(f) >= 5))
 _LEGAL_FORM_SIMILARITY = 0.9
 _MAX_SUBSET_TOKENS = 8  # longer queries gather candidates by counting instead of intersecting
 _NAME_RANK = {kind.value: rank for rank, kind in enumerate(NameKind)}
-_WORD_SPANS: list[list[Span]] = [[]]  # _WORD_SPANS[n]: the spans of n words, one each (grown on demand)
 
 
 class Band(StrEnum):
@@ -154,6 +154,9 @@ class _Query:
     weights: list[float]  # per word
     # (form, first word, one past the last, stopword glued on or ""): every word, then words joined
     units: list[tuple[str, int, int, str]]
+    # per unit, the forms it is compared in (a word glued to "al" also without it), each with its
+    # consonant skeleton and deletion keys (the same for every index)
+    forms: list[list[tuple[str, str, set[str]]]]
     text: str
     letters: int
     birth_date: PartialDate | None
@@ -174,12 +177,17 @@ class Screener:
             raise ValueError(f"one index per source, got {sources}")
         self.indexes = tuple(indexes)
         self.policy = policy
-        particle = policy.name.particle_weight
-        self._token_weights = {
-            index.source: [len(t) * (particle if t in PARTICLES else 1.0) for t in index.vocabulary]
-            for index in self.indexes
-        }
-        self._letter_counts = {index.source: [len(t) for t in index.vocabulary] for index in self.indexes}
+        # per listed name: its words' weights and its letter count (the same for every query)
+        self._name_weights: dict[str, list[tuple[float, ...]]] = {}
+        self._name_letters: dict[str, list[int]] = {}
+        for index in self.indexes:
+            lengths = [len(t) for t in index.vocabulary]
+            weights = [n * (policy.name.particle_weight if t in PARTICLES else 1.0)
+                       for n, t in zip(lengths, index.vocabulary)]
+            self._name_weights[index.source] = [tuple(weights[t] for t in name.tokens) for name in index.names]
+            self._name_letters[index.source] = [sum(lengths[t] for t in name.tokens) for name in index.names]
+        longest = max((len(name.tokens) for index in self.indexes for name in index.names), default=0)
+        self._word_spans = [[(j, j + 1) for j in range(n)] for n in range(longest + 1)]  # n words, one span each
 
     @property
     def list_versions(self) -> dict[str, str]:
@@ -231,11 +239,14 @@ class Screener:
                type: EntityType | None) -> _Query:
         tokens, glued = _query_words(name)
         particle = self.policy.name.particle_weight
+        units = [(t, i, i + 1, "") for i, t in enumerate(tokens)] + [(w, a, b, "") for w, a, b in joined_words(tokens)]
+        units += glued
         return _Query(
             tokens=tokens,
             weights=[len(t) * (particle if t in PARTICLES else 1.0) for t in tokens],
-            units=[(t, i, i + 1, "") for i, t in enumerate(tokens)]
-                  + [(w, a, b, "") for w, a, b in joined_words(tokens)] + glued,
+            units=units,
+            forms=[[(f, skeleton(f), deletion_keys(f)) for f in _forms(form, unit < len(tokens))]
+                   for unit, (form, _, _, _) in enumerate(units)],
             text=" ".join(tokens),
             letters=sum(map(len, tokens)),
             birth_date=PartialDate.of(birth_date) if isinstance(birth_date, date) else birth_date,
@@ -246,21 +257,19 @@ class Screener:
     def _expand(self, index: NameIndex, query: _Query, exhaustive: bool
                 ) -> tuple[list[dict[int, float]], list[dict[int, float]]]:
         """Per query unit (a word, or words joined): similar listed word id -> similarity; and
-        per query word: similar listed words-joined id -> similarity. A word glued to its
-        article ("alkhodair") is also compared without it ("khodair")."""
+        per query word: similar listed words-joined id -> similarity."""
         words = len(query.tokens)
         weights = self.policy.name
         expansions, joined = [], []
-        for unit, (token, _, _, _) in enumerate(query.units):
+        for unit, forms in enumerate(query.forms):
             single = unit < words
-            forms = [token, token[2:]] if single and token.startswith("al") and len(token) >= 6 else [token]
+            token = forms[0][0]
             expansion: dict[int, float] = {}
-            for form in forms:
-                key = skeleton(form)
+            for form, key, deleted in forms:
                 if exhaustive:
                     candidates: Sequence[int] = range(len(index.vocabulary))
                 else:  # words joined: not by their first letters, which are one word's
-                    candidates = list(index.similar_token_ids(form, key, prefix=single))
+                    candidates = list(index.similar_token_ids(form, key, prefix=single, deleted=deleted))
                 if candidates:
                     same = index.by_skeleton.get(key, ()) if len(key) >= 2 else ()
                     found = similar_tokens(form, key, candidates, same, index.vocabulary, weights, not single)
@@ -329,24 +338,32 @@ class Screener:
             policy.adjustments.nationality_agrees if query.nationality else 0.0
         )
         pair_floor = (floor - bonus - w.token_sort - w.token_set) / w.token_pairs
-        token_weights = self._token_weights[index.source]
-        letter_counts = self._letter_counts[index.source]
+        name_weights = self._name_weights[index.source]
+        name_letters = self._name_letters[index.source]
         words = len(query.tokens)
         query_spans = query.spans
-        reached = [(i, e) for i, e in enumerate(expansions) if e]  # query units that reach listed words
-        reached_joined = [(i, e) for i, e in enumerate(joined) if e]  # query words that reach words joined
+        reached = [(i, e) for i, e in enumerate(expansions[:words]) if e]  # query words that reach listed words
+        reached_units = [(i, e) for i, e in enumerate(expansions) if i >= words and e]  # query words joined
+        reached_joined = [(i, e) for i, e in enumerate(joined) if e]  # query words that reach listed words joined
+        word_spans = self._word_spans
         best: dict[int, Match] = {}
         entity_adjustments: dict[int, tuple[list[Adjustment], BirthDateComparison]] = {}
+        names = index.names
         for name_id in name_ids:
-            name = index.names[name_id]
+            name = names[name_id]
+            tokens = name.tokens
             # (-similarity, 1 if words are joined, query unit, listed unit), sorted: most similar
             # first, single words before words joined, then in name order
             similarities = [
-                (-s, 0 if i < words else 1, i, j)
-                for j, token_id in enumerate(name.tokens)
+                (-s, 0, i, j)
+                for j, token_id in enumerate(tokens)
                 for i, expansion in reached if (s := expansion.get(token_id))
             ]
-            listed_spans = _word_spans(len(name.tokens))
+            across = len(similarities)
+            if reached_units:  # query words joined, against listed words
+                similarities += [(-s, 1, i, j) for j, token_id in enumerate(tokens)
+                                 for i, expansion in reached_units if (s := expansion.get(token_id))]
+            listed_spans = word_spans[len(tokens)]
             if name.joins and reached_joined:  # listed words joined, against single query words
                 n = len(listed_spans)
                 similarities += [(-s, 1, i, n + k) for k, (joined_id, _, _) in enumerate(name.joins)
@@ -354,11 +371,12 @@ class Screener:
                 listed_spans = listed_spans + [(a, b) for _, a, b in name.joins]
             if not similarities:
                 continue
-            listed_weights = [token_weights[t] for t in name.tokens]
-            across = any(t[1] for t in similarities)
+            across = len(similarities) > across  # some pair would cross a word boundary
+            listed_weights = name_weights[name_id]
             pairs_score, pairs = pair_tokens(query.weights, listed_weights, similarities, query_spans,
                                              listed_spans, w)
-            if across:  # words joined could pair too: also try them first on ties ("Nid al Al-Rabii")
+            if across and sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs) < words:
+                # a query word left unpaired: words joined might pair it if tried first on ties ("Nid al Al-Rabii")
                 joins_first = [(s, 1 - r, i, j) for s, r, i, j in similarities]
                 other = pair_tokens(query.weights, listed_weights, joins_first, query_spans, listed_spans, w)
                 if other[0] > pairs_score:
@@ -376,7 +394,7 @@ class Screener:
             sort_score = fuzz.token_sort_ratio(query_text, listed_text) / 100
             set_score = fuzz.token_set_ratio(query_text, listed_text) / 100
             blend = w.token_pairs * pairs_score + w.token_sort * sort_score + w.token_set * set_score
-            letters = min(query.letters, sum(letter_counts[t] for t in name.tokens))
+            letters = min(query.letters, name_letters[name_id])
             name_score = short_name_penalty(blend, letters, w)
             if name_score + bonus < floor:
                 continue
@@ -473,10 +491,9 @@ class Screener:
         return Band.PASS, f"score {score:.2f} < review {bands.review:.2f}"
 
 
-def _word_spans(n: int) -> list[Span]:
-    while len(_WORD_SPANS) <= n:
-        _WORD_SPANS.append([(j, j + 1) for j in range(len(_WORD_SPANS))])
-    return _WORD_SPANS[n]
+def _forms(token: str, single: bool) -> list[str]:
+    """A word glued to its article ("alkhodair") is also compared without it ("khodair")."""
+    return [token, token[2:]] if single and token.startswith("al") and len(token) >= 6 else [token]
 
 
 def _query_words(name: str) -> tuple[list[str], list[tuple[str, int, int, str]]]:

@@ -240,14 +240,15 @@ class NameIndex:
 
     # --- retrieval --------------------------------------------------------------------------
 
-    def similar_token_ids(self, token: str, key: str | None = None, prefix: bool = True) -> set[int]:
-        """Listed words one edit away from `token` or with its consonant skeleton (`key`, if
-        already known), and (with `prefix`) those sharing its first letters: a superset of its
-        similar words, to be scored."""
+    def similar_token_ids(self, token: str, key: str | None = None, prefix: bool = True,
+                          deleted: Iterable[str] | None = None) -> set[int]:
+        """Listed words one edit away from `token` or with its consonant skeleton, and (with
+        `prefix`) those sharing its first letters: a superset of its similar words, to be scored.
+        `key` and `deleted` are its skeleton and deletion keys, if already known."""
         found: set[int] = set()
         by_deletion = self.by_deletion
-        for deleted in deletion_keys(token):
-            if ids := by_deletion.get(deleted):
+        for variant in deletion_keys(token) if deleted is None else deleted:
+            if ids := by_deletion.get(variant):
                 found.update(ids)
         if ids := self.by_skeleton.get(skeleton(token) if key is None else key):
             found.update(ids)

@@ -17,7 +17,7 @@ from chalicelib.domain.screening.policy import NameWeights
 
 
 _VOWELS = frozenset("aeiouy")
-_FEW = 12
+_FEW = 2  # below this many candidates, one call each beats a rapidfuzz batch
 
 
 def similar_tokens(
@@ -49,7 +49,7 @@ def similar_tokens(
         return {i: 1.0 for i in candidates if vocabulary[i] == token}
     scorer = OSA.normalized_similarity if across_boundary else JaroWinkler.similarity
     floor = weights.token_floor
-    if len(candidates) <= _FEW:  # one call each costs less than preparing a batch
+    if len(candidates) <= _FEW:
         found = {i: similarity for i in candidates
                  if len(vocabulary[i]) >= 3 and (similarity := scorer(token, vocabulary[i], score_cutoff=floor))}
     else:
