@@ -160,7 +160,8 @@ def get_lists(call: Call[None, None, None]) -> ListsInForce:
 
 @api.operation("POST", "/v1/lists/refresh", "Load, validate and publish a new list version", roles=COMPLIANCE,
                body=ListRefreshRequest, status=201, response=ListRefreshReport, errors=(422,),
-               description="201 when a new version is published; 200 when the files are the version in force.",
+               description="201 when a new version is published; 200 when the files are the version in force "
+                           "(reindexed: its index was stored by an older release and is rebuilt).",
                tags=("screening",))
 def refresh_list(call: Call[ListRefreshRequest, None, None]) -> Response:
     report = ListRefreshReport(**lists.refresh(call.caller, call.body))

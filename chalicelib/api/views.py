@@ -247,7 +247,8 @@ class ListDiffView(View):
 
 
 class ListRefreshReport(View):
-    status: Literal["published", "unchanged"]
+    status: Literal["published", "unchanged", "reindexed"] = Field(
+        description="reindexed: the version in force, its index rebuilt in this release's format")
     source: str
     version: str
     previous_version: str | None = None
