@@ -108,7 +108,7 @@ def _full_date_text(value: object) -> object:
     """Only "YYYY-MM-DD" text goes on to be a date (pydantic alone would read "86400" as seconds)."""
     if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
         return value
-    raise PydanticCustomError("full_date", "must be a full date (YYYY-MM-DD)")
+    raise PydanticCustomError("full_date", "must be a date (YYYY-MM-DD)")
 
 
 def _partial_birth_date(value: object) -> PartialDate:

@@ -62,7 +62,7 @@ from chalicelib.domain.screening.scoring import (
     similar_tokens,
 )
 
-ENGINE = "fuzzy-v1"
+ENGINE = "fuzzy-v2"  # v2: word boundaries, partial birth dates
 
 SANCTIONS_MATCH = "SANCTIONS_MATCH"
 SANCTIONS_POSSIBLE_MATCH = "SANCTIONS_POSSIBLE_MATCH"
