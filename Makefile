@@ -6,10 +6,14 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
+# checkov (the posture scanner of tests/deployment and `make package`) pins an old boto3 and
+# packaging<24, which conflict with the product's pins: it gets its own virtualenv.
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # The browser tests drive Debian's chromium: Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv run test unit integration browser screenshots bench token package clean
+.PHONY: venv checkov run test unit integration browser screenshots bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }  # a broken venv or a dangling link
@@ -18,6 +22,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(CHECKOV_STAMP): requirements-checkov.txt
+	test -x $(CHECKOV_VENV)/bin/python || { rm -rf $(CHECKOV_VENV); $(PYTHON) -m venv $(CHECKOV_VENV); }
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-checkov.txt
+	touch $(CHECKOV_STAMP)
+
+checkov: $(CHECKOV_STAMP)
 
 $(CHROMIUM):
 	$$([ "$$(id -u)" = 0 ] || echo sudo) sh -c 'apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium'
@@ -28,7 +39,7 @@ run: $(STAMP)
 	PORT=$(PORT) $(PY) -m chalicelib.local.serve
 
 ## Run the whole test suite (unit + integration on moto + the console in headless Chromium).
-test: $(STAMP) $(CHROMIUM)
+test: $(STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q -n 2 tests
 
 unit: $(STAMP)
@@ -48,17 +59,18 @@ screenshots: $(STAMP) $(CHROMIUM)
 token: $(STAMP)
 	@$(PY) -m chalicelib.local.token
 
-## CloudFormation (SAM) template + Lambda package in build/package, checked by cfn-lint.
-package: $(STAMP)
+## CloudFormation (SAM) template + Lambda package in build/package, checked by cfn-lint and checkov.
+package: $(STAMP) $(CHECKOV_STAMP)
 	mkdir -p build
 	$(PY) -m chalicelib.local.template > build/merge.json
 	rm -rf build/package
 	CHECKPOINT_API_AUTH=cognito AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-eu-west-1} $(VENV)/bin/chalice package --stage prod --merge-template build/merge.json build/package
 	$(VENV)/bin/cfn-lint build/package/sam.json
+	$(CHECKOV_VENV)/bin/checkov --skip-download --quiet --compact --framework cloudformation -f build/package/sam.json
 
 ## Latency/throughput of sign-ups through the embedded stack.
 bench: $(STAMP)
 	$(PY) bench/onboarding_latency.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache build
+	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache build

@@ -26,6 +26,8 @@ from chalicelib.api.models import (
     CheckpointPath,
     CheckpointQuery,
     ConsoleAssetPath,
+    DeliveriesQuery,
+    DeliveryPath,
     DocumentUploadRequest,
     ExecutionsQuery,
     ExportPath,
@@ -38,6 +40,8 @@ from chalicelib.api.models import (
     ReviewDecisionRequest,
     ReviewQueueQuery,
     ScreeningRequest,
+    WebhookPath,
+    WebhookRequest,
 )
 from chalicelib.api.operations import Call, Operations
 from chalicelib.api.views import (
@@ -46,6 +50,8 @@ from chalicelib.api.views import (
     Clearances,
     ClearanceView,
     CheckpointView,
+    Deliveries,
+    DeliveryView,
     DocumentUpload,
     DownloadLink,
     ExportAccepted,
@@ -56,8 +62,12 @@ from chalicelib.api.views import (
     ListRefreshReport,
     ListsInForce,
     ReviewQueue,
+    RotatedSecret,
     ScreeningView,
     VerificationView,
+    WebhookCreated,
+    Webhooks,
+    WebhookView,
 )
 from chalicelib.domain.actors import Role
 from chalicelib.domain.audit_log import LogName
@@ -74,6 +84,7 @@ from chalicelib.services import (
     retention,
     reviews,
     screening,
+    webhooks,
 )
 from chalicelib.tasks import steps
 from chalicelib.tasks.runner import run_task
@@ -109,9 +120,9 @@ def start_offboarding(call: Call[OffboardingRequest, None, None]) -> CheckpointV
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}", "A checkpoint's status and decision (long-poll with wait)",
                roles=CHANNEL | COMPLIANCE, path_params=CheckpointPath, query=CheckpointQuery,
-               response=CheckpointView, tags=("checkpoints",))
+               response=CheckpointView, etag=True, tags=("checkpoints",))
 def get_checkpoint(call: Call[None, CheckpointQuery, CheckpointPath]) -> CheckpointView:
-    return CheckpointView.of(checkpoints.get(call.caller, call.path.checkpoint_id, call.query.wait))
+    return CheckpointView.of(*checkpoints.get(call.caller, call.path.checkpoint_id, call.query.wait, call.query.seen))
 
 
 @api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents", "A presigned upload for a document image",
@@ -119,6 +130,13 @@ def get_checkpoint(call: Call[None, CheckpointQuery, CheckpointPath]) -> Checkpo
                response=DocumentUpload, errors=(409,), tags=("checkpoints",))
 def create_document_upload(call: Call[DocumentUploadRequest, None, CheckpointPath]) -> DocumentUpload:
     return DocumentUpload(**documents.upload(call.caller, call.path.checkpoint_id, call.body))
+
+
+@api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents/complete",
+               "Every announced image is uploaded: the sign-up's checks start", roles=CHANNEL,
+               path_params=CheckpointPath, response=CheckpointView, errors=(409,), tags=("checkpoints",))
+def complete_documents(call: Call[None, None, CheckpointPath]) -> CheckpointView:
+    return CheckpointView.of(documents.complete(call.caller, call.path.checkpoint_id))
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}/history", "The execution history as a timeline",
@@ -269,6 +287,56 @@ def get_export(call: Call[None, None, ExportPath]) -> ExportView:
     return ExportView.of(record, DownloadLink(**link) if link else None)
 
 
+# ---- webhooks ----
+
+@api.operation("POST", "/v1/webhooks", "Subscribe to events (Standard Webhooks)", roles=CHANNEL | COMPLIANCE,
+               body=WebhookRequest, status=201, response=WebhookCreated, errors=(422,), tags=("webhooks",))
+def create_webhook(call: Call[WebhookRequest, None, None]) -> WebhookCreated:
+    subscription = webhooks.subscribe(call.caller, call.body)
+    return WebhookCreated.of(subscription, secret=subscription.secrets[0].secret)
+
+
+@api.operation("GET", "/v1/webhooks", "The caller's webhook subscriptions", roles=CHANNEL | COMPLIANCE,
+               response=Webhooks, tags=("webhooks",))
+def list_webhooks(call: Call[None, None, None]) -> Webhooks:
+    return Webhooks(items=[WebhookView.of(s) for s in webhooks.listing(call.caller)])
+
+
+@api.operation("GET", "/v1/webhooks/{webhook_id}", "A webhook subscription (without its secret)",
+               roles=CHANNEL | COMPLIANCE, path_params=WebhookPath, response=WebhookView, tags=("webhooks",))
+def get_webhook(call: Call[None, None, WebhookPath]) -> WebhookView:
+    return WebhookView.of(webhooks.view(call.caller, call.path.webhook_id))
+
+
+@api.operation("DELETE", "/v1/webhooks/{webhook_id}", "Unsubscribe", roles=CHANNEL | COMPLIANCE,
+               path_params=WebhookPath, response=WebhookView, tags=("webhooks",))
+def delete_webhook(call: Call[None, None, WebhookPath]) -> WebhookView:
+    return WebhookView.of(webhooks.delete(call.caller, call.path.webhook_id))
+
+
+@api.operation("POST", "/v1/webhooks/{webhook_id}/secret", "Rotate the signing secret (the old one signs on for a "
+               "grace period)", roles=CHANNEL | COMPLIANCE, path_params=WebhookPath, response=RotatedSecret,
+               errors=(409,), tags=("webhooks",))
+def rotate_webhook_secret(call: Call[None, None, WebhookPath]) -> RotatedSecret:
+    _, secret, retires = webhooks.rotate_secret(call.caller, call.path.webhook_id)
+    return RotatedSecret(webhook_id=call.path.webhook_id, secret=secret, previous_secret_retires_at=retires)
+
+
+@api.operation("GET", "/v1/webhooks/{webhook_id}/deliveries", "The subscription's delivery log, newest first",
+               roles=CHANNEL | COMPLIANCE, path_params=WebhookPath, query=DeliveriesQuery, response=Deliveries,
+               tags=("webhooks",))
+def list_webhook_deliveries(call: Call[None, DeliveriesQuery, WebhookPath]) -> Deliveries:
+    items, cursor = webhooks.deliveries(call.caller, call.path.webhook_id, call.query.limit, call.query.cursor)
+    return Deliveries(items=[DeliveryView.of(d) for d in items], next=cursor)
+
+
+@api.operation("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
+               "Send one delivery's event again (same webhook-id)", roles=CHANNEL | COMPLIANCE,
+               path_params=DeliveryPath, status=202, response=DeliveryView, tags=("webhooks",))
+def redeliver_webhook(call: Call[None, None, DeliveryPath]) -> DeliveryView:
+    return DeliveryView.of(webhooks.redeliver(call.caller, call.path.webhook_id, call.path.delivery_id))
+
+
 # ---- public: health, this document, the console ----
 
 @api.operation("GET", "/v1/health", "Versions of the loaded lists and policies", response=Health, tags=("meta",))
@@ -302,7 +370,7 @@ def console_asset(call: Call[None, None, ConsoleAssetPath]) -> Response:
 
 @app.lambda_function(name="verify_identity")
 def verify_identity(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return run_task("verify_identity", steps.CheckpointEvent, steps.verify_identity, event)
+    return run_task("verify_identity", steps.IdentityEvent, steps.verify_identity, event)
 
 
 @app.lambda_function(name="screen")
@@ -331,6 +399,17 @@ def build_export(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("build_export", steps.ExportEvent, steps.build_export, event)
 
 
+@app.lambda_function(name="await_documents")
+def await_documents(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("await_documents", steps.TokenEvent, steps.await_documents, event)
+
+
+@app.lambda_function(name="deliver_webhooks")
+def deliver_webhooks(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Consumes the webhook events queue (an SQS event source mapping in the merge template)."""
+    return run_task("deliver_webhooks", steps.QueueEvent, steps.deliver_webhooks, event)
+
+
 @app.lambda_function(name="await_review")
 def await_review(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("await_review", steps.ReviewEvent, steps.await_review, event)
@@ -351,3 +430,14 @@ def retention_sweep(event: Any) -> dict[str, int]:
     """Daily: erase or anonymise what has expired, skip what is held. The event's time is the
     sweep's clock (tests and replays pass another)."""
     return retention.sweep(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
+
+
+@app.schedule("rate(1 minute)", name="webhook_retries")
+def webhook_retries(event: Any) -> dict[str, int]:
+    """Every minute: attempt the webhook deliveries that are due. The event's time is the clock."""
+    return webhooks.retry_due(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
+@app.schedule("rate(15 minutes)", name="export_link_events")
+def export_link_events(event: Any) -> dict[str, int]:
+    """Every 15 minutes: package downloads from CloudTrail's data events, and links that lapsed
+    unused, into the export log. The event's time is the task's clock."""
+    return exports.record_link_events(datetime.fromisoformat(event.time.replace("Z", "+00:00")))

@@ -19,9 +19,11 @@ class NotFound(Exception):
 
 
 class Conflict(Exception):
-    """A state change the record's current state does not allow; `code` is stable."""
+    """A state change the record's current state does not allow; `code` is stable; `fields`
+    ((field, reason) pairs) name what the caller must fix first, when something can be named."""
 
     code = "CONFLICT"
+    fields: tuple[tuple[str, str], ...] = ()
 
 
 class CheckpointClosed(Conflict):

@@ -8,12 +8,15 @@ from typing import TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from chalicelib.domain.actors import AccessPolicy
 from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
 from chalicelib.domain.export_package import ExportPolicy
 from chalicelib.domain.screening.list_update import ListSourcesPolicy
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.exit_risk import ExitRiskPolicy
+from chalicelib.domain.logging_policy import LoggingPolicy
 from chalicelib.domain.retention import RuleSet, load_rules
+from chalicelib.domain.webhooks import WebhookPolicy
 from chalicelib.settings import POLICIES_DIR
 
 M = TypeVar("M", bound=BaseModel)
@@ -72,6 +75,21 @@ def export_policy() -> ExportPolicy:
 
 
 @cache
+def access_policy() -> AccessPolicy:
+    return load_policy(POLICIES_DIR / "access.yaml", AccessPolicy)
+
+
+@cache
+def webhook_policy() -> WebhookPolicy:
+    return load_policy(POLICIES_DIR / "webhooks.yaml", WebhookPolicy)
+
+
+@cache
+def logging_policy() -> LoggingPolicy:
+    return load_policy(POLICIES_DIR / "logging.yaml", LoggingPolicy)
+
+
+@cache
 def list_sources_policy() -> ListSourcesPolicy:
     return load_policy(POLICIES_DIR / "lists.yaml", ListSourcesPolicy)
 
@@ -82,5 +100,5 @@ def decision_policy(kind: str) -> DecisionPolicy:
 
 def policy_versions() -> dict[str, str]:
     policies = [onboarding_policy(), offboarding_policy(), exit_risk_policy(), retention_rules(), screening_policy(),
-                list_sources_policy(), export_policy()]
+                list_sources_policy(), export_policy(), webhook_policy(), logging_policy(), access_policy()]
     return {p.policy: p.version for p in policies}

@@ -28,11 +28,17 @@ class Settings:
     legal_holds_table: str
     clearances_table: str
     exports_table: str
+    webhooks_table: str
+    deliveries_table: str
+    events_queue_url: str
     export_function_name: str
     data_key_id: str
+    trail_bucket: str  # CloudTrail's S3 data events of export package downloads
+    trail_log_prefix: str  # cloudtrail/AWSLogs/<account>/CloudTrail/<region>/
     onboarding_state_machine_arn: str
     offboarding_state_machine_arn: str
     stage: str
+    public_endpoint: str | None = None  # local stage only: where callers reach the embedded AWS
 
     @property
     def is_local(self) -> bool:
@@ -54,9 +60,15 @@ def get_settings() -> Settings:
         legal_holds_table=env["LEGAL_HOLDS_TABLE"],
         clearances_table=env["CLEARANCES_TABLE"],
         exports_table=env["EXPORTS_TABLE"],
+        webhooks_table=env["WEBHOOKS_TABLE"],
+        deliveries_table=env["DELIVERIES_TABLE"],
+        events_queue_url=env["EVENTS_QUEUE_URL"],
         export_function_name=env["EXPORT_FUNCTION_NAME"],
         data_key_id=env["DATA_KEY_ID"],
+        trail_bucket=env["TRAIL_BUCKET"],
+        trail_log_prefix=env["TRAIL_LOG_PREFIX"],
         onboarding_state_machine_arn=env["ONBOARDING_STATE_MACHINE_ARN"],
         offboarding_state_machine_arn=env["OFFBOARDING_STATE_MACHINE_ARN"],
         stage=env.get("CHECKPOINT_STAGE", "prod"),
+        public_endpoint=env.get("CHECKPOINT_PUBLIC_ENDPOINT") if env.get("CHECKPOINT_STAGE") == LOCAL_STAGE else None,
     )

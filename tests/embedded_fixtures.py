@@ -30,7 +30,7 @@ from tests import pii
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator[Stack]:
-    with tempfile.TemporaryFile("w+", encoding="utf-8") as log_file, embedded_stack(app) as provisioned:
+    with tempfile.TemporaryFile("w+", encoding="utf-8") as log_file, embedded_stack(app, public_endpoint=True) as provisioned:
         service_log = logging.getLogger("checkpoint")  # the Powertools logger of every module
         handler = logging.StreamHandler(log_file)
         handler.setFormatter(service_log.handlers[0].formatter if service_log.handlers else None)

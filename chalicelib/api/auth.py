@@ -18,9 +18,11 @@ from typing import Any
 
 from chalicelib.api.errors import ApiError
 from chalicelib.domain.actors import Caller, Role, is_system_actor
+from chalicelib.policies import access_policy
 from chalicelib.settings import get_settings
 
 LOCAL_KEY_VARIABLE = "CHECKPOINT_LOCAL_TOKEN_KEY"
+_CLOCK_SKEW_SECONDS = 60
 # Replaced in the packaged template by the stack's user pool ARN (infra/resources.json).
 USER_POOL_PLACEHOLDER = "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_replacedbymerge"
 
@@ -37,7 +39,11 @@ def _local_key() -> bytes:
     return os.environ[LOCAL_KEY_VARIABLE].encode()
 
 
-def issue_local_token(role: Role, subject: str, ttl_seconds: int = 8 * 3600) -> str:
+def issue_local_token(role: Role, subject: str, ttl_seconds: int | None = None) -> str:
+    """A token for the local stage, valid `ttl_seconds` (at most, and by default, the policy's
+    maximum lifetime)."""
+    longest = access_policy().local_token.max_lifetime_hours * 3600
+    ttl_seconds = longest if ttl_seconds is None else min(ttl_seconds, longest)
     payload = _b64(json.dumps({"sub": subject, "role": role.value, "exp": int(time.time()) + ttl_seconds,
                                "aud": "checkpoint-local"}).encode())
     signature = _b64(hmac.new(_local_key(), payload.encode(), hashlib.sha256).digest())
@@ -55,9 +61,11 @@ def _verify_local_token(token: str) -> dict[str, Any] | None:
         return None
     if not isinstance(claims, dict) or claims.get("aud") != "checkpoint-local":
         return None
-    expires = claims.get("exp")
-    if isinstance(expires, bool) or not isinstance(expires, int) or expires < time.time():
+    expires, now = claims.get("exp"), time.time()
+    if isinstance(expires, bool) or not isinstance(expires, int) or expires < now:
         return None
+    if expires > now + access_policy().local_token.max_lifetime_hours * 3600 + _CLOCK_SKEW_SECONDS:
+        return None  # valid for longer than any token this stage issues: forged or from another key's era
     return claims
 
 

@@ -123,7 +123,7 @@ def api_error_of(exc: Exception) -> ApiError | None:
         return ApiError(409, "IDEMPOTENCY_IN_PROGRESS", "A request with this Idempotency-Key is being processed; retry.",
                         headers={"Retry-After": "1"})
     if isinstance(exc, Conflict):
-        return ApiError(409, exc.code, str(exc))
+        return ApiError(409, exc.code, str(exc), [{"field": field, "reason": reason} for field, reason in exc.fields])
     return None
 
 

@@ -5,6 +5,7 @@ declarations in app.py point at these models, and the OpenAPI document is genera
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -19,6 +20,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    StrictInt,
     StringConstraints,
     WithJsonSchema,
     model_validator,
@@ -29,8 +31,9 @@ from stdnum import iban
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointKind, ReviewOutcome
 from chalicelib.domain.export_record import Format, Section
-from chalicelib.domain.ids import CheckpointId, ClearanceId, CustomerId, ExportId, LegalHoldId
+from chalicelib.domain.ids import CheckpointId, ClearanceId, CustomerId, DeliveryId, ExportId, LegalHoldId, WebhookId
 from chalicelib.domain.screening.entities import EntityType, PartialDate
+from chalicelib.domain.webhooks import EventType
 from chalicelib.domain.closure import (
     Account,
     ClosureReason,
@@ -50,6 +53,7 @@ from chalicelib.domain.models import (
     Channel,
     DocumentType,
     IdentityDocument,
+    ImageSide,
 )
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
@@ -68,12 +72,36 @@ def _country(code: str) -> str:
     raise ValueError("must be an ISO 3166-1 alpha-2 or alpha-3 country code")
 
 
+# Bidirectional embedding, override and isolate controls: they can make a reviewer read another
+# text than the one stored and screened (U+202E shows "Mallory" as "yrollaM"). Other format
+# characters stay as written: ZWNJ/ZWJ belong to Persian and Indic names, a soft hyphen is harmless
+# (the screening normaliser ignores them all).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _plain_text(value: str) -> str:
+    """Free text as stored: NFC, no control characters, no bidirectional controls."""
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+        raise ValueError("must not contain control characters")
+    if any(ch in _BIDI_CONTROLS for ch in value):
+        raise ValueError("must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)")
+    return unicodedata.normalize("NFC", value)
+
+
 def _name(value: str) -> str:
+    value = _plain_text(value)
     if not any(ch.isalpha() for ch in value):
         raise ValueError("must contain at least one letter")
-    if any(ord(ch) < 32 for ch in value):
-        raise ValueError("must not contain control characters")
     return " ".join(value.split())
+
+
+def _iso_date(value: object) -> object:
+    """A date is YYYY-MM-DD: not a timestamp ("1984-08-12T00:00:00"), not a number of seconds."""
+    if isinstance(value, str) and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise PydanticCustomError("date_format", "must be a date (YYYY-MM-DD)")
+    if not isinstance(value, (str, date)):
+        raise PydanticCustomError("date_format", "must be a date (YYYY-MM-DD)")
+    return value
 
 
 def _email(value: str) -> str:
@@ -104,13 +132,6 @@ def _past_birth_date(value: date) -> date:
     return value
 
 
-def _full_date_text(value: object) -> object:
-    """Only "YYYY-MM-DD" text goes on to be a date (pydantic alone would read "86400" as seconds)."""
-    if isinstance(value, date) or (isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)):
-        return value
-    raise PydanticCustomError("full_date", "must be a date (YYYY-MM-DD)")
-
-
 def _partial_birth_date(value: object) -> PartialDate:
     try:
         parsed = PartialDate.parse(value) if isinstance(value, str) else None
@@ -126,15 +147,22 @@ def _partial_birth_date(value: object) -> PartialDate:
     return parsed
 
 
-FullDate = Annotated[date, BeforeValidator(_full_date_text)]
 BirthDateOfScreening = Annotated[
     PartialDate, PlainValidator(_partial_birth_date), PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
                     "description": "A birth date known to the year, the month or the day; compared at the "
                                    "precision both it and the listed date give",
                     "examples": ["1965", "1965-04", "1965-04-12"]})]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def _text(max_length: int) -> Any:
+    return Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length),
+                     AfterValidator(_plain_text)]
+
+
+Text = _text(200)
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), AfterValidator(_name)]
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 Country = Annotated[str, AfterValidator(_country),
                     WithJsonSchema({"type": "string", "pattern": "^[A-Za-z]{2,3}$",
                                     "description": "ISO 3166-1 alpha-2 or alpha-3", "examples": ["SE", "SWE"]})]
@@ -147,15 +175,15 @@ class Strict(BaseModel):
 
 class AddressIn(Strict):
     line1: Text
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    city: _text(100)
+    postal_code: _text(20)
     country: Country
 
 
 class ApplicantIn(Strict):
     given_names: PersonName
     family_name: PersonName
-    birth_date: Annotated[FullDate, AfterValidator(_past_birth_date)]
+    birth_date: Annotated[IsoDate, AfterValidator(_past_birth_date)]
     nationality: Country
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
                      WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
@@ -166,12 +194,22 @@ class ApplicantIn(Strict):
     address: AddressIn
 
 
+def _distinct(values: list) -> list:
+    if len(set(values)) != len(values):
+        raise ValueError("must not name a side twice")
+    return values
+
+
 class DocumentIn(Strict):
     type: DocumentType
     number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_document_number)]
     issuing_country: Country
-    expiry_date: FullDate
+    expiry_date: IsoDate
     mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
+    images: Annotated[list[ImageSide], Field(max_length=len(ImageSide),
+                                             description="The images the channel will upload before the checks "
+                                                         "run; the sign-up waits for them (AWAITING_DOCUMENTS)."),
+                      AfterValidator(_distinct)] = Field(default_factory=list)
 
 
 class ChannelIn(Strict):
@@ -192,7 +230,8 @@ class OnboardingRequest(Strict):
                                 nationality=a.nationality, email=a.email, phone=a.phone,
                                 address=Address(**a.address.model_dump())),
             document=IdentityDocument(type=d.type, number=d.number, issuing_country=d.issuing_country,
-                                      expiry_date=d.expiry_date, mrz=tuple(d.mrz) if d.mrz else None),
+                                      expiry_date=d.expiry_date, mrz=tuple(d.mrz) if d.mrz else None,
+                                      images=tuple(d.images)),
             channel=Channel(**self.channel.model_dump()),
         )
 
@@ -201,9 +240,9 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
 class DocumentUploadRequest(Strict):
-    side: Literal["front", "back", "selfie"]
+    side: ImageSide
     content_type: Literal["image/jpeg", "image/png", "application/pdf"]
-    size: Annotated[int, Field(gt=0, le=MAX_UPLOAD_BYTES)]
+    size: Annotated[StrictInt, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
 
 # ---- closure (offboarding) ----
@@ -243,7 +282,7 @@ DecimalString = Annotated[Decimal, BeforeValidator(_decimal_string),
 
 
 class CounterpartyIn(Strict):
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=140)]
+    name: _text(140)
     iban: Annotated[str, AfterValidator(_iban)] | None = None
 
 
@@ -323,7 +362,7 @@ class ReviewDecisionRequest(Strict):
 class ListRefreshRequest(Strict):
     source: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
     upload_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,200}$")] | None = None
-    snapshot: FullDate | None = None
+    snapshot: IsoDate | None = None
 
 
 MatchLimit = Annotated[int, Field(ge=1, le=50, description="At most this many matches, best first.")]
@@ -410,7 +449,11 @@ class Query(BaseModel):
 
 
 class CheckpointQuery(Query):
-    wait: whole_number(ge=0, le=MAX_WAIT_SECONDS, description="Seconds to wait while the checkpoint is RUNNING.") = 0
+    wait: whole_number(ge=0, le=MAX_WAIT_SECONDS,
+                       description="Seconds to wait: while the checkpoint is RUNNING, or, with `seen`, until its "
+                                   "updated_at is no longer the one given.") = 0
+    seen: Annotated[Timestamp | None, Field(description="The updated_at the client last saw: answer as soon as the "
+                                                        "checkpoint has changed since (at once if it already has).")] = None
 
 
 class ReviewQueueQuery(Query):
@@ -477,3 +520,25 @@ class ClearancePath(Query):
 
 class ConsoleAssetPath(Query):
     asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
+
+
+# ---- webhooks ----
+
+class WebhookRequest(Strict):
+    url: Annotated[str, StringConstraints(min_length=8, max_length=2048),
+                   Field(description="Where events are POSTed: https (locally also http://127.0.0.1...)")]
+    events: Annotated[list[EventType], Field(min_length=1, max_length=len(EventType)), AfterValidator(_distinct)]
+
+
+class WebhookPath(Query):
+    webhook_id: WebhookId
+
+
+class DeliveryPath(Query):
+    webhook_id: WebhookId
+    delivery_id: DeliveryId
+
+
+class DeliveriesQuery(Query):
+    limit: whole_number(ge=1, le=100) = 50
+    cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None

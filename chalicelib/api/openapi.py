@@ -15,7 +15,8 @@ from chalicelib.api.operations import Operation
 VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
 
-_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 308: "Permanent redirect",
+_STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 304: "Not modified since the ETag given",
+                308: "Permanent redirect",
                 400: "Bad request: the fields and why", 401: "No valid credentials",
                 403: "The caller's role may not do this", 404: "No such resource",
                 405: "The resource does not support this method", 409: "Conflicts with the resource's state",
@@ -25,6 +26,12 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 308: "Permanent redi
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
                    "description": "A UUID chosen by the caller; the same key and body return the same result for 24 h.",
                    "schema": {"type": "string", "format": "uuid"}}
+
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
+                 "description": "An ETag this operation returned: 304 with no body if the answer would be the same.",
+                 "schema": {"type": "string"}}
+ETAG_HEADER = {"ETag": {"description": "Identifies this answer; send it back in If-None-Match.",
+                        "schema": {"type": "string"}}}
 
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object", "required": ["error"], "additionalProperties": False,
@@ -90,15 +97,17 @@ def _success_schema(op: Operation, media: str, schemas: _Schemas) -> dict[str, A
 def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
     success = {media: {"schema": _success_schema(op, media, schemas)} for media in op.media_types}
     responses: dict[str, Any] = {str(op.status): {"description": _STATUS_TEXT[op.status],
-                                                  **({"content": success} if op.media_types else {})}}
+                                                  **({"content": success} if op.media_types else {}),
+                                                  **({"headers": ETAG_HEADER} if op.etag else {})}}
     for status in op.statuses[1:]:
-        responses[str(status)] = {"description": _STATUS_TEXT[status],
-                                  "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+        responses[str(status)] = {"description": _STATUS_TEXT[status]} if status < 400 else {
+            "description": _STATUS_TEXT[status],
+            "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
     spec: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags),
         "x-roles": sorted(role.value for role in op.roles),
         "parameters": [*_parameters(op.path_params, "path", schemas), *_parameters(op.query, "query", schemas),
-                       *([IDEMPOTENCY_KEY] if op.idempotent else [])],
+                       *([IDEMPOTENCY_KEY] if op.idempotent else []), *([IF_NONE_MATCH] if op.etag else [])],
         "responses": responses,
         "security": [{"bearer": []}] if op.roles else [],
     }

@@ -14,6 +14,8 @@ for a path id that cannot exist), how the answer is rendered, and its OpenAPI op
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -65,6 +67,7 @@ class Operation:
     errors: tuple[int, ...] = ()  # statuses beyond those the declaration implies
     tags: tuple[str, ...] = ()
     location: bool = False  # the answer's links.self is the new resource: Location header
+    etag: bool = False  # the answer carries an ETag; If-None-Match with it answers 304
     description: str = ""
 
     @property
@@ -87,6 +90,8 @@ class Operation:
             implied.add(400)
         if self.body is not None:
             implied |= {413, 415}
+        if self.etag:
+            implied.add(304)
         return (self.status, *sorted(implied - {self.status}))
 
     def parse(self, request: Any, path_values: dict[str, str]) -> Call:
@@ -118,14 +123,24 @@ class Operation:
                 raise validation_error(exc) from None
         return Call(caller=caller, body=body, query=query, path=path, idempotency_key=key, request=request)
 
-    def render(self, result: Any) -> Any:
+    def render(self, result: Any, request: Any) -> Any:
         if isinstance(result, Response):
             return result
         body = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
         headers = {"Content-Type": "application/json"}
         if self.location and isinstance(body, dict):
             headers["Location"] = body["links"]["self"]
+        if self.etag:
+            tag = '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32] + '"'
+            headers["ETag"] = tag
+            if tag in _entity_tags((request.headers or {}).get("if-none-match", "")):
+                return Response(body="", status_code=304, headers={"ETag": tag})
         return Response(body=body, status_code=self.status, headers=headers)
+
+
+def _entity_tags(header: str) -> set[str]:
+    """The tags an If-None-Match header lists (weak or strong, compared weakly, as RFC 9110 says)."""
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
 
 
 def _idempotency_key(request: Any) -> str:
@@ -162,7 +177,7 @@ class Operations:
 
             def view(**path_values: str) -> Any:
                 request = self.app.current_request
-                return op.render(handler(op.parse(request, path_values)))
+                return op.render(handler(op.parse(request, path_values)), request)
 
             view.__name__ = handler.__name__
             self.app.route(path, methods=[method], authorizer=None if op.public else self.authorizer,

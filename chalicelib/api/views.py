@@ -14,10 +14,11 @@ from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointS
 from chalicelib.domain.exit_risk import Finding
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Section
-from chalicelib.domain.models import Verdict
+from chalicelib.domain.models import ImageSide, Verdict
 from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
+from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
 
 Timestamp = Annotated[str, Field(description="UTC ISO-8601 with a Z, e.g. 2026-01-31T00:00:00.000Z")]
 
@@ -83,6 +84,11 @@ class CheckpointLinks(View):
     self_: str = Field(alias="self")
 
 
+class RequiredDocument(View):
+    side: ImageSide
+    received: bool
+
+
 class CheckpointView(View):
     """A checkpoint as the API shows it: status, decision and step codes, no personal data."""
 
@@ -98,9 +104,12 @@ class CheckpointView(View):
     review: ReviewStateView | None = None
     failure: FailureView | None = None
     list_versions: dict[str, str] | None = None
+    required_documents: list[RequiredDocument] | None = Field(
+        None, description="The images the sign-up announced, and whether each has arrived.")
 
     @classmethod
-    def of(cls, cp: Checkpoint) -> CheckpointView:
+    def of(cls, cp: Checkpoint, arrived: dict[str, bool] | None = None) -> CheckpointView:
+        """`arrived`: for each announced image, whether it is in (known once completed without it)."""
         view: dict[str, Any] = {
             "checkpoint_id": cp.checkpoint_id, "kind": cp.kind, "status": cp.status,
             "decision": DecisionView(outcome=cp.decision.outcome, decided_by=cp.decision.decided_by,
@@ -125,6 +134,10 @@ class CheckpointView(View):
             view["failure"] = FailureView(**cp.failure.model_dump())
         if cp.list_versions:
             view["list_versions"] = cp.list_versions
+        if cp.images:
+            view["required_documents"] = [
+                RequiredDocument(side=side, received=(arrived or {}).get(side, bool(cp.documents_completed_at)))
+                for side in cp.images]
         return cls(**view)
 
 
@@ -368,3 +381,63 @@ class DocumentUpload(View):
     upload: UploadInstructions
     side: str
 
+
+
+# ---- webhooks ----
+
+class WebhookView(View):
+    webhook_id: str
+    url: str
+    events: list[EventType]
+    created_at: Timestamp
+    secret_rotations: int
+
+    @classmethod
+    def of(cls, subscription: Subscription, **extra: Any) -> WebhookView:
+        return cls(webhook_id=subscription.webhook_id, url=subscription.url, events=list(subscription.events),
+                   created_at=subscription.created_at, secret_rotations=subscription.rotation, **extra)
+
+
+class WebhookCreated(WebhookView):
+    secret: str = Field(description="whsec_...: shown only now; verify every delivery's webhook-signature with it")
+
+
+class Webhooks(View):
+    items: list[WebhookView]
+
+
+class RotatedSecret(View):
+    webhook_id: str
+    secret: str = Field(description="The new whsec_... secret, shown only now")
+    previous_secret_retires_at: Timestamp = Field(
+        description="Until then the previous secret signs too (two v1 signatures in the header)")
+
+
+class AttemptView(View):
+    at: Timestamp
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryView(View):
+    delivery_id: str
+    webhook_id: str
+    event_id: str = Field(description="The webhook-id header of every attempt: deduplicate by it")
+    event_type: EventType
+    status: DeliveryStatus
+    created_at: Timestamp
+    next_attempt_at: Timestamp | None
+    attempts: list[AttemptView]
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> DeliveryView:
+        return cls(delivery_id=delivery.delivery_id, webhook_id=delivery.webhook_id, event_id=delivery.event_id,
+                   event_type=delivery.event_type, status=delivery.status, created_at=delivery.created_at,
+                   next_attempt_at=delivery.next_attempt_at,
+                   attempts=[AttemptView(**a.model_dump()) for a in delivery.attempts])
+
+
+class Deliveries(View):
+    items: list[DeliveryView]
+    next: str | None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from pydantic import Field
+
 from chalicelib.domain.models import Frozen
 
 SYSTEM_PREFIX = "system:"
@@ -31,3 +33,14 @@ def system_actor(name: str) -> str:
 
 def is_system_actor(subject: str) -> bool:
     return subject.startswith(SYSTEM_PREFIX)
+
+
+class LocalTokens(Frozen):
+    max_lifetime_hours: int = Field(gt=0, le=24 * 7)
+    source: str
+
+
+class AccessPolicy(Frozen):
+    policy: str
+    version: str
+    local_token: LocalTokens

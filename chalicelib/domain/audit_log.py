@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import Field
@@ -65,6 +66,10 @@ def next_entry(previous: AuditEntry | ChainHead | None, log: LogName, at: str, e
     return AuditEntry(**fields, hash=_digest(fields))
 
 
+def appended_since(entry: AuditEntry, since: datetime | None) -> bool:
+    return since is None or datetime.fromisoformat(entry.at.replace("Z", "+00:00")) >= since
+
+
 class Verification(Frozen):
     valid: bool
     checked: int
@@ -72,6 +77,7 @@ class Verification(Frozen):
     head_hash: str | None = None
     first_broken: int | None = None  # sequence number of the first entry that does not verify
     reason: str = ""
+    empty: bool = False  # nothing recorded yet: valid, and saying so, never a silent "valid"
 
 
 def verify(entries: Iterable[AuditEntry], expected_head: str | None = None) -> Verification:
@@ -93,5 +99,7 @@ def verify(entries: Iterable[AuditEntry], expected_head: str | None = None) -> V
     if expected_head is not None and previous_hash != expected_head:
         return Verification(valid=False, checked=checked, first_broken=expected_sequence,
                             reason="the log ends before the recorded head (entries were removed)")
-    return Verification(valid=True, checked=checked, head_sequence=last.sequence if last else None,
-                        head_hash=last.hash if last else None)
+    if last is None:
+        return Verification(valid=True, checked=0, empty=True,
+                            reason="the log is empty: nothing has been recorded in it")
+    return Verification(valid=True, checked=checked, head_sequence=last.sequence, head_hash=last.hash)

@@ -1,9 +1,10 @@
 """The checkpoint: one compliance decision point (a sign-up or a closure) and its life cycle.
 
-A sign-up moves RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED; a closure RUNNING ->
-(IN_REVIEW ->) CLOSED | CLOSURE_BLOCKED; either goes to FAILED from any non-final status.
-A final status never changes again; the repository enforces these transitions with
-conditional writes built from `ALLOWED_FROM`.
+A sign-up moves (AWAITING_DOCUMENTS -> RUNNING ->) RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED;
+a closure RUNNING -> (IN_REVIEW ->) CLOSED | CLOSURE_BLOCKED; either goes to FAILED from any
+non-final status. A final status never changes again; the store enforces these transitions with
+conditional writes built from `ALLOWED_FROM`, and records each one in `status_history` in the
+same write (what the status-change events are published from).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ class CheckpointKind(StrEnum):
 
 class CheckpointStatus(StrEnum):
     RUNNING = "RUNNING"
+    AWAITING_DOCUMENTS = "AWAITING_DOCUMENTS"
     IN_REVIEW = "IN_REVIEW"
     APPROVED = "APPROVED"
     REJECTED = "REJECTED"
@@ -41,14 +43,16 @@ class CheckpointStatus(StrEnum):
         return self in FINAL_STATUSES
 
 
-_OPEN = frozenset({CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW})
+OPEN_STATUSES = frozenset({CheckpointStatus.RUNNING, CheckpointStatus.AWAITING_DOCUMENTS, CheckpointStatus.IN_REVIEW})
 
 FINAL_STATUSES = frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED, CheckpointStatus.CLOSED,
                             CheckpointStatus.CLOSURE_BLOCKED, CheckpointStatus.FAILED})
 
 ALLOWED_FROM: dict[CheckpointStatus, frozenset[CheckpointStatus]] = {
+    CheckpointStatus.AWAITING_DOCUMENTS: frozenset({CheckpointStatus.RUNNING}),
+    CheckpointStatus.RUNNING: frozenset({CheckpointStatus.AWAITING_DOCUMENTS}),
     CheckpointStatus.IN_REVIEW: frozenset({CheckpointStatus.RUNNING}),
-    **{final: _OPEN for final in FINAL_STATUSES},
+    **{final: OPEN_STATUSES for final in FINAL_STATUSES},
 }
 
 
@@ -105,6 +109,13 @@ class Failure(Frozen):
     cause: str
 
 
+class StatusChange(Frozen):
+    """One entry of a checkpoint's status history (the first is its creation)."""
+
+    status: CheckpointStatus
+    at: str
+
+
 class Checkpoint(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -128,6 +139,10 @@ class Checkpoint(BaseModel):
     awaiting_decision: bool = False
     review_decisions: tuple[ReviewDecision, ...] = ()
     list_versions: dict[str, str] = Field(default_factory=dict)
+    images: tuple[str, ...] = ()  # the document image sides the sign-up said it would upload
+    documents_completed_at: str | None = None
+    status_history: tuple[StatusChange, ...] = ()
+    events_published: int = 0  # entries of status_history whose change event has been published
 
     @property
     def last_review_decision(self) -> ReviewDecision | None:

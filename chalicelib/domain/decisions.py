@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from pydantic import Field
 
 from chalicelib.domain.checkpoint import Reason
-from chalicelib.domain.models import CheckResult, Frozen, Verdict
+from chalicelib.domain.models import CheckResult, DocumentType, Frozen, ImageSide, Verdict
 
 _SEVERITY = {Verdict.PASS: 0, Verdict.REVIEW: 1, Verdict.REJECT: 2}
 
@@ -18,6 +18,10 @@ class SourcedValue(Frozen):
 
 class MinimumAge(SourcedValue):
     years: int = Field(ge=0, le=120)
+
+
+class DocumentValidity(SourcedValue):
+    max_years: int = Field(gt=0, le=100)
 
 
 class ManualReview(SourcedValue):
@@ -42,8 +46,21 @@ class DecisionPolicy(Frozen):
         return self.manual_review.timeout_hours * 3600
 
 
+class DocumentImages(SourcedValue):
+    """Which document images a sign-up must upload, per document type, and how long it may take."""
+
+    await_timeout_hours: int = Field(gt=0, le=24 * 30)
+    required: Mapping[DocumentType, tuple[ImageSide, ...]]
+
+    @property
+    def await_timeout_seconds(self) -> int:
+        return self.await_timeout_hours * 3600
+
+
 class OnboardingPolicy(DecisionPolicy):
     minimum_age: MinimumAge
+    document_validity: DocumentValidity
+    document_images: DocumentImages
 
 
 def worst(verdicts: Iterable[Verdict]) -> Verdict:

@@ -71,8 +71,10 @@ from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.closure import Account, Direction, Transaction
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import FORMATS, SECTIONS, Format, Section
+from chalicelib.domain.link_events import LinkEventsPolicy
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.result import ScreeningResult
+from chalicelib.domain.spreadsheet import safe_cell
 
 Record = dict[str, Any]
 SectionSource = Callable[[], Iterable[Record]]
@@ -305,7 +307,7 @@ def _csv_chunks(records: Iterable[Record], columns: Sequence[str] | None, stats:
     buffer = io.StringIO()
     writer: csv.DictWriter[str] | None = None
     for record in records:
-        row = _flatten(record)
+        row = {column: safe_cell(value) for column, value in _flatten(record).items()}
         if writer is None:
             writer = csv.DictWriter(buffer, fieldnames=list(columns or row), extrasaction="raise")
             writer.writeheader()
@@ -424,3 +426,4 @@ class ExportPolicy(Frozen):
     version: str
     download_link: DownloadLink
     generator_version: str
+    link_events: LinkEventsPolicy

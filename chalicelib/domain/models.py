@@ -39,12 +39,21 @@ class DocumentType(StrEnum):
     RESIDENCE_PERMIT = "residence_permit"
 
 
+class ImageSide(StrEnum):
+    """The images of an identity document a channel may upload."""
+
+    FRONT = "front"
+    BACK = "back"
+    SELFIE = "selfie"
+
+
 class IdentityDocument(Frozen):
     type: DocumentType
     number: str
     issuing_country: str  # ISO 3166-1 alpha-3 once validated
     expiry_date: date
     mrz: tuple[str, ...] | None = None
+    images: tuple[ImageSide, ...] = ()  # the images the channel will upload for this document
 
 
 class Channel(Frozen):

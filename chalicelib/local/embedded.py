@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, ExitStack
 
@@ -17,6 +18,7 @@ from chalice import Chalice
 from moto import mock_aws
 from moto.core.config import default_user_config
 
+from chalicelib.api.auth import LOCAL_KEY_VARIABLE
 from chalicelib.local import dynamodb_atomicity, lambda_dispatch
 from chalicelib.local.provisioning import Stack, provision
 from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT, get_settings
@@ -25,11 +27,28 @@ MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use
 LOCAL_REGION = "eu-west-1"
 
 
+LOCAL_KEY_FILE = PROJECT_ROOT / ".chalice" / "local-token.key"  # kept out of git (.gitignore)
+
+
+def local_token_key() -> str:
+    """This install's key for signing local tokens: made on first use (`make run`, `make token`, the
+    tests), readable by its owner only, never committed, so no two installs accept each other's
+    tokens. Delete the file to make a new one (every token issued before stops working)."""
+    if not LOCAL_KEY_FILE.exists():
+        descriptor = os.open(LOCAL_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as key_file:
+            key_file.write(secrets.token_urlsafe(32))
+    return LOCAL_KEY_FILE.read_text(encoding="utf-8").strip()
+
+
 def stage_environment(stage: str = LOCAL_STAGE) -> dict[str, str]:
-    """The stage's `environment_variables` from .chalice/config.json (as Chalice deploys them)."""
+    """The stage's `environment_variables` from .chalice/config.json (as Chalice deploys them), and
+    on the local stage this install's token key."""
     config = json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text(encoding="utf-8"))
-    return {**config.get("environment_variables", {}),
-            **config["stages"][stage].get("environment_variables", {})}
+    variables = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
+    if stage == LOCAL_STAGE:
+        variables[LOCAL_KEY_VARIABLE] = local_token_key()
+    return variables
 
 
 def _fake_credentials(region: str) -> dict[str, str]:
@@ -37,17 +56,25 @@ def _fake_credentials(region: str) -> dict[str, str]:
             "AWS_DEFAULT_REGION": region, "AWS_REGION": region}
 
 
+PUBLIC_ENDPOINT_VARIABLE = "CHECKPOINT_PUBLIC_ENDPOINT"
+
+
 @contextmanager
-def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_name: str = "checkpoint-local",
-                   region: str = LOCAL_REGION) -> Iterator[Stack]:
+def embedded_stack(app: Chalice, *, server: bool = False, public_endpoint: bool = False, port: int = 0,
+                   stack_name: str = "checkpoint-local", region: str = LOCAL_REGION) -> Iterator[Stack]:
+    """`server`: serve the embedded AWS to other processes (aws cli, boto3 scripts) on 127.0.0.1,
+    and run Step Functions' internal calls through it, as `make run` does. `public_endpoint`
+    (implied by `server`): serve it so that the links the API hands out (presigned S3 uploads and
+    downloads) work from outside this process, for tests that use them with plain HTTP."""
     os.environ.update(_fake_credentials(region))
     os.environ.pop("AWS_ENDPOINT_URL", None)
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.callback(dynamodb_atomicity.install())
-        if server:
-            # The same in-memory backends, also served over HTTP for other processes (aws cli,
-            # boto3 scripts). This process keeps the in-process path: no HTTP round trip per call.
+        endpoint = None
+        if server or public_endpoint:
+            # The same in-memory backends, also served over HTTP. This process keeps the in-process
+            # path for its own calls: no HTTP round trip per call.
             from moto.server import ThreadedMotoServer
 
             default_user_config.update(MOTO_CONFIG)
@@ -55,12 +82,16 @@ def embedded_stack(app: Chalice, *, server: bool = False, port: int = 0, stack_n
             moto_server.start()
             stack.callback(moto_server.stop)
             host, bound_port = moto_server.get_host_and_port()
-            # Step Functions' internal clients call http://localhost:$MOTO_PORT.
-            os.environ["MOTO_PORT"] = str(bound_port)
-            stack.callback(os.environ.pop, "MOTO_PORT", None)
+            endpoint = f"http://127.0.0.1:{bound_port}"
+            if server:  # Step Functions' internal clients call http://localhost:$MOTO_PORT.
+                os.environ["MOTO_PORT"] = str(bound_port)
+                stack.callback(os.environ.pop, "MOTO_PORT", None)
         provisioned = provision(app, stack_name, region, stage=LOCAL_STAGE)
         handlers = {provisioned.function_names[fn.name]: fn for fn in app.pure_lambda_functions}
         stack.callback(lambda_dispatch.install(handlers))
         os.environ.update(stage_environment(), **provisioned.environment)
+        if endpoint:
+            os.environ[PUBLIC_ENDPOINT_VARIABLE] = endpoint
+            stack.callback(os.environ.pop, PUBLIC_ENDPOINT_VARIABLE, None)
         get_settings.cache_clear()
         yield provisioned

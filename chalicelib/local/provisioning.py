@@ -20,6 +20,9 @@ from chalice.utils import to_cfn_resource_name
 from chalicelib.local.template import Resolver, merge_template, substitute_definition
 
 ACCOUNT_ID = "123456789012"
+# CloudFormation property of an AWS::SQS::Queue -> the SQS attribute it sets
+_QUEUE_ATTRIBUTES = {"KmsMasterKeyId": "KmsMasterKeyId", "VisibilityTimeout": "VisibilityTimeout",
+                     "MessageRetentionPeriod": "MessageRetentionPeriod"}
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,27 @@ def provision(app: Chalice, stack_name: str, region: str, stage: str = "local") 
     for lid, props in of_type("AWS::S3::Bucket"):
         _create_bucket(resolver.resolve(props), region)
         resolver.refs[lid] = resolver.resolve(props["BucketName"])
+
+    sqs = boto3.client("sqs", region_name=region)
+    queues = of_type("AWS::SQS::Queue")
+    for lid, props in queues:  # every queue first: a redrive policy names another queue
+        resolved = resolver.resolve({k: v for k, v in props.items() if k != "RedrivePolicy"})
+        attributes = {name: str(resolved[prop]) for prop, name in _QUEUE_ATTRIBUTES.items() if prop in resolved}
+        url = sqs.create_queue(QueueName=resolved["QueueName"], Attributes=attributes)["QueueUrl"]
+        resolver.refs[lid] = url
+        resolver.attrs[f"{lid}.Arn"] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        resolver.attrs[f"{lid}.QueueName"] = resolved["QueueName"]
+    for lid, props in queues:
+        if "RedrivePolicy" in props:
+            sqs.set_queue_attributes(QueueUrl=resolver.refs[lid],
+                                     Attributes={"RedrivePolicy": json.dumps(resolver.resolve(props["RedrivePolicy"]))})
+
+    lam = boto3.client("lambda", region_name=region)
+    for lid, props in of_type("AWS::Lambda::EventSourceMapping"):
+        resolved = resolver.resolve(props)
+        lam.create_event_source_mapping(EventSourceArn=resolved["EventSourceArn"], FunctionName=resolved["FunctionName"],
+                                        BatchSize=resolved.get("BatchSize", 10), Enabled=resolved.get("Enabled", True))
 
     sfn = boto3.client("stepfunctions", region_name=region)
     for lid, props in of_type("AWS::StepFunctions::StateMachine"):

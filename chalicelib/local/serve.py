@@ -16,16 +16,18 @@ from contextlib import contextmanager
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, ForbiddenError, LocalDevServer, LocalGatewayException, create_local_server
 
-from app import app
+from app import app, webhook_retries
 from chalicelib.api.auth import issue_local_token
 from chalicelib.api.errors import ApiError
 from chalicelib.domain.actors import Role
 from chalicelib.stores import clients
 from chalicelib.local.embedded import embedded_stack
 from chalicelib.local.sample_data import publish_sample_lists
+from chalicelib.local.schedules import every
 from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
+RETRY_POLL_SECONDS = 10
 
 
 def _curl(port: int, sample: str) -> str:
@@ -91,7 +93,10 @@ def main() -> None:
         print(f"embedded AWS at http://127.0.0.1:{os.environ['MOTO_PORT']} (stack {stack.name}; e.g. "
               f"aws --endpoint-url http://127.0.0.1:{os.environ['MOTO_PORT']} stepfunctions list-executions "
               f"--state-machine-arn {stack.environment['ONBOARDING_STATE_MACHINE_ARN']})")
-        print("Tokens (signed with the local development key): make token ROLE=channel|compliance|auditor")
+        print("Everything this stack holds (checkpoints, customers, documents, audit logs) is in memory and is "
+              "lost when make run stops.")
+        print("Tokens (signed with this install's key, .chalice/local-token.key, valid 12 h): "
+              "make token ROLE=channel|compliance|auditor")
         print(f"  export CHANNEL_TOKEN={issue_local_token(Role.CHANNEL, 'demo-channel')}")
         print(f"  export COMPLIANCE_TOKEN={issue_local_token(Role.COMPLIANCE, 'demo-officer')}")
         print("A sign-up that is approved:")
@@ -104,13 +109,29 @@ def main() -> None:
         print(f"Decide it: curl -s -X POST -H \"Authorization: Bearer $COMPLIANCE_TOKEN\" "
               f"-H 'Content-Type: application/json' -d '{{\"outcome\": \"approve\", \"reason\": \"different person\"}}' "
               f"http://127.0.0.1:{port}/v1/reviews/<checkpoint_id>/decision")
-        print(f"Health: curl -s http://127.0.0.1:{port}/v1/health   OpenAPI: http://127.0.0.1:{port}/v1/openapi.json")
+        api = f"http://127.0.0.1:{port}"
+        print("A sign-up with document images (AWAITING_DOCUMENTS until the three are uploaded and completed):")
+        print(f"  CP=$({_curl(port, 'signup-with-images.json')} | python3 -c 'import json,sys; "
+              f"print(json.load(sys.stdin)[\"checkpoint_id\"])')")
+        for side, image in (("front", "passport-front"), ("back", "passport-back"), ("selfie", "selfie")):
+            print(f"  PORT={port} data/samples/upload-image.sh $CP {side} data/samples/images/{image}.jpg")
+        print(f"  curl -s -X POST -H \"Authorization: Bearer $CHANNEL_TOKEN\" {api}/v1/checkpoints/$CP/documents/complete")
+        print(f"  curl -s -H \"Authorization: Bearer $CHANNEL_TOKEN\" '{api}/v1/checkpoints/'$CP'?wait=10'")
+        print("Webhooks: subscribe, then run a receiver with the secret the answer shows (it verifies each signature):")
+        print(f"  curl -s -X POST {api}/v1/webhooks -H \"Authorization: Bearer $CHANNEL_TOKEN\" "
+              f"-H 'Content-Type: application/json' -d '{{\"url\": \"http://127.0.0.1:9000/hooks\", "
+              f"\"events\": [\"checkpoint.status_changed\", \"checkpoint.action_required\"]}}'")
+        print("  .venv/bin/python -m chalicelib.local.webhook_receiver --port 9000 --secret whsec_...")
+        print(f"Health: curl -s {api}/v1/health   OpenAPI: {api}/v1/openapi.json")
         print(f"Console for compliance officers and auditors: http://127.0.0.1:{port}/console/ "
               f"(sign in with $COMPLIANCE_TOKEN, or an auditor's: make token ROLE=auditor)")
+        retries = every(RETRY_POLL_SECONDS, webhook_retries)  # EventBridge's rate(1 minute), sooner
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             print("stopped")
+        finally:
+            retries.set()
 
 
 if __name__ == "__main__":

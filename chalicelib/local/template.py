@@ -9,6 +9,7 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+from chalicelib.policies import logging_policy
 from chalicelib.settings import PROJECT_ROOT
 
 TEMPLATE_PATH = PROJECT_ROOT / "infra" / "resources.json"
@@ -17,12 +18,15 @@ _SUB_VAR = re.compile(r"\$\{([A-Za-z0-9:_.]+)\}")
 
 def merge_template() -> dict[str, Any]:
     """The merge template with every `{"$include": path}` replaced by that JSON file's content
-    (state machine definitions are kept in `stepfunctions/` and inlined as `Definition`)."""
+    (state machine definitions are kept in `stepfunctions/` and inlined as `Definition`) and every
+    `{"$retention_days": "<group>.<name>"}` by that period of `policies/logging.yaml`."""
 
     def inline(node: Any) -> Any:
         if isinstance(node, dict):
             if set(node) == {"$include"}:
                 return json.loads((PROJECT_ROOT / node["$include"]).read_text(encoding="utf-8"))
+            if set(node) == {"$retention_days"}:
+                return logging_policy().days(node["$retention_days"])
             return {k: inline(v) for k, v in node.items()}
         if isinstance(node, list):
             return [inline(v) for v in node]

@@ -1,5 +1,6 @@
 """`make token ROLE=channel|compliance|auditor [SUBJECT=...]`: a bearer token for the local stage,
-signed with the local development key from .chalice/config.json (refused on any other stage)."""
+signed with this install's local key (.chalice/local-token.key, made on first use; refused on any
+other stage), valid for the policy's maximum lifetime."""
 from __future__ import annotations
 
 import os

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.audit_log import GENESIS, AuditEntry, ChainHead, LogName, verify
+from chalicelib.domain.spreadsheet import safe_cell
 from chalicelib.stores import AWS, Stores
 
 CSV_COLUMNS = ("sequence", "at", "event", "subject", "details", "prev_hash", "hash")
@@ -51,8 +52,9 @@ def render(entries: list[AuditEntry], fmt: str) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        writer.writerow([entry.sequence, entry.at, entry.event, entry.subject,
-                         json.dumps(dict(entry.details), sort_keys=True), entry.prev_hash, entry.hash])
+        writer.writerow([safe_cell(cell) for cell in (entry.sequence, entry.at, entry.event, entry.subject,
+                                                      json.dumps(dict(entry.details), sort_keys=True), entry.prev_hash,
+                                                      entry.hash)])
     return out.getvalue()
 
 

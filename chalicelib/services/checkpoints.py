@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -9,27 +10,39 @@ from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, iso
 from chalicelib.domain.timeline import build_timeline
 from chalicelib.errors import InvalidField, NotFound
-from chalicelib.services import access
+from chalicelib.services import access, documents
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 
 _FIRST_POLL_SECONDS, _MAX_POLL_SECONDS = 0.02, 1.0  # long-poll backoff: quick at first, cheap later
 
 
-def get(caller: Caller, checkpoint_id: str, wait_seconds: float = 0, stores: Stores = AWS) -> Checkpoint:
-    """The checkpoint, if the caller may see it; with `wait_seconds`, long-poll while it is
-    RUNNING (until it is final, or IN_REVIEW: waiting for a person). Polls the status alone,
-    backing off, and reads the whole item again only if the status moved."""
+def _unchanged(seen: datetime | None) -> Callable[[CheckpointStatus, str], bool]:
+    """What a long-poll waits through: with `seen`, a checkpoint still at that updated_at;
+    without, one still RUNNING (anything else, final or waiting for a person, ends the wait)."""
+    if seen is None:
+        return lambda status, updated_at: status is CheckpointStatus.RUNNING
+    return lambda status, updated_at: datetime.fromisoformat(updated_at.replace("Z", "+00:00")) == seen
+
+
+def get(caller: Caller, checkpoint_id: str, wait_seconds: float = 0, seen: datetime | None = None,
+        stores: Stores = AWS) -> tuple[Checkpoint, dict[str, bool]]:
+    """The checkpoint, if the caller may see it, and for each document image it announced whether
+    it has arrived. With `wait_seconds`, long-poll: while it is RUNNING, or with `seen` (the
+    updated_at the caller last saw) until it has changed since (at once if it already has).
+    Polls the status and updated_at alone, backing off, and reads the whole item again only if
+    they moved."""
     checkpoint = access.checkpoint(caller, checkpoint_id, stores)
-    if checkpoint.status != CheckpointStatus.RUNNING or wait_seconds <= 0:
-        return checkpoint
-    deadline, pause = time.monotonic() + wait_seconds, _FIRST_POLL_SECONDS
-    while time.monotonic() < deadline:
-        time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
-        pause = min(pause * 1.5, _MAX_POLL_SECONDS)
-        if stores.checkpoints.status_of(checkpoint_id) != CheckpointStatus.RUNNING:
-            break
-    return stores.checkpoints.get(checkpoint_id)
+    waiting = _unchanged(seen)
+    if wait_seconds > 0 and waiting(checkpoint.status, checkpoint.updated_at):
+        deadline, pause = time.monotonic() + wait_seconds, _FIRST_POLL_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
+            pause = min(pause * 1.5, _MAX_POLL_SECONDS)
+            if not waiting(*stores.checkpoints.version_of(checkpoint_id)):
+                checkpoint = stores.checkpoints.get(checkpoint_id)
+                break
+    return checkpoint, documents.arrived(checkpoint, stores)
 
 
 def history(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> dict[str, Any]:

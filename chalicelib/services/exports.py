@@ -1,10 +1,10 @@
 """Data-portability exports (GDPR Art. 20): request, build (streamed to S3), download links, and
-the export a closure asks for. Every export created or failed and every link issued is appended
-to the export log."""
+the export a closure asks for. Every export created or failed, every link issued, every package
+download (from CloudTrail) and every link that lapsed unused is appended to the export log."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.api.models import ExportRequestBody
@@ -24,11 +24,12 @@ from chalicelib.domain.export_package import (
 )
 from chalicelib.domain.export_record import SECTIONS, ExportRecord, ExportStatus
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.link_events import download_of, lapsed_unused
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import NotFound
 from chalicelib.policies import export_policy
-from chalicelib.services import access
+from chalicelib.services import access, events
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import closure_request_key, package_key
@@ -90,6 +91,7 @@ def build(export_id: str, stores: Stores = AWS) -> ExportRecord:
     """Build the package and store it; idempotent (a READY export is returned as it is)."""
     record = stores.exports.get(export_id)
     if record.status is ExportStatus.READY:
+        events.publish_export_ready(record, stores)  # a retried build: its event may not have left
         return record
     customer = stores.customers.get(record.customer_id)
     spec = ExportSpec(export_id=export_id, customer_id=customer.customer_id, created_at=record.created_at,
@@ -111,6 +113,7 @@ def build(export_id: str, stores: Stores = AWS) -> ExportRecord:
     stores.audit.append(LogName.EXPORT, "export_created", export_id,
                         {"customer_id": customer.customer_id, "size": str(size), "sha256": sha256,
                          "formats": ",".join(spec.formats), "include": ",".join(spec.include)})
+    events.publish_export_ready(ready, stores)
     return ready
 
 
@@ -144,3 +147,26 @@ def export_for_closure(checkpoint_id: str, stores: Stores = AWS) -> Step:
                 reasons=(Reason(code="EXPORT_READY", detail=export_id),))
     stores.checkpoints.record_step(checkpoint_id, step)
     return step
+
+
+def record_link_events(now: datetime, stores: Stores = AWS) -> dict[str, int]:
+    """The scheduled export_link_events task: each package download CloudTrail delivered in the
+    lookback window becomes a `link_downloaded` entry, then each link that lapsed unused a
+    `link_expired` entry. Replays append nothing twice (one once key per CloudTrail event and per
+    link): the same file read again, an event CloudTrail delivered twice, an overlapping window."""
+    policy = export_policy().link_events
+    since, bucket = now - timedelta(hours=policy.lookback_hours), get_settings().documents_bucket
+    counts = {"files": 0, "downloaded": 0, "expired": 0}
+    for key in stores.trail.log_files(since, now):
+        counts["files"] += 1
+        for record in stores.trail.object_reads(key):
+            download = download_of(record, bucket, policy.downloader_network)
+            if download and stores.audit.append_all(LogName.EXPORT, [download.entry()],
+                                                    once_key=f"downloaded#{download.event_id}"):
+                counts["downloaded"] += 1
+    # A link issued before the window began expired before it too (links live minutes, the window days).
+    recent = stores.audit.entries(LogName.EXPORT, since=since)
+    for link in lapsed_unused(recent, now, timedelta(minutes=policy.delivery_grace_minutes)):
+        if stores.audit.append_all(LogName.EXPORT, [link.expired_entry()], once_key=f"expired#{link.sequence}"):
+            counts["expired"] += 1
+    return counts

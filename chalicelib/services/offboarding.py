@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from chalicelib.api.models import OffboardingRequest
 from chalicelib.domain.actors import Caller
-from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, Step, iso, utc_now
+from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, StatusChange, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest, Transaction
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.decisions import judge
@@ -47,7 +47,8 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OffboardingRequ
                             status=CheckpointStatus.RUNNING, created_at=iso(now), updated_at=iso(now),
                             channel_name=caller.subject, channel_reference=request.reason.value,
                             owner=caller.subject, customer_id=customer.customer_id, request_key=request_key,
-                            policy_version=policy.version, execution_arn=execution_arn(state_machine_arn, checkpoint_id))
+                            policy_version=policy.version, execution_arn=execution_arn(state_machine_arn, checkpoint_id),
+                            status_history=(StatusChange(status=CheckpointStatus.RUNNING, at=iso(now)),))
     try:
         stores.checkpoints.create(checkpoint)
         stores.workflows.start(state_machine_arn, checkpoint_id,

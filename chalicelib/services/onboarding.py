@@ -2,15 +2,17 @@
 (the workflow's VerifyIdentity step)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.api.models import OnboardingRequest
 from chalicelib.domain.actors import Caller
-from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, Step, iso, utc_now
+from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, StatusChange, Step, iso, utc_now
 from chalicelib.domain.decisions import judge
 from chalicelib.domain.identity.verification import DocumentChecksVerifier, IdentityPolicy, IdentityVerifier
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.models import Application
+from chalicelib.errors import InvalidField
 from chalicelib.policies import onboarding_policy
 from chalicelib.services.idempotency import call_once
 from chalicelib.settings import get_settings
@@ -34,15 +36,20 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingReque
     key = application_key(checkpoint_id)
     stores.documents.put_json(key, application)
     state_machine_arn = get_settings().onboarding_state_machine_arn
+    images = tuple(side.value for side in application.document.images)
     checkpoint = Checkpoint(checkpoint_id=checkpoint_id, kind=CheckpointKind.ONBOARDING,
                             status=CheckpointStatus.RUNNING, created_at=now, updated_at=now,
                             channel_name=application.channel.name, channel_reference=application.channel.reference,
                             owner=caller.subject, request_key=key, policy_version=policy.version,
-                            execution_arn=execution_arn(state_machine_arn, checkpoint_id))
+                            execution_arn=execution_arn(state_machine_arn, checkpoint_id), images=images,
+                            status_history=(StatusChange(status=CheckpointStatus.RUNNING, at=now),))
     try:
         stores.checkpoints.create(checkpoint)
-        stores.workflows.start(state_machine_arn, checkpoint_id,
-                               {"checkpoint_id": checkpoint_id, "review_timeout_seconds": policy.review_timeout_seconds})
+        stores.workflows.start(state_machine_arn, checkpoint_id, {
+            "checkpoint_id": checkpoint_id, "review_timeout_seconds": policy.review_timeout_seconds,
+            "documents_expected": bool(images),
+            "documents_timeout_seconds": policy.document_images.await_timeout_seconds,
+            "documents": {"images": {}}})
     except Exception:
         stores.checkpoints.delete(checkpoint_id)
         stores.documents.delete(key)
@@ -52,18 +59,27 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingReque
 
 def start(caller: Caller, request: OnboardingRequest, idempotency_key: str, stores: Stores = AWS) -> Checkpoint:
     """Start (or, for a repeated Idempotency-Key with the same request, return) a sign-up checkpoint."""
+    document = request.document
+    missing = [side.value for side in onboarding_policy().document_images.required[document.type]
+               if side not in document.images]
+    if missing:
+        raise InvalidField("document.images", f"must include {', '.join(missing)} for a {document.type.value}")
     started = call_once(_start, stores.idempotency.persistence(), caller.subject, idempotency_key, request,
                         caller=caller, request=request, stores=stores)
     return stores.checkpoints.get(started["checkpoint_id"])
 
 
-def verify_identity(checkpoint_id: str, stores: Stores = AWS, verifier: IdentityVerifier | None = None) -> Step:
-    """Check the applicant's document (expiry, age, MRZ) and record the step's verdict."""
+def verify_identity(checkpoint_id: str, images: Mapping[str, str] | None = None, stores: Stores = AWS,
+                    verifier: IdentityVerifier | None = None) -> Step:
+    """Check the applicant's document (expiry, age, MRZ; the uploaded images, whose S3 keys the
+    workflow passes) and record the step's verdict."""
     policy = onboarding_policy()
     application = stores.documents.get_json(application_key(checkpoint_id), Application)
+    uploaded = {side: stores.documents.read_bytes(key) for side, key in (images or {}).items()}
     now = utc_now()
-    result = (verifier or VERIFIER).verify(application, now.date(),
-                                           IdentityPolicy(minimum_age_years=policy.minimum_age.years))
+    rules = IdentityPolicy(minimum_age_years=policy.minimum_age.years,
+                           max_document_validity_years=policy.document_validity.max_years)
+    result = (verifier or VERIFIER).verify(application, now.date(), rules, uploaded)
     key = result_key(checkpoint_id, IDENTITY_STEP)
     stores.documents.put_json(key, result)
     verdict, reasons = judge(result.checks, policy)

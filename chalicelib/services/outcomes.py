@@ -22,10 +22,16 @@ from chalicelib.domain.checkpoint import (
 from chalicelib.domain.customer import CustomerRecord, customer_id_for
 from chalicelib.domain.models import Application, Verdict, VerificationResult
 from chalicelib.errors import Conflict, PermanentTaskError
-from chalicelib.services import retention
+from chalicelib.services import events, retention
 from chalicelib.stores import AWS, Stores
 
 REVIEW_TIMED_OUT = "REVIEW_TIMED_OUT"
+DOCUMENTS_NOT_RECEIVED = "DOCUMENTS_NOT_RECEIVED"
+# Reasons the workflow itself gives when it ends a checkpoint (not the result of a check).
+WORKFLOW_REASONS = {
+    REVIEW_TIMED_OUT: ("review-timeout", "no review decision within the policy's review time"),
+    DOCUMENTS_NOT_RECEIVED: ("documents-timeout", "the document images did not all arrive within the policy's time"),
+}
 _MAX_CAUSE = 500
 logger = Logger(service="checkpoint")
 
@@ -52,19 +58,20 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
         retention.schedule_unopened_application(checkpoint_id, {applicant.nationality, applicant.address.country},
                                                 utc_now(), stores)
     stores.checkpoints.decide(checkpoint_id, decision, customer_id)
+    events.publish_checkpoint_changes(checkpoint_id, stores)
     return status
 
 
 def _decided_by(checkpoint: Checkpoint, reason_code: str | None) -> str:
-    if reason_code == REVIEW_TIMED_OUT:
-        return "review-timeout"
+    if reason_code in WORKFLOW_REASONS:
+        return WORKFLOW_REASONS[reason_code][0]
     return "reviewer" if checkpoint.review_decisions else "policy"
 
 
 def _reasons(checkpoint: Checkpoint, reason_code: str | None) -> tuple[Reason, ...]:
     reasons: list[Reason] = []
-    if reason_code == REVIEW_TIMED_OUT:
-        reasons.append(Reason(code=REVIEW_TIMED_OUT, detail="no review decision within the policy's review time"))
+    if reason_code in WORKFLOW_REASONS:
+        reasons.append(Reason(code=reason_code, detail=WORKFLOW_REASONS[reason_code][1]))
     for review in reversed(checkpoint.review_decisions):
         reasons.append(Reason(code=f"REVIEW_{review.outcome.value.upper()}",
                               detail=f"decided by a compliance officer (level {review.level})"))
@@ -121,6 +128,7 @@ def mark_failed(checkpoint_id: str, error: Any, stores: Stores = AWS) -> Checkpo
     except Conflict:
         logger.warning("checkpoint already final; failure not recorded", extra={"error": failure.error})
         return stores.checkpoints.status_of(checkpoint_id)
+    events.publish_checkpoint_changes(checkpoint_id, stores)
     checkpoint = stores.checkpoints.get(checkpoint_id)
     if checkpoint.kind is CheckpointKind.ONBOARDING:
         _schedule_abandoned(checkpoint, stores)

@@ -11,7 +11,7 @@ from chalicelib.domain.exit_risk import ExitRiskAssessment
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import Conflict
-from chalicelib.services import access, clearances, cursors
+from chalicelib.services import access, clearances, cursors, events
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.workflows import TaskTokenExpired
 
@@ -25,6 +25,7 @@ def enter_review(checkpoint_id: str, task_token: str, level: int, stores: Stores
     checkpoint = stores.checkpoints.get(checkpoint_id)
     reasons = tuple(r for step in checkpoint.steps.values() if step.verdict == Verdict.REVIEW for r in step.reasons)
     stores.checkpoints.enter_review(checkpoint_id, task_token, reasons, level)
+    events.publish_checkpoint_changes(checkpoint_id, stores)
 
 
 def queue(caller: Caller, limit: int, cursor: str | None, stores: Stores = AWS) -> dict[str, Any]:

@@ -15,13 +15,18 @@ from chalicelib.stores.audit_bucket import AuditBucket, AuditLogStore
 from chalicelib.stores.checkpoint_table import CheckpointStore, CheckpointTable
 from chalicelib.stores.clearance_table import ClearanceStore, ClearanceTable
 from chalicelib.stores.customer_table import CustomerStore, CustomerTable
+from chalicelib.stores.delivery_table import DeliveryStore, DeliveryTable
 from chalicelib.stores.document_bucket import DocumentBucket, DocumentStore
+from chalicelib.stores.event_queue import EventQueue, EventsQueue
 from chalicelib.stores.export_table import ExportStore, ExportTable
 from chalicelib.stores.functions import FunctionInvoker, LambdaFunctions
 from chalicelib.stores.idempotency_table import IdempotencyTable
 from chalicelib.stores.legal_hold_table import LegalHoldStore, LegalHoldTable
 from chalicelib.stores.list_bucket import ListBucket, ListStore
+from chalicelib.stores.receivers import HttpReceivers, Receivers
 from chalicelib.stores.retention_table import RetentionScheduleStore, RetentionTable
+from chalicelib.stores.trail_bucket import TrailBucket, TrailLogStore
+from chalicelib.stores.webhook_table import SubscriptionStore, WebhookTable
 from chalicelib.stores.workflows import StepFunctions, WorkflowEngine
 
 
@@ -43,10 +48,16 @@ class Stores:
     workflows: WorkflowEngine
     functions: FunctionInvoker
     idempotency: IdempotencyStore
+    events: EventQueue
+    subscriptions: SubscriptionStore
+    deliveries: DeliveryStore
+    receivers: Receivers
+    trail: TrailLogStore
 
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
              exports=ExportTable(), lists=ListBucket(), audit=AuditBucket(), schedules=RetentionTable(),
              holds=LegalHoldTable(), clearances=ClearanceTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
-             idempotency=IdempotencyTable())
+             idempotency=IdempotencyTable(), events=EventsQueue(), subscriptions=WebhookTable(),
+             deliveries=DeliveryTable(), receivers=HttpReceivers(), trail=TrailBucket())
 """The stores on the stack's AWS resources (named by the settings, read when first used)."""

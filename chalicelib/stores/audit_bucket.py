@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, next_entry
+from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, appended_since, next_entry
 from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.errors import Conflict
 from chalicelib.settings import get_settings
@@ -27,6 +28,7 @@ from chalicelib.stores.clients import client, table
 from chalicelib.stores.stored import parse
 
 _ATTEMPTS = 8
+_WHOLE_SECOND = timedelta(seconds=1)
 Event = tuple[str, str, Mapping[str, str]]  # (event, subject, details)
 
 
@@ -35,7 +37,8 @@ class AuditLogStore(Protocol):
     def append(self, log: LogName, event: str, subject: str, details: Mapping[str, str] | None = None
                ) -> AuditEntry: ...
     def append_all(self, log: LogName, events: Sequence[Event], once_key: str | None = None) -> list[AuditEntry]: ...
-    def entries(self, log: LogName, after_sequence: int = 0) -> Iterator[AuditEntry]: ...
+    def entries(self, log: LogName, after_sequence: int = 0, since: datetime | None = None
+                ) -> Iterator[AuditEntry]: ...
 
 
 def _key(log: LogName, first: int, last: int) -> str:
@@ -114,20 +117,24 @@ class AuditBucket:
             return entries
         raise Conflict(f"could not append to the {log.value} log: too many concurrent writers")
 
-    def entries(self, log: LogName, after_sequence: int = 0) -> Iterator[AuditEntry]:
-        """Stored entries in sequence order after `after_sequence`, read object by object."""
+    def entries(self, log: LogName, after_sequence: int = 0, since: datetime | None = None
+                ) -> Iterator[AuditEntry]:
+        """Stored entries in sequence order after `after_sequence` (and with `since`, only those
+        appended at or after it), read object by object. An object is stored after its entries'
+        time, so one last modified before `since` (S3 keeps whole seconds) holds none of them and is
+        not read."""
         s3, bucket = client("s3"), get_settings().audit_bucket
         kwargs = {"Bucket": bucket, "Prefix": f"audit/{log.value}/"}
         while True:
             page = s3.list_objects_v2(**kwargs)
             for obj in page.get("Contents", []):
                 last = int(obj["Key"].rsplit("-", 1)[-1].removesuffix(".jsonl"))
-                if last <= after_sequence:
+                if last <= after_sequence or (since is not None and obj["LastModified"] < since - _WHOLE_SECOND):
                     continue
                 body = s3.get_object(Bucket=bucket, Key=obj["Key"])["Body"].read()
                 for line in body.splitlines():
                     entry = parse(AuditEntry, json.loads(line), "audit entry", obj["Key"])
-                    if entry.sequence > after_sequence:
+                    if entry.sequence > after_sequence and appended_since(entry, since):
                         yield entry
             if not page.get("IsTruncated"):
                 return

@@ -54,6 +54,10 @@ class CheckpointStore(Protocol):
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
     def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
+    def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]: ...
+    def await_documents(self, checkpoint_id: str, task_token: str) -> None: ...
+    def complete_documents(self, checkpoint_id: str, completed_at: str) -> str: ...
+    def mark_events_published(self, checkpoint_id: str, count: int) -> None: ...
 
 
 class CheckpointTable:
@@ -74,11 +78,28 @@ class CheckpointTable:
         return parse(Checkpoint, item, "checkpoint", checkpoint_id)
 
     def status_of(self, checkpoint_id: str) -> CheckpointStatus:
+        return self.version_of(checkpoint_id)[0]
+
+    def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]:
+        """(status, updated_at): what a long-poll watches, without reading the whole item."""
         item = self._table().get_item(Key={"checkpoint_id": checkpoint_id}, ConsistentRead=True,
-                                      ProjectionExpression="#s", ExpressionAttributeNames={"#s": "status"}).get("Item")
+                                      ProjectionExpression="#s, updated_at",
+                                      ExpressionAttributeNames={"#s": "status"}).get("Item")
         if item is None:
             raise NotFound(checkpoint_id)
-        return CheckpointStatus(item["status"])
+        return CheckpointStatus(item["status"]), item["updated_at"]
+
+    def mark_events_published(self, checkpoint_id: str, count: int) -> None:
+        """Advance the published-events watermark (never backwards; a concurrent publisher that
+        got further wins)."""
+        try:
+            self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id}, UpdateExpression="SET events_published = :n",
+                ConditionExpression="attribute_not_exists(events_published) OR events_published < :n",
+                ExpressionAttributeValues={":n": count})
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
 
     def delete(self, checkpoint_id: str) -> None:
         self._table().delete_item(Key={"checkpoint_id": checkpoint_id})
@@ -111,12 +132,15 @@ class CheckpointTable:
                    remove_fields: tuple[str, ...] = ()) -> bool:
         """Move the checkpoint to `to` if its status allows it. Returns True if this call changed it,
         False if it already was in `to` (a retried task); raises Conflict otherwise."""
-        fields = {"status": to.value, "updated_at": iso(utc_now()), **(set_fields or {})}
+        now = iso(utc_now())
+        fields = {"status": to.value, "updated_at": now, **(set_fields or {})}
         names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
         values = {f":v{i}": v for i, v in enumerate(fields.values())}
         allowed = sorted(s.value for s in ALLOWED_FROM[to])
         values |= {f":from{i}": s for i, s in enumerate(allowed)}
-        update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields)))
+        values |= {":change": [{"status": to.value, "at": now}], ":none": []}
+        update = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))) + \
+            ", status_history = list_append(if_not_exists(status_history, :none), :change)"
         if remove_fields:
             names |= {f"#r{i}": k for i, k in enumerate(remove_fields)}
             update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
@@ -139,24 +163,74 @@ class CheckpointTable:
 
     def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None:
         """Put the checkpoint in review at `level` (1, or 2 once escalated) with the task token that
-        resumes its workflow. A retried task replaces the token with the current one."""
+        resumes its workflow. A retried task replaces the token with the current one. Entering
+        review from RUNNING is a status change (recorded in the history); a level-2 review of a
+        checkpoint already IN_REVIEW is not."""
+        now = iso(utc_now())
+        update = ("SET #status = :review, review_task_token = :token, review_reasons = :reasons, "
+                  "review_level = :level, awaiting_decision = :true, review_since = :now, updated_at = :now")
+        values = {":review": CheckpointStatus.IN_REVIEW.value, ":token": task_token,
+                  ":reasons": [r.model_dump() for r in reasons], ":level": level, ":true": True, ":now": now}
+        attempts = (
+            (update + ", status_history = list_append(if_not_exists(status_history, :none), :change)",
+             "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
+                                    ":change": [{"status": CheckpointStatus.IN_REVIEW.value, "at": now}]}),
+            (update, "#status = :review", {}),
+        )
+        for expression, condition, extra in attempts:
+            try:
+                self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
+                                          ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
+                                          ExpressionAttributeValues={**values, **extra})
+                return
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status")
+
+    def await_documents(self, checkpoint_id: str, task_token: str) -> None:
+        """RUNNING -> AWAITING_DOCUMENTS with the task token that resumes the workflow once the
+        channel has uploaded them (a retried task replaces the token)."""
+        now = iso(utc_now())
+        values = {":awaiting": CheckpointStatus.AWAITING_DOCUMENTS.value, ":token": task_token, ":now": now}
+        attempts = (
+            ("SET #status = :awaiting, documents_task_token = :token, updated_at = :now, "
+             "status_history = list_append(if_not_exists(status_history, :none), :change)",
+             "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
+                                    ":change": [{"status": CheckpointStatus.AWAITING_DOCUMENTS.value, "at": now}]}),
+            ("SET documents_task_token = :token", "#status = :awaiting", {}),
+        )
+        for expression, condition, extra in attempts:
+            try:
+                self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=expression,
+                                          ConditionExpression=condition, ExpressionAttributeNames={"#status": "status"},
+                                          ExpressionAttributeValues={**values, **extra})
+                return
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
+        raise Conflict(f"checkpoint {checkpoint_id} cannot wait for documents from its current status")
+
+    def complete_documents(self, checkpoint_id: str, completed_at: str) -> str:
+        """AWAITING_DOCUMENTS -> RUNNING; returns the task token that resumes the workflow. Of two
+        concurrent completions one wins; the other gets Conflict."""
         try:
-            self._table().update_item(
+            old = self._table().update_item(
                 Key={"checkpoint_id": checkpoint_id},
-                UpdateExpression="SET #status = :review, review_task_token = :token, review_reasons = :reasons, "
-                                 "review_level = :level, awaiting_decision = :true, review_since = :now, "
-                                 "updated_at = :now",
-                ConditionExpression="#status IN (:running, :review)",
+                UpdateExpression="SET #status = :running, documents_completed_at = :at, updated_at = :at, "
+                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
+                                 "REMOVE documents_task_token",
+                ConditionExpression="#status = :awaiting AND attribute_exists(documents_task_token)",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":review": CheckpointStatus.IN_REVIEW.value,
-                                           ":running": CheckpointStatus.RUNNING.value, ":token": task_token,
-                                           ":reasons": [r.model_dump() for r in reasons], ":level": level,
-                                           ":true": True, ":now": iso(utc_now())},
-            )
+                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":at": completed_at,
+                                           ":awaiting": CheckpointStatus.AWAITING_DOCUMENTS.value, ":none": [],
+                                           ":change": [{"status": CheckpointStatus.RUNNING.value, "at": completed_at}]},
+                ReturnValues="ALL_OLD")["Attributes"]
         except ClientError as exc:
             if is_condition_failure(exc):
-                raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status") from exc
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for documents") from exc
             raise
+        return old["documents_task_token"]
 
     def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str:
         """Append a reviewer's decision to a checkpoint that is waiting for one at that level, and

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Iterator
+from urllib.parse import parse_qs, urlsplit
 from datetime import datetime
 from typing import Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
+from chalicelib.domain.models import Frozen
 from chalicelib.domain.record_classes import tagging
 from chalicelib.errors import NotFound
 from chalicelib.settings import get_settings
-from chalicelib.stores.clients import client
+from chalicelib.stores.clients import client, presigner
 from chalicelib.stores.stored import parse_json
 
 M = TypeVar("M", bound=BaseModel)
@@ -56,6 +58,24 @@ def package_key(customer_id: str, export_id: str) -> str:
     return f"customers/{customer_id}/exports/{export_id}.zip"
 
 
+class PresignedRequest(Frozen):
+    """A request a caller makes to S3 directly: every signed header with the value it must carry."""
+
+    method: str
+    url: str
+    headers: dict[str, str]
+
+
+def _signed_headers(url: str, values: dict[str, str]) -> dict[str, str]:
+    """The headers the URL's signature covers (but host, which every client sends), with their
+    values; a signed header this function was not given a value for is a bug, not a 403 later."""
+    signed = parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";")
+    missing = [name for name in signed if name != "host" and name not in values]
+    if missing:
+        raise ValueError(f"no value for signed header(s) {', '.join(missing)}")
+    return {name: values[name] for name in signed if name != "host"}
+
+
 class DocumentStore(Protocol):
     def put_json(self, key: str, model: BaseModel) -> None: ...
     def get_json(self, key: str, model: type[M]) -> M: ...
@@ -64,7 +84,7 @@ class DocumentStore(Protocol):
     def exists(self, key: str) -> bool: ...
     def copy(self, source_key: str, target_key: str) -> None: ...
     def delete(self, key: str) -> None: ...
-    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> str: ...
+    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedRequest: ...
     def upload_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> tuple[int, str]: ...
     def download_link(self, key: str, seconds: int) -> str: ...
     def keys_under(self, prefix: str) -> Iterator[tuple[str, datetime]]: ...
@@ -131,16 +151,22 @@ class DocumentBucket:
     def delete(self, key: str) -> None:
         client("s3").delete_object(Bucket=self._bucket(), Key=key)
 
-    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> str:
-        """A PUT URL bound to this key, content type and exact size (all signed)."""
+    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedRequest:
+        """A PUT bound to this key, content type, exact size, SSE-KMS with the stack's key and the
+        record-class tag, all signed: the caller must send every header returned, as returned."""
         encryption = self._encryption()
-        return client("s3").generate_presigned_url(
+        headers = {"content-type": content_type, "content-length": str(size),
+                   "x-amz-server-side-encryption": encryption["ServerSideEncryption"],
+                   "x-amz-server-side-encryption-aws-kms-key-id": encryption["SSEKMSKeyId"],
+                   "x-amz-tagging": tagging(key)}
+        url = presigner(get_settings().public_endpoint).generate_presigned_url(
             "put_object",
             Params={"Bucket": self._bucket(), "Key": key, "ContentType": content_type, "ContentLength": size,
                     "ServerSideEncryption": encryption["ServerSideEncryption"],
                     "SSEKMSKeyId": encryption["SSEKMSKeyId"], "Tagging": tagging(key)},
             ExpiresIn=expires_in,
         )
+        return PresignedRequest(method="PUT", url=url, headers=_signed_headers(url, headers))
 
     def upload_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> tuple[int, str]:
         """Stream `chunks` to S3 as a multipart upload; returns (size, SHA-256 hex). The object only
@@ -176,8 +202,8 @@ class DocumentBucket:
         return size, digest.hexdigest()
 
     def download_link(self, key: str, seconds: int) -> str:
-        return client("s3").generate_presigned_url("get_object", Params={"Bucket": self._bucket(), "Key": key},
-                                                   ExpiresIn=seconds)
+        return presigner(get_settings().public_endpoint).generate_presigned_url(
+            "get_object", Params={"Bucket": self._bucket(), "Key": key}, ExpiresIn=seconds)
 
     def keys_under(self, prefix: str) -> Iterator[tuple[str, datetime]]:
         """(key, last modified) of every object under a prefix, page by page."""

@@ -3,13 +3,16 @@ only, never personal data), calls one service, and answers the codes the state m
 on. `app.py` registers each as a Lambda function under the name the definitions substitute."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from chalicelib.domain.checkpoint import CheckpointKind, Step
+from chalicelib.domain.checkpoint import CheckpointKind, Step, utc_now
 from chalicelib.domain.ids import CheckpointId, ExportId
-from chalicelib.services import exports, offboarding, onboarding, outcomes, retention, reviews, screening
+from chalicelib.domain.models import ImageSide
+from chalicelib.domain.webhooks import RoutedEvent
+from chalicelib.services import documents, exports, offboarding, onboarding, outcomes, retention, reviews, screening
+from chalicelib.services import webhooks
 
 
 class CheckpointEvent(BaseModel):
@@ -17,12 +20,20 @@ class CheckpointEvent(BaseModel):
     checkpoint_id: CheckpointId
 
 
+class IdentityEvent(CheckpointEvent):
+    images: dict[ImageSide, Annotated[str, StringConstraints(pattern=r"^checkpoints/cp_[0-9a-f]{32}/documents/")]] = \
+        Field(default_factory=dict)  # side -> S3 key of the uploaded image
+
+
 class ScreenEvent(CheckpointEvent):
     kind: CheckpointKind
 
 
-class ReviewEvent(CheckpointEvent):
+class TokenEvent(CheckpointEvent):
     task_token: str = Field(min_length=1)
+
+
+class ReviewEvent(TokenEvent):
     level: Literal[1, 2] = 1
 
 
@@ -44,8 +55,15 @@ def _codes(step: Step) -> dict[str, Any]:
     return {"verdict": step.verdict.value, "codes": [r.code for r in step.reasons]}
 
 
-def verify_identity(event: CheckpointEvent) -> dict[str, Any]:
-    return _codes(onboarding.verify_identity(event.checkpoint_id))
+def verify_identity(event: IdentityEvent) -> dict[str, Any]:
+    return _codes(onboarding.verify_identity(event.checkpoint_id, {side.value: key for side, key in event.images.items()}))
+
+
+def await_documents(event: TokenEvent) -> dict[str, Any]:
+    """Runs as `lambda:invoke.waitForTaskToken`: the workflow waits until the channel completes
+    the uploads (or the policy's timeout)."""
+    documents.await_documents(event.checkpoint_id, event.task_token)
+    return {"status": "AWAITING_DOCUMENTS"}
 
 
 def screen(event: ScreenEvent) -> dict[str, Any]:
@@ -83,3 +101,17 @@ def export_data(event: CheckpointEvent) -> dict[str, Any]:
 
 def build_export(event: ExportEvent) -> dict[str, Any]:
     return {"status": exports.build(event.export_id).status.value, "export_id": event.export_id}
+
+
+class QueueEvent(BaseModel):
+    """An SQS event source batch (the webhook events queue)."""
+
+    model_config = ConfigDict(extra="ignore")
+    Records: list[dict[str, Any]]
+
+
+def deliver_webhooks(event: QueueEvent) -> dict[str, Any]:
+    """Each record is a published event: fan it out and make each delivery's first attempt."""
+    now = utc_now()
+    recorded = sum(webhooks.dispatch(RoutedEvent.model_validate_json(record["body"]), now) for record in event.Records)
+    return {"status": "DISPATCHED", "deliveries": recorded}

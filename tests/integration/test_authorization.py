@@ -35,6 +35,7 @@ BODIES = {
     "BatchScreeningRequest": lambda ids: {"queries": [{"name": "Anna Lindqvist"}]},
     "LegalHoldRequest": lambda ids: {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
     "ExportRequestBody": lambda ids: {"customer_id": ids["customer_id"], "include": ["profile"]},
+    "WebhookRequest": lambda ids: {"url": "http://127.0.0.1:9/hooks", "events": ["checkpoint.status_changed"]},
 }
 QUERIES = {"AuditVerifyQuery": "?log=retention"}
 
@@ -45,7 +46,8 @@ def op_id(op: Operation) -> str:
 
 def request(http, op: Operation, role: Role | None, ids: dict[str, str], subject: str | None = None):
     values = {"checkpoint_id": ids["checkpoint_id"], "export_id": ids.get("export_id", f"exp_{'0' * 32}"),
-              "hold_id": f"lh_{'0' * 32}", "clearance_id": f"clr_{'0' * 32}", "asset": "app.js"}
+              "hold_id": f"lh_{'0' * 32}", "clearance_id": f"clr_{'0' * 32}", "asset": "app.js",
+              "webhook_id": f"wh_{'0' * 32}", "delivery_id": f"dlv_{'0' * 32}"}
     path = op.path.format(**values) + (QUERIES.get(op.query.__name__, "") if op.query else "")
     headers = {"Content-Type": "application/json", **http.auth(role and role.value, subject)}
     if op.idempotent:
@@ -100,6 +102,7 @@ OWNED_OPERATIONS = [op for op in OPERATIONS if _names_a_record(op)]
 def test_the_ownership_table_covers_the_operations_a_channel_calls_with_an_id():
     assert {op_id(op) for op in OWNED_OPERATIONS} == {
         "GET /v1/checkpoints/{checkpoint_id}", "POST /v1/checkpoints/{checkpoint_id}/documents",
+        "POST /v1/checkpoints/{checkpoint_id}/documents/complete",
         "POST /v1/offboarding", "POST /v1/exports", "GET /v1/exports/{export_id}"}
 
 

@@ -67,7 +67,7 @@ def test_clean_signup_is_approved_and_creates_the_customer(http):
     assert customer.onboarding_checkpoint_id == checkpoint_id
     assert {c.code for c in customer.verification.checks} >= {"MRZ_CHECK_DIGITS", "MRZ_NAME_MATCH", "DOCUMENT_EXPIRY"}
     entered = task_names(history_of(checkpoint_id))
-    assert entered[0] == "RunChecks" and set(entered[1:3]) == {"VerifyIdentity", "ScreenApplicant"}
+    assert entered[:2] == ["Documents", "RunChecks"] and set(entered[2:4]) == {"VerifyIdentity", "ScreenApplicant"}
     assert entered[-2:] == ["Decide", "Approve"]
 
 

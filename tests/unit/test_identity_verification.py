@@ -119,7 +119,7 @@ def test_verifier_satisfies_the_provider_interface() -> None:
 def test_consistent_application_passes_every_check() -> None:
     result = verify(application())
 
-    assert codes(result) == {"DOCUMENT_EXPIRY", "MINIMUM_AGE"} | MRZ_CODES
+    assert codes(result) == {"DOCUMENT_EXPIRY", "DOCUMENT_VALIDITY_PERIOD", "MINIMUM_AGE"} | MRZ_CODES
     assert result.failed_codes == ()
     assert check(result, "MRZ_FORMAT").detail == "TD3 MRZ"
 
@@ -127,7 +127,17 @@ def test_consistent_application_passes_every_check() -> None:
 def test_without_mrz_only_document_checks_run() -> None:
     result = verify(application(mrz=None))
 
-    assert codes(result) == {"DOCUMENT_EXPIRY", "MINIMUM_AGE"}
+    assert codes(result) == {"DOCUMENT_EXPIRY", "DOCUMENT_VALIDITY_PERIOD", "MINIMUM_AGE"}
+
+
+@pytest.mark.parametrize(("expiry", "passed"), [
+    (date(2040, 6, 1), True),  # exactly the policy's 15 years
+    (date(2040, 6, 2), False),  # a day more
+    (date(9999, 12, 31), False),
+])
+def test_an_implausibly_distant_expiry_is_not_passed(expiry: date, passed: bool) -> None:
+    result = check(verify(application(expiry_date=expiry, mrz=None)), "DOCUMENT_VALIDITY_PERIOD")
+    assert result.passed is passed and (passed or result.detail == "expires more than 15 years from today")
 
 
 @pytest.mark.parametrize(("expiry", "passed"), [(TODAY, True), (TODAY - timedelta(days=1), False)])

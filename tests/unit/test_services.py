@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 import time
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -131,7 +131,9 @@ def test_a_sign_up_stores_the_application_and_starts_its_workflow_with_ids_only(
     assert checkpoint.status is CheckpointStatus.RUNNING and checkpoint.owner == WEB.subject
     assert stores.documents.exists(application_key(checkpoint.checkpoint_id))
     payload = stores.workflows.started[checkpoint.checkpoint_id]
-    assert set(payload) == {"checkpoint_id", "review_timeout_seconds"}
+    assert payload == {"checkpoint_id": checkpoint.checkpoint_id, "review_timeout_seconds": 168 * 3600,
+                       "documents_expected": False, "documents_timeout_seconds": 24 * 3600,
+                       "documents": {"images": {}}}
 
 
 def test_a_retried_sign_up_returns_the_same_checkpoint_and_starts_nothing_new(stores):
@@ -158,10 +160,10 @@ def test_a_sign_up_whose_workflow_does_not_start_leaves_nothing_and_can_be_retri
 
 def test_identity_verification_records_the_steps_verdict(stores):
     clean = onboarding.start(WEB, signup(), key(), stores)
-    assert onboarding.verify_identity(clean.checkpoint_id, stores).verdict is Verdict.PASS
+    assert onboarding.verify_identity(clean.checkpoint_id, stores=stores).verdict is Verdict.PASS
     too_young = onboarding.start(WEB, signup(birth_date=(date.today() - timedelta(days=365 * 10)).isoformat()),
                                  key(), stores)
-    step = onboarding.verify_identity(too_young.checkpoint_id, stores)
+    step = onboarding.verify_identity(too_young.checkpoint_id, stores=stores)
     assert step.verdict is Verdict.REJECT and "MINIMUM_AGE" in {r.code for r in step.reasons}
     assert stores.checkpoints.get(too_young.checkpoint_id).steps["identity"].verdict is Verdict.REJECT
 
@@ -201,19 +203,34 @@ def test_a_transactions_drop_must_exist(stores):
 def test_the_long_poll_returns_once_the_status_moves(stores, monkeypatch):
     checkpoint = onboarding.start(WEB, signup(), key(), stores)
     polls = []
-    real_status = stores.checkpoints.status_of
+    real_version = stores.checkpoints.version_of
 
     def moving(checkpoint_id):
         polls.append(checkpoint_id)
         if len(polls) == 3:
             stores.checkpoints.transition(checkpoint_id, CheckpointStatus.REJECTED)
-        return real_status(checkpoint_id)
+        return real_version(checkpoint_id)
 
-    monkeypatch.setattr(stores.checkpoints, "status_of", moving)
-    assert checkpoints.get(WEB, checkpoint.checkpoint_id, 5, stores).status is CheckpointStatus.REJECTED
-    assert len(polls) == 3
-    assert checkpoints.get(WEB, checkpoint.checkpoint_id, 5, stores).status is CheckpointStatus.REJECTED  # at once
-    assert len(polls) == 3
+    monkeypatch.setattr(stores.checkpoints, "version_of", moving)
+    read, _ = checkpoints.get(WEB, checkpoint.checkpoint_id, 5, stores=stores)
+    assert read.status is CheckpointStatus.REJECTED and len(polls) == 3
+    again, _ = checkpoints.get(WEB, checkpoint.checkpoint_id, 5, stores=stores)  # not RUNNING: at once
+    assert again.status is CheckpointStatus.REJECTED and len(polls) == 3
+
+
+def test_a_long_poll_with_seen_waits_for_any_change_and_answers_at_once_if_there_was_one(stores, monkeypatch):
+    checkpoint = onboarding.start(WEB, signup(), key(), stores)
+    time.sleep(0.002)  # updated_at has millisecond precision
+    stores.checkpoints.transition(checkpoint.checkpoint_id, CheckpointStatus.REJECTED)
+    changed = stores.checkpoints.get(checkpoint.checkpoint_id)
+    seen_before = datetime.fromisoformat(checkpoint.updated_at.replace("Z", "+00:00"))
+    started = time.monotonic()
+    assert checkpoints.get(WEB, checkpoint.checkpoint_id, 5, seen_before, stores)[0] == changed
+    assert time.monotonic() - started < 1
+    seen_now = datetime.fromisoformat(changed.updated_at.replace("Z", "+00:00"))
+    started = time.monotonic()
+    assert checkpoints.get(WEB, checkpoint.checkpoint_id, 1, seen_now, stores)[0] == changed  # nothing new: waits
+    assert time.monotonic() - started >= 0.9
 
 
 def test_a_foreign_execution_cursor_names_the_query_field(stores):
@@ -273,8 +290,8 @@ def test_the_queue_is_oldest_first_and_pages_with_its_cursor(stores):
 
 def test_an_approval_creates_one_customer_owned_by_the_channel_that_started_the_sign_up(stores):
     checkpoint_id = onboarding.start(WEB, signup(), key(), stores).checkpoint_id
-    onboarding.verify_identity(checkpoint_id, stores)
-    stores.checkpoints.record_step(checkpoint_id, onboarding.verify_identity(checkpoint_id, stores).model_copy(
+    onboarding.verify_identity(checkpoint_id, stores=stores)
+    stores.checkpoints.record_step(checkpoint_id, onboarding.verify_identity(checkpoint_id, stores=stores).model_copy(
         update={"name": "screening"}))
     assert outcomes.record(checkpoint_id, "APPROVED", stores=stores) is CheckpointStatus.APPROVED
     assert outcomes.record(checkpoint_id, "APPROVED", stores=stores) is CheckpointStatus.APPROVED  # a retried task

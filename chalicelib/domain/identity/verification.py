@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from enum import StrEnum
+from collections.abc import Mapping
 from types import ModuleType
 from typing import Protocol
 
@@ -32,6 +33,7 @@ class IdentityPolicy(Frozen):
     """Product rules the identity checks apply."""
 
     minimum_age_years: int = Field(ge=0)
+    max_document_validity_years: int = Field(default=15, gt=0, le=100)
 
 
 class IdentityVerifier(Protocol):
@@ -39,13 +41,16 @@ class IdentityVerifier(Protocol):
 
     name: str
 
-    def verify(self, application: Application, today: date, policy: IdentityPolicy) -> VerificationResult: ...
+    def verify(self, application: Application, today: date, policy: IdentityPolicy,
+               images: Mapping[str, bytes] | None = None) -> VerificationResult:
+        """`images`: the uploaded document images by side (front, back, selfie), when there are any."""
 
 
 class IdentityCheck(StrEnum):
     """Stable check codes reported by `DocumentChecksVerifier`."""
 
     DOCUMENT_EXPIRY = "DOCUMENT_EXPIRY"
+    DOCUMENT_VALIDITY_PERIOD = "DOCUMENT_VALIDITY_PERIOD"
     MINIMUM_AGE = "MINIMUM_AGE"
     NATIONAL_ID_NUMBER = "NATIONAL_ID_NUMBER"
     MRZ_FORMAT = "MRZ_FORMAT"
@@ -57,6 +62,7 @@ class IdentityCheck(StrEnum):
     MRZ_NATIONALITY_MATCH = "MRZ_NATIONALITY_MATCH"
     MRZ_ISSUING_STATE_MATCH = "MRZ_ISSUING_STATE_MATCH"
     MRZ_NAME_MATCH = "MRZ_NAME_MATCH"
+    DOCUMENT_IMAGES = "DOCUMENT_IMAGES"
 
 
 # ID cards whose *card number* (what IdentityDocument.number holds) has a python-stdnum
@@ -88,16 +94,20 @@ class DocumentChecksVerifier:
 
     name = "document-checks-v1"
 
-    def verify(self, application: Application, today: date, policy: IdentityPolicy) -> VerificationResult:
+    def verify(self, application: Application, today: date, policy: IdentityPolicy,
+               images: Mapping[str, bytes] | None = None) -> VerificationResult:
         document = application.document
         checks = [
             _expiry_check(document, today),
+            _validity_period_check(document, today, policy.max_document_validity_years),
             _age_check(application.applicant.birth_date, today, policy.minimum_age_years),
         ]
         if (id_number := _national_id_check(document)) is not None:
             checks.append(id_number)
         if document.mrz is not None:
             checks.extend(_mrz_checks(application, document.mrz))
+        if document.images:
+            checks.append(_images_check(document, images or {}))
         return VerificationResult(provider=self.name, checks=tuple(checks))
 
 
@@ -215,3 +225,24 @@ def _tokens_match(mrz_tokens: list[str], tokens: list[str], truncated: bool) -> 
     if not truncated:
         return mrz_tokens == tokens
     return len(mrz_tokens) <= len(tokens) and all(t.startswith(m) for m, t in zip(mrz_tokens, tokens))
+
+
+def _images_check(document: IdentityDocument, images: Mapping[str, bytes]) -> CheckResult:
+    """Every image the channel announced reached the verifier. (What each image is checked for
+    belongs to the image checks; a vendor adapter would compare the selfie with the document.)"""
+    missing = [side.value for side in document.images if not images.get(side.value)]
+    return CheckResult(code=IdentityCheck.DOCUMENT_IMAGES, passed=not missing,
+                       detail=f"image(s) not received: {', '.join(missing)}" if missing else
+                       f"{len(document.images)} image(s) received")
+
+
+def _validity_period_check(document: IdentityDocument, today: date, max_years: int) -> CheckResult:
+    """No document is issued for longer than the policy's maximum: an expiry further away (9999-12-31)
+    is a typing error or a forgery, for a person to look at, never an approval."""
+    try:
+        latest = today.replace(year=today.year + max_years)
+    except ValueError:  # 29 February
+        latest = today.replace(year=today.year + max_years, day=28)
+    plausible = document.expiry_date <= latest
+    return CheckResult(code=IdentityCheck.DOCUMENT_VALIDITY_PERIOD, passed=plausible,
+                       detail="" if plausible else f"expires more than {max_years} years from today")

@@ -1,0 +1,78 @@
+"""Publishing what happened, for webhooks: every status change of a checkpoint, a checkpoint that
+waits for the channel, an export ready to download. Events carry ids, kinds and statuses only.
+
+A status change is recorded in the checkpoint's `status_history` by the same conditional write
+that makes it; `publish_checkpoint_changes` publishes every change not yet published and then
+advances the checkpoint's watermark. Whoever changes a status calls it afterwards (a retried task
+calls it again), so a change whose publication was cut short is published by the next call; an
+event published twice has the same id, and its deliveries are recorded once."""
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus
+from chalicelib.domain.export_record import ExportRecord
+from chalicelib.domain.webhooks import EventType, RoutedEvent, WebhookEvent, event_id_for
+from chalicelib.errors import NotFound
+from chalicelib.stores import AWS, Stores
+
+
+def _owners(checkpoint: Checkpoint, stores: Stores) -> tuple[str, ...]:
+    """The channels whose records the checkpoint concerns: the one that started it and the one
+    that on-boarded its customer (see services/access.py)."""
+    owners = [checkpoint.owner]
+    if checkpoint.customer_id:
+        try:
+            owners.append(stores.customers.get(checkpoint.customer_id).owner)
+        except NotFound:
+            pass
+    return tuple(dict.fromkeys(owners))
+
+
+def _change_data(checkpoint: Checkpoint, index: int) -> dict[str, Any]:
+    previous, change = checkpoint.status_history[index - 1], checkpoint.status_history[index]
+    data: dict[str, Any] = {"checkpoint_id": checkpoint.checkpoint_id, "kind": checkpoint.kind.value,
+                            "previous_status": previous.status.value, "status": change.status.value}
+    shows_customer = change.status is CheckpointStatus.APPROVED or checkpoint.kind is CheckpointKind.OFFBOARDING
+    if checkpoint.customer_id and shows_customer:
+        data["customer_id"] = checkpoint.customer_id
+    return data
+
+
+def _action_data(checkpoint: Checkpoint) -> dict[str, Any]:
+    return {"checkpoint_id": checkpoint.checkpoint_id, "kind": checkpoint.kind.value,
+            "status": CheckpointStatus.AWAITING_DOCUMENTS.value, "action": "upload_documents",
+            "documents": list(checkpoint.images)}
+
+
+def publish_checkpoint_changes(checkpoint_id: str, stores: Stores = AWS) -> int:
+    """Publish the checkpoint's status changes not yet published; returns how many."""
+    checkpoint = stores.checkpoints.get(checkpoint_id)
+    history = checkpoint.status_history
+    first = max(checkpoint.events_published, 1)  # entry 0 is the creation, not a change
+    if first >= len(history):
+        return 0
+    owners = _owners(checkpoint, stores)
+    for index in range(first, len(history)):
+        at = history[index].at
+        events = [WebhookEvent(event_id=event_id_for(checkpoint_id, "status", str(index)),
+                               type=EventType.CHECKPOINT_STATUS_CHANGED, timestamp=at,
+                               data=_change_data(checkpoint, index))]
+        if history[index].status is CheckpointStatus.AWAITING_DOCUMENTS:
+            events.append(WebhookEvent(event_id=event_id_for(checkpoint_id, "action", str(index)),
+                                       type=EventType.CHECKPOINT_ACTION_REQUIRED, timestamp=at,
+                                       data=_action_data(checkpoint)))
+        for event in events:
+            stores.events.publish(RoutedEvent(event=event, owners=owners))
+    stores.checkpoints.mark_events_published(checkpoint_id, len(history))
+    return len(history) - first
+
+
+def publish_export_ready(record: ExportRecord, stores: Stores = AWS) -> None:
+    owner = stores.customers.get(record.customer_id).owner
+    data = {"export_id": record.export_id, "customer_id": record.customer_id, "status": record.status.value}
+    if record.checkpoint_id:
+        data["checkpoint_id"] = record.checkpoint_id  # the closure that asked for it
+    event = WebhookEvent(event_id=event_id_for(record.export_id, "ready"), type=EventType.EXPORT_READY,
+                         timestamp=record.ready_at or record.created_at, data=data)
+    stores.events.publish(RoutedEvent(event=event, owners=(owner,)))
