@@ -64,7 +64,7 @@ def approved_customer(stores) -> str:
     """A sign-up approved after review, and the customer its approval created."""
     checkpoint_id = sign_up_in_review(stores)
     reviews.decide(OFFICER, checkpoint_id, ReviewOutcome.APPROVE, "listed person born 1950", stores)
-    stores.checkpoints.record_step(checkpoint_id, onboarding.verify_identity(checkpoint_id, stores))
+    stores.checkpoints.record_step(checkpoint_id, onboarding.verify_identity(checkpoint_id, stores=stores))
     outcomes.record(checkpoint_id, "APPROVED", stores=stores)
     return stores.checkpoints.get(checkpoint_id).customer_id
 
