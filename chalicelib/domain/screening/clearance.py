@@ -85,6 +85,6 @@ def apply(matches: Sequence[Match], clearances: Iterable[Clearance]) -> tuple[Ma
 
 
 def cleared_detail(matches: Iterable[Match]) -> str:
-    """"ofac-sdn: 1 entry (6365), clearance clr_..." per cleared match: list references only."""
+    """"ofac-sdn: entry 6365, clearance clr_…" per cleared match: list references only."""
     return "; ".join(f"{m.source}: entry {m.source_id}, clearance {m.clearance.id}"
                      for m in matches if m.status is MatchStatus.CLEARED and m.clearance)

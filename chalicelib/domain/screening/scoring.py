@@ -35,7 +35,8 @@ def similar_tokens(
     Similarity is Jaro-Winkler, raised to `phonetic_similarity` for the tokens of
     `same_skeleton` when the skeleton has 3+ consonants, or 2 and both tokens start with a
     vowel or both with a consonant (Nur/Noor, Kim/Qim, not Alan/Lina). Tokens of one or two
-    letters (initials, particles) only match exactly. Jaro-Winkler runs in one rapidfuzz call.
+    letters (initials, particles) only match exactly. The similarities are computed in one
+    rapidfuzz call (one call each for a couple of candidates).
 
     `across_boundary`: one side is words joined ("usama" for "Usa ma", "binladen" for "bin
     Laden"). Jaro-Winkler would find "mohammed" close to "mohammedali" for their shared
@@ -155,7 +156,7 @@ _PRECISION_RANK = {Precision.YEAR: 0, Precision.MONTH: 1, Precision.DAY: 2}
 
 class BirthDateComparison(NamedTuple):
     level: BirthDateLevel
-    precision: Precision | None  # the finer of what both dates give (None: nothing compared)
+    precision: Precision | None  # the coarser of what the two dates give (None: nothing compared)
 
 
 NOT_COMPARED = BirthDateComparison(BirthDateLevel.UNKNOWN, None)
@@ -176,10 +177,10 @@ def _one_level(listed: BirthDateTuple, subject: PartialDate, near_years: int) ->
     if exact:
         day = date.fromordinal(exact)
         precision = _coarser(subject.precision, Precision.YEAR if circa else Precision.DAY)
-        if not circa and subject.year == day.year and subject.month in (None, day.month) \
-                and subject.day in (None, day.day):
-            return BirthDateComparison(BirthDateLevel.EXACT if precision is Precision.DAY else BirthDateLevel.YEAR,
-                                       precision)
+        same = subject.year == day.year and subject.month in (None, day.month) and subject.day in (None, day.day)
+        if same and not circa:
+            level = BirthDateLevel.EXACT if precision is Precision.DAY else BirthDateLevel.YEAR
+            return BirthDateComparison(level, precision)
         low = high = day.year
     elif year:
         precision = _coarser(subject.precision, Precision.YEAR if circa or not month else Precision.MONTH)
