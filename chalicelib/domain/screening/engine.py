@@ -177,15 +177,12 @@ class Screener:
             raise ValueError(f"one index per source, got {sources}")
         self.indexes = tuple(indexes)
         self.policy = policy
-        # per listed name: its words' weights and its letter count (the same for every query)
-        self._name_weights: dict[str, list[tuple[float, ...]]] = {}
-        self._name_letters: dict[str, list[int]] = {}
-        for index in self.indexes:
-            lengths = [len(t) for t in index.vocabulary]
-            weights = [n * (policy.name.particle_weight if t in PARTICLES else 1.0)
-                       for n, t in zip(lengths, index.vocabulary)]
-            self._name_weights[index.source] = [tuple(weights[t] for t in name.tokens) for name in index.names]
-            self._name_letters[index.source] = [sum(lengths[t] for t in name.tokens) for name in index.names]
+        particle = policy.name.particle_weight
+        self._token_weights = {index.source: [len(t) * (particle if t in PARTICLES else 1.0) for t in index.vocabulary]
+                               for index in self.indexes}
+        # per listed name, filled in when it is first scored: its words' weights and its letter count
+        self._name_weights: dict[str, list[tuple[tuple[float, ...], int] | None]] = {
+            index.source: [None] * len(index.names) for index in self.indexes}
         longest = max((len(name.tokens) for index in self.indexes for name in index.names), default=0)
         self._word_spans = [[(j, j + 1) for j in range(n)] for n in range(longest + 1)]  # n words, one span each
 
@@ -339,7 +336,8 @@ class Screener:
         )
         pair_floor = (floor - bonus - w.token_sort - w.token_set) / w.token_pairs
         name_weights = self._name_weights[index.source]
-        name_letters = self._name_letters[index.source]
+        token_weights = self._token_weights[index.source]
+        vocabulary = index.vocabulary
         words = len(query.tokens)
         query_spans = query.spans
         reached = [(i, e) for i, e in enumerate(expansions[:words]) if e]  # query words that reach listed words
@@ -372,7 +370,10 @@ class Screener:
             if not similarities:
                 continue
             across = len(similarities) > across  # some pair would cross a word boundary
-            listed_weights = name_weights[name_id]
+            if (weighed := name_weights[name_id]) is None:
+                weighed = name_weights[name_id] = (tuple(token_weights[t] for t in tokens),
+                                                   sum(len(vocabulary[t]) for t in tokens))
+            listed_weights, listed_letters = weighed
             pairs_score, pairs = pair_tokens(query.weights, listed_weights, similarities, query_spans,
                                              listed_spans, w)
             if across and sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs) < words:
@@ -394,7 +395,7 @@ class Screener:
             sort_score = fuzz.token_sort_ratio(query_text, listed_text) / 100
             set_score = fuzz.token_set_ratio(query_text, listed_text) / 100
             blend = w.token_pairs * pairs_score + w.token_sort * sort_score + w.token_set * set_score
-            letters = min(query.letters, name_letters[name_id])
+            letters = min(query.letters, listed_letters)
             name_score = short_name_penalty(blend, letters, w)
             if name_score + bonus < floor:
                 continue
