@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from itertools import combinations
 from typing import Literal
 
@@ -58,6 +59,7 @@ from chalicelib.domain.screening.scoring import (
     Span,
     birth_date_level,
     pair_tokens,
+    pair_words,
     short_name_penalty,
     similar_tokens,
 )
@@ -156,7 +158,7 @@ class _Query:
     units: list[tuple[str, int, int, str]]
     # per unit, the forms it is compared in (a word glued to "al" also without it), each with its
     # consonant skeleton and deletion keys (the same for every index)
-    forms: list[list[tuple[str, str, set[str]]]]
+    forms: list[list[tuple[str, str, frozenset[str]]]]
     text: str
     letters: int
     birth_date: PartialDate | None
@@ -242,8 +244,7 @@ class Screener:
             tokens=tokens,
             weights=[len(t) * (particle if t in PARTICLES else 1.0) for t in tokens],
             units=units,
-            forms=[[(f, skeleton(f), deletion_keys(f)) for f in _forms(form, unit < len(tokens))]
-                   for unit, (form, _, _, _) in enumerate(units)],
+            forms=[[(f, *_keys(f)) for f in _forms(form, unit < len(tokens))] for unit, (form, _, _, _) in enumerate(units)],
             text=" ".join(tokens),
             letters=sum(map(len, tokens)),
             birth_date=PartialDate.of(birth_date) if isinstance(birth_date, date) else birth_date,
@@ -343,6 +344,7 @@ class Screener:
         reached = [(i, e) for i, e in enumerate(expansions[:words]) if e]  # query words that reach listed words
         reached_units = [(i, e) for i, e in enumerate(expansions) if i >= words and e]  # query words joined
         reached_joined = [(i, e) for i, e in enumerate(joined) if e]  # query words that reach listed words joined
+        joining = index.names_joining({j for _, e in reached_joined for j in e})  # the names those are in
         word_spans = self._word_spans
         best: dict[int, Match] = {}
         entity_adjustments: dict[int, tuple[list[Adjustment], BirthDateComparison]] = {}
@@ -362,29 +364,34 @@ class Screener:
                 similarities += [(-s, 1, i, j) for j, token_id in enumerate(tokens)
                                  for i, expansion in reached_units if (s := expansion.get(token_id))]
             listed_spans = word_spans[len(tokens)]
-            if name.joins and reached_joined:  # listed words joined, against single query words
+            if name_id in joining:  # listed words joined, against single query words
                 n = len(listed_spans)
                 similarities += [(-s, 1, i, n + k) for k, (joined_id, _, _) in enumerate(name.joins)
                                  for i, expansion in reached_joined if (s := expansion.get(joined_id))]
                 listed_spans = listed_spans + [(a, b) for _, a, b in name.joins]
             if not similarities:
                 continue
-            across = len(similarities) > across  # some pair would cross a word boundary
             if (weighed := name_weights[name_id]) is None:
                 weighed = name_weights[name_id] = (tuple(token_weights[t] for t in tokens),
                                                    sum(len(vocabulary[t]) for t in tokens))
             listed_weights, listed_letters = weighed
-            pairs_score, pairs = pair_tokens(query.weights, listed_weights, similarities, query_spans,
-                                             listed_spans, w)
-            if across and sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs) < words:
-                # a query word left unpaired: words joined might pair it if tried first on ties ("Nid al Al-Rabii")
-                joins_first = [(s, 1 - r, i, j) for s, r, i, j in similarities]
-                other = pair_tokens(query.weights, listed_weights, joins_first, query_spans, listed_spans, w)
-                if other[0] > pairs_score:
-                    pairs_score, pairs = other
+            if len(similarities) == across:  # single words only: the plain pairing
+                pairs_score, pairs = pair_words(query.weights, listed_weights, similarities, w)
+                resegmented, paired = [], len(pairs)
+            else:  # some pair would cross a word boundary
+                pairs_score, pairs = pair_tokens(query.weights, listed_weights, similarities, query_spans,
+                                                 listed_spans, w)
+                if sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs) < words:
+                    # a query word left unpaired: words joined might pair it if tried first on ties
+                    # ("Nid al Al-Rabii")
+                    joins_first = [(s, 1 - r, i, j) for s, r, i, j in similarities]
+                    other = pair_tokens(query.weights, listed_weights, joins_first, query_spans, listed_spans, w)
+                    if other[0] > pairs_score:
+                        pairs_score, pairs = other
+                resegmented = [(i, j) for i, j in pairs if i >= words or j >= len(tokens)]
+                paired = sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs)
             if pairs_score < pair_floor:
                 continue  # cannot reach the floor even with perfect sort/set ratios
-            resegmented = [(i, j) for i, j in pairs if i >= words or j >= len(name.tokens)]
             listed_text = " ".join(index.vocabulary[t] for t in name.tokens)
             query_text = query.text
             if resegmented:  # compare the names as paired: a word boundary is no difference
@@ -431,7 +438,7 @@ class Screener:
                     token_sort=round(sort_score, 4),
                     token_set=round(set_score, 4),
                     name=round(name_score, 4),
-                    tokens_paired=sum(b - a for a, b in (query_spans[i] for i, _ in pairs)),
+                    tokens_paired=paired,
                     listed_tokens=len(name.tokens),
                 ),
                 adjustments=tuple(adjustments),
@@ -490,6 +497,12 @@ class Screener:
         if score >= bands.review:
             return Band.REVIEW, f"review {bands.review:.2f} <= score {score:.2f} < block {bands.block:.2f}"
         return Band.PASS, f"score {score:.2f} < review {bands.review:.2f}"
+
+
+@lru_cache(maxsize=20_000)
+def _keys(form: str) -> tuple[str, frozenset[str]]:
+    """A query form's consonant skeleton and deletion keys (names share words: computed once each)."""
+    return skeleton(form), frozenset(deletion_keys(form))
 
 
 def _forms(token: str, single: bool) -> list[str]:

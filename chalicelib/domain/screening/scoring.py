@@ -130,6 +130,38 @@ def pair_tokens(
     return numerator / denominator, pairs
 
 
+def pair_words(
+    query_weights: Sequence[float],
+    listed_weights: Sequence[float],
+    similarities: list[tuple[float, int, int, int]],
+    weights: NameWeights,
+) -> tuple[float, list[tuple[int, int]]]:
+    """`pair_tokens` when every unit is a single word (unit = word position): the same pairs
+    and score, without spans."""
+    similarities.sort()
+    used_query: set[int] = set()
+    used_listed: set[int] = set()
+    numerator = paired_query = paired_listed = 0.0
+    pairs: list[tuple[int, int]] = []
+    for negated, _, i, j in similarities:
+        if i in used_query or j in used_listed:
+            continue
+        used_query.add(i)
+        used_listed.add(j)
+        numerator -= negated * (query_weights[i] + listed_weights[j]) / 2
+        paired_query += query_weights[i]
+        paired_listed += listed_weights[j]
+        pairs.append((i, j))
+    if not pairs:
+        return 0.0, pairs
+    denominator = (
+        (paired_query + paired_listed) / 2
+        + weights.unmatched_query_token * (sum(query_weights) - paired_query)
+        + weights.unmatched_listed_token * (sum(listed_weights) - paired_listed)
+    )
+    return numerator / denominator, pairs
+
+
 def short_name_penalty(name_score: float, length: int, weights: NameWeights) -> float:
     """The name score with its shortfall from 1 multiplied for short names: the fewer letters
     two names have, the less a difference can be a typo rather than another name ("Martin"
