@@ -406,3 +406,11 @@ def test_content_hash_changes_with_the_entry() -> None:
     index = NameIndex.build("list-a", "v", [entity])
     [m] = Screener([index], load_policy(POLICIES_DIR / "screening.yaml", ScreeningPolicy)).screen("Ivan Petrov")
     assert m.entry_hash == entity.content_hash()
+
+
+def test_word_boundaries_can_be_switched_off_for_benchmarks(policy: ScreeningPolicy, screener: Screener) -> None:
+    spaced = Screener(screener.indexes, policy, word_boundaries=False)
+    assert not [m for m in spaced.screen_person("Usa ma bin Laden", date(1957, 7, 30)) if m.band is Band.BLOCK
+                and (m.source, m.source_id) == BIN_LADEN]
+    assert entry(spaced.screen_person("Usama bin Laden", date(1957, 7, 30)), *BIN_LADEN) == entry(
+        screener.screen_person("Usama bin Laden", date(1957, 7, 30)), *BIN_LADEN)
