@@ -1,4 +1,5 @@
-"""Screening speed on the shipped OFAC SDN 2021 + UN lists: per-name latency through the index,
+"""Screening speed on the shipped OFAC SDN 2021 + UN lists: per-name latency through the index
+(wall time, and the process's CPU time: on a shared machine wall time includes other work),
 the same scoring over every listed name (exhaustive) and a plain rapidfuzz scan for comparison,
 with the recall of each; a batch of names as POST /v1/screenings/batch answers it (the service
 and the rendering of its answer, in process); index build time, serialised size and cold load time.
@@ -95,16 +96,18 @@ def batch(screener: Screener, workload: list, size: int, runs: int = 3) -> None:
     names = random.Random(SEED).sample(workload, min(size, len(workload)))
     body = {"queries": [{"name": name, "type": query_type.value, **({"birth_date": dob.isoformat()} if dob else {})}
                         for name, dob, query_type, _ in names]}
-    timings, matches = [], 0
+    timings, cpu, matches = [], [], 0
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         request = BatchScreeningRequest.model_validate(body)
         answer = BatchScreeningView(**batch_answer(screener, request))
         rendered = answer.model_dump_json()
+        cpu.append(time.process_time() - start_cpu)
         timings.append(time.perf_counter() - start)
         matches = sum(len(r.matches) for r in answer.results)
     print(f"\nbatch of {len(names)} names (parse, screen, render {len(rendered) / 1e3:.0f} kB, {matches} matches): "
-          f"{min(timings):.3f} s best of {runs}, {statistics.median(timings):.3f} s median (target <= 1 s for 1,000)")
+          f"wall {min(timings):.3f} s best of {runs} ({statistics.median(timings):.3f} s median), CPU "
+          f"{min(cpu):.3f} s best ({statistics.median(cpu):.3f} s median) (target <= 1 s for 1,000)")
 
 
 def found(matches: list, entity: ListEntity) -> bool:
@@ -127,24 +130,31 @@ def main() -> None:
     # the same engine comparing words only as spaced (as before it saw through word boundaries),
     # timed on the same queries in alternation, so the cost of the new matching is a same-run ratio
     spaced = Screener(indexes, policy(), word_boundaries=False)
-    latencies, spaced_latencies, candidates = [], [], []
+    wall: dict[str, list[float]] = {"engine": [], "spaced": []}
+    cpu: dict[str, list[float]] = {"engine": [], "spaced": []}
+    candidates = []
     for name, dob, query_type, _ in workload[:50]:
         screener.screen(name, dob, type=query_type, limit=None)  # warm-up
         spaced.screen(name, dob, type=query_type, limit=None)
     for k, (name, dob, query_type, _) in enumerate(workload):
-        for engine, timings in ((screener, latencies), (spaced, spaced_latencies))[:: 1 if k % 2 else -1]:
-            start = time.perf_counter()
+        for mode, engine in (("engine", screener), ("spaced", spaced))[:: 1 if k % 2 else -1]:
+            start, start_cpu = time.perf_counter(), time.process_time()
             engine.screen(name, dob, type=query_type, limit=None)
-            timings.append(time.perf_counter() - start)
+            cpu[mode].append(time.process_time() - start_cpu)
+            wall[mode].append(time.perf_counter() - start)
         candidates.append(screener.retrieval_size(name))
-    print(f"\nindexed: {len(workload)} screenings over {total_names} names: p50 {percentile(latencies, 50) * 1e3:.2f} ms, "
-          f"p99 {percentile(latencies, 99) * 1e3:.2f} ms, mean {statistics.mean(latencies) * 1e3:.2f} ms "
-          f"(targets: p50 <= 0.5 ms, p99 <= 4 ms); names scored per query: mean {statistics.mean(candidates):.0f} "
+
+    def figures(values: list[float]) -> str:
+        return (f"p50 {percentile(values, 50) * 1e3:.2f} ms, p99 {percentile(values, 99) * 1e3:.2f} ms, "
+                f"mean {statistics.mean(values) * 1e3:.2f} ms")
+
+    print(f"\nindexed: {len(workload)} screenings over {total_names} names (targets: p50 <= 0.5 ms, p99 <= 4 ms)")
+    print(f"  wall time {figures(wall['engine'])}; CPU time {figures(cpu['engine'])}")
+    print(f"  the same, words compared only as spaced: wall {figures(wall['spaced'])}; CPU {figures(cpu['spaced'])}")
+    print(f"  word boundaries cost x{statistics.mean(cpu['engine']) / statistics.mean(cpu['spaced']):.2f} CPU (mean), "
+          f"x{percentile(cpu['engine'], 50) / percentile(cpu['spaced'], 50):.2f} (p50)")
+    print(f"  names scored per query: mean {statistics.mean(candidates):.0f} "
           f"({statistics.mean(candidates) / total_names:.2%} of the list), max {max(candidates)}")
-    print(f"  the same, words compared only as spaced: p50 {percentile(spaced_latencies, 50) * 1e3:.2f} ms, "
-          f"p99 {percentile(spaced_latencies, 99) * 1e3:.2f} ms, mean {statistics.mean(spaced_latencies) * 1e3:.2f} ms; "
-          f"word boundaries cost x{statistics.mean(latencies) / statistics.mean(spaced_latencies):.2f} (mean), "
-          f"x{percentile(latencies, 50) / percentile(spaced_latencies, 50):.2f} (p50)")
     batch(screener, workload, args.batch)
 
     sample = workload[: args.exhaustive // 2] + workload[-(args.exhaustive - args.exhaustive // 2):]
