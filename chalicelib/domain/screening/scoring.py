@@ -120,14 +120,7 @@ def pair_tokens(
         paired_query += query_weight
         paired_listed += listed_weight
         pairs.append((qi, lj))
-    if not pairs:
-        return 0.0, pairs
-    denominator = (
-        (paired_query + paired_listed) / 2
-        + weights.unmatched_query_token * (sum(query_weights) - paired_query)
-        + weights.unmatched_listed_token * (sum(listed_weights) - paired_listed)
-    )
-    return numerator / denominator, pairs
+    return _score(numerator, paired_query, paired_listed, query_weights, listed_weights, weights), pairs
 
 
 def pair_words(
@@ -152,14 +145,20 @@ def pair_words(
         paired_query += query_weights[i]
         paired_listed += listed_weights[j]
         pairs.append((i, j))
-    if not pairs:
-        return 0.0, pairs
+    return _score(numerator, paired_query, paired_listed, query_weights, listed_weights, weights), pairs
+
+
+def _score(numerator: float, paired_query: float, paired_listed: float, query_weights: Sequence[float],
+           listed_weights: Sequence[float], weights: NameWeights) -> float:
+    """The pairing's score (see `pair_tokens`) from what its pairs add up to."""
+    if not paired_query:
+        return 0.0
     denominator = (
         (paired_query + paired_listed) / 2
         + weights.unmatched_query_token * (sum(query_weights) - paired_query)
         + weights.unmatched_listed_token * (sum(listed_weights) - paired_listed)
     )
-    return numerator / denominator, pairs
+    return numerator / denominator
 
 
 def short_name_penalty(name_score: float, length: int, weights: NameWeights) -> float:
