@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8000
+AWS_PORT ?= 4566
 STAMP  := $(VENV)/.installed
 # checkov (the posture scanner of tests/deployment and `make package`) pins an old boto3 and
 # packaging<24, which conflict with the product's pins: it gets its own virtualenv.
@@ -13,7 +14,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # The browser tests drive Debian's chromium: Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv checkov run test unit integration browser screenshots bench token package clean
+.PHONY: venv checkov run invoke test unit integration browser screenshots bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }  # a broken venv or a dangling link
@@ -36,7 +37,11 @@ $(CHROMIUM):
 
 ## Serve the API on 127.0.0.1:$(PORT) over an embedded AWS (moto) with sample data loaded.
 run: $(STAMP)
-	PORT=$(PORT) $(PY) -m chalicelib.local.serve
+	PORT=$(PORT) AWS_PORT=$(AWS_PORT) $(PY) -m chalicelib.local.serve
+
+## Invoke a function of the stack `make run` serves: make invoke FUNCTION=retention_sweep [EVENT='{...}']
+invoke: $(STAMP)
+	@AWS_PORT=$(AWS_PORT) $(PY) -m chalicelib.local.invoke $(FUNCTION) $(if $(EVENT),'$(EVENT)')
 
 ## Run the whole test suite (unit + integration on moto + the console in headless Chromium).
 test: $(STAMP) $(CHECKOV_STAMP) $(CHROMIUM)

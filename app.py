@@ -35,8 +35,10 @@ from chalicelib.api.models import (
     LegalHoldPath,
     LegalHoldRequest,
     ListRefreshRequest,
+    LocalClockRequest,
     OffboardingRequest,
     OnboardingRequest,
+    RetentionReportQuery,
     ReviewDecisionRequest,
     ReviewQueueQuery,
     ScreeningRequest,
@@ -61,6 +63,8 @@ from chalicelib.api.views import (
     LegalHoldView,
     ListRefreshReport,
     ListsInForce,
+    LocalClock,
+    RetentionReport,
     ReviewQueue,
     RotatedSecret,
     ScreeningView,
@@ -71,6 +75,7 @@ from chalicelib.api.views import (
 )
 from chalicelib.domain.actors import Role
 from chalicelib.domain.audit_log import LogName
+from chalicelib.domain.checkpoint import iso
 from chalicelib.services import (
     audit,
     checkpoints,
@@ -79,6 +84,7 @@ from chalicelib.services import (
     exports,
     health,
     lists,
+    local_clock,
     offboarding,
     onboarding,
     retention,
@@ -271,6 +277,17 @@ def release_legal_hold(call: Call[None, None, LegalHoldPath]) -> LegalHoldView:
     return LegalHoldView(**retention.release_hold(call.caller, call.path.hold_id).model_dump())
 
 
+@api.operation("GET", "/v1/audit/retention-report", "What is kept of a customer, until when, and what was erased",
+               roles=AUDITOR, query=RetentionReportQuery, response=RetentionReport, errors=(422,),
+               tags=("audit", "retention"),
+               description="Every record of the customer the product knows (S3 objects and DynamoDB items), its "
+                           "class, governing rule and legal source, keep-until date and state, with the "
+                           "retention-log entries that prove it. Answers for an erased customer too: the "
+                           "schedules keep the ids, nothing else.")
+def get_retention_report(call: Call[None, RetentionReportQuery, None]) -> RetentionReport:
+    return RetentionReport(**retention.report(call.caller, call.query.customer_id))
+
+
 @api.operation("POST", "/v1/exports", "Request a data-portability export", roles=CHANNEL | COMPLIANCE,
                body=ExportRequestBody, status=202, response=ExportAccepted, location=True, errors=(422,),
                tags=("exports",))
@@ -335,6 +352,17 @@ def list_webhook_deliveries(call: Call[None, DeliveriesQuery, WebhookPath]) -> D
                path_params=DeliveryPath, status=202, response=DeliveryView, tags=("webhooks",))
 def redeliver_webhook(call: Call[None, None, DeliveryPath]) -> DeliveryView:
     return DeliveryView.of(webhooks.redeliver(call.caller, call.path.webhook_id, call.path.delivery_id))
+
+
+# ---- the local stage ----
+
+@api.operation("POST", "/v1/local/clock", "Move the local stage's clock forward (404 on every deployed stage)",
+               roles=COMPLIANCE, body=LocalClockRequest, response=LocalClock, tags=("local",),
+               description="What the product reads as now, S3 Object Lock on the embedded AWS and the default time "
+                           "of scheduled functions follow it; tokens and presigned links keep real time.")
+def move_local_clock(call: Call[LocalClockRequest, None, None]) -> LocalClock:
+    now, ahead = local_clock.move(call.caller, call.body.now)
+    return LocalClock(now=iso(now), ahead_of_real_time_seconds=ahead)
 
 
 # ---- public: health, this document, the console ----
@@ -427,8 +455,8 @@ def mark_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 @app.schedule("rate(1 day)", name="retention_sweep")
 def retention_sweep(event: Any) -> dict[str, int]:
-    """Daily: erase or anonymise what has expired, skip what is held. The event's time is the
-    sweep's clock (tests and replays pass another)."""
+    """Daily: erase what has expired, mark for review what a person decides, skip what is held.
+    The event's time is the sweep's clock (an operator's replay may pass another)."""
     return retention.sweep(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
 
 
@@ -436,6 +464,8 @@ def retention_sweep(event: Any) -> dict[str, int]:
 def webhook_retries(event: Any) -> dict[str, int]:
     """Every minute: attempt the webhook deliveries that are due. The event's time is the clock."""
     return webhooks.retry_due(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
+
+
 @app.schedule("rate(15 minutes)", name="export_link_events")
 def export_link_events(event: Any) -> dict[str, int]:
     """Every 15 minutes: package downloads from CloudTrail's data events, and links that lapsed

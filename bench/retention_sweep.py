@@ -1,6 +1,6 @@
 """Retention sweep throughput on the embedded stack (moto, in process).
 
-Stores N retention schedules that are all due (a mix of delete, anonymise and review actions
+Stores N retention schedules that are all due (a mix of delete and review actions
 on customer items, a slice under legal hold), runs the sweep as the daily schedule does, and
 prints records evaluated per second and what was done. Usage: bench/retention_sweep.py [N]
 """
@@ -26,7 +26,7 @@ from chalicelib.services import retention  # noqa: E402
 
 
 def decision(i: int, keep_until: datetime) -> RetentionDecision:
-    action = (Action.DELETE, Action.REVIEW, Action.REVIEW, Action.ANONYMISE)[i % 4]
+    action = (Action.DELETE, Action.REVIEW)[i % 2]
     return RetentionDecision(record_id=f"customer/cus_{i:032x}", customer_id=f"cus_{i:032x}",
                              record_class=RecordClass.CDD_IDENTITY, status=RetentionStatus.SCHEDULED,
                              keep_until=keep_until, rule_id="eu-cdd-identity", source="AMLD Art. 40(1)(a)",

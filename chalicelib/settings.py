@@ -39,6 +39,7 @@ class Settings:
     offboarding_state_machine_arn: str
     stage: str
     public_endpoint: str | None = None  # local stage only: where callers reach the embedded AWS
+    establishment: tuple[str, ...] = ()  # the jurisdictions where the stage's legal entity is established
 
     @property
     def is_local(self) -> bool:
@@ -71,4 +72,5 @@ def get_settings() -> Settings:
         offboarding_state_machine_arn=env["OFFBOARDING_STATE_MACHINE_ARN"],
         stage=env.get("CHECKPOINT_STAGE", "prod"),
         public_endpoint=env.get("CHECKPOINT_PUBLIC_ENDPOINT") if env.get("CHECKPOINT_STAGE") == LOCAL_STAGE else None,
+        establishment=tuple(j.strip() for j in env.get("CHECKPOINT_ESTABLISHMENT", "").split(",") if j.strip()),
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import tempfile
 import time
 from collections.abc import Iterator
@@ -22,10 +23,12 @@ import pytest
 from app import app
 from chalicelib.stores import AWS, clients
 from chalicelib.local.embedded import embedded_stack
+from chalicelib.local.template import merge_template
 from chalicelib.local.provisioning import Stack
 from chalicelib.local.sample_data import publish_sample_lists
 from chalicelib.local.serve import serving_in_background
-from tests import pii
+from chalicelib.settings import PROJECT_ROOT
+from tests import iam, pii
 
 
 @pytest.fixture(scope="session")
@@ -37,12 +40,33 @@ def stack() -> Iterator[Stack]:
         service_log.addHandler(handler)
         clients.reset()
         publish_sample_lists()
+        recorder = iam.Recorder()
+        undo = iam.install(app, recorder)
         yield provisioned
         _drain_running_checkpoints(provisioned)
+        iam.uninstall(undo)
         service_log.removeHandler(handler)
         log_file.seek(0)
         _assert_no_personal_data(provisioned, log_file.read())
+        _assert_every_call_allowed(provisioned, recorder)
     clients.reset()
+
+
+IAM_USAGE_DIR = PROJECT_ROOT / "build" / "iam-usage"
+
+
+def _assert_every_call_allowed(provisioned: Stack, recorder: iam.Recorder) -> None:
+    """Every AWS call a function made, against that function's policy file; which statements some
+    call needed is left for the session's summary (tests/conftest.py)."""
+    verdict = iam.judge(recorder.calls, iam.stack_context(provisioned, merge_template()),
+                        iam.resolved_policies(iam.tolerant(provisioned.resolver)), iam.policy_files())
+    IAM_USAGE_DIR.mkdir(parents=True, exist_ok=True)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    (IAM_USAGE_DIR / f"{worker}.json").write_text(json.dumps({f: sorted(i) for f, i in verdict.used.items()}))
+    assert recorder.calls, "no AWS call was recorded: the IAM check sees nothing"
+    assert not verdict.refused, "calls the function's IAM policy does not allow:\n" + "\n".join(
+        f"  {n.function} ({iam.policy_files().get(n.function, 'no policy file')}): {n.action} on {n.resource} "
+        f"[{n.call}]" for n in verdict.refused)
 
 
 def _assert_no_personal_data(provisioned: Stack, log_text: str) -> None:

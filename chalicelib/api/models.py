@@ -500,6 +500,10 @@ class ClearancesQuery(Query):
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
 
 
+class RetentionReportQuery(Query):
+    customer_id: CustomerId
+
+
 # ---- path parameters (an id that cannot exist answers 404, like one that does not) ----
 
 class CheckpointPath(Query):
@@ -542,3 +546,10 @@ class DeliveryPath(Query):
 class DeliveriesQuery(Query):
     limit: whole_number(ge=1, le=100) = 50
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
+# ---- the local stage ----
+
+class LocalClockRequest(Strict):
+    now: Annotated[Timestamp, Field(description="The instant the product and the embedded AWS take as now "
+                                                "(forward only), e.g. 2032-01-01T00:00:00Z")]

@@ -4,7 +4,7 @@ describes exactly what is rendered. Views carry ids, statuses and codes; the cha
 checkpoint holds no personal data."""
 from __future__ import annotations
 
-from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
@@ -16,6 +16,7 @@ from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Section
 from chalicelib.domain.models import ImageSide, Verdict
 from chalicelib.domain.screening.clearance import Clearance
+from chalicelib.domain.retention import Action, RecordClass
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
@@ -331,6 +332,48 @@ class VerificationView(Verification):
     log: LogName
 
 
+class RetentionState(StrEnum):
+    KEPT = "kept"
+    PENDING = "pending"
+    HELD = "held"
+    REVIEW_DUE = "review_due"
+    ERASED = "erased"
+
+
+class RetentionLogRef(View):
+    """A retention-log entry (GET /v1/audit/retention-log) about the record."""
+
+    sequence: int
+    event: str = Field(description="scheduled, held, released, skipped, erase_refused, erased, review_due")
+    at: Timestamp
+
+
+class RetainedRecord(View):
+    record_id: str = Field(description="An S3 key, or <table>/<id> for a DynamoDB item (customer/, checkpoint/, "
+                                       "export/, webhook-delivery/)")
+    record_class: RecordClass
+    rule: str = Field(description="The governing rule of policies/retention.yaml")
+    source: str = Field(description="Its legal source")
+    action: Action
+    keep_until: Timestamp | None = Field(None, description="Absent while the rule's trigger has not happened")
+    state: RetentionState = Field(description="pending: waiting for its trigger (the relationship runs); kept: "
+                                              "until keep_until; held: a legal hold stands; review_due: a person "
+                                              "decides; erased: gone, at erased_at")
+    erased_at: Timestamp | None = None
+    log_entries: list[RetentionLogRef]
+
+
+class RetentionReport(View):
+    """What the product keeps of a customer, under which rule, until when, and what it has erased."""
+
+    customer_id: str
+    held: bool
+    holds: list[RetentionLogRef] = Field(description="Holds placed and released on the customer")
+    jurisdictions: list[str] = Field(description="Whose rules apply: where the bank is established")
+    policy_version: str
+    records: list[RetainedRecord]
+
+
 class ExportLinks(View):
     self_: str = Field(alias="self")
 
@@ -441,3 +484,8 @@ class DeliveryView(View):
 class Deliveries(View):
     items: list[DeliveryView]
     next: str | None
+
+
+class LocalClock(View):
+    now: Timestamp
+    ahead_of_real_time_seconds: float

@@ -31,7 +31,9 @@ class AuditEntry(Frozen):
     log: LogName
     sequence: int = Field(ge=1)
     at: str  # UTC ISO-8601
-    event: str  # e.g. scheduled, erased, anonymised, held, released, skipped; export_created, link_issued; granted, revoked
+    # e.g. scheduled, erased, erase_refused, review_due, held, released, skipped; export_created,
+    # link_issued; granted, revoked (clearances)
+    event: str
     subject: str  # pseudonymous: a record, customer or export id
     details: Mapping[str, str] = Field(default_factory=dict)
     prev_hash: str

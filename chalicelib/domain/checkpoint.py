@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chalicelib import clock
 from chalicelib.domain.models import Frozen, Verdict
 
 
@@ -57,7 +58,8 @@ ALLOWED_FROM: dict[CheckpointStatus, frozenset[CheckpointStatus]] = {
 
 
 def utc_now() -> datetime:
-    return datetime.now(UTC)
+    """The product's now (chalicelib/clock.py: the system clock, or the local stage's moved one)."""
+    return clock.now()
 
 
 def iso(ts: datetime) -> str:

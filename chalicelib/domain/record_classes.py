@@ -9,6 +9,8 @@ _RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": 
 
 
 def classify_key(key: str) -> RecordClass:
+    if key.startswith("inbox/"):
+        return RecordClass.TRANSACTIONS  # a core banking system's drop, deleted once copied
     if "/exports/" in key:
         return RecordClass.EXPORT_PACKAGES
     if "/transactions/" in key:
@@ -23,3 +25,47 @@ def classify_key(key: str) -> RecordClass:
 def tagging(key: str) -> str:
     """The S3 Tagging value every object is written with."""
     return f"record_class={classify_key(key).value}"
+
+
+# Where the stack stores records (the template's logical ids) and the classes written there, so that
+# nothing stored escapes the retention policy: tests/integration/test_record_storage.py fails on a
+# table, bucket, log group or key prefix that is not declared here, or on a class without a rule.
+# DynamoDB items are erased by the sweep (schedules name them <table>/<id>); S3 objects by the sweep
+# or, for logs, by the bucket's lifecycle; log groups by their retention period (policies/logging.yaml).
+_C = RecordClass
+STORED_IN: dict[str, dict[str, tuple[RecordClass, ...]]] = {
+    # table or bucket -> key prefix ("" for a table's items) -> classes
+    "CheckpointsTable": {"": (_C.CDD_IDENTITY, _C.CLOSURE_RECORD, _C.REJECTED_APPLICATION,
+                              _C.ABANDONED_APPLICATION)},
+    "CustomersTable": {"": (_C.CDD_IDENTITY,)},
+    "IdempotencyTable": {"": (_C.REQUEST_FINGERPRINT,)},
+    "ExportsTable": {"": (_C.EXPORT_RECORD,)},
+    "WebhooksTable": {"": (_C.CHANNEL_CONFIGURATION,)},
+    "WebhookDeliveriesTable": {"": (_C.WEBHOOK_DELIVERY,)},
+    "RetentionTable": {"": (_C.RETENTION_CONTROL,)},
+    "LegalHoldsTable": {"": (_C.RETENTION_CONTROL,)},
+    "ClearancesTable": {"": (_C.SCREENING_RESULTS,)},  # a reviewer's finding on a screening match
+    "AuditTable": {"": (_C.AUDIT_LOGS,)},  # the chain heads
+    "DocumentsBucket": {
+        "checkpoints/": (_C.CDD_IDENTITY, _C.SCREENING_RESULTS, _C.CLOSURE_RECORD, _C.REJECTED_APPLICATION,
+                         _C.ABANDONED_APPLICATION),
+        "customers/": (_C.TRANSACTIONS, _C.EXPORT_PACKAGES),
+        "inbox/": (_C.TRANSACTIONS,),
+    },
+    "ListsBucket": {"lists/": (_C.SANCTIONS_LISTS,), "uploads/": (_C.SANCTIONS_LISTS,)},
+    "AuditBucket": {"audit/": (_C.AUDIT_LOGS,)},
+    "TrailBucket": {"cloudtrail/": (_C.ACCESS_LOGS,)},
+    "AccessLogsBucket": {"": (_C.ACCESS_LOGS,)},
+    "ApiAccessLogGroup": {"": (_C.ACCESS_LOGS,)},
+    "FunctionLogGroup": {"": (_C.ACCESS_LOGS,)},
+    "OnboardingStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
+    "OffboardingStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
+}
+STORAGE_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
+
+
+def declared_classes(store: str, key: str = "") -> tuple[RecordClass, ...] | None:
+    """The classes declared for `key` in `store` (its longest declared prefix), None if undeclared."""
+    prefixes = STORED_IN.get(store, {})
+    matching = [p for p in prefixes if key.startswith(p)]
+    return prefixes[max(matching, key=len)] if matching else None

@@ -14,8 +14,14 @@ Conventions:
   maximum, "no longer than necessary") never shortens it. With no mandatory rule, the earliest maximum
   whose trigger has happened governs, since every maximum must be honoured;
 - a mandatory rule whose trigger has not happened leaves the date unknown: status pending_trigger;
-- ties on the date go to the more cautious action (review, then anonymise, then delete), then to the
-  smaller rule id;
+- ties on the date go to the more cautious action (review, then delete), then to the smaller rule id;
+- expiry means erasure: `delete` removes the record (every version, every copy); `review` asks a
+  person. There is no "anonymise": a record that keeps the customer's ids is pseudonymised, still
+  personal data (GDPR Recital 26). What must survive for statistics is an aggregate with no
+  identifier, kept elsewhere;
+- the law that applies is where the bank is established (a stage setting), plus what the policy
+  configures explicitly with its basis; never the customer's nationality or address. A rule of
+  jurisdiction ALL applies wherever the bank is established;
 - a rule's `cap` (UK MLR reg. 40(4)) limits its date to the cap date, but never to before the rule's
   own trigger: nothing is purged before the event that starts its clock;
 - a record is expired from its keep-until instant on (now >= keep_until).
@@ -49,6 +55,7 @@ class Jurisdiction(StrEnum):
     EU = "EU"
     UK = "UK"
     US = "US"
+    ALL = "ALL"  # a rule that applies wherever the bank is established
 
 
 class RecordClass(StrEnum):
@@ -59,9 +66,17 @@ class RecordClass(StrEnum):
     MARKETING_CONSENT = "marketing_consent"
     DEVICE_DATA = "device_data"
     EXPORT_PACKAGES = "export_packages"
+    EXPORT_RECORD = "export_record"
     AUDIT_LOGS = "audit_logs"
     CLOSURE_RECORD = "closure_record"
     REJECTED_APPLICATION = "rejected_application"
+    ABANDONED_APPLICATION = "abandoned_application"
+    WEBHOOK_DELIVERY = "webhook_delivery"
+    CHANNEL_CONFIGURATION = "channel_configuration"
+    RETENTION_CONTROL = "retention_control"
+    REQUEST_FINGERPRINT = "request_fingerprint"
+    SANCTIONS_LISTS = "sanctions_lists"
+    ACCESS_LOGS = "access_logs"
 
 
 class Trigger(StrEnum):
@@ -74,7 +89,6 @@ class Trigger(StrEnum):
 
 class Action(StrEnum):
     DELETE = "delete"
-    ANONYMISE = "anonymise"
     REVIEW = "review"
 
 
@@ -85,12 +99,11 @@ class RetentionStatus(StrEnum):
 
 class SweepKind(StrEnum):
     DELETE = "delete"
-    ANONYMISE = "anonymise"
     REVIEW = "review"
     SKIP_HELD = "skip_held"
 
 
-_CAUTION = {Action.DELETE: 0, Action.ANONYMISE: 1, Action.REVIEW: 2}
+_CAUTION = {Action.DELETE: 0, Action.REVIEW: 1}
 
 
 def _to_utc(ts: datetime) -> datetime:
@@ -167,12 +180,24 @@ class ImmutableClasses(SourcedValue):
     classes: frozenset[RecordClass]
 
 
+class AdditionalJurisdiction(Frozen):
+    """A jurisdiction whose rules the bank applies besides its establishment's, with the basis."""
+
+    jurisdiction: Jurisdiction
+    basis: str = Field(min_length=10)
+
+
+class ApplicableLaw(SourcedValue):
+    establishment: tuple[Jurisdiction, ...] = Field(min_length=1)  # the default; a stage may set its own
+    additional: tuple[AdditionalJurisdiction, ...] = ()
+
+
 class RuleSet(Frozen):
     """The retention policy (policies/retention.yaml)."""
 
     policy: str
     version: str
-    home_jurisdictions: tuple[Jurisdiction, ...] = (Jurisdiction.EU,)
+    applicable_law: ApplicableLaw
     immutable: ImmutableClasses
     rules: tuple[RetentionRule, ...]
 
@@ -335,7 +360,7 @@ def decide(record: RecordRef, events: Events, jurisdictions: Iterable[str], rule
     if not wanted:
         raise ValueError("at least one jurisdiction is needed")
     same_class = (r for r in rules.rules if r.record_class is record.record_class)
-    applicable = sorted((r for r in same_class if r.jurisdiction in wanted), key=lambda r: r.id)
+    applicable = sorted((r for r in same_class if r.jurisdiction in wanted | {Jurisdiction.ALL}), key=lambda r: r.id)
     if not applicable:
         raise NoRuleError(f"no retention rule for {record.record_class} in {', '.join(sorted(wanted))}")
 
@@ -395,20 +420,10 @@ def _held(decision: RetentionDecision, holds: AbstractSet[str]) -> bool:
     return decision.record_id in holds or (decision.customer_id is not None and decision.customer_id in holds)
 
 
-EU_MEMBER_STATES = frozenset({
-    "AUT", "BEL", "BGR", "HRV", "CYP", "CZE", "DNK", "EST", "FIN", "FRA", "DEU", "GRC", "HUN", "IRL", "ITA", "LVA",
-    "LTU", "LUX", "MLT", "NLD", "POL", "PRT", "ROU", "SVK", "SVN", "ESP", "SWE",
-})
-
-
-def jurisdictions_for(countries: Iterable[str], rules: RuleSet) -> set[str]:
-    """The bank's home jurisdictions plus those of the customer's countries (ISO alpha-3)."""
-    found = {j.value for j in rules.home_jurisdictions}
-    for country in countries:
-        if country in EU_MEMBER_STATES:
-            found.add(Jurisdiction.EU.value)
-        elif country == "GBR":
-            found.add(Jurisdiction.UK.value)
-        elif country == "USA":
-            found.add(Jurisdiction.US.value)
-    return found
+def applicable_jurisdictions(rules: RuleSet, establishment: Iterable[str] | None = None) -> set[str]:
+    """The jurisdictions whose rules apply: where the bank is established (`establishment`, the
+    stage's setting, or the policy's default) and those the policy adds explicitly with their basis.
+    A legal obligation to keep personal data must be Union or Member State law (GDPR Art. 6(3)):
+    never the customer's nationality or address."""
+    found = {Jurisdiction(j).value for j in (establishment or rules.applicable_law.establishment)}
+    return found | {extra.jurisdiction.value for extra in rules.applicable_law.additional}

@@ -8,19 +8,23 @@ the merge template and the functions' environment is exported to this process.
 """
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from contextlib import contextmanager, ExitStack
 
 from chalice import Chalice
 from moto import mock_aws
 from moto.core.config import default_user_config
 
+from chalicelib import clock
 from chalicelib.api.auth import LOCAL_KEY_VARIABLE
-from chalicelib.local import dynamodb_atomicity, lambda_dispatch
-from chalicelib.local.provisioning import Stack, provision
+from chalicelib.local import dynamodb_atomicity, lambda_dispatch, s3_fidelity
+from chalicelib.domain.checkpoint import iso
+from chalicelib.local.provisioning import ACCOUNT_ID, Stack, provision, scheduled_functions
 from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT, get_settings
 
 MOTO_CONFIG = {"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
@@ -59,6 +63,23 @@ def _fake_credentials(region: str) -> dict[str, str]:
 PUBLIC_ENDPOINT_VARIABLE = "CHECKPOINT_PUBLIC_ENDPOINT"
 
 
+def _scheduled(source: Any) -> Callable[[dict[str, Any], Any], Any]:
+    """A scheduled function's handler as a Lambda invocation runs it: an event without a time (an
+    operator's `aws lambda invoke --payload '{}'`) runs at the product's now, as EventBridge would."""
+    module, attribute = source.handler_string.rsplit(".", 1)
+    handler = getattr(importlib.import_module(module), attribute)
+
+    def invoke(event: dict[str, Any], context: Any) -> Any:
+        event = event if isinstance(event, dict) else {}
+        scheduled = {"version": "0", "id": "embedded-invoke", "detail-type": "Scheduled Event",
+                     "source": "aws.events", "account": ACCOUNT_ID, "region": LOCAL_REGION, "resources": [],
+                     "detail": {}, "time": iso(clock.now()), **event}
+        return handler(scheduled, context)
+
+    invoke.name = source.name
+    return invoke
+
+
 @contextmanager
 def embedded_stack(app: Chalice, *, server: bool = False, public_endpoint: bool = False, port: int = 0,
                    stack_name: str = "checkpoint-local", region: str = LOCAL_REGION) -> Iterator[Stack]:
@@ -71,6 +92,9 @@ def embedded_stack(app: Chalice, *, server: bool = False, public_endpoint: bool 
     with ExitStack() as stack:
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.callback(dynamodb_atomicity.install())
+        stack.callback(s3_fidelity.install())
+        clock.reset()
+        stack.callback(clock.reset)
         endpoint = None
         if server or public_endpoint:
             # The same in-memory backends, also served over HTTP. This process keeps the in-process
@@ -88,6 +112,7 @@ def embedded_stack(app: Chalice, *, server: bool = False, public_endpoint: bool 
                 stack.callback(os.environ.pop, "MOTO_PORT", None)
         provisioned = provision(app, stack_name, region, stage=LOCAL_STAGE)
         handlers = {provisioned.function_names[fn.name]: fn for fn in app.pure_lambda_functions}
+        handlers |= {provisioned.function_names[source.name]: _scheduled(source) for source in scheduled_functions(app)}
         stack.callback(lambda_dispatch.install(handlers))
         os.environ.update(stage_environment(), **provisioned.environment)
         if endpoint:

@@ -79,6 +79,8 @@ def install(handlers: Mapping[str, Handler]) -> Callable[[], None]:
         name = function_name_of(function_name)
         handler = handlers.get(name)
         if handler is None:
+            # moto's simple backend echoes the payload of any name; AWS answers 404 for an unknown one
+            self.get_function(function_name, qualifier)  # raises UnknownFunctionException
             return original(self, function_name, qualifier, body, headers, response_headers)
         payload, error = invoke_handler(handler, name, body, injector)
         if error:

@@ -31,6 +31,7 @@ class Stack:
     region: str
     environment: dict[str, str]  # the functions' environment (template Globals), resolved
     function_names: dict[str, str]  # Chalice function name -> deployed function name
+    resolver: Resolver  # the template's references, resolved to what was created (IAM checks use it)
 
 
 def chalice_function_name(app: Chalice, stage: str, name: str) -> str:
@@ -62,10 +63,12 @@ def provision(app: Chalice, stack_name: str, region: str, stage: str = "local") 
     for lid, props in of_type("AWS::DynamoDB::Table"):
         _create_table(resolver.resolve(props), region)
         resolver.refs[lid] = resolver.resolve(props["TableName"])
+        resolver.attrs[f"{lid}.Arn"] = f"arn:aws:dynamodb:{region}:{ACCOUNT_ID}:table/{resolver.refs[lid]}"
 
     for lid, props in of_type("AWS::S3::Bucket"):
         _create_bucket(resolver.resolve(props), region)
         resolver.refs[lid] = resolver.resolve(props["BucketName"])
+        resolver.attrs[f"{lid}.Arn"] = f"arn:aws:s3:::{resolver.refs[lid]}"
 
     sqs = boto3.client("sqs", region_name=region)
     queues = of_type("AWS::SQS::Queue")
@@ -97,7 +100,8 @@ def provision(app: Chalice, stack_name: str, region: str, stage: str = "local") 
         resolver.refs[lid] = arn
 
     environment = resolver.resolve(template["Globals"]["Function"]["Environment"]["Variables"])
-    return Stack(name=stack_name, region=region, environment=environment, function_names=function_names)
+    return Stack(name=stack_name, region=region, environment=environment, function_names=function_names,
+                 resolver=resolver)
 
 
 def _create_functions(app: Chalice, stage: str, region: str, resolver: Resolver, iam, stack_name: str) -> dict[str, str]:
@@ -107,7 +111,9 @@ def _create_functions(app: Chalice, stage: str, region: str, resolver: Resolver,
         archive.writestr("app.py", "# dispatched in-process by chalicelib.local.lambda_dispatch\n")
     lam = boto3.client("lambda", region_name=region)
     names = {}
-    for fn in app.pure_lambda_functions:
+    # The workflows' tasks and the scheduled functions (which EventBridge would invoke: here an
+    # operator invokes them, `aws lambda invoke`, or the tests call them).
+    for fn in [*app.pure_lambda_functions, *scheduled_functions(app)]:
         deployed = chalice_function_name(app, stage, fn.name)
         arn = lam.create_function(FunctionName=deployed, Runtime="python3.11", Role=role,
                                   Handler=fn.handler_string,
@@ -115,6 +121,10 @@ def _create_functions(app: Chalice, stage: str, region: str, resolver: Resolver,
         resolver.attrs[f"{to_cfn_resource_name(fn.name)}.Arn"] = arn
         names[fn.name] = deployed
     return names
+
+
+def scheduled_functions(app: Chalice) -> list[Any]:
+    return [source for source in app.event_sources if hasattr(source, "schedule_expression")]
 
 
 def _create_table(props: dict[str, Any], region: str) -> None:

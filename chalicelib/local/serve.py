@@ -85,7 +85,7 @@ def serving_in_background(port: int = 0) -> Iterator[str]:
 def main() -> None:
     port = int(os.environ.get("PORT", "8000"))
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # the embedded AWS's own request log
-    with embedded_stack(app, server=True) as stack:
+    with embedded_stack(app, server=True, port=int(os.environ.get("AWS_PORT", "0"))) as stack:
         clients.reset()
         for report in publish_sample_lists():
             print(f"loaded list {report['source']} version {report['version']} ({report.get('entries', '?')} entries)")

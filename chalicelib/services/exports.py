@@ -29,7 +29,7 @@ from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import NotFound
 from chalicelib.policies import export_policy
-from chalicelib.services import access, events
+from chalicelib.services import access, events, retention
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import closure_request_key, package_key
@@ -113,6 +113,7 @@ def build(export_id: str, stores: Stores = AWS) -> ExportRecord:
     stores.audit.append(LogName.EXPORT, "export_created", export_id,
                         {"customer_id": customer.customer_id, "size": str(size), "sha256": sha256,
                          "formats": ",".join(spec.formats), "include": ",".join(spec.include)})
+    retention.schedule_export(ready, stores)
     events.publish_export_ready(ready, stores)
     return ready
 

@@ -38,6 +38,7 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OffboardingRequ
     tx_key, request_key = transactions_key(customer.customer_id, checkpoint_id), closure_request_key(checkpoint_id)
     if request.transactions_s3_key:
         stores.documents.copy(request.transactions_s3_key, tx_key)
+        stores.documents.delete(request.transactions_s3_key)  # the drop is a copy: no second one to erase later
     else:
         stores.documents.put_jsonl(tx_key, request.transactions())
     stores.documents.put_json(request_key, request.to_closure(now, tx_key))

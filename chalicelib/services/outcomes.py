@@ -54,9 +54,7 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
     elif status == CheckpointStatus.CLOSED:
         stores.customers.close(checkpoint.customer_id, now, checkpoint_id)
     elif status == CheckpointStatus.REJECTED:
-        applicant = stores.documents.get_json(checkpoint.request_key, Application).applicant
-        retention.schedule_unopened_application(checkpoint_id, {applicant.nationality, applicant.address.country},
-                                                utc_now(), stores)
+        retention.schedule_unopened_application(checkpoint_id, decided=True, stores=stores)
     stores.checkpoints.decide(checkpoint_id, decision, customer_id)
     events.publish_checkpoint_changes(checkpoint_id, stores)
     return status
@@ -136,10 +134,9 @@ def mark_failed(checkpoint_id: str, error: Any, stores: Stores = AWS) -> Checkpo
 
 
 def _schedule_abandoned(checkpoint: Checkpoint, stores: Stores) -> None:
-    """The checkpoint is already FAILED; a problem here is logged, not allowed to undo that."""
+    """A sign-up that failed technically was never decided: its records are `abandoned_application`.
+    The checkpoint is already FAILED; a problem here is logged, not allowed to undo that."""
     try:
-        applicant = stores.documents.get_json(checkpoint.request_key, Application).applicant
-        retention.schedule_unopened_application(checkpoint.checkpoint_id,
-                                                {applicant.nationality, applicant.address.country}, utc_now(), stores)
+        retention.schedule_unopened_application(checkpoint.checkpoint_id, decided=False, stores=stores)
     except Exception as exc:  # noqa: BLE001 (recorded; the sweep owner reviews unscheduled records)
         logger.error("abandoned sign-up not scheduled for retention", extra={"error": type(exc).__name__})

@@ -29,7 +29,7 @@ from chalicelib.domain.webhooks import (
 )
 from chalicelib.errors import Conflict, InvalidField, NotFound, Refused
 from chalicelib.policies import webhook_policy
-from chalicelib.services import access
+from chalicelib.services import access, retention
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 
@@ -144,6 +144,8 @@ def dispatch(routed: RoutedEvent, now: datetime, stores: Stores = AWS) -> int:
                             created_at=iso(now), next_attempt_at=iso(now))
         if stores.deliveries.create_once(delivery):
             recorded += 1
+            retention.schedule_delivery(delivery.delivery_id, routed.event.data.get("customer_id"), delivery.created_at,
+                                        stores)
             _attempt_once(delivery, now, stores)
     return recorded
 

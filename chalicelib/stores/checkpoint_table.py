@@ -23,7 +23,7 @@ from chalicelib.domain.models import Frozen
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import is_condition_failure, parse, put_new
+from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condition_failure, parse, put_new, record_fields
 
 
 class ReviewQueueEntry(Frozen):
@@ -39,9 +39,8 @@ class ReviewQueueEntry(Frozen):
     status: str = CheckpointStatus.IN_REVIEW.value
 
 
-class CheckpointStore(Protocol):
+class CheckpointStore(RetainedItemStore, Protocol):
     def create(self, checkpoint: Checkpoint) -> None: ...
-    def delete(self, checkpoint_id: str) -> None: ...
     def get(self, checkpoint_id: str, *, consistent: bool = True) -> Checkpoint: ...
     def status_of(self, checkpoint_id: str) -> CheckpointStatus: ...
     def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None: ...
@@ -60,8 +59,10 @@ class CheckpointStore(Protocol):
     def mark_events_published(self, checkpoint_id: str, count: int) -> None: ...
 
 
-class CheckpointTable:
+class CheckpointTable(RetainedItems):
     """`CheckpointStore` on DynamoDB (the table named by the CHECKPOINTS_TABLE setting)."""
+
+    _KEY = "checkpoint_id"
 
     @staticmethod
     def _table():
@@ -75,7 +76,7 @@ class CheckpointTable:
         item = self._table().get_item(Key={"checkpoint_id": checkpoint_id}, ConsistentRead=consistent).get("Item")
         if item is None:
             raise NotFound(checkpoint_id)
-        return parse(Checkpoint, item, "checkpoint", checkpoint_id)
+        return parse(Checkpoint, record_fields(item), "checkpoint", checkpoint_id)
 
     def status_of(self, checkpoint_id: str) -> CheckpointStatus:
         return self.version_of(checkpoint_id)[0]
@@ -100,9 +101,6 @@ class CheckpointTable:
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
-
-    def delete(self, checkpoint_id: str) -> None:
-        self._table().delete_item(Key={"checkpoint_id": checkpoint_id})
 
     def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:
         """Store a task's step summary under its name (a retried task overwrites, never duplicates);

@@ -1,6 +1,7 @@
 """The clearances table (DynamoDB, encrypted with the project's KMS key): matches a compliance
 officer cleared, by clearance id; index `by-customer` (a customer's clearances, newest first) and
-`by-status` (active or revoked, newest first) for listing."""
+`by-status` (active or revoked, newest first) for listing. A customer's clearances are kept as
+their screening results are (scheduled at the closure, record ids "clearance/<id>")."""
 from __future__ import annotations
 
 from typing import Any, Protocol
@@ -11,12 +12,12 @@ from chalicelib.domain.screening.clearance import Clearance, ClearanceStatus
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import is_condition_failure, parse, put_new
+from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condition_failure, parse, put_new, record_fields
 
 Page = tuple[list[Clearance], dict[str, Any] | None]
 
 
-class ClearanceStore(Protocol):
+class ClearanceStore(RetainedItemStore, Protocol):
     def create(self, clearance: Clearance) -> bool: ...
     def get(self, clearance_id: str) -> Clearance: ...
     def revoke(self, clearance_id: str, revoked_by: str, at: str) -> Clearance: ...
@@ -25,8 +26,10 @@ class ClearanceStore(Protocol):
              start_key: dict[str, Any] | None) -> Page: ...
 
 
-class ClearanceTable:
+class ClearanceTable(RetainedItems):
     """`ClearanceStore` on DynamoDB (the table named by the CLEARANCES_TABLE setting)."""
+
+    _KEY = "clearance_id"
 
     @staticmethod
     def _table():
@@ -44,7 +47,7 @@ class ClearanceTable:
         item = self._table().get_item(Key={"clearance_id": clearance_id}, ConsistentRead=True).get("Item")
         if item is None:
             raise NotFound(clearance_id)
-        return parse(Clearance, item, "clearance", clearance_id)
+        return parse(Clearance, record_fields(item), "clearance", clearance_id)
 
     def revoke(self, clearance_id: str, revoked_by: str, at: str) -> Clearance:
         """Revoke an active clearance; Conflict if it is revoked already, NotFound if there is none."""
@@ -56,7 +59,7 @@ class ClearanceTable:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":revoked": "revoked", ":active": "active", ":at": at, ":by": revoked_by},
                 ReturnValues="ALL_NEW")["Attributes"]
-            return parse(Clearance, item, "clearance", clearance_id)
+            return parse(Clearance, record_fields(item), "clearance", clearance_id)
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
@@ -97,7 +100,8 @@ class ClearanceTable:
             if start_key:
                 kwargs["ExclusiveStartKey"] = start_key
             page = self._table().query(**kwargs)
-            found += [parse(Clearance, item, "clearance", item.get("clearance_id", "?")) for item in page["Items"]]
+            found += [parse(Clearance, record_fields(item), "clearance", item.get("clearance_id", "?"))
+                      for item in page["Items"]]
             start_key = page.get("LastEvaluatedKey")
             if start_key is None or len(found) >= limit:
                 return found, start_key

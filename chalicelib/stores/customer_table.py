@@ -9,20 +9,19 @@ from chalicelib.domain.customer import CustomerRecord
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import is_condition_failure, parse, put_new
+from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condition_failure, parse, put_new, record_fields
 
 
-class CustomerStore(Protocol):
+class CustomerStore(RetainedItemStore, Protocol):
     def create_once(self, record: CustomerRecord) -> bool: ...
     def get(self, customer_id: str) -> CustomerRecord: ...
     def close(self, customer_id: str, closed_at: str, checkpoint_id: str) -> bool: ...
-    def stamp_retention(self, customer_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None: ...
-    def clear_ttl(self, customer_id: str) -> None: ...
-    def delete(self, customer_id: str) -> None: ...
 
 
-class CustomerTable:
+class CustomerTable(RetainedItems):
     """`CustomerStore` on DynamoDB (the table named by the CUSTOMERS_TABLE setting)."""
+
+    _KEY = "customer_id"
 
     @staticmethod
     def _table():
@@ -40,7 +39,7 @@ class CustomerTable:
         item = self._table().get_item(Key={"customer_id": customer_id}, ConsistentRead=True).get("Item")
         if item is None:
             raise NotFound(customer_id)
-        return parse(CustomerRecord, item, "customer", customer_id)
+        return parse(CustomerRecord, record_fields(item), "customer", customer_id)
 
     def close(self, customer_id: str, closed_at: str, checkpoint_id: str) -> bool:
         """Mark the relationship ended (the trigger of most retention periods); idempotent."""
@@ -60,19 +59,3 @@ class CustomerTable:
         if self.get(customer_id).status == "closed":
             return False
         raise NotFound(customer_id)
-
-    def stamp_retention(self, customer_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
-        """Record the customer item's retention schedule; the TTL attribute only when it is deleted."""
-        update, values = "SET retention = :schedule", {":schedule": schedule}
-        if ttl_epoch is not None:
-            update += ", expires_at = :ttl"
-            values[":ttl"] = ttl_epoch
-        self._table().update_item(Key={"customer_id": customer_id}, UpdateExpression=update,
-                                  ExpressionAttributeValues=values, ConditionExpression="attribute_exists(customer_id)")
-
-    def clear_ttl(self, customer_id: str) -> None:
-        self._table().update_item(Key={"customer_id": customer_id}, UpdateExpression="REMOVE expires_at",
-                                  ConditionExpression="attribute_exists(customer_id)")
-
-    def delete(self, customer_id: str) -> None:
-        self._table().delete_item(Key={"customer_id": customer_id})

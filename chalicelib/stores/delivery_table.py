@@ -13,12 +13,12 @@ from chalicelib.domain.webhooks import Attempt, Delivery, DeliveryStatus
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import is_condition_failure, parse
+from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condition_failure, parse, record_fields
 
 NOT_DUE = "-"  # the due-index key of a delivery that is not waiting for an attempt
 
 
-class DeliveryStore(Protocol):
+class DeliveryStore(RetainedItemStore, Protocol):
     def create_once(self, delivery: Delivery) -> bool: ...
     def get(self, delivery_id: str) -> Delivery: ...
     def record_attempt(self, delivery: Delivery, attempt: Attempt, status: DeliveryStatus,
@@ -37,13 +37,15 @@ def _item(delivery: Delivery) -> dict[str, Any]:
 
 
 def _delivery(item: dict[str, Any]) -> Delivery:
-    data = {k: v for k, v in item.items() if k not in ("due_at", "attempt_count")}
+    data = {k: v for k, v in record_fields(item).items() if k not in ("due_at", "attempt_count")}
     data["next_attempt_at"] = None if item.get("due_at", NOT_DUE) == NOT_DUE else item["due_at"]
     return parse(Delivery, data, "webhook delivery", item.get("delivery_id", "?"))
 
 
-class DeliveryTable:
+class DeliveryTable(RetainedItems):
     """`DeliveryStore` on DynamoDB (the table named by the DELIVERIES_TABLE setting)."""
+
+    _KEY = "delivery_id"
 
     @staticmethod
     def _table():

@@ -24,7 +24,7 @@ from pydantic import BaseModel
 
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.record_classes import tagging
-from chalicelib.errors import NotFound
+from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import client, presigner
 from chalicelib.stores.stored import parse_json
@@ -90,6 +90,7 @@ class DocumentStore(Protocol):
     def keys_under(self, prefix: str) -> Iterator[tuple[str, datetime]]: ...
     def stamp_retention(self, key: str, tags: dict[str, str], lock_until: datetime | None) -> None: ...
     def erase(self, key: str) -> None: ...
+    def set_legal_hold(self, key: str, on: bool) -> None: ...
     def read_bytes(self, key: str) -> bytes: ...
     def replace(self, key: str, body: bytes) -> None: ...
 
@@ -227,15 +228,30 @@ class DocumentBucket:
                                     Retention={"Mode": "GOVERNANCE", "RetainUntilDate": lock_until})
 
     def erase(self, key: str) -> None:
-        """Remove every version of the object (a delete marker alone would keep the data). The
-        governance-mode lock set at scheduling protects it until its keep-until date; the sweep
-        acts only after that date, so it may bypass the lock."""
+        """Remove every version of the object (a delete marker alone would keep the data). Never
+        bypasses Object Lock: a version still retained or under legal hold is a Conflict, and
+        nothing of the object is removed after it (the versions are removed oldest first, so the
+        current one, if anything, is what remains)."""
         s3, bucket = client("s3"), self._bucket()
         versions = s3.list_object_versions(Bucket=bucket, Prefix=key)
-        for version in [*versions.get("Versions", []), *versions.get("DeleteMarkers", [])]:
-            if version["Key"] == key:
-                s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"],
-                                 BypassGovernanceRetention=True)
+        found = [v for v in [*versions.get("Versions", []), *versions.get("DeleteMarkers", [])] if v["Key"] == key]
+        for version in sorted(found, key=lambda v: v["LastModified"]):
+            try:
+                s3.delete_object(Bucket=bucket, Key=key, VersionId=version["VersionId"])
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] == "AccessDenied":
+                    raise Conflict(f"{key} is still locked (Object Lock retention or legal hold)") from exc
+                raise
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        """An S3 Object Lock legal hold on the object's current version: while it is on, no
+        version can be deleted, by anyone, whatever its retention date."""
+        try:
+            client("s3").put_object_legal_hold(Bucket=self._bucket(), Key=key,
+                                               LegalHold={"Status": "ON" if on else "OFF"})
+        except ClientError as exc:
+            if not _missing(exc):
+                raise  # an object already erased holds nothing
 
     def read_bytes(self, key: str) -> bytes:
         try:

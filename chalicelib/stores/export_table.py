@@ -10,17 +10,19 @@ from chalicelib.domain.export_record import ExportRecord
 from chalicelib.errors import NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
-from chalicelib.stores.stored import is_condition_failure, parse, put_new
+from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condition_failure, parse, put_new, record_fields
 
 
-class ExportStore(Protocol):
+class ExportStore(RetainedItemStore, Protocol):
     def create(self, record: ExportRecord) -> None: ...
     def get(self, export_id: str) -> ExportRecord: ...
     def update(self, export_id: str, fields: dict[str, Any]) -> ExportRecord: ...
 
 
-class ExportTable:
+class ExportTable(RetainedItems):
     """`ExportStore` on DynamoDB (the table named by the EXPORTS_TABLE setting)."""
+
+    _KEY = "export_id"
 
     @staticmethod
     def _table():
@@ -34,7 +36,7 @@ class ExportTable:
         item = self._table().get_item(Key={"export_id": export_id}, ConsistentRead=True).get("Item")
         if item is None:
             raise NotFound(export_id)
-        return parse(ExportRecord, item, "export", export_id)
+        return parse(ExportRecord, record_fields(item), "export", export_id)
 
     def update(self, export_id: str, fields: dict[str, Any]) -> ExportRecord:
         names = {f"#f{i}": k for i, k in enumerate(fields)}
@@ -48,4 +50,4 @@ class ExportTable:
             if is_condition_failure(exc):
                 raise NotFound(export_id) from exc
             raise
-        return parse(ExportRecord, item, "export", export_id)
+        return parse(ExportRecord, record_fields(item), "export", export_id)

@@ -18,11 +18,30 @@ PENDING = "pending"  # waiting for its trigger event; not yet due whatever the d
 NEVER = "9999-12-31T23:59:59.999Z"
 
 
+def schedule_item(decision: RetentionDecision) -> dict[str, Any]:
+    """The stored schedule of a decision: no None attribute (customer_id keys a sparse index), a
+    record waiting for its trigger is `pending` and sorts after every date."""
+    item = {k: v for k, v in decision.model_dump(mode="json").items() if v is not None}
+    item["sweep_status"] = SCHEDULED if decision.keep_until else PENDING
+    item["keep_until"] = item.get("keep_until") or NEVER
+    return item
+
+
+def decision_of(item: dict[str, Any]) -> RetentionDecision:
+    """A stored schedule as the decision it records."""
+    fields = {k: v for k, v in item.items() if k in RetentionDecision.model_fields}
+    for absent in ("customer_id", "ttl_epoch"):  # saved sparse
+        fields.setdefault(absent, None)
+    fields["keep_until"] = None if fields.get("keep_until") == NEVER else fields.get("keep_until")
+    return parse(RetentionDecision, fields, "retention schedule", item.get("record_id", "?"))
+
+
 class RetentionScheduleStore(Protocol):
     def save(self, decision: RetentionDecision) -> None: ...
     def due(self, now: datetime, page_size: int) -> Iterator[list[RetentionDecision]]: ...
     def finish(self, record_id: str, outcome: str, at: str) -> bool: ...
     def schedule_of(self, record_id: str) -> dict[str, Any] | None: ...
+    def of_customer(self, customer_id: str) -> list[dict[str, Any]]: ...
 
 
 class RetentionTable:
@@ -33,10 +52,7 @@ class RetentionTable:
         return table(get_settings().retention_table)
 
     def save(self, decision: RetentionDecision) -> None:
-        item = decision.model_dump(mode="json")
-        item["sweep_status"] = SCHEDULED if decision.keep_until else PENDING
-        item["keep_until"] = item["keep_until"] or NEVER
-        self._table().put_item(Item=item)
+        self._table().put_item(Item=schedule_item(decision))
 
     def due(self, now: datetime, page_size: int) -> Iterator[list[RetentionDecision]]:
         """Pages of scheduled records whose keep-until date has passed, oldest first."""
@@ -45,14 +61,13 @@ class RetentionTable:
                                   "ExpressionAttributeValues": {":s": SCHEDULED, ":now": iso(now)}}
         while True:
             page = self._table().query(**kwargs)
-            yield [parse(RetentionDecision, {k: v for k, v in item.items() if k != "sweep_status"},
-                         "retention schedule", item.get("record_id", "?")) for item in page["Items"]]
+            yield [decision_of(item) for item in page["Items"]]
             if "LastEvaluatedKey" not in page:
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def finish(self, record_id: str, outcome: str, at: str) -> bool:
-        """scheduled -> outcome (erased, anonymised, review_due); False if another sweep got there first."""
+        """scheduled -> outcome (erased, review_due); False if another sweep got there first."""
         try:
             self._table().update_item(Key={"record_id": record_id},
                                       UpdateExpression="SET sweep_status = :outcome, swept_at = :at",
@@ -67,3 +82,14 @@ class RetentionTable:
 
     def schedule_of(self, record_id: str) -> dict[str, Any] | None:
         return self._table().get_item(Key={"record_id": record_id}, ConsistentRead=True).get("Item")
+
+    def of_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every schedule of the customer's records (index by-customer), whatever their state."""
+        items, kwargs = [], {"IndexName": "by-customer", "KeyConditionExpression": "customer_id = :c",
+                             "ExpressionAttributeValues": {":c": customer_id}}
+        while True:
+            page = self._table().query(**kwargs)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return sorted(items, key=lambda i: i["record_id"])
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

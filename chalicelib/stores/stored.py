@@ -2,7 +2,7 @@
 data (`CorruptRecord`, a 500 naming no field), never a validation error of the caller's request."""
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from botocore.exceptions import ClientError
 from pydantic import BaseModel, ValidationError
@@ -38,3 +38,54 @@ def put_new(table: Any, item: dict[str, Any], key: str, kind: str) -> None:
         if is_condition_failure(exc):
             raise Conflict(f"{kind} {item[key]} exists") from exc
         raise
+
+
+class RetainedItemStore(Protocol):
+    """What the retention service does with a table's items (see RetainedItems)."""
+
+    def stamp_retention(self, item_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None: ...
+    def clear_ttl(self, item_id: str) -> None: ...
+    def delete(self, item_id: str) -> None: ...
+
+
+RETENTION_ATTRIBUTES = ("retention", "expires_at")
+
+
+def record_fields(item: dict[str, Any]) -> dict[str, Any]:
+    """An item's own fields, without the retention stamped beside them (see RetainedItems)."""
+    return {k: v for k, v in item.items() if k not in RETENTION_ATTRIBUTES}
+
+
+class RetainedItems:
+    """Retention on a table's items: the schedule stamped on the item, DynamoDB TTL as AWS's
+    backstop (set only when the item is to be deleted and nothing holds it), and the erasure. A
+    store mixes this in with the name of its key attribute and its table."""
+
+    _KEY: str
+
+    def _table(self) -> Any:  # pragma: no cover - each store defines it
+        raise NotImplementedError
+
+    def stamp_retention(self, item_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
+        update, values = "SET retention = :schedule", {":schedule": schedule}
+        update += ", expires_at = :ttl" if ttl_epoch is not None else " REMOVE expires_at"
+        if ttl_epoch is not None:
+            values[":ttl"] = ttl_epoch
+        try:
+            self._table().update_item(Key={self._KEY: item_id}, UpdateExpression=update,
+                                      ExpressionAttributeValues=values,
+                                      ConditionExpression=f"attribute_exists({self._KEY})")
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise  # an item already erased has nothing to stamp
+
+    def clear_ttl(self, item_id: str) -> None:
+        try:
+            self._table().update_item(Key={self._KEY: item_id}, UpdateExpression="REMOVE expires_at",
+                                      ConditionExpression=f"attribute_exists({self._KEY})")
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    def delete(self, item_id: str) -> None:
+        self._table().delete_item(Key={self._KEY: item_id})

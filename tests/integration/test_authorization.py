@@ -36,8 +36,9 @@ BODIES = {
     "LegalHoldRequest": lambda ids: {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
     "ExportRequestBody": lambda ids: {"customer_id": ids["customer_id"], "include": ["profile"]},
     "WebhookRequest": lambda ids: {"url": "http://127.0.0.1:9/hooks", "events": ["checkpoint.status_changed"]},
+    "LocalClockRequest": lambda ids: {"now": "2000-01-01T00:00:00Z"},  # in the past: parsed, then refused
 }
-QUERIES = {"AuditVerifyQuery": "?log=retention"}
+QUERIES = {"AuditVerifyQuery": "?log=retention", "RetentionReportQuery": f"?customer_id=cus_{'0' * 32}"}
 
 
 def op_id(op: Operation) -> str:

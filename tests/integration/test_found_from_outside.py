@@ -132,3 +132,14 @@ def test_a_document_valid_until_9999_goes_to_a_person(http):
     assert in_review["status"] == "IN_REVIEW"
     assert {r["code"] for r in in_review["review"]["reasons"]} == {"DOCUMENT_VALIDITY_PERIOD"}
     assert http.decide(checkpoint_id, "reject", "expiry typed wrong; customer asked to re-apply").status_code == 200
+
+
+@pytest.mark.parametrize("invisible", ["\u200d", "\u200c", "\u00ad", "\u200b", "\u2060", "\ufeff"])
+def test_format_characters_kept_in_names_are_ignored_by_screening(http, invisible):
+    # OFAC SDN 4106 HERRERA BUITRAGO, Helmer (DOB 24 Aug 1951): the same listed person, an invisible character in
+    plain = http.post("/v1/screenings", {"name": "Helmer Herrera Buitrago", "birth_date": "1951-08-24"}, key=False)
+    hidden = http.post("/v1/screenings", {"name": f"Helmer Herr{invisible}era Buitrago", "birth_date": "1951-08-24"},
+                       key=False)
+    assert hidden.status_code == 200
+    top = hidden.json_body["matches"][0]
+    assert (top["source_id"], top["band"]) == ("4106", "block") and top["score"] == plain.json_body["matches"][0]["score"]

@@ -183,4 +183,5 @@ def test_permanent_task_error_ends_failed_with_the_reason(http, stack, monkeypat
     assert task_names(history_of(checkpoint_id))[-2:] == ["MarkFailed", "Failed"]
     tags = clients.client("s3").get_object_tagging(Bucket=stack.environment["DOCUMENTS_BUCKET"],
                                                    Key=f"checkpoints/{checkpoint_id}/application.json")["TagSet"]
-    assert {"Key": "record_class", "Value": "rejected_application"} in tags  # abandoned: kept under its own rule
+    assert {"Key": "record_class", "Value": "abandoned_application"} in tags  # never decided: its own, shorter rule
+    assert {"Key": "rule", "Value": "all-abandoned-application"} in tags

@@ -3,14 +3,16 @@ and verifiable, and tampering with a stored entry caught at that entry."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from app import retention_sweep
+from chalicelib import clock
 from chalicelib.stores import AWS, clients
 from chalicelib.domain.audit_log import LogName
-from chalicelib.errors import NotFound
+from tests.conftest import ROOT
 from tests.integration.conftest import applicant_body
 from tests.integration.test_offboarding_workflow import closure
 
@@ -85,55 +87,142 @@ def closed_customer(http) -> tuple[str, str, str]:
     return customer_id, onboarded["checkpoint_id"], checkpoint_id
 
 
-def test_the_sweep_erases_exactly_the_expired_unheld_records(http, stack):
-    s3, bucket = clients.client("s3"), stack.environment["DOCUMENTS_BUCKET"]
-    a, a_signup, a_closure = closed_customer(http)
+@pytest.fixture
+def clock_moved():
+    """The test moves the product's clock (POST /v1/local/clock); what runs after it in this process
+    runs at real time again."""
+    yield
+    clock.reset()
+
+
+def versions(bucket: str, prefix: str = "") -> list[tuple[str, str]]:
+    """(key, version id) of every version and delete marker under `prefix`."""
+    found, kwargs = [], {"Bucket": bucket, "Prefix": prefix}
+    while True:
+        page = clients.client("s3").list_object_versions(**kwargs)
+        found += [(v["Key"], v["VersionId"]) for v in [*page.get("Versions", []), *page.get("DeleteMarkers", [])]]
+        if not page.get("IsTruncated"):
+            return found
+        kwargs.update(KeyMarker=page["NextKeyMarker"], VersionIdMarker=page["NextVersionIdMarker"])
+
+
+def items_mentioning(stack, needles: set[str]) -> dict[str, list[dict]]:
+    """Every DynamoDB item of the stack, by table variable, whose JSON contains one of `needles`."""
+    found: dict[str, list[dict]] = {}
+    for variable, name in stack.environment.items():
+        if not variable.endswith("_TABLE"):
+            continue
+        scan = clients.client("dynamodb").get_paginator("scan").paginate(TableName=name)
+        for item in (i for page in scan for i in page["Items"]):
+            if any(n in json.dumps(item) for n in needles):
+                found.setdefault(variable, []).append(item)
+    return found
+
+
+def sweep_as_an_operator_would(stack) -> dict:
+    """`aws lambda invoke --function-name <retention_sweep>` on the embedded stack: no event time,
+    so the function runs at the stack's clock."""
+    answer = clients.client("lambda").invoke(FunctionName=stack.function_names["retention_sweep"], Payload=b"{}")
+    assert answer["StatusCode"] == 200 and "FunctionError" not in answer, answer
+    return json.loads(answer["Payload"].read())
+
+
+def test_past_every_period_nothing_of_a_closed_customer_is_left_and_a_held_one_is_intact(http, stack, clock_moved):
+    docs = stack.environment["DOCUMENTS_BUCKET"]
+    us_address = {"line1": "350 Fifth Avenue", "city": "New York", "postal_code": "10118", "country": "USA"}
+    signup = http.wait_final(http.post("/v1/onboarding", applicant_body(
+        **{"applicant.address": us_address, "applicant.nationality": "US"})).json_body["checkpoint_id"])
+    assert signup["status"] == "APPROVED", signup
+    a = signup["customer_id"]
+    a_closure = http.post("/v1/offboarding", closure(a, export=True)).json_body["checkpoint_id"]
+    closed = http.wait_final(a_closure)
+    assert closed["status"] == "CLOSED" and "EXPORT_READY" in {r["code"] for s in closed["steps"] for r in s["reasons"]}
+    (export_id,) = {k.rsplit("/", 1)[1].removesuffix(".zip") for k, _ in versions(docs, f"customers/{a}/exports/")}
+    a_ids = {a, signup["checkpoint_id"], a_closure, export_id}
+
     b, b_signup, b_closure = closed_customer(http)
     hold = http.post("/v1/legal-holds", {"customer_id": b, "reason": "litigation over a disputed transfer",
                                          "case_reference": "CASE-2031-17"}, key=False, role="compliance")
     assert hold.status_code == 201, hold.body
+    b_versions = sorted(versions(docs, f"checkpoints/{b_signup}/") + versions(docs, f"checkpoints/{b_closure}/")
+                        + versions(docs, f"customers/{b}/"))
+    s3 = clients.client("s3")
+    assert all(s3.get_object_legal_hold(Bucket=docs, Key=key, VersionId=v)["LegalHold"]["Status"] == "ON"
+               for key, v in b_versions)
 
-    def keys(prefix: str) -> set[str]:
-        return {o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])}
+    # The US address changes nothing: the bank is established in the EU (the stage's setting).
+    a_report = http.get(f"/v1/audit/retention-report?customer_id={a}", role="auditor").json_body
+    assert a_report["jurisdictions"] == ["EU"] and all(r["rule"].startswith(("eu-", "all-"))
+                                                       for r in a_report["records"])
+    assert {r["state"] for r in a_report["records"]} == {"kept"}
 
-    a_keys = keys(f"checkpoints/{a_signup}/") | keys(f"checkpoints/{a_closure}/") | keys(f"customers/{a}/")
-    b_keys = keys(f"checkpoints/{b_signup}/") | keys(f"checkpoints/{b_closure}/") | keys(f"customers/{b}/")
-    now = datetime.now(UTC)
+    later = datetime.now(UTC) + timedelta(days=6 * 365 + 60)  # past 5 years after closure, 30 and 90 days
+    moved = http.post("/v1/local/clock", {"now": later.isoformat().replace("+00:00", "Z")}, key=False,
+                      role="compliance")
+    assert moved.status_code == 200, moved.body
+    swept = sweep_as_an_operator_would(stack)
+    assert swept["erased"] >= 10 and swept["skipped"] >= len(b_versions), swept
 
-    early = retention_sweep(scheduled_event(now + timedelta(days=4 * 365)), None)
-    assert early.get("erased", 0) == 0 and early.get("anonymised", 0) == 0
-    assert keys(f"checkpoints/{a_signup}/") and AWS.customers.get(a)
+    # Nothing of the first customer left: no object version, no item but the retention schedules,
+    # which keep ids only to prove what was erased, and the idempotency records (a request hash and a
+    # checkpoint id), which DynamoDB's TTL erases a day after the request (moto never runs TTL).
+    assert not [key for key, _ in versions(docs) if any(i in key for i in a_ids)]
+    left = items_mentioning(stack, a_ids)
+    assert set(left) <= {"RETENTION_TABLE", "IDEMPOTENCY_TABLE"}, left
+    assert all(i["sweep_status"]["S"] == "erased" for i in left["RETENTION_TABLE"])
+    for item in left.get("IDEMPOTENCY_TABLE", []):
+        assert set(item) <= {"id", "expiration", "in_progress_expiration", "status", "data", "validation"}
+        assert int(item["expiration"]["N"]) <= time.time() + 24 * 3600
+    erased = {e.subject for e in AWS.audit.entries(LogName.RETENTION) if e.event == "erased"}
+    assert {i["record_id"]["S"] for i in left["RETENTION_TABLE"]} <= erased
+    assert {f"customer/{a}", f"checkpoint/{a_closure}", f"export/{export_id}",
+            f"customers/{a}/exports/{export_id}.zip", f"customers/{a}/transactions/{a_closure}.jsonl"} <= erased
 
-    late = retention_sweep(scheduled_event(now + timedelta(days=6 * 365)), None)
-    assert late["erased"] >= 4 and late["anonymised"] >= 2 and late["skipped"] >= len(b_keys)
-    remaining = keys(f"checkpoints/{a_signup}/") | keys(f"checkpoints/{a_closure}/") | keys(f"customers/{a}/")
-    erased = {k for k in a_keys if "application.json" in k or "/results/identity" in k or "/results/screening" in k}
-    assert erased and not (erased & remaining)
-    transactions = f"customers/{a}/transactions/{a_closure}.jsonl"
-    assert transactions in remaining
-    anonymised = s3.get_object(Bucket=bucket, Key=transactions)["Body"].read().decode()
-    assert "Grocer" not in anonymised and "Employer AS" not in anonymised and "[anonymised]" in anonymised
-    versions = s3.list_object_versions(Bucket=bucket, Prefix=transactions).get("Versions", [])
-    assert len(versions) == 1  # the identifying versions are gone, not just hidden
-    assert keys(f"checkpoints/{b_signup}/") | keys(f"checkpoints/{b_closure}/") | keys(f"customers/{b}/") == b_keys
-    assert AWS.customers.get(b).customer_id == b
-    with pytest.raises(NotFound):
-        AWS.customers.get(a)
+    # Every record of the held customer intact, no TTL on any of their items.
+    assert sorted(versions(docs, f"checkpoints/{b_signup}/") + versions(docs, f"checkpoints/{b_closure}/")
+                  + versions(docs, f"customers/{b}/")) == b_versions
+    b_items = items_mentioning(stack, {b})
+    assert {"CUSTOMERS_TABLE", "CHECKPOINTS_TABLE"} <= set(b_items)
+    assert not [i for table in ("CUSTOMERS_TABLE", "CHECKPOINTS_TABLE", "EXPORTS_TABLE")
+                for i in b_items.get(table, []) if "expires_at" in i]
+    assert not [i for i in b_items["RETENTION_TABLE"] if i["sweep_status"]["S"] != "scheduled"]
 
-    again = retention_sweep(scheduled_event(now + timedelta(days=6 * 365)), None)
-    assert again.get("erased", 0) == 0 and again.get("anonymised", 0) == 0  # idempotent
+    # The retention report of each says the same.
+    a_report = http.get(f"/v1/audit/retention-report?customer_id={a}", role="auditor").json_body
+    assert a_report["records"] and {r["state"] for r in a_report["records"]} == {"erased"}
+    assert all(r["erased_at"] and "erased" in {e["event"] for e in r["log_entries"]} for r in a_report["records"])
+    b_report = http.get(f"/v1/audit/retention-report?customer_id={b}", role="auditor").json_body
+    assert b_report["held"] and {r["state"] for r in b_report["records"]} == {"held"}
+    assert [e["event"] for e in b_report["holds"]] == ["held"]
+    assert all("skipped" in {e["event"] for e in r["log_entries"]} for r in b_report["records"]
+               if r["keep_until"] and r["keep_until"] <= moved.json_body["now"])
 
+    # Released, the hold's suspensions are lifted and the next sweep erases what has expired.
     released = http.client.http.delete(f"/v1/legal-holds/{hold.json_body['hold_id']}", headers=http.auth("compliance"))
     assert released.status_code == 200, released.body
-    after_release = retention_sweep(scheduled_event(now + timedelta(days=6 * 365)), None)
-    assert after_release["erased"] >= 4
-    assert not keys(f"checkpoints/{b_signup}/")
-
-    events = {(e.event, e.subject) for e in AWS.audit.entries(LogName.RETENTION)}
-    assert ("erased", f"checkpoints/{a_signup}/application.json") in events
-    assert ("skipped", f"checkpoints/{b_signup}/application.json") in events
-    assert ("held", b) in events and ("released", b) in events
+    assert sweep_as_an_operator_would(stack)["erased"] >= 10
+    assert not versions(docs, f"checkpoints/{b_signup}/") and not items_mentioning(stack, {b}).get("CUSTOMERS_TABLE")
     assert http.get("/v1/audit/verify?log=retention", role="auditor").json_body["valid"] is True
+
+
+def test_the_sweep_cannot_bypass_object_lock():
+    policy = json.loads((ROOT / ".chalice" / "policy-retention-sweep.json").read_text())
+    actions = {a for s in policy["Statement"] for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+    assert not {a for a in actions if "Bypass" in a or a in ("s3:*", "*")}
+
+
+def test_a_record_still_under_lock_is_left_and_tried_again(http, stack):
+    customer_id, signup_id, _ = closed_customer(http)
+    application = f"checkpoints/{signup_id}/application.json"
+    schedule = AWS.schedules.schedule_of(application)
+    assert schedule["sweep_status"] == "scheduled"
+    # Swept at a time past the schedule but before its lock (as a replay with a later event time would):
+    # S3 refuses, the schedule stays, the log says why.
+    swept = retention_sweep(scheduled_event(datetime.now(UTC) + timedelta(days=6 * 365)), None)
+    assert swept["still_locked"] >= 1
+    assert AWS.schedules.schedule_of(application)["sweep_status"] == "scheduled"
+    assert AWS.documents.exists(application)
+    assert ("erase_refused", application) in {(e.event, e.subject) for e in AWS.audit.entries(LogName.RETENTION)}
 
 
 def test_a_rejected_signup_is_kept_under_its_own_rule(http, stack):

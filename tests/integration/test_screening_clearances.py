@@ -63,6 +63,9 @@ def test_a_cleared_match_does_not_send_the_closure_to_review(http):
     [match] = [m for m in subject.matches if (m.source, m.source_id) == ENTRY]
     assert (match.status, match.clearance.id, match.clearance.by) == ("cleared", clearance["clearance_id"], "officer-1")
 
+    schedule = AWS.schedules.schedule_of(f"clearance/{clearance['clearance_id']}")  # kept as screening results
+    assert schedule["record_class"] == "screening_results" and schedule["customer_id"] == customer_id
+
     [entry] = [e for e in logged(http) if e["subject"] == clearance["clearance_id"]]
     assert entry["event"] == "granted" and entry["details"]["customer_id"] == customer_id
     assert "reason" not in entry["details"] and "Helmer" not in json.dumps(entry)

@@ -28,9 +28,11 @@ from chalicelib.domain.export_record import ExportRecord, ExportStatus
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.clearance import Clearance
+from chalicelib.domain.retention import Action, RecordClass, RetentionDecision, RetentionStatus
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores, clients
+from chalicelib.stores.retention_table import decision_of
 from tests.unit.fakes import fake_stores
 
 
@@ -235,3 +237,66 @@ def test_trail_files_are_found_by_their_date_folders_and_only_object_reads_come_
     assert found == [inside]
     (record,) = stores.trail.object_reads(inside)
     assert (record.event_id, record.request_parameters.key) == (read["eventID"], "customers/c/exports/e.zip")
+
+
+def _decision(record_id: str, customer_id: str, keep_until: datetime | None) -> RetentionDecision:
+    return RetentionDecision(record_id=record_id, customer_id=customer_id, record_class=RecordClass.CDD_IDENTITY,
+                             status=RetentionStatus.SCHEDULED if keep_until else RetentionStatus.PENDING_TRIGGER,
+                             keep_until=keep_until, rule_id="eu-cdd-identity", source="s", action=Action.DELETE,
+                             erase_now=False, immutable=True, ttl_epoch=None)
+
+
+def test_schedules_are_due_oldest_first_finished_once_and_found_by_customer(stores):
+    customer_id = f"cus_{uuid.uuid4().hex}"
+    early, late = datetime(1972, 1, 2, tzinfo=UTC), datetime(1972, 3, 4, tzinfo=UTC)  # a year no other test uses
+    ids = [f"checkpoints/{uuid.uuid4().hex}/{n}" for n in ("late", "early", "pending")]
+    for record_id, keep_until in zip(ids, (late, early, None), strict=True):
+        stores.schedules.save(_decision(record_id, customer_id, keep_until))
+    stores.schedules.save(_decision(f"checkpoints/{uuid.uuid4().hex}/other", None, early))  # no customer
+    due = [d for page in stores.schedules.due(datetime(1972, 6, 1, tzinfo=UTC), 1) for d in page]
+    mine_due = [d for d in due if d.customer_id == customer_id]
+    assert [d.record_id for d in mine_due] == [ids[1], ids[0]] and mine_due[0].keep_until == early
+    assert due == sorted(due, key=lambda d: d.keep_until)
+    assert stores.schedules.finish(ids[1], "erased", "1972-06-01T00:00:00.000Z")
+    assert not stores.schedules.finish(ids[1], "erased", "1972-06-02T00:00:00.000Z")  # once
+    mine = stores.schedules.of_customer(customer_id)
+    assert [i["record_id"] for i in mine] == sorted(ids)
+    by_id = {i["record_id"]: i for i in mine}
+    assert (by_id[ids[1]]["sweep_status"], by_id[ids[1]]["swept_at"]) == ("erased", "1972-06-01T00:00:00.000Z")
+    assert by_id[ids[2]]["sweep_status"] == "pending" and decision_of(by_id[ids[2]]).keep_until is None
+    assert stores.schedules.schedule_of(ids[0])["sweep_status"] == "scheduled"
+    assert stores.schedules.schedule_of("checkpoints/none") is None
+
+
+def test_an_item_is_stamped_held_and_erased_and_an_erased_item_is_never_recreated(stores):
+    record = ExportRecord(export_id=f"exp_{uuid.uuid4().hex}", customer_id=f"cus_{uuid.uuid4().hex}",
+                          status=ExportStatus.READY, formats=("json",), include=("profile",), requested_by="c",
+                          created_at=iso(utc_now()))
+    stores.exports.create(record)
+    stores.exports.stamp_retention(record.export_id, {"rule": "all-export-record"}, 1_900_000_000)
+    stores.exports.clear_ttl(record.export_id)
+    assert stores.exports.get(record.export_id) == record  # the schedule is beside the record's fields
+    stores.exports.delete(record.export_id)
+    stores.exports.stamp_retention(record.export_id, {"rule": "all-export-record"}, 1_900_000_000)
+    stores.exports.clear_ttl(record.export_id)
+    with pytest.raises(NotFound):
+        stores.exports.get(record.export_id)
+
+
+def test_an_object_under_lock_or_legal_hold_is_not_erased(stores):
+    prefix = f"checkpoints/cp_{uuid.uuid4().hex}/"
+    locked, held = f"{prefix}results/identity.json", f"{prefix}results/screening.json"
+    step = Step(name="identity", verdict=Verdict.PASS, finished_at="t")
+    for key in (locked, held):
+        stores.documents.put_json(key, step)
+    stores.documents.stamp_retention(locked, {"rule": "eu-cdd-identity"}, utc_now() + timedelta(days=1))
+    stores.documents.stamp_retention(held, {"rule": "eu-cdd-identity"}, None)
+    stores.documents.set_legal_hold(held, True)
+    for key in (locked, held):
+        with pytest.raises(Conflict):
+            stores.documents.erase(key)
+        assert stores.documents.get_json(key, Step) == step
+    stores.documents.set_legal_hold(held, False)
+    stores.documents.erase(held)
+    assert not stores.documents.exists(held)
+    stores.documents.set_legal_hold(held, True)  # an erased object holds nothing

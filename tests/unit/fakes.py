@@ -48,6 +48,7 @@ from chalicelib.stores import Stores
 from chalicelib.stores.checkpoint_table import ReviewQueueEntry
 from chalicelib.stores.document_bucket import PresignedRequest
 from chalicelib.stores.list_bucket import ListManifest
+from chalicelib.stores.retention_table import SCHEDULED, decision_of, schedule_item
 from chalicelib.stores.stored import parse, parse_json
 from chalicelib.stores.trail_bucket import day_prefixes, parse_log_file
 from chalicelib.stores.workflows import TaskTokenExpired
@@ -55,7 +56,33 @@ from chalicelib.stores.workflows import TaskTokenExpired
 M = TypeVar("M", bound=BaseModel)
 
 
-class FakeCheckpoints:
+class FakeRetainedItems:
+    """Retention on a fake table's items (as chalicelib.stores.stored.RetainedItems): the schedule
+    and TTL stamped beside the item in `retention`, nothing stamped on an item already erased."""
+
+    items: dict[str, Any]
+
+    @property
+    def retention(self) -> dict[str, dict[str, Any]]:
+        return self.__dict__.setdefault("_retention", {})
+
+    def stamp_retention(self, item_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
+        if item_id in self.items:
+            self.retention[item_id] = {"retention": dict(schedule), "expires_at": ttl_epoch}
+
+    def clear_ttl(self, item_id: str) -> None:
+        if item_id in self.retention:
+            self.retention[item_id]["expires_at"] = None
+
+    def ttl_of(self, item_id: str) -> int | None:
+        return self.retention.get(item_id, {}).get("expires_at")
+
+    def delete(self, item_id: str) -> None:
+        self.items.pop(item_id, None)
+        self.retention.pop(item_id, None)
+
+
+class FakeCheckpoints(FakeRetainedItems):
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
@@ -70,9 +97,6 @@ class FakeCheckpoints:
             if checkpoint.checkpoint_id in self.items:
                 raise Conflict(f"checkpoint {checkpoint.checkpoint_id} exists")
             self.items[checkpoint.checkpoint_id] = checkpoint.model_dump(mode="json", exclude_none=True)
-
-    def delete(self, checkpoint_id: str) -> None:
-        self.items.pop(checkpoint_id, None)
 
     def get(self, checkpoint_id: str, *, consistent: bool = True) -> Checkpoint:
         return parse(Checkpoint, copy.deepcopy(self._item(checkpoint_id)), "checkpoint", checkpoint_id)
@@ -189,7 +213,7 @@ class FakeCheckpoints:
         return datetime.fromisoformat(stored.replace("Z", "+00:00"))
 
 
-class FakeCustomers:
+class FakeCustomers(FakeRetainedItems):
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
 
@@ -213,24 +237,13 @@ class FakeCustomers:
         item.update({"status": "closed", "closed_at": closed_at, "offboarding_checkpoint_id": checkpoint_id})
         return True
 
-    def stamp_retention(self, customer_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
-        item = self.items[customer_id]
-        item["retention"] = dict(schedule)
-        if ttl_epoch is not None:
-            item["expires_at"] = ttl_epoch
-
-    def clear_ttl(self, customer_id: str) -> None:
-        self.items[customer_id].pop("expires_at", None)
-
-    def delete(self, customer_id: str) -> None:
-        self.items.pop(customer_id, None)
-
 
 class FakeDocuments:
     def __init__(self) -> None:
         self.objects: dict[str, bytes] = {}
         self.tags: dict[str, dict[str, str]] = {}
         self.locked_until: dict[str, datetime] = {}
+        self.legal_holds: set[str] = set()
         self.modified: dict[str, datetime] = {}
         self.presigned: list[tuple[str, str, int]] = []
 
@@ -286,7 +299,15 @@ class FakeDocuments:
             self.locked_until[key] = lock_until
 
     def erase(self, key: str) -> None:
+        """As Object Lock: refused while retained or under legal hold, nothing bypasses it."""
+        if key in self.legal_holds or (key in self.locked_until and self.locked_until[key] > utc_now()):
+            raise Conflict(f"{key} is still locked (Object Lock retention or legal hold)")
         self.delete(key)
+        self.locked_until.pop(key, None)
+
+    def set_legal_hold(self, key: str, on: bool) -> None:
+        if key in self.objects:
+            (self.legal_holds.add if on else self.legal_holds.discard)(key)
 
     def read_bytes(self, key: str) -> bytes:
         if key not in self.objects:
@@ -297,7 +318,7 @@ class FakeDocuments:
         self._put(key, body)
 
 
-class FakeExports:
+class FakeExports(FakeRetainedItems):
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
 
@@ -389,25 +410,26 @@ class FakeSchedules:
         self.items: dict[str, dict[str, Any]] = {}
 
     def save(self, decision: RetentionDecision) -> None:
-        self.items[decision.record_id] = {"decision": decision,
-                                          "sweep_status": "scheduled" if decision.keep_until else "pending"}
+        self.items[decision.record_id] = schedule_item(decision)
 
     def due(self, now: datetime, page_size: int) -> Iterator[list[RetentionDecision]]:
-        due = sorted((i["decision"] for i in self.items.values() if i["sweep_status"] == "scheduled"
-                      and i["decision"].keep_until <= now), key=lambda d: d.keep_until)
+        due = sorted((i for i in self.items.values() if i["sweep_status"] == SCHEDULED
+                      and i["keep_until"] <= iso(now)), key=lambda i: i["keep_until"])
         for start in range(0, len(due), page_size):
-            yield due[start:start + page_size]
+            yield [decision_of(item) for item in due[start:start + page_size]]
 
     def finish(self, record_id: str, outcome: str, at: str) -> bool:
         item = self.items[record_id]
-        if item["sweep_status"] != "scheduled":
+        if item["sweep_status"] != SCHEDULED:
             return False
-        item["sweep_status"] = outcome
+        item.update({"sweep_status": outcome, "swept_at": at})
         return True
 
     def schedule_of(self, record_id: str) -> dict[str, Any] | None:
-        item = self.items.get(record_id)
-        return {**item["decision"].model_dump(mode="json"), "sweep_status": item["sweep_status"]} if item else None
+        return copy.deepcopy(self.items.get(record_id))
+
+    def of_customer(self, customer_id: str) -> list[dict[str, Any]]:
+        return [copy.deepcopy(i) for _, i in sorted(self.items.items()) if i.get("customer_id") == customer_id]
 
 
 class FakeHolds:
@@ -431,7 +453,7 @@ class FakeHolds:
         return [h for h in self.items.values() if not h.released_at]
 
 
-class FakeClearances:
+class FakeClearances(FakeRetainedItems):
     """Pages are keyed like DynamoDB's: the last item's clearance id, grant time and partition key."""
 
     def __init__(self) -> None:
@@ -581,7 +603,7 @@ class FakeSubscriptions:
         return self.items[webhook_id]
 
 
-class FakeDeliveries:
+class FakeDeliveries(FakeRetainedItems):
     def __init__(self) -> None:
         self.items: dict[str, Delivery] = {}
 

@@ -15,6 +15,8 @@ from pydantic import ValidationError
 
 from chalicelib.domain.retention import (
     Action,
+    AdditionalJurisdiction,
+    ApplicableLaw,
     Cap,
     Events,
     ImmutableClasses,
@@ -30,6 +32,7 @@ from chalicelib.domain.retention import (
     RuleSet,
     SweepKind,
     Trigger,
+    applicable_jurisdictions,
     decide,
     expired,
     load_rules,
@@ -65,7 +68,11 @@ def record(record_class: RecordClass | str, **kwargs: object) -> RecordRef:
 def test_shipped_rules_load_and_cover_every_class_in_every_jurisdiction():
     assert RULES.policy == "retention"
     covered = {(r.jurisdiction, r.record_class) for r in RULES.rules}
-    assert covered == set(product(Jurisdiction, RecordClass))
+    everywhere = {c for j, c in covered if j is Jurisdiction.ALL}
+    assert everywhere  # records about running the product: one rule wherever the bank is established
+    local = set(product([Jurisdiction.EU, Jurisdiction.UK, Jurisdiction.US], set(RecordClass) - everywhere))
+    assert covered == local | {(Jurisdiction.ALL, c) for c in everywhere}
+    assert RULES.applicable_law.establishment == (Jurisdiction.EU,)
     assert all(r.source.strip() for r in RULES.rules)
     assert RULES.immutable.classes == {RecordClass.AUDIT_LOGS, RecordClass.CDD_IDENTITY,
                                        RecordClass.TRANSACTIONS, RecordClass.SCREENING_RESULTS}
@@ -91,6 +98,7 @@ def test_shipped_rules_carry_the_required_law():
 HEADER = """\
 policy: retention
 version: "test"
+applicable_law: {establishment: [EU], source: test}
 immutable:
   classes: [audit_logs]
   source: test
@@ -169,11 +177,11 @@ def test_a_cap_from_the_rules_own_trigger_is_refused():
 def test_broken_yaml_and_top_level_errors_name_a_line():
     with pytest.raises(RetentionRuleError, match=r"^x\.yaml line \d+: not valid YAML"):
         load_rules(HEADER + rule_yaml("a") + "  - id: [unclosed\n", "x.yaml")
-    with pytest.raises(RetentionRuleError, match=r"^x\.yaml line 6: rules: expected a list"):
+    with pytest.raises(RetentionRuleError, match=r"^x\.yaml line 7: rules: expected a list"):
         load_rules(HEADER + "  a: b\n", "x.yaml")
     with pytest.raises(RetentionRuleError, match=r"^x\.yaml line 1: version: Field required"):
         load_rules(HEADER.replace('version: "test"\n', "") + rule_yaml("a"), "x.yaml")
-    with pytest.raises(RetentionRuleError, match=r"^x\.yaml line 3: immutable\.classes\.0"):
+    with pytest.raises(RetentionRuleError, match=r"^x\.yaml line 4: immutable\.classes\.0"):
         load_rules(HEADER.replace("[audit_logs]", "[logs]") + rule_yaml("a"), "x.yaml")
     with pytest.raises(RetentionRuleError, match=r"^x\.yaml line 1: expected a mapping"):
         load_rules("- just a list\n", "x.yaml")
@@ -185,34 +193,43 @@ EXPECTED = [
     # jurisdiction, class, keep until, governing rule, action
     ("EU", "cdd_identity", utc(2031, 3, 31, 17), "eu-cdd-identity", Action.DELETE),
     ("EU", "screening_results", utc(2031, 3, 31, 17), "eu-screening-results", Action.DELETE),
-    ("EU", "transactions", utc(2031, 3, 31, 17), "eu-transactions", Action.ANONYMISE),
+    ("EU", "transactions", utc(2031, 3, 31, 17), "eu-transactions", Action.DELETE),
     ("EU", "correspondence", utc(2031, 3, 31, 17), "eu-correspondence", Action.REVIEW),
     ("EU", "marketing_consent", ENDED, "eu-marketing-consent-at-end", Action.DELETE),
     ("EU", "device_data", ENDED, "eu-device-data", Action.DELETE),
     ("EU", "export_packages", utc(2020, 2, 9, 9), "eu-export-packages", Action.DELETE),
     ("EU", "audit_logs", utc(2030, 1, 10, 9), "eu-audit-logs", Action.REVIEW),
-    ("EU", "closure_record", utc(2031, 3, 31, 17), "eu-closure-record", Action.ANONYMISE),
+    ("EU", "closure_record", utc(2031, 3, 31, 17), "eu-closure-record", Action.DELETE),
     ("EU", "rejected_application", utc(2025, 2, 1, 8), "eu-rejected-application", Action.DELETE),
     ("UK", "cdd_identity", utc(2031, 3, 31, 17), "uk-cdd-identity", Action.DELETE),
     ("UK", "screening_results", utc(2031, 3, 31, 17), "uk-screening-results", Action.DELETE),
-    ("UK", "transactions", utc(2030, 6, 15, 12), "uk-transactions", Action.ANONYMISE),  # 10-year cap
+    ("UK", "transactions", utc(2030, 6, 15, 12), "uk-transactions", Action.DELETE),  # 10-year cap
     ("UK", "correspondence", utc(2031, 3, 31, 17), "uk-correspondence", Action.REVIEW),
     ("UK", "marketing_consent", ENDED, "uk-marketing-consent-at-end", Action.DELETE),
     ("UK", "device_data", ENDED, "uk-device-data", Action.DELETE),
     ("UK", "export_packages", utc(2020, 2, 9, 9), "uk-export-packages", Action.DELETE),
     ("UK", "audit_logs", utc(2030, 1, 10, 9), "uk-audit-logs", Action.REVIEW),
-    ("UK", "closure_record", utc(2031, 3, 31, 17), "uk-closure-record", Action.ANONYMISE),
+    ("UK", "closure_record", utc(2031, 3, 31, 17), "uk-closure-record", Action.DELETE),
     ("UK", "rejected_application", utc(2025, 2, 1, 8), "uk-rejected-application", Action.DELETE),
     ("US", "cdd_identity", utc(2031, 3, 31, 17), "us-cip-identifying-information", Action.DELETE),
     ("US", "screening_results", utc(2025, 1, 10, 9), "us-screening-results", Action.DELETE),
-    ("US", "transactions", utc(2025, 6, 15, 12), "us-transactions", Action.ANONYMISE),
+    ("US", "transactions", utc(2025, 6, 15, 12), "us-transactions", Action.DELETE),
     ("US", "correspondence", utc(2031, 3, 31, 17), "us-correspondence", Action.REVIEW),
     ("US", "marketing_consent", ENDED, "us-marketing-consent-at-end", Action.DELETE),
     ("US", "device_data", ENDED, "us-device-data", Action.DELETE),
     ("US", "export_packages", utc(2020, 2, 9, 9), "us-export-packages", Action.DELETE),
     ("US", "audit_logs", utc(2030, 1, 10, 9), "us-audit-logs", Action.REVIEW),
-    ("US", "closure_record", utc(2031, 3, 31, 17), "us-closure-record", Action.ANONYMISE),
+    ("US", "closure_record", utc(2031, 3, 31, 17), "us-closure-record", Action.DELETE),
     ("US", "rejected_application", utc(2025, 2, 1, 8), "us-rejected-application", Action.DELETE),
+    # ALL rules: the same wherever the bank is established
+    ("EU", "abandoned_application", utc(2020, 5, 1, 8), "all-abandoned-application", Action.DELETE),
+    ("UK", "export_record", utc(2020, 2, 9, 9), "all-export-record", Action.DELETE),
+    ("US", "webhook_delivery", utc(2020, 2, 9, 9), "all-webhook-delivery", Action.DELETE),
+    ("EU", "channel_configuration", utc(2030, 1, 10, 9), "all-channel-configuration", Action.REVIEW),
+    ("UK", "retention_control", utc(2030, 1, 10, 9), "all-retention-control", Action.REVIEW),
+    ("US", "request_fingerprint", utc(2020, 1, 11, 9), "all-request-fingerprint", Action.DELETE),
+    ("EU", "sanctions_lists", utc(2030, 1, 10, 9), "all-sanctions-lists", Action.REVIEW),
+    ("UK", "access_logs", utc(2021, 2, 13, 9), "all-access-logs", Action.DELETE),
 ]
 
 
@@ -243,7 +260,7 @@ def test_keep_until_for_each_shipped_rule(jurisdiction, record_class, keep_until
     (ALL, "cdd_identity", utc(2031, 3, 31, 17), "eu-cdd-identity"),  # a tie: the smaller id
     ({"US", "UK"}, "cdd_identity", utc(2031, 3, 31, 17), "uk-cdd-identity"),
     (ALL, "marketing_consent", ENDED, "eu-marketing-consent-at-end"),
-    ({"EU", "US"}, "rejected_application", utc(2025, 2, 1, 8), "eu-rejected-application"),  # mandatory first
+    ({"EU", "US"}, "rejected_application", utc(2025, 2, 1, 8), "eu-rejected-application"),  # maxima tie: smaller id
 ])
 def test_longest_mandatory_retention_wins_across_jurisdictions(jurisdictions, record_class, keep_until, rule_id):
     decision = decide(record(record_class), CLOSED, jurisdictions, RULES, NOW)
@@ -269,6 +286,7 @@ def test_us_cdd_identity_keeps_the_longer_of_the_two_cip_periods():
 
 def small_rules(*rules: RetentionRule) -> RuleSet:
     return RuleSet(policy="retention", version="test", rules=rules,
+                   applicable_law=ApplicableLaw(establishment=(Jurisdiction.EU,), source="test"),
                    immutable=ImmutableClasses(classes=frozenset(), source="test"))
 
 
@@ -282,12 +300,12 @@ def rule(rule_id: str, jurisdiction: str, period: Period, *, mandatory: bool, ac
 def test_erasure_is_never_earlier_than_a_mandatory_retention():
     rules = small_rules(rule("eu-erase-at-end", "EU", Period(days=0), mandatory=False),
                         rule("us-keep", "US", Period(years=5), trigger="transaction_date", mandatory=True,
-                             action="anonymise"))
+                             action="delete"))
     recent = record("transactions", transaction_date=utc(2024, 6, 15, 12))
     both = decide(recent, CLOSED, {"EU", "US"}, rules, NOW)
     assert (both.keep_until, both.rule_id, both.erase_now) == (utc(2029, 6, 15, 12), "us-keep", False)
     both_later = decide(recent, CLOSED, {"EU", "US"}, rules, utc(2029, 6, 15, 12))
-    assert both_later.erase_now and both_later.action is Action.ANONYMISE
+    assert both_later.erase_now and both_later.action is Action.DELETE
     eu_only = decide(recent, CLOSED, {"EU"}, rules, NOW)
     assert (eu_only.keep_until, eu_only.rule_id, eu_only.erase_now) == (ENDED, "eu-erase-at-end", True)
 
@@ -442,7 +460,7 @@ def test_sweep_plan_acts_on_expired_records_and_skips_held_ones():
     plan = sweep_plan(decisions, {"held-record", "cus-held"}, later)
     assert [(a.record_id, a.kind) for a in plan] == [
         ("cdd-1", SweepKind.DELETE),
-        ("tx-1", SweepKind.ANONYMISE),
+        ("tx-1", SweepKind.DELETE),
         ("corr-1", SweepKind.REVIEW),
         ("held-record", SweepKind.SKIP_HELD),
         ("held-customer", SweepKind.SKIP_HELD),
@@ -513,3 +531,24 @@ def test_never_earlier_than_any_mandatory_retention(three_rules, ref, events, no
         assert decision.keep_until == min(known)
     else:
         assert decision.keep_until is None
+
+
+# --- applicable law -----------------------------------------------------------------------
+
+def test_the_law_is_where_the_bank_is_established_plus_what_the_policy_adds():
+    assert applicable_jurisdictions(RULES) == {"EU"}  # the policy's default establishment
+    assert applicable_jurisdictions(RULES, ["UK"]) == {"UK"}
+    assert applicable_jurisdictions(RULES, ["EU", "UK"]) == {"EU", "UK"}
+    with_us_branch = RULES.model_copy(update={"applicable_law": RULES.applicable_law.model_copy(update={
+        "additional": (AdditionalJurisdiction(jurisdiction=Jurisdiction.US,
+                                              basis="a US branch books these accounts (31 CFR 1020.220)"),)})})
+    assert applicable_jurisdictions(with_us_branch, ["EU"]) == {"EU", "US"}
+    with pytest.raises(ValueError):
+        applicable_jurisdictions(RULES, ["FR"])
+
+
+def test_a_customer_living_in_the_us_is_kept_under_the_banks_law_not_theirs():
+    """Nothing of the customer enters the decision but the record and its events: an EU bank keeps a
+    US resident's screening results five years after the relationship, not five after creation."""
+    decision = decide(record("screening_results"), CLOSED, applicable_jurisdictions(RULES), RULES, NOW)
+    assert (decision.rule_id, decision.keep_until) == ("eu-screening-results", utc(2031, 3, 31, 17))

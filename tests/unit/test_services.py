@@ -5,7 +5,7 @@ from __future__ import annotations
 import pickle
 import time
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -25,6 +25,9 @@ from chalicelib.domain.checkpoint import CheckpointKind, CheckpointStatus, Revie
 from chalicelib.domain.export_record import ExportStatus
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
+
+
+from chalicelib.domain.retention import Events, RecordClass, RecordRef
 from chalicelib.errors import (
     CheckpointClosed,
     Conflict,
@@ -363,7 +366,7 @@ def test_holds_name_a_known_customer_or_a_scheduled_record(stores):
     stores.customers.stamp_retention(customer_id, {"action": "delete"}, 1_900_000_000)
     hold = retention.place_hold(OFFICER, LegalHoldRequest(customer_id=customer_id, reason="litigation",
                                                           case_reference="C-2"), stores)
-    assert "expires_at" not in stores.customers.items[customer_id]
+    assert stores.customers.ttl_of(customer_id) is None  # a held item has no TTL
     assert retention.release_hold(OFFICER, hold.hold_id, stores).released_by == OFFICER.subject
     with pytest.raises(Conflict):
         retention.release_hold(OFFICER, hold.hold_id, stores)
@@ -392,3 +395,66 @@ def test_a_refresh_of_the_version_in_force_rebuilds_an_index_of_an_older_format(
     assert (rebuilt.version, rebuilt.index_format) == (manifest.version, INDEX_FORMAT)
     assert len(NameIndex.from_bytes(stores.lists.read_index(rebuilt))) > 1000
     assert lists.publish("un-sc", {"consolidated.xml": xml}, "2026-02-27", stores)["status"] == "unchanged"
+
+
+def _customer_with_records(stores, ended_years_ago: int) -> tuple[str, str, list[RecordRef]]:
+    customer_id = customer(stores)
+    signup_id = stores.customers.get(customer_id).onboarding_checkpoint_id
+    application = f"checkpoints/{signup_id}/application.json"
+    stores.documents.put_json(application, signup())
+    created = datetime.now(UTC) - timedelta(days=365 * (ended_years_ago + 1))
+    refs = [RecordRef(record_id=application, record_class=RecordClass.CDD_IDENTITY, created_at=created,
+                      customer_id=customer_id),
+            RecordRef(record_id=f"customer/{customer_id}", record_class=RecordClass.CDD_IDENTITY, created_at=created,
+                      customer_id=customer_id)]
+    return customer_id, application, refs
+
+
+def test_a_hold_suspends_ttl_and_object_lock_and_its_release_lets_the_sweep_erase(stores):
+    customer_id, application, refs = _customer_with_records(stores, ended_years_ago=0)
+    ended = datetime.now(UTC) - timedelta(days=5 * 365 + 30)  # five years and a month ago
+    retention.record(refs, Events(relationship_end=ended), ended, {"test": "1"}, stores)
+    assert stores.customers.ttl_of(customer_id) and stores.documents.locked_until[application] < datetime.now(UTC)
+    hold = retention.place_hold(OFFICER, LegalHoldRequest(customer_id=customer_id, reason="litigation",
+                                                          case_reference="C-9"), stores)
+    assert stores.customers.ttl_of(customer_id) is None and application in stores.documents.legal_holds
+    assert retention.sweep(datetime.now(UTC), stores=stores) == {"evaluated": 2, "skipped": 2}
+    assert stores.documents.exists(application) and stores.customers.get(customer_id)
+    report = retention.report(AUDITOR, customer_id, stores)
+    assert report["held"] and {r["state"] for r in report["records"]} == {"held"}
+
+    retention.release_hold(OFFICER, hold.hold_id, stores)
+    assert stores.customers.ttl_of(customer_id) and application not in stores.documents.legal_holds
+    assert retention.sweep(datetime.now(UTC), stores=stores) == {"evaluated": 2, "erased": 2}
+    assert not stores.documents.exists(application) and customer_id not in stores.customers.items
+    report = retention.report(AUDITOR, customer_id, stores)
+    assert {r["state"] for r in report["records"]} == {"erased"}
+    assert all([e["event"] for e in r["log_entries"]] == ["scheduled", "skipped", "erased"] for r in report["records"])
+    assert [e["event"] for e in report["holds"]] == ["held", "released"]
+
+
+def test_a_record_scheduled_while_held_gets_no_ttl_and_a_locked_one_is_left(stores):
+    customer_id, application, refs = _customer_with_records(stores, ended_years_ago=0)
+    retention.place_hold(OFFICER, LegalHoldRequest(customer_id=customer_id, reason="case", case_reference="C-1"),
+                         stores)
+    now = datetime.now(UTC)
+    retention.record(refs, Events(relationship_end=now), now, {"test": "2"}, stores)
+    assert stores.customers.ttl_of(customer_id) is None and application in stores.documents.legal_holds
+
+    other, locked, other_refs = _customer_with_records(stores, ended_years_ago=0)
+    retention.record(other_refs, Events(relationship_end=now), now, {"test": "3"}, stores)
+    later = now + timedelta(days=6 * 365)  # a replay ahead of the clock: S3 still holds the lock
+    swept = retention.sweep(later, stores=stores)
+    assert swept["still_locked"] == 1 and stores.documents.exists(locked)
+    assert stores.schedules.schedule_of(locked)["sweep_status"] == "scheduled"
+    assert ("erase_refused", locked) in stores.audit.events(LogName.RETENTION)
+
+
+def test_the_report_lists_an_active_customers_records_as_pending_and_knows_no_stranger(stores):
+    customer_id, application, _ = _customer_with_records(stores, ended_years_ago=0)
+    report = retention.report(AUDITOR, customer_id, stores)
+    by_id = {r["record_id"]: r for r in report["records"]}
+    assert by_id[application]["state"] == "pending" and by_id[application]["keep_until"] is None
+    assert by_id[application]["rule"] == "eu-cdd-identity" and report["jurisdictions"] == ["EU"]
+    with pytest.raises(UnknownCustomer):
+        retention.report(AUDITOR, f"cus_{uuid.uuid4().hex}", stores)
