@@ -7,6 +7,10 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8000
 AWS_PORT ?= 4566
 STAMP  := $(VENV)/.installed
+# npm tools (package.json, package-lock.json): the OpenAPI linter and TypeScript generator the tests
+# run, and Swagger UI's bundle that GET /docs serves (chalicelib/reference/ links to its files, and
+# `chalice package` ships them). No install scripts run.
+NODE_STAMP := node_modules/.installed
 # checkov (the posture scanner of tests/deployment and `make package`) pins an old boto3 and
 # packaging<24, which conflict with the product's pins: it gets its own virtualenv.
 CHECKOV_VENV  := .venv-checkov
@@ -14,7 +18,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 # The browser tests drive Debian's chromium: Playwright's own browser download cannot work here.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: venv checkov run invoke test unit integration browser screenshots bench token package clean
+.PHONY: venv node checkov run invoke test unit integration browser screenshots bench token package clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || { rm -rf $(VENV); $(PYTHON) -m venv $(VENV); }  # a broken venv or a dangling link
@@ -23,6 +27,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(NODE_STAMP)
+
+node: $(NODE_STAMP)
 
 $(CHECKOV_STAMP): requirements-checkov.txt
 	test -x $(CHECKOV_VENV)/bin/python || { rm -rf $(CHECKOV_VENV); $(PYTHON) -m venv $(CHECKOV_VENV); }
@@ -36,7 +46,7 @@ $(CHROMIUM):
 
 
 ## Serve the API on 127.0.0.1:$(PORT) over an embedded AWS (moto) with sample data loaded.
-run: $(STAMP)
+run: $(STAMP) $(NODE_STAMP)
 	PORT=$(PORT) AWS_PORT=$(AWS_PORT) $(PY) -m chalicelib.local.serve
 
 ## Invoke a function of the stack `make run` serves: make invoke FUNCTION=retention_sweep [EVENT='{...}']
@@ -44,20 +54,20 @@ invoke: $(STAMP)
 	@AWS_PORT=$(AWS_PORT) $(PY) -m chalicelib.local.invoke $(FUNCTION) $(if $(EVENT),'$(EVENT)')
 
 ## Run the whole test suite (unit + integration on moto + the console in headless Chromium).
-test: $(STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
+test: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q -n 2 tests
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) $(NODE_STAMP)
 	$(PY) -m pytest -q tests/integration
 
-browser: $(STAMP) $(CHROMIUM)
+browser: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	$(PY) -m pytest -q tests/browser
 
 ## The browser tests, saving the README's screenshots of the console in docs/screenshots/.
-screenshots: $(STAMP) $(CHROMIUM)
+screenshots: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 	CONSOLE_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q tests/browser
 
 ## A bearer token for the local stage: make token ROLE=channel|compliance|auditor [SUBJECT=name]
@@ -65,7 +75,7 @@ token: $(STAMP)
 	@$(PY) -m chalicelib.local.token
 
 ## CloudFormation (SAM) template + Lambda package in build/package, checked by cfn-lint and checkov.
-package: $(STAMP) $(CHECKOV_STAMP)
+package: $(STAMP) $(NODE_STAMP) $(CHECKOV_STAMP)
 	mkdir -p build
 	$(PY) -m chalicelib.local.template > build/merge.json
 	rm -rf build/package
@@ -78,4 +88,4 @@ bench: $(STAMP)
 	$(PY) bench/onboarding_latency.py
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .pytest_cache build
+	rm -rf $(VENV) $(CHECKOV_VENV) node_modules .pytest_cache build

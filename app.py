@@ -14,10 +14,11 @@ from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib.api import console, openapi
+from chalicelib.api import console, openapi, reference
 from chalicelib.api.auth import USER_POOL_PLACEHOLDER
 from chalicelib.api.errors import framework_errors_in_api_shape
 from chalicelib.api.models import (
+    AssetPath,
     AuditLogQuery,
     AuditVerifyQuery,
     BatchScreeningRequest,
@@ -25,7 +26,6 @@ from chalicelib.api.models import (
     ClearancesQuery,
     CheckpointPath,
     CheckpointQuery,
-    ConsoleAssetPath,
     DeliveriesQuery,
     DeliveryPath,
     DocumentUploadRequest,
@@ -45,7 +45,7 @@ from chalicelib.api.models import (
     WebhookPath,
     WebhookRequest,
 )
-from chalicelib.api.operations import Call, Operations
+from chalicelib.api.operations import Call, Example, Operations
 from chalicelib.api.views import (
     BatchScreeningView,
     CheckpointHistory,
@@ -65,6 +65,7 @@ from chalicelib.api.views import (
     ListsInForce,
     LocalClock,
     RetentionReport,
+    OpenApiDocument,
     ReviewQueue,
     RotatedSecret,
     ScreeningView,
@@ -112,41 +113,45 @@ CHANNEL, COMPLIANCE, AUDITOR = {Role.CHANNEL}, {Role.COMPLIANCE}, {Role.AUDITOR}
 
 @api.operation("POST", "/v1/onboarding", "Start a sign-up checkpoint", roles=CHANNEL, body=OnboardingRequest,
                idempotent=True, status=202, response=CheckpointView, location=True, errors=(409, 422),
-               tags=("checkpoints",))
+               example=Example("signup-approve.json", "checkpoint-running.json"), tags=("checkpoints",))
 def start_onboarding(call: Call[OnboardingRequest, None, None]) -> CheckpointView:
     return CheckpointView.of(onboarding.start(call.caller, call.body, call.idempotency_key))
 
 
 @api.operation("POST", "/v1/offboarding", "Start a closure checkpoint", roles=CHANNEL, body=OffboardingRequest,
                idempotent=True, status=202, response=CheckpointView, location=True, errors=(409, 422),
-               tags=("checkpoints",))
+               example=Example("closure.json", "closure-running.json"), tags=("checkpoints",))
 def start_offboarding(call: Call[OffboardingRequest, None, None]) -> CheckpointView:
     return CheckpointView.of(offboarding.start(call.caller, call.body, call.idempotency_key))
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}", "A checkpoint's status and decision (long-poll with wait)",
                roles=CHANNEL | COMPLIANCE, path_params=CheckpointPath, query=CheckpointQuery,
-               response=CheckpointView, etag=True, tags=("checkpoints",))
+               response=CheckpointView, etag=True, example=Example(response="checkpoint-approved.json"),
+               tags=("checkpoints",))
 def get_checkpoint(call: Call[None, CheckpointQuery, CheckpointPath]) -> CheckpointView:
     return CheckpointView.of(*checkpoints.get(call.caller, call.path.checkpoint_id, call.query.wait, call.query.seen))
 
 
 @api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents", "A presigned upload for a document image",
                roles=CHANNEL, path_params=CheckpointPath, body=DocumentUploadRequest, status=201,
-               response=DocumentUpload, errors=(409,), tags=("checkpoints",))
+               response=DocumentUpload, errors=(409,), example=Example("document-upload.json", "document-upload.json"),
+               tags=("checkpoints",))
 def create_document_upload(call: Call[DocumentUploadRequest, None, CheckpointPath]) -> DocumentUpload:
     return DocumentUpload(**documents.upload(call.caller, call.path.checkpoint_id, call.body))
 
 
 @api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents/complete",
                "Every announced image is uploaded: the sign-up's checks start", roles=CHANNEL,
-               path_params=CheckpointPath, response=CheckpointView, errors=(409,), tags=("checkpoints",))
+               path_params=CheckpointPath, response=CheckpointView, errors=(409,),
+               example=Example(response="documents-complete.json"), tags=("checkpoints",))
 def complete_documents(call: Call[None, None, CheckpointPath]) -> CheckpointView:
     return CheckpointView.of(documents.complete(call.caller, call.path.checkpoint_id))
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}/history", "The execution history as a timeline",
-               roles=COMPLIANCE, path_params=CheckpointPath, response=CheckpointHistory, tags=("compliance",))
+               roles=COMPLIANCE, path_params=CheckpointPath, response=CheckpointHistory,
+               example=Example(response="checkpoint-history.json"), tags=("compliance",))
 def get_checkpoint_history(call: Call[None, None, CheckpointPath]) -> CheckpointHistory:
     return CheckpointHistory(**checkpoints.history(call.caller, call.path.checkpoint_id))
 
@@ -154,21 +159,23 @@ def get_checkpoint_history(call: Call[None, None, CheckpointPath]) -> Checkpoint
 # ---- compliance: reviews and executions ----
 
 @api.operation("GET", "/v1/reviews", "The manual-review queue, oldest first", roles=COMPLIANCE,
-               query=ReviewQueueQuery, response=ReviewQueue, tags=("compliance",))
+               query=ReviewQueueQuery, response=ReviewQueue, example=Example(response="review-queue.json"),
+               tags=("compliance",))
 def list_reviews(call: Call[None, ReviewQueueQuery, None]) -> ReviewQueue:
     return ReviewQueue(**reviews.queue(call.caller, call.query.limit, call.query.cursor))
 
 
 @api.operation("POST", "/v1/reviews/{checkpoint_id}/decision", "Decide a manual review", roles=COMPLIANCE,
                path_params=CheckpointPath, body=ReviewDecisionRequest, response=CheckpointView, errors=(409,),
-               tags=("compliance",))
+               example=Example("review-decision.json", "review-decided.json"), tags=("compliance",))
 def decide_review(call: Call[ReviewDecisionRequest, None, CheckpointPath]) -> CheckpointView:
     return CheckpointView.of(reviews.decide(call.caller, call.path.checkpoint_id, call.body.outcome,
                                             call.body.reason))
 
 
 @api.operation("GET", "/v1/executions", "Workflow executions, newest first", roles=COMPLIANCE,
-               query=ExecutionsQuery, response=Executions, tags=("compliance",))
+               query=ExecutionsQuery, response=Executions, example=Example(response="executions.json"),
+               tags=("compliance",))
 def list_executions(call: Call[None, ExecutionsQuery, None]) -> Executions:
     q = call.query
     return Executions(**checkpoints.executions(call.caller, q.workflow, q.status, q.since, q.limit, q.cursor))
@@ -177,16 +184,16 @@ def list_executions(call: Call[None, ExecutionsQuery, None]) -> Executions:
 # ---- screening and lists ----
 
 @api.operation("GET", "/v1/lists", "Sanctions and PEP list versions in force", roles=COMPLIANCE | AUDITOR,
-               response=ListsInForce, tags=("screening",))
+               response=ListsInForce, example=Example(response="lists-in-force.json"), tags=("screening",))
 def get_lists(call: Call[None, None, None]) -> ListsInForce:
     return ListsInForce(items=lists.in_force(call.caller))
 
 
 @api.operation("POST", "/v1/lists/refresh", "Load, validate and publish a new list version", roles=COMPLIANCE,
-               body=ListRefreshRequest, status=201, response=ListRefreshReport, errors=(422,),
+               body=ListRefreshRequest, status=201, also=(200,), response=ListRefreshReport, errors=(422,),
                description="201 when a new version is published; 200 when the files are the version in force "
                            "(reindexed: its index was stored by an older release and is rebuilt).",
-               tags=("screening",))
+               example=Example("list-refresh.json", "list-refreshed.json"), tags=("screening",))
 def refresh_list(call: Call[ListRefreshRequest, None, None]) -> Response:
     report = ListRefreshReport(**lists.refresh(call.caller, call.body))
     return Response(body=report.model_dump(mode="json"), status_code=201 if report.status == "published" else 200,
@@ -194,19 +201,22 @@ def refresh_list(call: Call[ListRefreshRequest, None, None]) -> Response:
 
 
 @api.operation("POST", "/v1/screenings", "Screen one name against the lists in force", roles=CHANNEL | COMPLIANCE,
-               body=ScreeningRequest, response=ScreeningView, tags=("screening",))
+               body=ScreeningRequest, response=ScreeningView, example=Example("screening.json", "screening.json"),
+               tags=("screening",))
 def screen_name(call: Call[ScreeningRequest, None, None]) -> ScreeningView:
     return ScreeningView(**screening.screen_name(call.caller, call.body))
 
 
 @api.operation("POST", "/v1/screenings/batch", "Screen up to 1,000 names against the lists in force",
-               roles=COMPLIANCE, body=BatchScreeningRequest, response=BatchScreeningView, tags=("screening",))
+               roles=COMPLIANCE, body=BatchScreeningRequest, response=BatchScreeningView,
+               example=Example("screening-batch.json", "screening-batch.json"), tags=("screening",))
 def screen_names(call: Call[BatchScreeningRequest, None, None]) -> BatchScreeningView:
     return BatchScreeningView(**screening.screen_batch(call.caller, call.body))
 
 
 @api.operation("GET", "/v1/clearances", "Cleared screening matches, newest first", roles=COMPLIANCE,
-               query=ClearancesQuery, response=Clearances, tags=("screening",))
+               query=ClearancesQuery, response=Clearances, example=Example(response="clearances.json"),
+               tags=("screening",))
 def list_clearances(call: Call[None, ClearancesQuery, None]) -> Clearances:
     q = call.query
     page = clearances.listing(call.caller, q.status, q.customer_id, q.limit, q.cursor)
@@ -214,14 +224,15 @@ def list_clearances(call: Call[None, ClearancesQuery, None]) -> Clearances:
 
 
 @api.operation("GET", "/v1/clearances/{clearance_id}", "A cleared screening match", roles=COMPLIANCE,
-               path_params=ClearancePath, response=ClearanceView, tags=("screening",))
+               path_params=ClearancePath, response=ClearanceView, example=Example(response="clearance.json"),
+               tags=("screening",))
 def get_clearance(call: Call[None, None, ClearancePath]) -> ClearanceView:
     return ClearanceView(**clearances.get(call.caller, call.path.clearance_id).model_dump())
 
 
 @api.operation("DELETE", "/v1/clearances/{clearance_id}", "Revoke a clearance: the match counts again",
                roles=COMPLIANCE, path_params=ClearancePath, response=ClearanceView, errors=(409,),
-               tags=("screening",))
+               example=Example(response="clearance-revoked.json"), tags=("screening",))
 def revoke_clearance(call: Call[None, None, ClearancePath]) -> ClearanceView:
     return ClearanceView(**clearances.revoke(call.caller, call.path.clearance_id).model_dump())
 
@@ -242,23 +253,26 @@ AUDIT_LOG = {"roles": AUDITOR, "query": AuditLogQuery, "media_types": tuple(audi
              "tags": ("audit",)}
 
 
-@api.operation("GET", "/v1/audit/retention-log", "The retention log (tamper-evident)", **AUDIT_LOG)
+@api.operation("GET", "/v1/audit/retention-log", "The retention log (tamper-evident)",
+               example=Example(response="retention-log.jsonl"), **AUDIT_LOG)
 def get_retention_log(call: Call[None, AuditLogQuery, None]) -> Response:
     return _audit_log(call, LogName.RETENTION)
 
 
-@api.operation("GET", "/v1/audit/export-log", "The export log (tamper-evident)", **AUDIT_LOG)
+@api.operation("GET", "/v1/audit/export-log", "The export log (tamper-evident)",
+               example=Example(response="export-log.jsonl"), **AUDIT_LOG)
 def get_export_log(call: Call[None, AuditLogQuery, None]) -> Response:
     return _audit_log(call, LogName.EXPORT)
 
 
-@api.operation("GET", "/v1/audit/clearance-log", "The clearance log (tamper-evident)", **AUDIT_LOG)
+@api.operation("GET", "/v1/audit/clearance-log", "The clearance log (tamper-evident)",
+               example=Example(response="clearance-log.jsonl"), **AUDIT_LOG)
 def get_clearance_log(call: Call[None, AuditLogQuery, None]) -> Response:
     return _audit_log(call, LogName.CLEARANCE)
 
 
 @api.operation("GET", "/v1/audit/verify", "Verify an audit log's hash chain", roles=AUDITOR, query=AuditVerifyQuery,
-               response=VerificationView, tags=("audit",))
+               response=VerificationView, example=Example(response="audit-verified.json"), tags=("audit",))
 def verify_audit_log(call: Call[None, AuditVerifyQuery, None]) -> VerificationView:
     return VerificationView(**audit.check(call.caller, call.query.log))
 
@@ -266,20 +280,22 @@ def verify_audit_log(call: Call[None, AuditVerifyQuery, None]) -> VerificationVi
 # ---- retention and exports ----
 
 @api.operation("POST", "/v1/legal-holds", "Place a legal hold", roles=COMPLIANCE, body=LegalHoldRequest, status=201,
-               response=LegalHoldView, errors=(422,), tags=("retention",))
+               response=LegalHoldView, errors=(422,), example=Example("legal-hold.json", "legal-hold-placed.json"),
+               tags=("retention",))
 def place_legal_hold(call: Call[LegalHoldRequest, None, None]) -> LegalHoldView:
     return LegalHoldView(**retention.place_hold(call.caller, call.body).model_dump())
 
 
 @api.operation("DELETE", "/v1/legal-holds/{hold_id}", "Release a legal hold", roles=COMPLIANCE,
-               path_params=LegalHoldPath, response=LegalHoldView, errors=(409,), tags=("retention",))
+               path_params=LegalHoldPath, response=LegalHoldView, errors=(409,),
+               example=Example(response="legal-hold-released.json"), tags=("retention",))
 def release_legal_hold(call: Call[None, None, LegalHoldPath]) -> LegalHoldView:
     return LegalHoldView(**retention.release_hold(call.caller, call.path.hold_id).model_dump())
 
 
 @api.operation("GET", "/v1/audit/retention-report", "What is kept of a customer, until when, and what was erased",
                roles=AUDITOR, query=RetentionReportQuery, response=RetentionReport, errors=(422,),
-               tags=("audit", "retention"),
+               example=Example(response="retention-report.json"), tags=("audit",),
                description="Every record of the customer the product knows (S3 objects and DynamoDB items), its "
                            "class, governing rule and legal source, keep-until date and state, with the "
                            "retention-log entries that prove it. Answers for an erased customer too: the "
@@ -290,7 +306,7 @@ def get_retention_report(call: Call[None, RetentionReportQuery, None]) -> Retent
 
 @api.operation("POST", "/v1/exports", "Request a data-portability export", roles=CHANNEL | COMPLIANCE,
                body=ExportRequestBody, status=202, response=ExportAccepted, location=True, errors=(422,),
-               tags=("exports",))
+               example=Example("export-request.json", "export-accepted.json"), tags=("exports",))
 def request_export(call: Call[ExportRequestBody, None, None]) -> ExportAccepted:
     record = exports.request(call.caller, call.body)
     return ExportAccepted(export_id=record.export_id, status=record.status,
@@ -298,7 +314,8 @@ def request_export(call: Call[ExportRequestBody, None, None]) -> ExportAccepted:
 
 
 @api.operation("GET", "/v1/exports/{export_id}", "An export's status and a fresh download link",
-               roles=CHANNEL | COMPLIANCE, path_params=ExportPath, response=ExportView, tags=("exports",))
+               roles=CHANNEL | COMPLIANCE, path_params=ExportPath, response=ExportView,
+               example=Example(response="export-ready.json"), tags=("exports",))
 def get_export(call: Call[None, None, ExportPath]) -> ExportView:
     record, link = exports.view(call.caller, call.path.export_id)
     return ExportView.of(record, DownloadLink(**link) if link else None)
@@ -307,33 +324,36 @@ def get_export(call: Call[None, None, ExportPath]) -> ExportView:
 # ---- webhooks ----
 
 @api.operation("POST", "/v1/webhooks", "Subscribe to events (Standard Webhooks)", roles=CHANNEL | COMPLIANCE,
-               body=WebhookRequest, status=201, response=WebhookCreated, errors=(422,), tags=("webhooks",))
+               body=WebhookRequest, status=201, response=WebhookCreated, errors=(422,),
+               example=Example("webhook.json", "webhook-created.json"), tags=("webhooks",))
 def create_webhook(call: Call[WebhookRequest, None, None]) -> WebhookCreated:
     subscription = webhooks.subscribe(call.caller, call.body)
     return WebhookCreated.of(subscription, secret=subscription.secrets[0].secret)
 
 
 @api.operation("GET", "/v1/webhooks", "The caller's webhook subscriptions", roles=CHANNEL | COMPLIANCE,
-               response=Webhooks, tags=("webhooks",))
+               response=Webhooks, example=Example(response="webhooks.json"), tags=("webhooks",))
 def list_webhooks(call: Call[None, None, None]) -> Webhooks:
     return Webhooks(items=[WebhookView.of(s) for s in webhooks.listing(call.caller)])
 
 
 @api.operation("GET", "/v1/webhooks/{webhook_id}", "A webhook subscription (without its secret)",
-               roles=CHANNEL | COMPLIANCE, path_params=WebhookPath, response=WebhookView, tags=("webhooks",))
+               roles=CHANNEL | COMPLIANCE, path_params=WebhookPath, response=WebhookView,
+               example=Example(response="webhook.json"), tags=("webhooks",))
 def get_webhook(call: Call[None, None, WebhookPath]) -> WebhookView:
     return WebhookView.of(webhooks.view(call.caller, call.path.webhook_id))
 
 
 @api.operation("DELETE", "/v1/webhooks/{webhook_id}", "Unsubscribe", roles=CHANNEL | COMPLIANCE,
-               path_params=WebhookPath, response=WebhookView, tags=("webhooks",))
+               path_params=WebhookPath, response=WebhookView, example=Example(response="webhook-deleted.json"),
+               tags=("webhooks",))
 def delete_webhook(call: Call[None, None, WebhookPath]) -> WebhookView:
     return WebhookView.of(webhooks.delete(call.caller, call.path.webhook_id))
 
 
 @api.operation("POST", "/v1/webhooks/{webhook_id}/secret", "Rotate the signing secret (the old one signs on for a "
                "grace period)", roles=CHANNEL | COMPLIANCE, path_params=WebhookPath, response=RotatedSecret,
-               errors=(409,), tags=("webhooks",))
+               errors=(409,), example=Example(response="webhook-secret-rotated.json"), tags=("webhooks",))
 def rotate_webhook_secret(call: Call[None, None, WebhookPath]) -> RotatedSecret:
     _, secret, retires = webhooks.rotate_secret(call.caller, call.path.webhook_id)
     return RotatedSecret(webhook_id=call.path.webhook_id, secret=secret, previous_secret_retires_at=retires)
@@ -341,7 +361,7 @@ def rotate_webhook_secret(call: Call[None, None, WebhookPath]) -> RotatedSecret:
 
 @api.operation("GET", "/v1/webhooks/{webhook_id}/deliveries", "The subscription's delivery log, newest first",
                roles=CHANNEL | COMPLIANCE, path_params=WebhookPath, query=DeliveriesQuery, response=Deliveries,
-               tags=("webhooks",))
+               example=Example(response="deliveries.json"), tags=("webhooks",))
 def list_webhook_deliveries(call: Call[None, DeliveriesQuery, WebhookPath]) -> Deliveries:
     items, cursor = webhooks.deliveries(call.caller, call.path.webhook_id, call.query.limit, call.query.cursor)
     return Deliveries(items=[DeliveryView.of(d) for d in items], next=cursor)
@@ -349,7 +369,8 @@ def list_webhook_deliveries(call: Call[None, DeliveriesQuery, WebhookPath]) -> D
 
 @api.operation("POST", "/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
                "Send one delivery's event again (same webhook-id)", roles=CHANNEL | COMPLIANCE,
-               path_params=DeliveryPath, status=202, response=DeliveryView, tags=("webhooks",))
+               path_params=DeliveryPath, status=202, response=DeliveryView,
+               example=Example(response="delivery-redelivered.json"), tags=("webhooks",))
 def redeliver_webhook(call: Call[None, None, DeliveryPath]) -> DeliveryView:
     return DeliveryView.of(webhooks.redeliver(call.caller, call.path.webhook_id, call.path.delivery_id))
 
@@ -358,21 +379,26 @@ def redeliver_webhook(call: Call[None, None, DeliveryPath]) -> DeliveryView:
 
 @api.operation("POST", "/v1/local/clock", "Move the local stage's clock forward (404 on every deployed stage)",
                roles=COMPLIANCE, body=LocalClockRequest, response=LocalClock, tags=("local",),
-               description="What the product reads as now, S3 Object Lock on the embedded AWS and the default time "
-                           "of scheduled functions follow it; tokens and presigned links keep real time.")
+               example=Example("local-clock.json", "local-clock.json"),
+               description="What the product reads as now, S3 Object Lock on the embedded AWS, the expiry of "
+                           "presigned links and the default time of scheduled functions follow it; bearer tokens "
+                           "keep real time.")
 def move_local_clock(call: Call[LocalClockRequest, None, None]) -> LocalClock:
     now, ahead = local_clock.move(call.caller, call.body.now)
     return LocalClock(now=iso(now), ahead_of_real_time_seconds=ahead)
 
 
 # ---- public: health, this document, the console ----
+# ---- public: health, this document and its page, the console ----
 
-@api.operation("GET", "/v1/health", "Versions of the loaded lists and policies", response=Health, tags=("meta",))
+@api.operation("GET", "/v1/health", "Versions of the loaded lists and policies", response=Health,
+               example=Example(response="health.json"), tags=("meta",))
 def get_health(call: Call[None, None, None]) -> Health:
     return Health(**health.report())
 
 
-@api.operation("GET", "/v1/openapi.json", "This document", tags=("meta",))
+@api.operation("GET", "/v1/openapi.json", "This document", response=OpenApiDocument,
+               example=Example(response="openapi-document.json"), tags=("meta",))
 def get_openapi(call: Call[None, None, None]) -> dict[str, Any]:
     return _openapi_document()
 
@@ -383,15 +409,27 @@ def _openapi_document() -> dict[str, Any]:
 
 
 @api.operation("GET", "/console", "The compliance and audit console, a web page over this API "
-               "(/console redirects to /console/)", media_types=("text/html",), tags=("console",))
+               "(/console redirects to /console/)", media_types=("text/html",), also=(308,), tags=("console",))
 def console_page(call: Call[None, None, None]) -> Response:
     return console.page((call.request.context or {}).get("path", ""))
 
 
-@api.operation("GET", "/console/{asset}", "One of the console's files", path_params=ConsoleAssetPath,
+@api.operation("GET", "/console/{asset}", "One of the console's files", path_params=AssetPath,
                media_types=tuple(sorted(set(console.MEDIA_TYPES.values()))), tags=("console",))
-def console_asset(call: Call[None, None, ConsoleAssetPath]) -> Response:
+def console_asset(call: Call[None, None, AssetPath]) -> Response:
     return console.asset(call.path.asset)
+
+
+@api.operation("GET", "/docs", "This document as a page to read (Redoc)", media_types=("text/html",),
+               tags=("meta",))
+def reference_page(call: Call[None, None, None]) -> Response:
+    return reference.page()
+
+
+@api.operation("GET", "/docs/{asset}", "One of the reference page's files", path_params=AssetPath,
+               media_types=tuple(sorted(set(console.MEDIA_TYPES.values()))), tags=("meta",))
+def reference_asset(call: Call[None, None, AssetPath]) -> Response:
+    return reference.asset(call.path.asset)
 
 
 # ---- Step Functions tasks (stepfunctions/onboarding.asl.json, offboarding.asl.json) ----

@@ -33,9 +33,15 @@ def page(request_path: str) -> Response:
 
 
 def asset(name: str) -> Response:
-    """One file of the console by its name; nothing outside the folder, nothing but known types."""
-    path = CONSOLE_DIR / name
-    if path.suffix not in MEDIA_TYPES or path.parent != CONSOLE_DIR or not path.is_file():
+    """One file of the console by its name."""
+    return file_in(CONSOLE_DIR, name)
+
+
+def file_in(folder: Path, name: str, headers: dict[str, str] = SECURITY_HEADERS) -> Response:
+    """One file of a folder by its name, with the security headers; nothing outside the folder,
+    nothing but known types."""
+    path = folder / name
+    if path.suffix not in MEDIA_TYPES or path.parent != folder or not path.is_file():
         raise ApiError(404, "NOT_FOUND", "No such resource.")
     return Response(body=path.read_text(encoding="utf-8"), status_code=200,
-                    headers={"Content-Type": MEDIA_TYPES[path.suffix], **SECURITY_HEADERS})
+                    headers={"Content-Type": MEDIA_TYPES[path.suffix], **headers})

@@ -20,6 +20,8 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    StrictBool,
+    StrictFloat,
     StrictInt,
     StringConstraints,
     WithJsonSchema,
@@ -32,6 +34,7 @@ from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointKind, ReviewOutcome
 from chalicelib.domain.export_record import Format, Section
 from chalicelib.domain.ids import CheckpointId, ClearanceId, CustomerId, DeliveryId, ExportId, LegalHoldId, WebhookId
+from chalicelib.domain.screening.clearance import ClearanceStatus
 from chalicelib.domain.screening.entities import EntityType, PartialDate
 from chalicelib.domain.webhooks import EventType
 from chalicelib.domain.closure import (
@@ -58,7 +61,9 @@ from chalicelib.domain.models import (
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_SEPARATORS = re.compile(r"[\s().-]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# What the API accepts, as a JSON Schema pattern: E.164 once the separators are left out.
+_PHONE_PATTERN = r"^[\s().-]*\+[\s().-]*[1-9](?:[\s().-]*[0-9]){6,14}[\s().-]*$"
 _DOCUMENT_NUMBER = re.compile(r"^[A-Z0-9]{1,30}$")
 
 
@@ -124,6 +129,16 @@ def _document_number(value: str) -> str:
     return compact
 
 
+def _timestamp_text(value: object) -> object:
+    """A timestamp is ISO-8601 text, not a number of seconds (pydantic would read 0 as 1970-01-01)."""
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "must be a UTC ISO-8601 timestamp")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_timestamp_text)]
+
+
 def _past_birth_date(value: date) -> date:
     if value > date.today():
         raise ValueError("must not be in the future")
@@ -170,6 +185,9 @@ MrzLine = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, 
 
 
 class Strict(BaseModel):
+    """A request body's model. Numbers and booleans are taken only as JSON numbers and booleans
+    (StrictInt, StrictFloat, StrictBool), never converted from false, "1" or "yes"."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
@@ -188,7 +206,7 @@ class ApplicantIn(Strict):
     email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
                      WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
     phone: Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone),
-                     WithJsonSchema({"type": "string", "pattern": r"^\+[1-9][0-9]{6,14}$",
+                     WithJsonSchema({"type": "string", "maxLength": 32, "pattern": _PHONE_PATTERN,
                                      "description": "E.164; spaces, dots, dashes and brackets are ignored",
                                      "examples": ["+46701234567"]})]
     address: AddressIn
@@ -239,9 +257,15 @@ class OnboardingRequest(Strict):
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
+class DocumentMediaType(StrEnum):
+    JPEG = "image/jpeg"
+    PNG = "image/png"
+    PDF = "application/pdf"
+
+
 class DocumentUploadRequest(Strict):
     side: ImageSide
-    content_type: Literal["image/jpeg", "image/png", "application/pdf"]
+    content_type: DocumentMediaType
     size: Annotated[StrictInt, Field(gt=0, le=MAX_UPLOAD_BYTES)]
 
 
@@ -288,7 +312,7 @@ class CounterpartyIn(Strict):
 
 class TransactionIn(Strict):
     transaction_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
-    booked_at: Annotated[datetime, AfterValidator(_utc_timestamp)]
+    booked_at: Annotated[IsoDateTime, AfterValidator(_utc_timestamp)]
     amount: Annotated[DecimalString, AfterValidator(_positive)]
     currency: Currency
     direction: Direction
@@ -309,8 +333,8 @@ class LinkedServiceIn(Strict):
 
 
 class ExportIn(Strict):
-    requested: bool = False
-    formats: list[Literal["json", "csv"]] = Field(default_factory=lambda: ["json"], min_length=1)
+    requested: StrictBool = False
+    formats: list[Format] = Field(default_factory=lambda: [Format.JSON], min_length=1)
 
 
 class OffboardingRequest(Strict):
@@ -365,8 +389,8 @@ class ListRefreshRequest(Strict):
     snapshot: IsoDate | None = None
 
 
-MatchLimit = Annotated[int, Field(ge=1, le=50, description="At most this many matches, best first.")]
-Threshold = Annotated[float, Field(ge=0.0, le=1.0, description="Matches scoring at least this (default: the "
+MatchLimit = Annotated[StrictInt, Field(ge=1, le=50, description="At most this many matches, best first.")]
+Threshold = Annotated[StrictFloat, Field(ge=0.0, le=1.0, description="Matches scoring at least this (default: the "
                                                                "review band).")]
 MAX_BATCH_QUERIES = 1000
 
@@ -405,7 +429,7 @@ class LegalHoldRequest(Strict):
 class ExportRequestBody(Strict):
     customer_id: CustomerId
     formats: Annotated[list[Format], Field(min_length=1, max_length=2)] = Field(
-        default_factory=lambda: ["json", "csv"])
+        default_factory=lambda: list(Format))
     include: Annotated[list[Section], Field(min_length=1, max_length=6)]
 
 
@@ -480,10 +504,17 @@ class ExecutionsQuery(Query):
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
 
 
+class LogFormat(StrEnum):
+    """How an audit log page is written: JSON lines or CSV."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+
+
 class AuditLogQuery(Query):
     since: Annotated[Timestamp | None, Field(alias="from", description="Entries at or after this instant.")] = None
     until: Annotated[Timestamp | None, Field(alias="to", description="Entries before this instant.")] = None
-    format: Literal["jsonl", "csv"] = "jsonl"
+    format: LogFormat = LogFormat.JSONL
     cursor: whole_number(ge=0, le=10**12, description="The X-Next-Cursor header of the previous page.") = 0
     limit: whole_number(ge=1, le=10000) = 1000
 
@@ -493,8 +524,8 @@ class AuditVerifyQuery(Query):
 
 
 class ClearancesQuery(Query):
-    status: Annotated[Literal["active", "revoked"], Field(description="Active clearances apply to screenings; "
-                                                                      "revoked ones no longer do.")] = "active"
+    status: Annotated[ClearanceStatus, Field(description="Active clearances apply to screenings; revoked ones no "
+                                                         "longer do.")] = ClearanceStatus.ACTIVE
     customer_id: Annotated[CustomerId | None, Field(description="Only this customer's clearances.")] = None
     limit: whole_number(ge=1, le=100) = 50
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
@@ -522,7 +553,9 @@ class ClearancePath(Query):
     clearance_id: ClearanceId
 
 
-class ConsoleAssetPath(Query):
+class AssetPath(Query):
+    """A file of the console or of the reference page, by its name."""
+
     asset: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 

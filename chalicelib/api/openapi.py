@@ -10,7 +10,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from chalicelib.api.operations import Operation
+from chalicelib.api import samples
+from chalicelib.api.operations import UUID_PATTERN, Operation
 
 VERSION = "1.0.0"
 REF = "#/components/schemas/{model}"
@@ -23,9 +24,11 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 3
                 413: "Request body too large", 415: "Request body is not of a supported media type",
                 422: "Well-formed but refused (e.g. unknown customer)", 500: "An internal error (logged)"}
 
+# A pattern rather than format "uuid": generated clients then take the header as text, which is
+# what goes on the wire (a UUID object is no header value).
 IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
                    "description": "A UUID chosen by the caller; the same key and body return the same result for 24 h.",
-                   "schema": {"type": "string", "format": "uuid"}}
+                   "schema": {"type": "string", "pattern": UUID_PATTERN.pattern}}
 
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                  "description": "An ETag this operation returned: 304 with no body if the answer would be the same.",
@@ -45,6 +48,7 @@ ERROR_SCHEMA: dict[str, Any] = {
                 "properties": {"field": {"type": "string"}, "reason": {"type": "string"}}}},
         }}},
 }
+LOCATION = {"description": "Where the resource is", "schema": {"type": "string"}}
 TEXT_SCHEMA = {"type": "string"}
 JSON_OBJECT = {"type": "object"}
 
@@ -94,15 +98,37 @@ def _success_schema(op: Operation, media: str, schemas: _Schemas) -> dict[str, A
     return schemas.ref(op.response) if op.response else JSON_OBJECT
 
 
-def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
-    success = {media: {"schema": _success_schema(op, media, schemas)} for media in op.media_types}
-    responses: dict[str, Any] = {str(op.status): {"description": _STATUS_TEXT[op.status],
-                                                  **({"content": success} if op.media_types else {}),
-                                                  **({"headers": ETAG_HEADER} if op.etag else {})}}
-    for status in op.statuses[1:]:
-        responses[str(status)] = {"description": _STATUS_TEXT[status]} if status < 400 else {
-            "description": _STATUS_TEXT[status],
+def _base(media: str) -> str:
+    return media.split(";")[0].strip()
+
+
+def _is_json(media: str) -> bool:
+    return _base(media) == "application/json" or _base(media).endswith("+json")
+
+
+def _success(op: Operation, status: int, schemas: _Schemas) -> dict[str, Any]:
+    """The success answer, with the declared example (for the declared status) in its media type."""
+    content = {media: {"schema": _success_schema(op, media, schemas)} for media in op.media_types}
+    if status == op.status and op.example and op.example.response:
+        media = next(m for m in op.media_types if _base(m) == samples.media_type(op.example.response))
+        content[media]["example"] = samples.response(op.example.response)
+    return {"description": _STATUS_TEXT[status], **({"content": content} if content else {}),
+            **({"headers": ETAG_HEADER} if op.etag else {})}
+
+
+def _response(op: Operation, status: int, schemas: _Schemas) -> dict[str, Any]:
+    if status < 300:
+        return _success(op, status, schemas)
+    if status == 304:
+        return {"description": _STATUS_TEXT[status], "headers": ETAG_HEADER}
+    if status < 400:
+        return {"description": _STATUS_TEXT[status], "headers": {"Location": LOCATION}}
+    return {"description": _STATUS_TEXT[status],
             "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+
+
+def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
+    responses = {str(status): _response(op, status, schemas) for status in op.statuses}
     spec: dict[str, Any] = {
         "operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags),
         "x-roles": sorted(role.value for role in op.roles),
@@ -114,8 +140,10 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
     if op.description:
         spec["description"] = op.description
     if op.body is not None:
+        example = samples.request(op.example.request) if op.example and op.example.request else None
         spec["requestBody"] = {"required": True, "content": {
-            media: {"schema": schemas.ref(op.body)} for media in op.content_types}}
+            media: {"schema": schemas.ref(op.body), **({"example": example} if example and _is_json(media) else {})}
+            for media in op.content_types}}
     return spec
 
 

@@ -33,7 +33,7 @@ B = TypeVar("B")
 Q = TypeVar("Q")
 P = TypeVar("P")
 
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 PUBLIC: frozenset[Role] = frozenset()
 
 
@@ -47,6 +47,16 @@ class Call(Generic[B, Q, P]):
     path: P
     idempotency_key: str | None
     request: Any  # the Chalice request, for what no model covers (the raw path, context)
+
+
+@dataclass(frozen=True)
+class Example:
+    """An operation's example exchange, each by its file name in data/samples/ (read when the
+    OpenAPI document is built): the request body, and the success response (JSON, or text in the
+    media type its suffix names). The tests send the same requests (`chalicelib.api.samples`)."""
+
+    request: str | None = None
+    response: str | None = None
 
 
 @dataclass(frozen=True)
@@ -64,7 +74,9 @@ class Operation:
     response: type[BaseModel] | None = None
     media_types: tuple[str, ...] = ("application/json",)  # of the success response
     content_types: tuple[str, ...] = ("application/json",)  # accepted request bodies
-    errors: tuple[int, ...] = ()  # statuses beyond those the declaration implies
+    errors: tuple[int, ...] = ()  # error statuses beyond those the declaration implies
+    also: tuple[int, ...] = ()  # other answers: 2xx with the same body, 3xx a redirect (Location, no body)
+    example: Example | None = None
     tags: tuple[str, ...] = ()
     location: bool = False  # the answer's links.self is the new resource: Location header
     etag: bool = False  # the answer carries an ETag; If-None-Match with it answers 304
@@ -80,14 +92,13 @@ class Operation:
 
     @property
     def statuses(self) -> tuple[int, ...]:
-        """Every status the operation may answer, success first."""
-        implied = set(self.errors)
+        """Every status the operation may answer, the declared success first. Any operation may
+        answer 400 (an unknown query parameter is refused) and 500 (a fault, logged)."""
+        implied = {*self.errors, *self.also, 400, 500}
         if self.roles:
             implied |= {401, 403}
         if self.path_params is not None:
             implied.add(404)
-        if self.body is not None or self.query is not None or self.idempotent:
-            implied.add(400)
         if self.body is not None:
             implied |= {413, 415}
         if self.etag:
@@ -145,7 +156,7 @@ def _entity_tags(header: str) -> set[str]:
 
 def _idempotency_key(request: Any) -> str:
     key = (request.headers or {}).get("idempotency-key", "")
-    if not _UUID.match(key):
+    if not UUID_PATTERN.match(key):
         raise ApiError(400, "INVALID_IDEMPOTENCY_KEY", "The Idempotency-Key header must be a UUID.",
                        [{"field": "header.Idempotency-Key", "reason": "must be a UUID"}])
     return key.lower()

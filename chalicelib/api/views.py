@@ -7,7 +7,16 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from chalicelib.domain.audit_log import LogName, Verification
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
@@ -26,22 +35,44 @@ Timestamp = Annotated[str, Field(description="UTC ISO-8601 with a Z, e.g. 2026-0
 
 class View(BaseModel):
     """A response body. An optional field (default None) is left out when it has no value; a
-    required field that may be null (no default) is always there, as null when empty."""
+    required field that may be null (no default) is always there, as null when empty. Its JSON
+    Schema says so: every other field is required, and an optional one is never null."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @classmethod
+    def _left_out_when_none(cls) -> dict[str, str]:
+        """{name in the JSON: attribute name} of the fields left out when they are None."""
+        return {field.alias or name: name for name, field in cls.model_fields.items()
+                if not field.is_required() and field.default is None}
 
     @model_serializer(mode="wrap")
     def _omit_absent(self, handler: SerializerFunctionWrapHandler) -> Any:
         data = handler(self)
         if isinstance(data, dict):
-            for name, field in type(self).model_fields.items():
-                if not field.is_required() and field.default is None:
-                    key = field.alias or name
-                    if data.get(key, 0) is None:
-                        del data[key]
-                    elif data.get(name, 0) is None:
-                        del data[name]
+            for key, name in self._left_out_when_none().items():
+                if data.get(key, 0) is None:
+                    del data[key]
+                elif data.get(name, 0) is None:
+                    del data[name]
         return data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        properties = target.get("properties", {})
+        absent = cls._left_out_when_none()
+        for key in absent:
+            prop = properties[key]
+            prop.pop("default", None)
+            values = [s for s in prop.pop("anyOf", []) if s != {"type": "null"}]
+            if len(values) == 1:
+                prop.update(values[0])
+            elif values:
+                prop["anyOf"] = values
+        target["required"] = [key for key in properties if key not in absent]
+        return schema
 
 
 class ReasonView(View):
@@ -260,9 +291,17 @@ class ListDiffView(View):
     changed_ids: list[str]
 
 
+class RefreshStatus(StrEnum):
+    """published: a new version is in force; unchanged: the files are the version in force;
+    reindexed: the version in force, its index (stored by an older release) rebuilt in this one's format."""
+
+    PUBLISHED = "published"
+    UNCHANGED = "unchanged"
+    REINDEXED = "reindexed"
+
+
 class ListRefreshReport(View):
-    status: Literal["published", "unchanged", "reindexed"] = Field(
-        description="reindexed: the version in force, its index rebuilt in this release's format")
+    status: RefreshStatus
     source: str
     version: str
     previous_version: str | None = None
@@ -307,14 +346,32 @@ class Clearances(View):
     next: str | None = Field(description="The cursor of the following page; null on the last page.")
 
 
+class OpenApiDocument(View):
+    """An OpenAPI 3.1 document: this API's, generated from its operation declarations."""
+
+    model_config = ConfigDict(extra="allow")
+    openapi: str
+    info: dict[str, Any]
+    servers: list[dict[str, Any]]
+    paths: dict[str, Any]
+    components: dict[str, Any]
+
+
 class ListVersionView(View):
     version: str
     snapshot: str
     published_at: Timestamp
 
 
+class HealthStatus(StrEnum):
+    """degraded: a configured list source has no version in force."""
+
+    OK = "ok"
+    DEGRADED = "degraded"
+
+
 class Health(View):
-    status: Literal["ok", "degraded"]
+    status: HealthStatus
     checked_at: Timestamp
     lists: dict[str, ListVersionView | None]
     policies: dict[str, str] = Field(description="policy name -> version loaded")

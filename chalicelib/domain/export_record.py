@@ -3,14 +3,30 @@ where it stands (RUNNING -> READY | FAILED)."""
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Literal
 
 from chalicelib.domain.models import Frozen
 
-Format = Literal["json", "csv"]
-Section = Literal["profile", "kyc", "accounts", "transactions", "consents", "screening_summary"]
-FORMATS: tuple[Format, ...] = ("json", "csv")
-SECTIONS: tuple[Section, ...] = ("profile", "kyc", "accounts", "transactions", "consents", "screening_summary")
+
+class Format(StrEnum):
+    """A file format of an export package."""
+
+    JSON = "json"
+    CSV = "csv"
+
+
+class Section(StrEnum):
+    """A part of a customer's data an export may hold."""
+
+    PROFILE = "profile"
+    KYC = "kyc"
+    ACCOUNTS = "accounts"
+    TRANSACTIONS = "transactions"
+    CONSENTS = "consents"
+    SCREENING_SUMMARY = "screening_summary"
+
+
+FORMATS: tuple[Format, ...] = tuple(Format)
+SECTIONS: tuple[Section, ...] = tuple(Section)
 
 
 class ExportStatus(StrEnum):

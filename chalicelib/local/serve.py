@@ -122,7 +122,7 @@ def main() -> None:
               f"-H 'Content-Type: application/json' -d '{{\"url\": \"http://127.0.0.1:9000/hooks\", "
               f"\"events\": [\"checkpoint.status_changed\", \"checkpoint.action_required\"]}}'")
         print("  .venv/bin/python -m chalicelib.local.webhook_receiver --port 9000 --secret whsec_...")
-        print(f"Health: curl -s {api}/v1/health   OpenAPI: {api}/v1/openapi.json")
+        print(f"Health: curl -s {api}/v1/health   OpenAPI: {api}/v1/openapi.json (to read: {api}/docs)")
         print(f"Console for compliance officers and auditors: http://127.0.0.1:{port}/console/ "
               f"(sign in with $COMPLIANCE_TOKEN, or an auditor's: make token ROLE=auditor)")
         retries = every(RETRY_POLL_SECONDS, webhook_retries)  # EventBridge's rate(1 minute), sooner

@@ -7,10 +7,13 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
+from chalicelib.api.reference import REFERENCE_DIR
+from chalicelib.api.samples import SAMPLES_DIR
 from chalicelib.local.template import merge_template
 from chalicelib.policies import logging_policy
 from tests.conftest import ROOT
@@ -97,7 +100,8 @@ def test_every_function_has_its_own_policy_file_and_no_autogen():
         assert (ROOT / ".chalice" / settings["iam_policy_file"]).is_file()
 
 
-PUBLIC_PATHS = {"/v1/health", "/v1/openapi.json", "/console", "/console/{asset}"}  # the console's files: its data is the API's
+# The document, its reference page and the console's files are public: their data is the API's.
+PUBLIC_PATHS = {"/v1/health", "/v1/openapi.json", "/docs", "/docs/{asset}", "/console", "/console/{asset}"}
 
 
 def test_every_route_but_the_public_ones_requires_the_stack_user_pool(packaged):
@@ -113,6 +117,17 @@ def test_every_route_but_the_public_ones_requires_the_stack_user_pool(packaged):
     groups = {r["Properties"]["GroupName"] for r in packaged["template"]["Resources"].values()
               if r["Type"] == "AWS::Cognito::UserPoolGroup"}
     assert groups == {"channel", "compliance", "auditor"}
+
+
+def test_the_lambda_package_holds_the_reference_page_and_the_examples(packaged):
+    """GET /docs serves Swagger UI's files and GET /v1/openapi.json reads the examples, deployed too:
+    the links in chalicelib/reference/ are packaged as the files they point to (from npm ci), and
+    data/samples/ through vendor/data/samples."""
+    with zipfile.ZipFile(packaged["path"].parent / "deployment.zip") as package:
+        for link in REFERENCE_DIR.iterdir():
+            assert package.read(f"chalicelib/reference/{link.name}") == link.read_bytes(), link.name
+        samples = {f"data/samples/{p.relative_to(SAMPLES_DIR)}" for p in SAMPLES_DIR.rglob("*") if p.is_file()}
+        assert len(samples) > 20 and samples <= set(package.namelist())
 
 
 def test_api_gateways_own_errors_use_the_error_shape(packaged):

@@ -6,12 +6,12 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from datetime import date, timedelta
 
 import pytest
 from chalice.test import Client
 
 from app import app
+from chalicelib.api import samples
 from chalicelib.api.auth import issue_local_token
 from chalicelib.domain.actors import Role
 from chalicelib.domain.checkpoint import FINAL_STATUSES
@@ -80,26 +80,10 @@ def http(api: Client) -> Api:
 
 
 def applicant_body(**overrides) -> dict:
-    """A clean sign-up for a fictional person (no list match, valid document)."""
-    today = date.today()
-    body = {
-        "applicant": {
-            "given_names": "Maren Elise",
-            "family_name": "Lindqvist",
-            "birth_date": "1988-04-17",
-            "nationality": "SE",
-            "email": "maren.lindqvist@example.org",
-            "phone": "+46 70 123 45 67",
-            "address": {"line1": "Storgatan 12", "city": "Uppsala", "postal_code": "753 20", "country": "SWE"},
-        },
-        "document": {
-            "type": "passport",
-            "number": "XK4419027",
-            "issuing_country": "SWE",
-            "expiry_date": (today + timedelta(days=900)).isoformat(),
-        },
-        "channel": {"name": "web-signup", "reference": f"session-{uuid.uuid4().hex[:12]}"},
-    }
+    """A clean sign-up for a fictional person (no list match, valid document): the operation's
+    example (data/samples/signup-approve.json), with a reference of its own."""
+    body = samples.request("signup-approve.json")
+    body["channel"]["reference"] = f"session-{uuid.uuid4().hex[:12]}"
     for path, value in overrides.items():
         node = body
         *parents, leaf = path.split(".")

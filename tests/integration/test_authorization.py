@@ -13,31 +13,30 @@ import uuid
 import pytest
 
 from app import api, app
+from chalicelib import clock
+from chalicelib.api import samples
 from chalicelib.api.operations import Operation
 from chalicelib.domain.actors import Role
 from chalicelib.settings import get_settings
 from chalicelib.stores import clients
+from tests import pii
 from tests.integration.conftest import applicant_body
-from tests.integration.test_offboarding_workflow import closure
 
 ROLES = [None, *Role]
 OPERATIONS = sorted(api, key=lambda op: (op.path, op.method))
 OWNER, INTRUDER = "web-signup", "mobile-app"  # the channel the tests call as, and another one
 
-# A request each operation accepts past its parsing (the ids are filled in per test).
-BODIES = {
-    "OnboardingRequest": lambda ids: applicant_body(),
-    "OffboardingRequest": lambda ids: closure(ids["customer_id"]),
-    "DocumentUploadRequest": lambda ids: {"side": "front", "content_type": "image/png", "size": 10},
-    "ReviewDecisionRequest": lambda ids: {"outcome": "approve", "reason": "matrix test"},
-    "ListRefreshRequest": lambda ids: {"source": "no-such-list"},
-    "ScreeningRequest": lambda ids: {"name": "Anna Lindqvist"},
-    "BatchScreeningRequest": lambda ids: {"queries": [{"name": "Anna Lindqvist"}]},
-    "LegalHoldRequest": lambda ids: {"customer_id": "cus_" + "0" * 32, "reason": "matrix", "case_reference": "T-1"},
-    "ExportRequestBody": lambda ids: {"customer_id": ids["customer_id"], "include": ["profile"]},
-    "WebhookRequest": lambda ids: {"url": "http://127.0.0.1:9/hooks", "events": ["checkpoint.status_changed"]},
-    "LocalClockRequest": lambda ids: {"now": "2000-01-01T00:00:00Z"},  # in the past: parsed, then refused
-}
+# The request each operation is sent: its example (data/samples/), which it accepts past its parsing,
+# naming the test's customer where the example names one.
+EXAMPLE_CUSTOMER = samples.request("closure.json")["customer_id"]
+
+
+def body_of(op: Operation, ids: dict[str, str]) -> bytes:
+    body = json.loads(json.dumps(samples.request(op.example.request)).replace(EXAMPLE_CUSTOMER, ids["customer_id"]))
+    pii.remember_request(body)
+    return json.dumps(body).encode()
+
+
 QUERIES = {"AuditVerifyQuery": "?log=retention", "RetentionReportQuery": f"?customer_id=cus_{'0' * 32}"}
 
 
@@ -53,8 +52,11 @@ def request(http, op: Operation, role: Role | None, ids: dict[str, str], subject
     headers = {"Content-Type": "application/json", **http.auth(role and role.value, subject)}
     if op.idempotent:
         headers["Idempotency-Key"] = str(uuid.uuid4())
-    body = json.dumps(BODIES[op.body.__name__](ids)).encode() if op.body else b""
-    return http.client.http.request(op.method, path, headers=headers, body=body)
+    body = body_of(op, ids) if op.body else b""
+    try:
+        return http.client.http.request(op.method, path, headers=headers, body=body)
+    finally:
+        clock.reset()  # POST /v1/local/clock's example moves it: what follows runs at real time
 
 
 @pytest.fixture(scope="module")

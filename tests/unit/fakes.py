@@ -39,7 +39,7 @@ from chalicelib.domain.export_record import ExportRecord
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.link_events import TrailRecord
 from chalicelib.domain.record_classes import tagging
-from chalicelib.domain.screening.clearance import Clearance
+from chalicelib.domain.screening.clearance import Clearance, ClearanceStatus
 from chalicelib.domain.retention import RetentionDecision
 from chalicelib.domain.webhooks import Attempt, Delivery, DeliveryStatus, RoutedEvent, SigningSecret, Subscription
 from chalicelib.errors import Conflict, NotFound
@@ -471,10 +471,10 @@ class FakeClearances(FakeRetainedItems):
         return self.items[clearance_id]
 
     def revoke(self, clearance_id: str, revoked_by: str, at: str) -> Clearance:
-        if self.get(clearance_id).status != "active":
+        if self.get(clearance_id).status is not ClearanceStatus.ACTIVE:
             raise Conflict(f"clearance {clearance_id} is already revoked")
         self.items[clearance_id] = self.items[clearance_id].model_copy(
-            update={"status": "revoked", "revoked_by": revoked_by, "revoked_at": at})
+            update={"status": ClearanceStatus.REVOKED, "revoked_by": revoked_by, "revoked_at": at})
         return self.items[clearance_id]
 
     def _newest_first(self, keep) -> list[Clearance]:

@@ -18,18 +18,20 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
-from typing import Literal
+from enum import StrEnum
 
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.engine import Band, ClearanceRef, Match, MatchStatus
 from chalicelib.domain.screening.entities import ListKind
 
-ClearanceStatus = Literal["active", "revoked"]
+class ClearanceStatus(StrEnum):
+    ACTIVE = "active"  # applies to the customer's screenings
+    REVOKED = "revoked"  # no longer does
 
 
 class Clearance(Frozen):
     clearance_id: str
-    status: ClearanceStatus = "active"
+    status: ClearanceStatus = ClearanceStatus.ACTIVE
     customer_id: str
     source: str
     entry_id: str
@@ -44,7 +46,7 @@ class Clearance(Frozen):
     revoked_at: str | None = None
 
     def applies_to(self, match: Match) -> bool:
-        return self.status == "active" and (self.source, self.entry_id, self.entry_hash) == (
+        return self.status is ClearanceStatus.ACTIVE and (self.source, self.entry_id, self.entry_hash) == (
             match.source, match.source_id, match.entry_hash)
 
     @property
@@ -75,7 +77,7 @@ def granted(checkpoint_id: str, customer_id: str, matches: Iterable[Match], by: 
 
 def apply(matches: Sequence[Match], clearances: Iterable[Clearance]) -> tuple[Match, ...]:
     """The matches, each clearable one an active clearance applies to marked cleared."""
-    active = [c for c in clearances if c.status == "active"]
+    active = [c for c in clearances if c.status is ClearanceStatus.ACTIVE]
     out = []
     for match in matches:
         clearance = next((c for c in active if c.applies_to(match)), None) if clearable(match) else None

@@ -33,7 +33,6 @@ from datetime import date
 from enum import StrEnum
 from functools import lru_cache
 from itertools import combinations
-from typing import Literal
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
@@ -99,11 +98,18 @@ class Adjustment(Frozen):
     detail: str
 
 
+class Joined(StrEnum):
+    """Whose words a pair joined: the screened name's ("Usa ma") or the listed name's ("bin laden")."""
+
+    SCREENED = "screened"
+    LISTED = "listed"
+
+
 class Resegmentation(Frozen):
     """A pair the match needed words joined for: some of the screened name's words joined
     ("Usa ma" for the listed "usama"), or the listed name's ("bin laden" for "binladen")."""
 
-    joined: Literal["screened", "listed"]
+    joined: Joined
     screened_words: tuple[int, ...]  # 1-based positions in the screened name, as normalised
     listed: str  # the listed word(s), normalised
     detail: str
@@ -555,14 +561,14 @@ def _resegmentation(query: _Query, index: NameIndex, name: IndexedName, listed_s
     listed = " ".join(index.vocabulary[t] for t in name.tokens[a:b])
     positions = tuple(range(first + 1, last + 1))
     if stopword:
-        return Resegmentation(joined="screened", screened_words=positions, listed=listed,
+        return Resegmentation(joined=Joined.SCREENED, screened_words=positions, listed=listed,
                               detail=f"matched after joining screened word {first + 1} with the '{stopword}' "
                                      f"next to it (listed '{listed}')")
     if last > first + 1:
         words = " and ".join(map(str, positions)) if len(positions) == 2 else f"{first + 1} to {last}"
-        return Resegmentation(joined="screened", screened_words=positions, listed=listed,
+        return Resegmentation(joined=Joined.SCREENED, screened_words=positions, listed=listed,
                               detail=f"matched after joining screened words {words} (listed '{listed}')")
-    return Resegmentation(joined="listed", screened_words=positions, listed=listed,
+    return Resegmentation(joined=Joined.LISTED, screened_words=positions, listed=listed,
                           detail=f"matched after joining the listed '{listed}' (screened word {first + 1})")
 
 
