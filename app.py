@@ -21,6 +21,9 @@ from chalicelib.api.models import (
     AssetPath,
     AuditLogQuery,
     AuditVerifyQuery,
+    BatchScreeningRequest,
+    ClearancePath,
+    ClearancesQuery,
     CheckpointPath,
     CheckpointQuery,
     DeliveriesQuery,
@@ -46,7 +49,10 @@ from chalicelib.api.models import (
 )
 from chalicelib.api.operations import Call, Example, Operations
 from chalicelib.api.views import (
+    BatchScreeningView,
     CheckpointHistory,
+    Clearances,
+    ClearanceView,
     CheckpointView,
     Deliveries,
     DeliveryView,
@@ -78,6 +84,7 @@ from chalicelib.services import (
     analytics,
     audit,
     checkpoints,
+    clearances,
     closure_stages,
     documents,
     exports,
@@ -209,7 +216,8 @@ def get_lists(call: Call[None, None, None]) -> ListsInForce:
 
 @api.operation("POST", "/v1/lists/refresh", "Load, validate and publish a new list version", roles=COMPLIANCE,
                body=ListRefreshRequest, status=201, also=(200,), response=ListRefreshReport, errors=(422,),
-               description="201 when a new version is published; 200 when the files are the version in force.",
+               description="201 when a new version is published; 200 when the files are the version in force "
+                           "(reindexed: its index was stored by an older release and is rebuilt).",
                example=Example("list-refresh.json", "list-refreshed.json"), tags=("screening",))
 def refresh_list(call: Call[ListRefreshRequest, None, None]) -> Response:
     report = ListRefreshReport(**lists.refresh(call.caller, call.body))
@@ -222,6 +230,36 @@ def refresh_list(call: Call[ListRefreshRequest, None, None]) -> Response:
                tags=("screening",))
 def screen_name(call: Call[ScreeningRequest, None, None]) -> ScreeningView:
     return ScreeningView(**screening.screen_name(call.caller, call.body))
+
+
+@api.operation("POST", "/v1/screenings/batch", "Screen up to 1,000 names against the lists in force",
+               roles=COMPLIANCE, body=BatchScreeningRequest, response=BatchScreeningView,
+               example=Example("screening-batch.json", "screening-batch.json"), tags=("screening",))
+def screen_names(call: Call[BatchScreeningRequest, None, None]) -> BatchScreeningView:
+    return BatchScreeningView(**screening.screen_batch(call.caller, call.body))
+
+
+@api.operation("GET", "/v1/clearances", "Cleared screening matches, newest first", roles=COMPLIANCE,
+               query=ClearancesQuery, response=Clearances, example=Example(response="clearances.json"),
+               tags=("screening",))
+def list_clearances(call: Call[None, ClearancesQuery, None]) -> Clearances:
+    q = call.query
+    page = clearances.listing(call.caller, q.status, q.customer_id, q.limit, q.cursor)
+    return Clearances(items=[ClearanceView(**c.model_dump()) for c in page["items"]], next=page["next"])
+
+
+@api.operation("GET", "/v1/clearances/{clearance_id}", "A cleared screening match", roles=COMPLIANCE,
+               path_params=ClearancePath, response=ClearanceView, example=Example(response="clearance.json"),
+               tags=("screening",))
+def get_clearance(call: Call[None, None, ClearancePath]) -> ClearanceView:
+    return ClearanceView(**clearances.get(call.caller, call.path.clearance_id).model_dump())
+
+
+@api.operation("DELETE", "/v1/clearances/{clearance_id}", "Revoke a clearance: the match counts again",
+               roles=COMPLIANCE, path_params=ClearancePath, response=ClearanceView, errors=(409,),
+               example=Example(response="clearance-revoked.json"), tags=("screening",))
+def revoke_clearance(call: Call[None, None, ClearancePath]) -> ClearanceView:
+    return ClearanceView(**clearances.revoke(call.caller, call.path.clearance_id).model_dump())
 
 
 # ---- audit ----
@@ -250,6 +288,12 @@ def get_retention_log(call: Call[None, AuditLogQuery, None]) -> Response:
                example=Example(response="export-log.jsonl"), **AUDIT_LOG)
 def get_export_log(call: Call[None, AuditLogQuery, None]) -> Response:
     return _audit_log(call, LogName.EXPORT)
+
+
+@api.operation("GET", "/v1/audit/clearance-log", "The clearance log (tamper-evident)",
+               example=Example(response="clearance-log.jsonl"), **AUDIT_LOG)
+def get_clearance_log(call: Call[None, AuditLogQuery, None]) -> Response:
+    return _audit_log(call, LogName.CLEARANCE)
 
 
 @api.operation("GET", "/v1/audit/verify", "Verify an audit log's hash chain", roles=AUDITOR, query=AuditVerifyQuery,

@@ -7,6 +7,11 @@ order, "SURNAME, Given", transliteration spellings (Mohammed/Muhammad, Hussein/H
 Aleksandr/Alexander, ou/u, ee/i, ...), accents stripped and case changed. A variant is found if
 its own entry comes back in the review or block band (name only: no birth date, no nationality).
 
+Word-boundary treatments of the same names (drawn with a generator of their own, so the
+variants above stay exactly those of earlier runs): a word split in two ("Usa ma"), two words
+joined ("binLaden" is a particle; "SaddamHussein" is two names), in-word punctuation
+("Usa-ma", "Usa.ma") and a particle glued to its word ("alZawahiri", "Abubakr", "Vanderberg").
+
 Non-listed side: Faker names (given + family, some with a middle name) in 14 locales with a
 random adult birth date and the locale's nationality, screened as the workflow screens an
 applicant; plus Faker company names screened as organisations. Any match in the review or
@@ -75,6 +80,9 @@ LOCALES = {  # Faker locale -> nationality (ISO alpha-3)
     "zh_CN": "CHN", "hi_IN": "IND",
 }
 _GROUP_OF = {s: group.split() for group in SPELLINGS for s in group.split()}
+# Particles written apart or glued, depending on who writes the name.
+GLUE_PARTICLES = frozenset("al el ul bin ibn bint abu abd abdul abou van von der de da di du del della la le".split())
+BOUNDARY_SEED = SEED + 1
 
 
 # --- variants of listed names -----------------------------------------------------------------
@@ -132,6 +140,55 @@ def variants(name: str, entity_type: EntityType, rng: random.Random) -> Iterator
         yield "transliteration", " ".join(words[:i] + [spelling] + words[i + 1 :])
     stripped = "".join(c for c in unicodedata.normalize("NFD", name) if not unicodedata.combining(c))
     yield "accents_case", rng.choice((str.lower, str.upper, str.title))(stripped)
+
+
+def _case(word: str, rng: random.Random) -> str:
+    return rng.choice((str.lower, str.capitalize, lambda w: w))(word)
+
+
+def boundary_variants(name: str, entity_type: EntityType, rng: random.Random) -> Iterator[tuple[str, str]]:
+    """(kind, variant) pairs of a listed name with its word boundaries moved: split, joined,
+    hyphenated (in-word punctuation) and glued_particle; kinds that do not apply are left out."""
+    words = name.replace(",", " ").split()
+    named = [i for i, w in enumerate(words) if not set(name_tokens(w)) <= STOPWORDS]
+    splittable = [i for i in named if len(words[i]) >= 5 and words[i].isalpha()]
+    if splittable:
+        i = rng.choice(splittable)
+        k = rng.randrange(2, len(words[i]) - 1)
+        yield "split", " ".join(words[:i] + [words[i][:k], words[i][k:]] + words[i + 1:])
+    plain = [i for i in named if words[i].casefold().strip("-") not in GLUE_PARTICLES]
+    pairs = [i for i in plain if i + 1 in plain and i + 1 < len(words)]
+    if pairs:
+        i = rng.choice(pairs)
+        yield "joined", " ".join(words[:i] + [words[i] + _case(words[i + 1], rng)] + words[i + 2:])
+    if splittable:
+        i = rng.choice(splittable)
+        k = rng.randrange(2, len(words[i]) - 1)
+        mark = rng.choice("--.")
+        yield "hyphenated", " ".join(words[:i] + [words[i][:k] + mark + words[i][k:]] + words[i + 1:])
+    glued = []
+    for i, w in enumerate(words):
+        head, _, rest = w.partition("-")
+        if head.casefold() in GLUE_PARTICLES and rest:  # "al-Zawahiri"
+            glued.append((i, i + 1, head + _case(rest, rng)))
+        elif w.casefold() in GLUE_PARTICLES and i + 1 < len(words):  # "bin Laden"
+            glued.append((i, i + 2, w + _case(words[i + 1], rng)))
+    if glued:
+        a, b, word = rng.choice(glued)
+        yield "glued_particle", " ".join(words[:a] + [word] + words[b:])
+
+
+def particle_sample(entities: list[ListEntity], n: int, rng: random.Random) -> list[tuple[ListEntity, str]]:
+    """(entity, name) pairs of listed names written with a particle as a word of its own
+    ("bin Laden", "al-Zawahiri", "van der Berg"), to glue it."""
+    def has_particle(name: str) -> bool:
+        words = name.replace(",", " ").split()
+        return any(w.casefold() in GLUE_PARTICLES for w in words[:-1]) or any(
+            "-" in w and w.partition("-")[0].casefold() in GLUE_PARTICLES for w in words)
+    pool = [(e, name) for e in entities
+            for name in [e.primary_name, *(a.name for a in e.aliases if a.strength is AliasStrength.STRONG)]
+            if name.isascii() and has_particle(name)]
+    return rng.sample(pool, min(n, len(pool)))
 
 
 def listed_sample(entities: list[ListEntity], persons: int, organisations: int, rng: random.Random) -> list[tuple[ListEntity, str]]:
@@ -199,17 +256,24 @@ def evaluate(s: Screener, entities: list[ListEntity], args: argparse.Namespace) 
     total: Counter[str] = Counter()
     blocked = 0
     missed: list[tuple[str, str, str]] = []
+    boundary_rng = random.Random(BOUNDARY_SEED)
+    treated: list[tuple[ListEntity, str, str, str]] = []  # (entity, name, kind, variant)
     for entity, name in listed_sample(entities, args.persons, args.organisations, rng):
+        treated += [(entity, name, kind, v) for kind, v in variants(name, entity.type, rng)]
+        treated += [(entity, name, kind, v) for kind, v in boundary_variants(name, entity.type, boundary_rng)]
+    for entity, name in particle_sample(entities, args.particles, boundary_rng):  # more names with a particle
+        treated += [(entity, name, kind, v) for kind, v in boundary_variants(name, entity.type, boundary_rng)
+                    if kind == "glued_particle"]
+    for entity, name, kind, variant in treated:
         query_type = EntityType.PERSON if entity.type is EntityType.PERSON else EntityType.ORGANISATION
-        for kind, variant in variants(name, entity.type, rng):
-            matches = timed(lambda: s.screen(variant, type=query_type, limit=None), latencies)
-            own = [m for m in flagged(matches) if (m.source, m.source_id) == (entity.source, entity.source_id)]
-            total[kind] += 1
-            if own:
-                found[kind] += 1
-                blocked += own[0].band is Band.BLOCK
-            else:
-                missed.append((kind, name, variant))
+        matches = timed(lambda: s.screen(variant, type=query_type, limit=None), latencies)
+        own = [m for m in flagged(matches) if (m.source, m.source_id) == (entity.source, entity.source_id)]
+        total[kind] += 1
+        if own:
+            found[kind] += 1
+            blocked += own[0].band is Band.BLOCK
+        else:
+            missed.append((kind, name, variant))
     variant_count = sum(total.values())
     recall = sum(found.values()) / variant_count
 
@@ -262,6 +326,7 @@ def main() -> None:
     parser.add_argument("--persons", type=int, default=700)
     parser.add_argument("--organisations", type=int, default=250)
     parser.add_argument("--per-locale", type=int, default=250)
+    parser.add_argument("--particles", type=int, default=400, help="more listed names with a particle to glue")
     parser.add_argument("--verbose", action="store_true", help="list misses and false positives")
     args = parser.parse_args()
     s, by_source = screener(EVALUATED)

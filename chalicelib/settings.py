@@ -26,6 +26,7 @@ class Settings:
     audit_table: str
     retention_table: str
     legal_holds_table: str
+    clearances_table: str
     exports_table: str
     exit_facts_table: str
     webhooks_table: str
@@ -59,6 +60,7 @@ def get_settings() -> Settings:
         audit_table=env["AUDIT_TABLE"],
         retention_table=env["RETENTION_TABLE"],
         legal_holds_table=env["LEGAL_HOLDS_TABLE"],
+        clearances_table=env["CLEARANCES_TABLE"],
         exports_table=env["EXPORTS_TABLE"],
         exit_facts_table=env["EXIT_FACTS_TABLE"],
         webhooks_table=env["WEBHOOKS_TABLE"],

@@ -18,6 +18,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     PlainValidator,
     StrictBool,
     StrictFloat,
@@ -33,8 +34,9 @@ from stdnum import iban
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointKind, ReviewOutcome
 from chalicelib.domain.export_record import Format, Section
-from chalicelib.domain.ids import CheckpointId, CustomerId, DeliveryId, ExportId, LegalHoldId, WebhookId
-from chalicelib.domain.screening.entities import EntityType
+from chalicelib.domain.ids import CheckpointId, ClearanceId, CustomerId, DeliveryId, ExportId, LegalHoldId, WebhookId
+from chalicelib.domain.screening.clearance import ClearanceStatus
+from chalicelib.domain.screening.entities import EntityType, PartialDate
 from chalicelib.domain.webhooks import EventType
 from chalicelib.domain.closure import (
     Account,
@@ -152,6 +154,29 @@ def _past_birth_date(value: date) -> date:
     if value.year < 1900:
         raise ValueError("must be after 1900-01-01")
     return value
+
+
+def _partial_birth_date(value: object) -> PartialDate:
+    try:
+        parsed = PartialDate.parse(value) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise PydanticCustomError("partial_date", "must be a date known to the year, month or day: YYYY, YYYY-MM "
+                                                  "or YYYY-MM-DD")
+    if parsed.earliest > date.today():
+        raise PydanticCustomError("partial_date", "must not be in the future")
+    if parsed.year < 1900:
+        raise PydanticCustomError("partial_date", "must be after 1900")
+    return parsed
+
+
+BirthDateOfScreening = Annotated[
+    PartialDate, PlainValidator(_partial_birth_date), PlainSerializer(str, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": "^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$",
+                    "description": "A birth date known to the year, the month or the day; compared at the "
+                                   "precision both it and the listed date give",
+                    "examples": ["1965", "1965-04", "1965-04-12"]})]
 
 
 def _text(max_length: int) -> Any:
@@ -481,13 +506,28 @@ class ListRefreshRequest(Strict):
     snapshot: IsoDate | None = None
 
 
-class ScreeningRequest(Strict):
+MatchLimit = Annotated[StrictInt, Field(ge=1, le=50, description="At most this many matches, best first.")]
+Threshold = Annotated[StrictFloat, Field(ge=0.0, le=1.0, description="Matches scoring at least this (default: the "
+                                                               "review band).")]
+MAX_BATCH_QUERIES = 1000
+
+
+class ScreeningQuery(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_name)]
-    birth_date: IsoDate | None = None
+    birth_date: BirthDateOfScreening | None = None
     nationality: Country | None = None
     type: EntityType | None = None
-    limit: Annotated[StrictInt, Field(ge=1, le=50)] = 10
-    threshold: Annotated[StrictFloat, Field(ge=0.0, le=1.0)] | None = None
+
+
+class ScreeningRequest(ScreeningQuery):
+    limit: MatchLimit = 10
+    threshold: Threshold | None = None
+
+
+class BatchScreeningRequest(Strict):
+    queries: Annotated[list[ScreeningQuery], Field(min_length=1, max_length=MAX_BATCH_QUERIES)]
+    limit: MatchLimit = 10
+    threshold: Threshold | None = None
 
 
 class LegalHoldRequest(Strict):
@@ -607,6 +647,14 @@ class AuditVerifyQuery(Query):
     log: LogName
 
 
+class ClearancesQuery(Query):
+    status: Annotated[ClearanceStatus, Field(description="Active clearances apply to screenings; revoked ones no "
+                                                         "longer do.")] = ClearanceStatus.ACTIVE
+    customer_id: Annotated[CustomerId | None, Field(description="Only this customer's clearances.")] = None
+    limit: whole_number(ge=1, le=100) = 50
+    cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
 class RetentionReportQuery(Query):
     customer_id: CustomerId
 
@@ -623,6 +671,10 @@ class ExportPath(Query):
 
 class LegalHoldPath(Query):
     hold_id: LegalHoldId
+
+
+class ClearancePath(Query):
+    clearance_id: ClearanceId
 
 
 class AssetPath(Query):

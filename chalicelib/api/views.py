@@ -27,6 +27,7 @@ from chalicelib.domain.exit_risk import Finding
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Recipient, Section
 from chalicelib.domain.models import DocumentKind, Verdict
+from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.retention import Action, RecordClass
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
@@ -302,10 +303,12 @@ class ListDiffView(View):
 
 
 class RefreshStatus(StrEnum):
-    """published: a new version is in force; unchanged: the files are the version in force."""
+    """published: a new version is in force; unchanged: the files are the version in force;
+    reindexed: the version in force, its index (stored by an older release) rebuilt in this one's format."""
 
     PUBLISHED = "published"
     UNCHANGED = "unchanged"
+    REINDEXED = "reindexed"
 
 
 class ListRefreshReport(View):
@@ -328,6 +331,30 @@ class ScreeningView(View):
     list_versions: dict[str, str]
     matches: list[Match]
     checks: list[CheckView]
+
+
+class BatchScreeningResult(View):
+    index: int = Field(description="The query's position in `queries`, from 0")
+    matches: list[Match]
+    checks: list[CheckView]
+
+
+class BatchScreeningView(View):
+    """Each result exactly as POST /v1/screenings would answer its query."""
+
+    engine: str
+    list_versions: dict[str, str]
+    results: list[BatchScreeningResult]
+
+
+class ClearanceView(Clearance):
+    """A cleared match: the customer, the listed entry as it was when cleared (its content hash),
+    who cleared it in which review and why; once revoked, by whom and when."""
+
+
+class Clearances(View):
+    items: list[ClearanceView]
+    next: str | None = Field(description="The cursor of the following page; null on the last page.")
 
 
 class OpenApiDocument(View):

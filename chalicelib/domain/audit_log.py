@@ -1,4 +1,4 @@
-"""The append-only, tamper-evident audit log shared by retention and exports.
+"""The append-only, tamper-evident audit logs of retention, exports and cleared screening matches.
 
 Modelled on CloudTrail log-file integrity validation: every entry carries the SHA-256 of the
 entry before it, so changing, removing or reordering any stored entry breaks the chain at that
@@ -24,13 +24,16 @@ GENESIS = "0" * 64
 class LogName(StrEnum):
     RETENTION = "retention"
     EXPORT = "export"
+    CLEARANCE = "clearance"
 
 
 class AuditEntry(Frozen):
     log: LogName
     sequence: int = Field(ge=1)
     at: str  # UTC ISO-8601
-    event: str  # e.g. scheduled, erased, erase_refused, review_due, held, released, skipped; export_created, link_issued
+    # e.g. scheduled, erased, erase_refused, review_due, held, released, skipped; export_created,
+    # link_issued; granted, revoked (clearances)
+    event: str
     subject: str  # pseudonymous: a record, customer or export id
     details: Mapping[str, str] = Field(default_factory=dict)
     prev_hash: str

@@ -92,7 +92,8 @@ class Decision(Frozen):
 
 
 class Step(Frozen):
-    """What one workflow task concluded: its verdict and the codes of the checks that failed."""
+    """What one workflow task concluded: its verdict and the codes of the checks that failed (and
+    of what a reviewer cleared, e.g. SANCTIONS_MATCH_CLEARED, which fails nothing)."""
 
     name: str
     verdict: Verdict

@@ -13,6 +13,7 @@ CHECKPOINT_ID = r"^cp_[0-9a-f]{32}$"
 CUSTOMER_ID = r"^cus_[0-9a-f]{32}$"
 EXPORT_ID = r"^exp_[0-9a-f]{32}$"
 LEGAL_HOLD_ID = r"^lh_[0-9a-f]{32}$"
+CLEARANCE_ID = r"^clr_[0-9a-f]{32}$"
 WEBHOOK_ID = r"^wh_[0-9a-f]{32}$"
 DELIVERY_ID = r"^dlv_[0-9a-f]{32}$"
 
@@ -20,6 +21,7 @@ CheckpointId = Annotated[str, StringConstraints(pattern=CHECKPOINT_ID)]
 CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID)]
 ExportId = Annotated[str, StringConstraints(pattern=EXPORT_ID)]
 LegalHoldId = Annotated[str, StringConstraints(pattern=LEGAL_HOLD_ID)]
+ClearanceId = Annotated[str, StringConstraints(pattern=CLEARANCE_ID)]
 WebhookId = Annotated[str, StringConstraints(pattern=WEBHOOK_ID)]
 DeliveryId = Annotated[str, StringConstraints(pattern=DELIVERY_ID)]
 

@@ -44,6 +44,7 @@ STORED_IN: dict[str, dict[str, tuple[RecordClass, ...]]] = {
     "WebhookDeliveriesTable": {"": (_C.WEBHOOK_DELIVERY,)},
     "RetentionTable": {"": (_C.RETENTION_CONTROL,)},
     "LegalHoldsTable": {"": (_C.RETENTION_CONTROL,)},
+    "ClearancesTable": {"": (_C.SCREENING_RESULTS,)},  # a reviewer's finding on a screening match
     "AuditTable": {"": (_C.AUDIT_LOGS,)},  # the chain heads
     "ExitFactsTable": {"": (_C.EXIT_FACTS,)},  # identifier-free: nothing to erase with a customer
     "DocumentsBucket": {

@@ -10,7 +10,7 @@ from chalicelib.api.models import ListRefreshRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.domain.screening.formats import parse_list
-from chalicelib.domain.screening.index import NameIndex
+from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
 from chalicelib.domain.screening.list_update import RefreshRefused, check_size, diff
 from chalicelib.errors import InvalidField, NotFound
 from chalicelib.policies import list_sources_policy
@@ -77,13 +77,18 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
     except NotFound:
         current = None
     if current and current.version == version:
-        return {"status": "unchanged", "source": source, "version": version}
+        if current.index_format == INDEX_FORMAT:
+            return {"status": "unchanged", "source": source, "version": version}
+        index = NameIndex.build(source, version, entities).to_bytes()  # stored by an older release: rebuilt
+        stores.lists.publish(current.model_copy(update={"index_sha256": hashlib.sha256(index).hexdigest(),
+                                                        "index_format": INDEX_FORMAT}), files, index)
+        return {"status": "reindexed", "source": source, "version": version}
     check_size(current.entity_count if current else None, len(entities), list_sources_policy().max_shrink.percent)
     previous = parse_list(current.format, stores.lists.read_files(current), source) if current else []
     index = NameIndex.build(source, version, entities).to_bytes()
     manifest = ListManifest(source=source, version=version, snapshot=snapshot, format=config.format,
                             files=digests, published_at=iso(utc_now()), entity_count=len(entities),
-                            index_sha256=hashlib.sha256(index).hexdigest())
+                            index_sha256=hashlib.sha256(index).hexdigest(), index_format=INDEX_FORMAT)
     stores.lists.publish(manifest, files, index)
     return {"status": "published", "source": source, "version": version,
             "previous_version": current.version if current else None,

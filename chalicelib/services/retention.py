@@ -59,11 +59,12 @@ from chalicelib.stores.stored import RetainedItemStore
 STEP = "retention"
 # Records kept as DynamoDB items, by the prefix of their record id ("customer/cus_…").
 CUSTOMER, CHECKPOINT, EXPORT, DELIVERY = "customer/", "checkpoint/", "export/", "webhook-delivery/"
+CLEARANCE = "clearance/"
 
 
 def _items(stores: Stores) -> dict[str, RetainedItemStore]:
     return {CUSTOMER: stores.customers, CHECKPOINT: stores.checkpoints, EXPORT: stores.exports,
-            DELIVERY: stores.deliveries}
+            DELIVERY: stores.deliveries, CLEARANCE: stores.clearances}
 
 
 def _item_of(record_id: str, stores: Stores) -> tuple[RetainedItemStore, str] | None:
@@ -184,12 +185,16 @@ def schedule_closure(checkpoint_id: str, stores: Stores = AWS) -> Step:
 def _records_of(customer: CustomerRecord, closure_id: str | None, stores: Stores, *,
                 booking_dates: bool = True) -> list[RecordRef]:
     """Every record of the customer: the objects of their sign-up, their closure (once there is
-    one) and under customers/<id>/ (transactions, export packages), and their items."""
+    one) and under customers/<id>/ (transactions, export packages), their items, and the
+    screening matches a reviewer cleared for them (kept as screening results)."""
     prefixes = [f"checkpoints/{customer.onboarding_checkpoint_id}/", f"customers/{customer.customer_id}/"]
     if closure_id:
         prefixes.append(f"checkpoints/{closure_id}/")
+    clearances = [RecordRef(record_id=f"{CLEARANCE}{c.clearance_id}", record_class=RecordClass.SCREENING_RESULTS,
+                            created_at=c.granted_at, customer_id=customer.customer_id)
+                  for c in stores.clearances.for_customer(customer.customer_id)]
     return [*_objects(prefixes, customer.customer_id, stores, booking_dates=booking_dates),
-            *_customer_items(customer, closure_id)]
+            *_customer_items(customer, closure_id), *clearances]
 
 
 def _customer_items(customer: CustomerRecord, closure_id: str | None) -> list[RecordRef]:

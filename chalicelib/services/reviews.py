@@ -2,9 +2,6 @@
 compliance queue explains why each one waits, and an officer's decision resumes the workflow."""
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
 from typing import Any
 
@@ -15,26 +12,12 @@ from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import Conflict, InvalidField
 from chalicelib.domain.closure_plan import ClosurePlan
-from chalicelib.services import access, events, offboarding
+from chalicelib.services import access, clearances, cursors, events, offboarding
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.workflows import TaskTokenExpired
 
 MAX_LEVEL = 2
 _CURSOR_KEYS = {"checkpoint_id", "status", "created_at"}
-
-
-def _encode(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def _decode(cursor: str) -> dict[str, Any]:
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, binascii.Error):
-        key = None
-    if not isinstance(key, dict) or set(key) != _CURSOR_KEYS or not all(isinstance(v, str) for v in key.values()):
-        raise InvalidField("query.cursor", "is not a cursor this API issued")
-    return key
 
 
 def enter_review(checkpoint_id: str, task_token: str, level: int, stores: Stores = AWS) -> None:
@@ -48,7 +31,7 @@ def enter_review(checkpoint_id: str, task_token: str, level: int, stores: Stores
 
 def queue(caller: Caller, limit: int, cursor: str | None, stores: Stores = AWS) -> dict[str, Any]:
     """Checkpoints waiting for a decision, oldest first, each with why it waits."""
-    entries, last = stores.checkpoints.in_review(limit, _decode(cursor) if cursor else None)
+    entries, last = stores.checkpoints.in_review(limit, cursors.decode(cursor, _CURSOR_KEYS) if cursor else None)
     now = utc_now()
     items = []
     for entry in entries:
@@ -64,7 +47,7 @@ def queue(caller: Caller, limit: int, cursor: str | None, stores: Stores = AWS) 
                       "history": f"/v1/checkpoints/{entry.checkpoint_id}/history",
                       "decision": f"/v1/reviews/{entry.checkpoint_id}/decision"},
         })
-    return {"items": items, "next": _encode(last)}
+    return {"items": items, "next": cursors.encode(last)}
 
 
 def explanation(checkpoint: Checkpoint, stores: Stores = AWS) -> list[dict[str, Any]]:
@@ -90,9 +73,10 @@ def explanation(checkpoint: Checkpoint, stores: Stores = AWS) -> list[dict[str, 
 def decide(caller: Caller, checkpoint_id: str, outcome: ReviewOutcome, reason: str,
            stores: Stores = AWS) -> tuple[Checkpoint, ClosurePlan | None]:
     """Record a compliance officer's decision and resume the waiting workflow; returns the
-    checkpoint and, for a closure, its plan. A checkpoint that is not waiting, a second concurrent
-    decision, an escalation beyond level 2, or the same officer deciding the escalated review they
-    escalated: Conflict."""
+    checkpoint and, for a closure, its plan. An approval also clears the sanctions matches that
+    sent the checkpoint's screening to review (see services.clearances). A checkpoint that is not
+    waiting, a second concurrent decision, an escalation beyond level 2, or the same officer
+    deciding the escalated review they escalated: Conflict."""
     checkpoint = access.checkpoint(caller, checkpoint_id, stores)
     if checkpoint.status != CheckpointStatus.IN_REVIEW or not checkpoint.awaiting_decision:
         raise Conflict(f"checkpoint {checkpoint_id} is {checkpoint.status.value}, not waiting for a review decision")
@@ -109,5 +93,7 @@ def decide(caller: Caller, checkpoint_id: str, outcome: ReviewOutcome, reason: s
         stores.workflows.send_task_success(token, {"outcome": outcome.value, "level": level})
     except TaskTokenExpired:
         raise Conflict("the review had already timed out; the workflow moved on without this decision") from None
+    if outcome is ReviewOutcome.APPROVE:  # after the workflow resumed: a failure here costs a later review, not this one
+        clearances.grant_for_review(caller, checkpoint, reason, stores)
     checkpoint = stores.checkpoints.get(checkpoint_id)
     return checkpoint, offboarding.plan(caller, checkpoint, stores)

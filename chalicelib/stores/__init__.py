@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePer
 
 from chalicelib.stores.audit_bucket import AuditBucket, AuditLogStore
 from chalicelib.stores.checkpoint_table import CheckpointStore, CheckpointTable
+from chalicelib.stores.clearance_table import ClearanceStore, ClearanceTable
 from chalicelib.stores.customer_table import CustomerStore, CustomerTable
 from chalicelib.stores.delivery_table import DeliveryStore, DeliveryTable
 from chalicelib.stores.document_bucket import DocumentBucket, DocumentStore
@@ -44,6 +45,7 @@ class Stores:
     audit: AuditLogStore
     schedules: RetentionScheduleStore
     holds: LegalHoldStore
+    clearances: ClearanceStore
     workflows: WorkflowEngine
     functions: FunctionInvoker
     idempotency: IdempotencyStore
@@ -57,7 +59,7 @@ class Stores:
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
              exports=ExportTable(), lists=ListBucket(), audit=AuditBucket(), schedules=RetentionTable(),
-             holds=LegalHoldTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
+             holds=LegalHoldTable(), clearances=ClearanceTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
              idempotency=IdempotencyTable(), events=EventsQueue(), subscriptions=WebhookTable(),
              deliveries=DeliveryTable(), receivers=HttpReceivers(), trail=TrailBucket(),
              exit_facts=ExitFactTable())

@@ -32,6 +32,7 @@ class ListManifest(Frozen):
     published_at: str
     entity_count: int = 0
     index_sha256: str | None = None
+    index_format: str | None = None  # None: stored before formats were recorded (an older one)
 
 
 INDEX_FILE = "index.bin"

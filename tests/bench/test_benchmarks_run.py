@@ -13,6 +13,9 @@ from tests.conftest import ROOT
     ("bench/onboarding_latency.py", ["--count", "3", "--concurrency", "2"], "latency POST -> final status"),
     ("bench/retention_sweep.py", ["200"], "records evaluated"),
     ("bench/load.py", ["--customers", "3", "--concurrency", "2"], "nothing lost: "),
+    ("bench/screening_eval.py", ["--persons", "20", "--organisations", "5", "--per-locale", "4", "--particles", "10"],
+     "glued_particle"),
+    ("bench/screening_speed.py", ["--queries", "40", "--exhaustive", "4", "--batch", "20"], "batch of 20 names"),
 ])
 def test_benchmark_runs_and_prints_its_figures(script, args, expected):
     result = subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -162,8 +162,16 @@ NEEDS = {
             ("dynamodb:PutItem", "AuditTable"), ("s3:PutObject", "${AuditBucket}/audit/retention/*"),
             ("kms:GenerateDataKey", "DataKey"), ("dynamodb:UpdateItem", "CheckpointsTable")]
        for fn in RETENTION_WRITERS},
-    "api_handler": [("s3:GetObject", "${DocumentsBucket}/checkpoints/*/results/*"),  # reviews' evidence, closure plans
+    # the API reads the evidence behind a review (and closure plans), grants clearances on approval (the
+    # table and the clearance log), lists and revokes them, reads exit facts; the screening task reads a
+    # customer's clearances
+    "api_handler": [("s3:GetObject", "${DocumentsBucket}/checkpoints/*/results/*"),
+                    ("dynamodb:PutItem", "ClearancesTable"), ("dynamodb:UpdateItem", "ClearancesTable"),
+                    ("dynamodb:GetItem", "ClearancesTable"), ("dynamodb:Query", "${ClearancesTable.Arn}/index/by-customer"),
+                    ("dynamodb:Query", "${ClearancesTable.Arn}/index/by-status"),
+                    ("s3:PutObject", "${AuditBucket}/audit/clearance/*"), ("dynamodb:PutItem", "AuditTable"),
                     ("dynamodb:Query", "ExitFactsTable")],
+    "screen": [("dynamodb:Query", "${ClearancesTable.Arn}/index/by-customer")],
     # A succession stops the deceased customer's payments; notice periods and lapsed offers are status changes.
     "closure_stage": [("dynamodb:UpdateItem", "CustomersTable"), ("dynamodb:UpdateItem", "CheckpointsTable"),
                       ("sqs:SendMessage", "WebhookEventsQueue")],

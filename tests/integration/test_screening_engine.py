@@ -1,10 +1,13 @@
 """The fuzzy screening engine in the workflows and its API: misspelt listed names, PEPs, list
-refreshes (a truncated file is refused and the version in force keeps serving), ad hoc screening."""
+refreshes (a truncated file is refused and the version in force keeps serving), ad hoc screening,
+word boundaries that do not walk around it, partial birth dates, batch screening."""
 from __future__ import annotations
 
 import functools
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
 
 from chalicelib.stores import clients
 from chalicelib.services import lists as list_service
@@ -121,3 +124,83 @@ def test_a_refresh_can_download_from_the_publisher_urls(http, monkeypatch, tmp_p
         server.shutdown()
     assert response.status_code in (200, 201), response.body
     assert response.json_body["version"].startswith("2026-04-01-")
+
+
+# ---- word boundaries, partial birth dates, batch ----
+
+# OFAC SDN 6365 "BIN LADIN, Usama bin Muhammad bin Awad", a.k.a. "BIN LADEN, Usama", DOB 30 Jul 1957
+# (Usama bin Laden is not on the shipped UN list: it removed him in 2011; his son Hamza is QDi.421).
+# UN QDi.421 "HAMZA USAMA MUHAMMAD BIN LADEN", listed with his Arabic name, DOB 1989-05-09.
+WALKED_AROUND = [
+    ("Usa ma", "bin Laden", "1957-07-30", "ofac-sdn", "6365"),  # a word split in two
+    ("Usama", "binLaden", "1957-07-30", "ofac-sdn", "6365"),  # a glued particle
+    ("Usa-ma", "bin Laden", "1957-07-30", "ofac-sdn", "6365"),  # in-word punctuation
+    ("Уса ма", "бин Ладен", "1957-07-30", "ofac-sdn", "6365"),  # Cyrillic, split
+    ("Усама", "бинЛаден", "1957-07-30", "ofac-sdn", "6365"),  # Cyrillic, glued
+    ("حمزة أسا مة محمد", "بن لادن", "1989-05-09", "un-sc", "QDi.421"),  # Arabic, split
+    ("حمزة أسامة محمد", "بنلادن", "1989-05-09", "un-sc", "QDi.421"),  # Arabic, glued
+]
+
+
+@pytest.mark.parametrize(("given", "family", "birth", "source", "source_id"), WALKED_AROUND)
+def test_a_moved_word_boundary_does_not_walk_around_the_screen(http, given, family, birth, source, source_id):
+    screened = http.post("/v1/screenings", {"name": f"{given} {family}", "birth_date": birth, "type": "person"},
+                         key=False).json_body
+    [match] = [m for m in screened["matches"] if (m["source"], m["source_id"]) == (source, source_id)]
+    assert (match["band"], match["birth_date"], match["birth_date_precision"]) == ("block", "exact", "day")
+    assert match["resegmented"] and match["resegmented"][0]["detail"].startswith("matched after joining")
+
+    body = applicant_body(**{"applicant.given_names": given, "applicant.family_name": family,
+                             "applicant.birth_date": birth})
+    final = http.wait_final(http.post("/v1/onboarding", body).json_body["checkpoint_id"])
+    assert final["status"] == "REJECTED" and "customer_id" not in final
+    assert "SANCTIONS_MATCH" in reasons(final)
+
+
+@pytest.mark.parametrize(("birth_date", "precision"), [("1965", "year"), ("1965-04", "month"), ("1965-04-21", "day")])
+def test_a_partial_birth_date_is_screened_at_its_precision(http, birth_date, precision):
+    # OFAC SDN 27423 "ANDRIC, Goran", DOB 21 Apr 1965
+    response = http.post("/v1/screenings", {"name": "Goran Andric", "birth_date": birth_date}, key=False)
+    assert response.status_code == 200, response.body
+    [match] = [m for m in response.json_body["matches"] if m["source_id"] == "27423"]
+    assert match["birth_date_precision"] == precision
+    [adjustment] = [a for a in match["adjustments"] if a["factor"] == "birth_date"]
+    assert adjustment["detail"].endswith(f"(compared at {precision} precision)") and adjustment["delta"] > 0
+
+
+@pytest.mark.parametrize("birth_date", ["1965", "1965-04", "86400", "1965-02-30"])
+def test_a_sign_up_still_needs_a_full_birth_date(http, birth_date):
+    response = http.post("/v1/onboarding", applicant_body(**{"applicant.birth_date": birth_date}))
+    assert response.status_code == 400, response.body
+    assert [f["field"] for f in response.json_body["error"]["fields"]] == ["applicant.birth_date"]
+
+
+def test_a_screening_birth_date_that_is_no_date_is_refused(http):
+    for bad in ("65", "1965-13", "2999", 1965):
+        response = http.post("/v1/screenings", {"name": "Goran Andric", "birth_date": bad}, key=False)
+        assert response.status_code == 400
+        assert response.json_body["error"]["fields"][0]["field"] == "birth_date"
+
+
+def test_a_batch_answers_each_query_as_a_single_screening_would(http):
+    queries = [{"name": "Usa ma bin Laden", "birth_date": "1957"}, {"name": "Maren Lindqvist"},
+               {"name": "Goran Andric", "birth_date": "1965-04", "nationality": "BA", "type": "person"},
+               {"name": "Banco Nacional de Cuba", "type": "organisation"}]
+    response = http.post("/v1/screenings/batch", {"queries": queries, "threshold": 0.7}, key=False, role="compliance")
+    assert response.status_code == 200, response.body
+    batch = response.json_body
+    assert [r["index"] for r in batch["results"]] == [0, 1, 2, 3]
+    for query, result in zip(queries, batch["results"]):
+        single = http.post("/v1/screenings", {**query, "threshold": 0.7}, key=False, role="compliance").json_body
+        assert (result["matches"], result["checks"]) == (single["matches"], single["checks"])
+        assert batch["list_versions"] == single["list_versions"] and batch["engine"] == single["engine"]
+    assert batch["results"][0]["matches"][0]["source_id"] == "6365" and batch["results"][1]["matches"] == []
+
+
+def test_a_batch_is_for_compliance_and_at_most_a_thousand_names(http):
+    assert http.post("/v1/screenings/batch", {"queries": [{"name": "A B"}]}, key=False).status_code == 403
+    too_many = http.post("/v1/screenings/batch", {"queries": [{"name": "A B"}] * 1001}, key=False, role="compliance")
+    assert too_many.status_code == 400 and too_many.json_body["error"]["fields"][0]["field"] == "queries"
+    bad = http.post("/v1/screenings/batch", {"queries": [{"name": "A B"}, {"name": "C D", "birth_date": "x"}]},
+                    key=False, role="compliance")
+    assert bad.status_code == 400 and bad.json_body["error"]["fields"][0]["field"] == "queries.1.birth_date"

@@ -29,6 +29,7 @@ from chalicelib.domain.exit_analytics import ExitFact
 from chalicelib.domain.export_record import ExportRecord, ExportStatus
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.models import Verdict
+from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.retention import Action, RecordClass, RetentionDecision, RetentionStatus
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
@@ -140,6 +141,46 @@ def test_a_hold_is_released_once(stores):
     with pytest.raises(NotFound):
         stores.holds.release(f"lh_{uuid.uuid4().hex}", "o2", iso(utc_now()))
     assert hold.hold_id not in {h.hold_id for h in stores.holds.active()}
+
+
+def clearance(customer_id: str, granted_at: str) -> Clearance:
+    return Clearance(clearance_id=f"clr_{uuid.uuid4().hex}", customer_id=customer_id, source="list-a", entry_id="7",
+                     entry_hash="h" * 64, list_version="v", primary_name="A B", checkpoint_id=f"cp_{uuid.uuid4().hex}",
+                     granted_by="o", granted_at=granted_at, reason="another person")
+
+
+def test_a_clearance_is_granted_once_and_revoked_once(stores):
+    customer_id = f"cus_{uuid.uuid4().hex}"
+    granted = clearance(customer_id, iso(utc_now()))
+    assert stores.clearances.create(granted) is True
+    assert stores.clearances.create(granted) is False  # the same grant retried
+    assert stores.clearances.get(granted.clearance_id) == granted
+    revoked = stores.clearances.revoke(granted.clearance_id, "o2", "2030-01-01T00:00:00.000Z")
+    assert (revoked.status, revoked.revoked_by, revoked.revoked_at) == ("revoked", "o2", "2030-01-01T00:00:00.000Z")
+    with pytest.raises(Conflict):
+        stores.clearances.revoke(granted.clearance_id, "o2", iso(utc_now()))
+    with pytest.raises(NotFound):
+        stores.clearances.revoke(f"clr_{uuid.uuid4().hex}", "o2", iso(utc_now()))
+    with pytest.raises(NotFound):
+        stores.clearances.get(f"clr_{uuid.uuid4().hex}")
+    assert stores.clearances.for_customer(customer_id) == [revoked]
+
+
+def test_clearances_are_listed_newest_first_by_status_and_customer(stores):
+    customer_id, other = f"cus_{uuid.uuid4().hex}", f"cus_{uuid.uuid4().hex}"
+    base = "2101-01-01T00:00:0{}.000Z"  # newer than anything else in the shared table
+    made = [clearance(customer_id if n != 1 else other, base.format(n)) for n in range(4)]
+    for c in made:
+        stores.clearances.create(c)
+    stores.clearances.revoke(made[3].clearance_id, "o", iso(utc_now()))
+    assert [c.clearance_id for c in stores.clearances.for_customer(customer_id)] == [
+        made[3].clearance_id, made[2].clearance_id, made[0].clearance_id]
+    first, cursor = stores.clearances.page("active", customer_id, 1, None)
+    rest, end = stores.clearances.page("active", customer_id, 10, cursor)
+    assert [c.clearance_id for c in first + rest] == [made[2].clearance_id, made[0].clearance_id] and end is None
+    newest, cursor = stores.clearances.page("active", None, 2, None)
+    assert [c.clearance_id for c in newest] == [made[2].clearance_id, made[1].clearance_id] and cursor
+    assert stores.clearances.page("revoked", None, 1, None)[0][0].clearance_id == made[3].clearance_id
 
 
 def test_documents_round_trip_and_are_listed_by_prefix(stores):

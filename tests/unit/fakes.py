@@ -41,6 +41,7 @@ from chalicelib.domain.export_record import ExportRecord
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.link_events import TrailRecord
 from chalicelib.domain.record_classes import tagging
+from chalicelib.domain.screening.clearance import Clearance, ClearanceStatus
 from chalicelib.domain.retention import RetentionDecision
 from chalicelib.domain.webhooks import Attempt, Delivery, DeliveryStatus, RoutedEvent, SigningSecret, Subscription
 from chalicelib.errors import Conflict, NotFound
@@ -492,6 +493,51 @@ class FakeHolds:
         return [h for h in self.items.values() if not h.released_at]
 
 
+class FakeClearances(FakeRetainedItems):
+    """Pages are keyed like DynamoDB's: the last item's clearance id, grant time and partition key."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, Clearance] = {}
+
+    def create(self, clearance: Clearance) -> bool:
+        if clearance.clearance_id in self.items:
+            return False
+        self.items[clearance.clearance_id] = clearance
+        return True
+
+    def get(self, clearance_id: str) -> Clearance:
+        if clearance_id not in self.items:
+            raise NotFound(clearance_id)
+        return self.items[clearance_id]
+
+    def revoke(self, clearance_id: str, revoked_by: str, at: str) -> Clearance:
+        if self.get(clearance_id).status is not ClearanceStatus.ACTIVE:
+            raise Conflict(f"clearance {clearance_id} is already revoked")
+        self.items[clearance_id] = self.items[clearance_id].model_copy(
+            update={"status": ClearanceStatus.REVOKED, "revoked_by": revoked_by, "revoked_at": at})
+        return self.items[clearance_id]
+
+    def _newest_first(self, keep) -> list[Clearance]:
+        return sorted((c for c in self.items.values() if keep(c)), key=lambda c: (c.granted_at, c.clearance_id),
+                      reverse=True)
+
+    def for_customer(self, customer_id: str) -> list[Clearance]:
+        return self._newest_first(lambda c: c.customer_id == customer_id)
+
+    def page(self, status: str, customer_id: str | None, limit: int, start_key: dict[str, Any] | None
+             ) -> tuple[list[Clearance], dict[str, Any] | None]:
+        found = self._newest_first(lambda c: c.status == status and customer_id in (None, c.customer_id))
+        if start_key:
+            after = (start_key["granted_at"], start_key["clearance_id"])
+            found = [c for c in found if (c.granted_at, c.clearance_id) < after]
+        page = found[:limit]
+        if len(found) <= limit:
+            return page, None
+        last = page[-1]
+        partition = {"customer_id": last.customer_id} if customer_id else {"status": last.status}
+        return page, {"clearance_id": last.clearance_id, "granted_at": last.granted_at, **partition}
+
+
 class FakeWorkflows:
     """Records what a workflow engine is asked; `fail_start` makes the next start raise."""
 
@@ -718,7 +764,7 @@ def fake_stores() -> Stores:
     """A fresh set of in-memory stores."""
     return Stores(checkpoints=FakeCheckpoints(), customers=FakeCustomers(), documents=FakeDocuments(),
                   exports=FakeExports(), lists=FakeLists(), audit=FakeAudit(), schedules=FakeSchedules(),
-                  holds=FakeHolds(), workflows=FakeWorkflows(), functions=FakeFunctions(),
+                  holds=FakeHolds(), clearances=FakeClearances(), workflows=FakeWorkflows(), functions=FakeFunctions(),
                   idempotency=FakeIdempotency(), events=FakeEventQueue(), subscriptions=FakeSubscriptions(),
                   deliveries=FakeDeliveries(), receivers=FakeReceivers(), trail=FakeTrail(),
                   exit_facts=FakeExitFacts())

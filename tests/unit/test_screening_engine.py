@@ -16,9 +16,19 @@ from chalicelib.domain.screening.entities import (
     ListEntity,
     ListKind,
     NameKind,
+    PartialDate,
+    Precision,
+    listed_birth_date,
 )
 from chalicelib.domain.screening.formats import parse_list
-from chalicelib.domain.screening.index import INDEX_FORMAT, IndexFormatError, NameIndex, deletion_keys, skeleton
+from chalicelib.domain.screening.index import (
+    INDEX_FORMAT,
+    IndexFormatError,
+    NameIndex,
+    deletion_keys,
+    joined_words,
+    skeleton,
+)
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.screening.result import SubjectScreening
 from chalicelib.domain.screening.scoring import BirthDateLevel, birth_date_level
@@ -178,7 +188,7 @@ def test_index_finds_what_the_exhaustive_scan_finds(screener: Screener, name: st
 
 def test_list_versions_and_engine(screener: Screener) -> None:
     assert screener.list_versions == {"ofac-sdn": "2021-07-07", "un-sc": "2026-02-27", "pep-us-congress": "2025-12-08"}
-    assert screener.engine == "fuzzy-v1/screening-2026-11-23.1"
+    assert screener.engine == "fuzzy-v2/screening-2026-12-01.1"
 
 
 # --- classification ------------------------------------------------------------------------------
@@ -238,28 +248,169 @@ def test_matches_are_stored_in_the_screening_result(screener: Screener) -> None:
 # --- birth dates -----------------------------------------------------------------------------------
 
 
+def day(value: str) -> PartialDate:
+    return PartialDate.parse(value)
+
+
 @pytest.mark.parametrize(
-    ("listed", "day", "level"),
+    ("listed", "subject", "level", "precision"),
     [
-        (BirthDate(exact=date(1957, 10, 10)), date(1957, 10, 10), BirthDateLevel.EXACT),
-        (BirthDate(exact=date(1957, 10, 10)), date(1957, 1, 1), BirthDateLevel.NEAR),  # same year, other day
-        (BirthDate(exact=date(1957, 10, 10)), date(1958, 12, 31), BirthDateLevel.NEAR),
-        (BirthDate(exact=date(1957, 10, 10)), date(1960, 1, 1), BirthDateLevel.MISMATCH),
-        (BirthDate(exact=date(1957, 10, 10), circa=True), date(1959, 1, 1), BirthDateLevel.RANGE),
-        (BirthDate(year=1958), date(1958, 6, 1), BirthDateLevel.YEAR),
-        (BirthDate(year=1958, month=6), date(1958, 7, 1), BirthDateLevel.NEAR),
-        (BirthDate(year=1958, circa=True), date(1956, 1, 1), BirthDateLevel.RANGE),
-        (BirthDate(year_from=1958, year_to=1960), date(1960, 1, 1), BirthDateLevel.RANGE),
-        (BirthDate(year_from=1958, year_to=1960), date(1962, 1, 1), BirthDateLevel.MISMATCH),
-        (BirthDate(), date(2000, 1, 1), BirthDateLevel.UNKNOWN),
+        (BirthDate(exact=date(1957, 10, 10)), "1957-10-10", BirthDateLevel.EXACT, Precision.DAY),
+        (BirthDate(exact=date(1957, 10, 10)), "1957-01-01", BirthDateLevel.NEAR, Precision.DAY),  # same year, other day
+        (BirthDate(exact=date(1957, 10, 10)), "1958-12-31", BirthDateLevel.NEAR, Precision.DAY),
+        (BirthDate(exact=date(1957, 10, 10)), "1960-01-01", BirthDateLevel.MISMATCH, Precision.DAY),
+        (BirthDate(exact=date(1957, 10, 10), circa=True), "1959-01-01", BirthDateLevel.RANGE, Precision.YEAR),
+        (BirthDate(year=1958), "1958-06-01", BirthDateLevel.YEAR, Precision.YEAR),
+        (BirthDate(year=1958, month=6), "1958-07-01", BirthDateLevel.NEAR, Precision.MONTH),
+        (BirthDate(year=1958, circa=True), "1956-01-01", BirthDateLevel.RANGE, Precision.YEAR),
+        (BirthDate(year_from=1958, year_to=1960), "1960-01-01", BirthDateLevel.RANGE, Precision.YEAR),
+        (BirthDate(year_from=1958, year_to=1960), "1962-01-01", BirthDateLevel.MISMATCH, Precision.YEAR),
+        (BirthDate(), "2000-01-01", BirthDateLevel.UNKNOWN, None),
+        # a subject's date known only to the year or the month: compared at the coarser precision
+        (BirthDate(exact=date(1965, 4, 12)), "1965", BirthDateLevel.YEAR, Precision.YEAR),  # support, not a mismatch
+        (BirthDate(exact=date(1965, 4, 12)), "1965-04", BirthDateLevel.YEAR, Precision.MONTH),
+        (BirthDate(exact=date(1965, 4, 12)), "1965-05", BirthDateLevel.NEAR, Precision.MONTH),
+        (BirthDate(exact=date(1965, 4, 12)), "1966", BirthDateLevel.NEAR, Precision.YEAR),  # within near_years
+        (BirthDate(exact=date(1965, 4, 12)), "1967", BirthDateLevel.MISMATCH, Precision.YEAR),
+        (BirthDate(year=1965, month=4), "1965", BirthDateLevel.YEAR, Precision.YEAR),
+        (BirthDate(year=1965, month=4), "1965-04", BirthDateLevel.YEAR, Precision.MONTH),
+        (BirthDate(year=1965), "1965-04", BirthDateLevel.YEAR, Precision.YEAR),
+        (BirthDate(year_from=1963, year_to=1966), "1965-04", BirthDateLevel.RANGE, Precision.YEAR),
     ],
 )
-def test_birth_date_levels(listed: BirthDate, day: date, level: BirthDateLevel) -> None:
+def test_birth_date_levels(listed: BirthDate, subject: str, level: BirthDateLevel, precision: Precision | None) -> None:
     index = NameIndex.build("list-a", "v", [person("1", "A B", birth_dates=(listed,))])
-    assert birth_date_level(index.entities[0].birth_dates, day, near_years=1) is level
+    assert birth_date_level(index.entities[0].birth_dates, day(subject), near_years=1) == (level, precision)
 
 
 def test_best_birth_date_level_wins_and_unknown_without_a_date() -> None:
     index = NameIndex.build("list-a", "v", [person("1", "A B", birth_dates=(BirthDate(year=1950), BirthDate(year=1970)))])
-    assert birth_date_level(index.entities[0].birth_dates, date(1970, 1, 1), 1) is BirthDateLevel.YEAR
-    assert birth_date_level(index.entities[0].birth_dates, None, 1) is BirthDateLevel.UNKNOWN
+    assert birth_date_level(index.entities[0].birth_dates, day("1970-01-01"), 1).level is BirthDateLevel.YEAR
+    assert birth_date_level(index.entities[0].birth_dates, None, 1) == (BirthDateLevel.UNKNOWN, None)
+
+
+@pytest.mark.parametrize("text", ["1965", "1965-04", "1965-04-12"])
+def test_partial_dates_parse_and_print_back(text: str) -> None:
+    assert str(PartialDate.parse(text)) == text
+
+
+@pytest.mark.parametrize("text", ["65", "1965-4", "1965-13", "1965-02-30", "1965-04-12T00:00", "86400", "1965/04"])
+def test_partial_dates_refuse_what_is_not_one(text: str) -> None:
+    with pytest.raises(ValueError):
+        PartialDate.parse(text)
+
+
+def test_a_partial_birth_date_adjusts_the_score_and_names_its_precision(screener: Screener) -> None:
+    # OFAC SDN 6365, listed with DOB 30 Jul 1957 and alt. DOB 1958
+    by_year = entry(screener.screen_person("Usama bin Laden", day("1957")), "ofac-sdn", "6365")
+    by_month = entry(screener.screen_person("Usama bin Laden", day("1957-07")), "ofac-sdn", "6365")
+    assert (by_year.birth_date, by_year.birth_date_precision) == (BirthDateLevel.YEAR, Precision.YEAR)
+    assert (by_month.birth_date, by_month.birth_date_precision) == (BirthDateLevel.YEAR, Precision.MONTH)
+    [adjustment] = [a for a in by_month.adjustments if a.factor == "birth_date"]
+    assert adjustment.delta == 0.03 and adjustment.detail == "listed birth date: year (compared at month precision)"
+    far = entry(screener.screen_person("Usama bin Laden", day("1940")), "ofac-sdn", "6365")
+    assert far.birth_date is BirthDateLevel.MISMATCH and far.band is Band.REVIEW
+
+
+def test_list_birth_dates_at_the_precision_they_are_given() -> None:
+    assert listed_birth_date("1965-04-12") == BirthDate(exact=date(1965, 4, 12))
+    assert listed_birth_date("1965-04") == BirthDate(year=1965, month=4)
+    assert listed_birth_date("1965") == BirthDate(year=1965)
+    assert listed_birth_date("1965-00-00") == BirthDate(year=1965)
+    assert listed_birth_date("1965-02-31") == BirthDate(year=1965, month=2)
+    assert listed_birth_date("1965-04-12", circa=True) == BirthDate(exact=date(1965, 4, 12), circa=True)
+    assert listed_birth_date("unknown") is None and listed_birth_date("0000-00-00") is None
+
+
+# --- word boundaries -------------------------------------------------------------------------------
+
+BIN_LADEN = ("ofac-sdn", "6365")  # "BIN LADIN, Usama bin Muhammad bin Awad", a.k.a. "BIN LADEN, Usama", DOB 30 Jul 1957
+
+
+@pytest.mark.parametrize(
+    ("name", "joined", "words", "listed"),
+    [
+        ("Usa ma bin Laden", "screened", (1, 2), "usama"),  # a word split in two
+        ("Usa-ma bin Laden", "screened", (1, 2), "usama"),  # in-word punctuation
+        ("Usa.ma bin Laden", "screened", (1, 2), "usama"),
+        ("Usama bin Lad-en", "screened", (3, 4), "laden"),
+        ("Usama binLaden", "listed", (2,), "bin laden"),  # a glued particle
+        ("UsamabinLaden", "listed", (1,), "usama bin laden"),  # no space at all
+        ("Уса ма бин Ладен", "screened", (1, 2), "usama"),  # Cyrillic, transliterated
+        ("Усама бинЛаден", "listed", (2,), "bin laden"),
+    ],
+)
+def test_word_boundaries_do_not_hide_a_listed_person(screener: Screener, name: str, joined: str,
+                                                     words: tuple[int, ...], listed: str) -> None:
+    m = entry(screener.screen_person(name, date(1957, 7, 30)), *BIN_LADEN)
+    assert (m.band, m.birth_date, m.name_scores.name) == (Band.BLOCK, BirthDateLevel.EXACT, 1.0)
+    [how] = m.resegmented
+    assert (how.joined, how.screened_words, how.listed) == (joined, words, listed)
+    assert how.detail.startswith("matched after joining") and f"'{listed}'" in how.detail
+
+
+def test_an_arabic_script_name_split_or_glued_is_found(screener: Screener) -> None:
+    # UN QDi.421 "HAMZA USAMA MUHAMMAD BIN LADEN", listed with its Arabic name, DOB 1989-05-09
+    for name in ("حمزة أسا مة محمد بن لادن", "حمزة أسامة محمد بنلادن"):
+        m = entry(screener.screen_person(name, date(1989, 5, 9)), "un-sc", "QDi.421")
+        assert (m.band, m.name_kind) == (Band.BLOCK, NameKind.STRONG_ALIAS) and m.resegmented
+
+
+def test_a_stopword_split_off_a_word_is_glued_back(screener: Screener) -> None:
+    # "Sa" and "Dr" are a legal form and a title: normalisation drops them, the engine glues them back
+    m = entry(screener.screen("Sa ddam Hussein al-Tikriti", type=EntityType.PERSON), "ofac-sdn", "7843")
+    assert m.band is not Band.PASS and "with the 'sa' next to it" in m.resegmented[0].detail
+
+
+def test_a_match_without_a_moved_boundary_says_nothing_about_one(screener: Screener) -> None:
+    m = entry(screener.screen_person("Usama bin Laden", date(1957, 7, 30)), *BIN_LADEN)
+    assert m.resegmented == () and m.matched_name == "Usama BIN LADEN"
+
+
+@pytest.mark.parametrize("name", ["Usa ma bin Laden", "Usama binLaden", "UsamabinLaden", "SaddamHussein al-Tikriti",
+                                  "Banco NacionaldeCuba", "Abu Zu baydah"])
+def test_moved_boundaries_are_found_through_the_index(screener: Screener, name: str) -> None:
+    indexed = screener.screen(name, limit=None)
+    exhaustive = screener.screen(name, limit=None, exhaustive=True)
+    assert {(m.source, m.source_id, m.score) for m in indexed} == {(m.source, m.source_id, m.score) for m in exhaustive}
+
+
+@pytest.mark.parametrize(("name", "source_id"), [("Mohamad RezaNaqdi", "12057"), ("Kim JongUn", "20157")])
+def test_listed_words_joined_are_reached_by_spelling_and_skeleton(screener: Screener, name: str, source_id: str) -> None:
+    """The index reaches a listed name's words joined by their spelling and consonant skeleton,
+    not by edit neighbourhoods (those would quadruple its size): a typo on top of a moved
+    boundary can escape it, where scoring every name would find weaker hits."""
+    assert entry(screener.screen(name, limit=None), "ofac-sdn", source_id).band is Band.BLOCK
+
+
+def test_joined_words_of_a_listed_name() -> None:
+    assert joined_words(["usama", "bin", "laden"]) == [
+        ("usamabin", 0, 2), ("usamabinladen", 0, 3), ("binladen", 1, 3)]
+    assert joined_words(["j", "smith"], min_part=2) == []
+
+
+def test_words_joined_must_agree_letter_for_letter(screener: Screener) -> None:
+    """Jaro-Winkler finds "muhammad" close to "muhammaddaud" (the prefix): words joined are
+    compared letter for letter, so a listed "Muhammad Daud" joined does not pair with "Muhammad"."""
+    for m in screener.screen("Muhammad Rahimi", limit=None, threshold=0.5):
+        assert all(r.listed != "muhammad daud" for r in m.resegmented)
+
+
+def test_content_hash_changes_with_the_entry() -> None:
+    entity = person("1", "Ivan PETROV", birth_dates=(BirthDate(year=1970),))
+    same = person("1", "Ivan PETROV", birth_dates=(BirthDate(year=1970),))
+    assert entity.content_hash() == same.content_hash()
+    assert entity.content_hash() != entity.model_copy(update={"programmes": ("UKRAINE-EO13660",)}).content_hash()
+    assert entity.content_hash() != entity.model_copy(
+        update={"aliases": (Alias(name="Vanya", strength=AliasStrength.WEAK),)}).content_hash()
+    index = NameIndex.build("list-a", "v", [entity])
+    [m] = Screener([index], load_policy(POLICIES_DIR / "screening.yaml", ScreeningPolicy)).screen("Ivan Petrov")
+    assert m.entry_hash == entity.content_hash()
+
+
+def test_word_boundaries_can_be_switched_off_for_benchmarks(policy: ScreeningPolicy, screener: Screener) -> None:
+    spaced = Screener(screener.indexes, policy, word_boundaries=False)
+    assert not [m for m in spaced.screen_person("Usa ma bin Laden", date(1957, 7, 30)) if m.band is Band.BLOCK
+                and (m.source, m.source_id) == BIN_LADEN]
+    assert entry(spaced.screen_person("Usama bin Laden", date(1957, 7, 30)), *BIN_LADEN) == entry(
+        screener.screen_person("Usama bin Laden", date(1957, 7, 30)), *BIN_LADEN)

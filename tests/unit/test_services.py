@@ -2,6 +2,7 @@
 act, what is written, what is started, and what a retry or a race does."""
 from __future__ import annotations
 
+import pickle
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -23,6 +24,9 @@ from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointKind, CheckpointStatus, ReviewOutcome
 from chalicelib.domain.export_record import ExportStatus
 from chalicelib.domain.models import Verdict
+from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
+
+
 from chalicelib.domain.retention import Events, RecordClass, RecordRef
 from chalicelib.errors import (
     CheckpointClosed,
@@ -47,6 +51,7 @@ from chalicelib.services import (
     reviews,
 )
 from chalicelib.stores.document_bucket import application_key
+from tests.conftest import ROOT
 from tests.records import customer_record
 from tests.unit.fakes import fake_stores
 
@@ -382,6 +387,21 @@ def test_a_refresh_names_the_field_it_cannot_use(stores):
     with pytest.raises(InvalidField) as missing:
         lists.refresh(OFFICER, ListRefreshRequest(source="un-sc", upload_prefix="nothing-here"), stores)
     assert missing.value.field == "upload_prefix"
+
+
+def test_a_refresh_of_the_version_in_force_rebuilds_an_index_of_an_older_format(stores):
+    xml = (ROOT / "data" / "lists" / "un-sc" / "consolidated.xml").read_bytes()
+    first = lists.publish("un-sc", {"consolidated.xml": xml}, "2026-02-27", stores)
+    assert first["status"] == "published"
+    manifest = stores.lists.current("un-sc")
+    assert manifest.index_format == INDEX_FORMAT
+    stores.lists.manifests["un-sc"] = manifest.model_copy(update={"index_format": None})  # as an older release stored it
+    stores.lists.indexes[("un-sc", manifest.version)] = pickle.dumps(("screening-index/1", "old"))
+    assert lists.publish("un-sc", {"consolidated.xml": xml}, "2026-02-27", stores)["status"] == "reindexed"
+    rebuilt = stores.lists.current("un-sc")
+    assert (rebuilt.version, rebuilt.index_format) == (manifest.version, INDEX_FORMAT)
+    assert len(NameIndex.from_bytes(stores.lists.read_index(rebuilt))) > 1000
+    assert lists.publish("un-sc", {"consolidated.xml": xml}, "2026-02-27", stores)["status"] == "unchanged"
 
 
 def _customer_with_records(stores, ended_years_ago: int) -> tuple[str, str, list[RecordRef]]:

@@ -101,6 +101,8 @@ SNIPPET = """<?xml version="1.0" encoding="UTF-8"?>
       <INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>BETWEEN</TYPE_OF_DATE><FROM_YEAR>1970</FROM_YEAR><TO_YEAR>1960</TO_YEAR></INDIVIDUAL_DATE_OF_BIRTH>
       <INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>EXACT</TYPE_OF_DATE><DATE>1970-02-30</DATE></INDIVIDUAL_DATE_OF_BIRTH>
       <INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>APPROXIMATELY</TYPE_OF_DATE><DATE>1970-02-03</DATE></INDIVIDUAL_DATE_OF_BIRTH>
+      <INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>EXACT</TYPE_OF_DATE><DATE>1968-00-00</DATE></INDIVIDUAL_DATE_OF_BIRTH>
+      <INDIVIDUAL_DATE_OF_BIRTH><TYPE_OF_DATE>APPROXIMATELY</TYPE_OF_DATE><DATE>1966-05</DATE></INDIVIDUAL_DATE_OF_BIRTH>
       <INDIVIDUAL_DOCUMENT><TYPE_OF_DOCUMENT>Numéro de passeport </TYPE_OF_DOCUMENT><NUMBER>X1</NUMBER><COUNTRY_OF_ISSUE>France</COUNTRY_OF_ISSUE></INDIVIDUAL_DOCUMENT>
     </INDIVIDUAL>
     <INDIVIDUAL><DATAID>2</DATAID><UN_LIST_TYPE>Test</UN_LIST_TYPE></INDIVIDUAL>
@@ -117,6 +119,7 @@ def test_snippet_edge_cases() -> None:
         ("Jon Doe", AliasStrength.STRONG),  # strong wins over the same name listed as low
         ("JD", AliasStrength.WEAK),
     ]
-    # reversed range and 30 Feb are unreadable: dropped; an approximate exact date is circa
-    assert e.birth_dates == (BirthDate(exact=date(1970, 2, 3), circa=True),)
+    # a reversed range is unreadable: dropped; 30 Feb keeps the month; an approximate exact date is circa
+    assert e.birth_dates == (BirthDate(year=1970, month=2), BirthDate(exact=date(1970, 2, 3), circa=True),
+                             BirthDate(year=1968), BirthDate(year=1966, month=5, circa=True))  # partial dates
     assert e.identifiers == (Identifier(kind="passport", value="X1", country="France"),)

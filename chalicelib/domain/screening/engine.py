@@ -1,7 +1,7 @@
 """Fuzzy sanctions and PEP screening over prebuilt name indexes (one per list version).
 
     screener = Screener([NameIndex.from_bytes(b) for b in stored_indexes], policy)
-    matches = screener.screen("Mohamed Naqdi", birth_date=date(1952, 1, 1), type=EntityType.PERSON)
+    matches = screener.screen("Mohamed Naqdi", birth_date=PartialDate(year=1952), type=EntityType.PERSON)
     checks = classify(matches)  # SANCTIONS_MATCH, SANCTIONS_POSSIBLE_MATCH, PEP_MATCH
 
 Names are normalised by `normalise.normalise_name`: NFKC, transliterated with anyascii (ISC
@@ -9,13 +9,21 @@ licence, permissive, where Unidecode is GPL; and wider coverage: Arabic, Cyrilli
 Indic scripts), casefolded, punctuation, honorifics and legal forms removed, "SURNAME, Given"
 reordered.
 
-Retrieval: each query token is expanded to the listed tokens reachable through the index keys
-(1-deletion neighbourhood, consonant skeleton, 3-letter prefix) and at least `token_floor` similar; a listed name
-is a candidate only if its tokens cover `retrieval.min_coverage` of the query's weighted length
-(computed with set intersections over postings, never a scan of the list). Scoring: greedy
-Jaro-Winkler token pairing blended with rapidfuzz token_sort/token_set ratios, then weak-alias,
-birth-date, nationality and entity-type adjustments, then the band. Every match carries its
-explanation. Match objects name list entries only, never the subject's own data.
+Word boundaries are not evidence: a space, a hyphen or a glued particle can be put in or left
+out by whoever types a name ("Usa ma bin Laden", "Usama binLaden", "Usa-ma"). The query's
+adjacent words are also tried joined, and every listed name carries its adjacent words joined
+(`index.joined_words`), so a split word pairs with the listed word and a joined one with the
+listed words joined; the explanation says when a match needed it (`resegmented`).
+
+Retrieval: each query word, and each pair of adjacent query words joined, is expanded to the
+listed tokens reachable through the index keys (1-deletion neighbourhood, consonant skeleton,
+3-letter prefix) and at least `token_floor` similar; a listed name is a candidate only if its
+tokens cover `retrieval.min_coverage` of the query's weighted length (computed with set
+intersections over postings, never a scan of the list). Scoring: greedy Jaro-Winkler pairing of
+words (or words joined) blended with rapidfuzz token_sort/token_set ratios of the two names as
+paired, then weak-alias, birth-date (at the precision both dates give), nationality and
+entity-type adjustments, then the band. Every match carries its explanation. Match objects
+name list entries (and word positions of the screened name), never the subject's own data.
 """
 from __future__ import annotations
 
@@ -23,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from itertools import combinations
 
 from rapidfuzz import fuzz
@@ -30,19 +39,31 @@ from rapidfuzz.distance import JaroWinkler
 
 from chalicelib.domain.models import CheckResult, Frozen
 from chalicelib.domain.screening.countries import iso3
-from chalicelib.domain.screening.entities import EntityType, ListKind, NameKind
-from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, NameIndex, name_tokens, skeleton
-from chalicelib.domain.screening.normalise import LEGAL_FORMS
+from chalicelib.domain.screening.entities import EntityType, ListKind, NameKind, PartialDate, Precision
+from chalicelib.domain.screening.index import (
+    CANONICAL_PARTICLES,
+    PARTICLES,
+    IndexedEntity,
+    IndexedName,
+    NameIndex,
+    deletion_keys,
+    joined_words,
+    skeleton,
+)
+from chalicelib.domain.screening.normalise import LEGAL_FORMS, normalised_words
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.screening.scoring import (
+    BirthDateComparison,
     BirthDateLevel,
+    Span,
     birth_date_level,
     pair_tokens,
+    pair_words,
     short_name_penalty,
     similar_tokens,
 )
 
-ENGINE = "fuzzy-v1"
+ENGINE = "fuzzy-v2"  # v2: word boundaries, partial birth dates
 
 SANCTIONS_MATCH = "SANCTIONS_MATCH"
 SANCTIONS_POSSIBLE_MATCH = "SANCTIONS_POSSIBLE_MATCH"
@@ -77,6 +98,37 @@ class Adjustment(Frozen):
     detail: str
 
 
+class Joined(StrEnum):
+    """Whose words a pair joined: the screened name's ("Usa ma") or the listed name's ("bin laden")."""
+
+    SCREENED = "screened"
+    LISTED = "listed"
+
+
+class Resegmentation(Frozen):
+    """A pair the match needed words joined for: some of the screened name's words joined
+    ("Usa ma" for the listed "usama"), or the listed name's ("bin laden" for "binladen")."""
+
+    joined: Joined
+    screened_words: tuple[int, ...]  # 1-based positions in the screened name, as normalised
+    listed: str  # the listed word(s), normalised
+    detail: str
+
+
+class MatchStatus(StrEnum):
+    OPEN = "open"
+    CLEARED = "cleared"  # a compliance officer cleared this entry for this subject (see clearance)
+
+
+class ClearanceRef(Frozen):
+    """The clearance that applies to a match: who cleared the entry, when and why."""
+
+    id: str
+    by: str
+    at: str
+    reason: str
+
+
 class Match(Frozen):
     """One list entry the screened name matched, on its best-scoring name, explained."""
 
@@ -95,6 +147,11 @@ class Match(Frozen):
     name_scores: NameScores
     adjustments: tuple[Adjustment, ...] = ()
     birth_date: BirthDateLevel = BirthDateLevel.UNKNOWN
+    birth_date_precision: Precision | None = None  # what the dates were compared at
+    resegmented: tuple[Resegmentation, ...] = ()
+    entry_hash: str = ""  # the listed entry's content hash (a changed entry is another entry)
+    status: MatchStatus = MatchStatus.OPEN
+    clearance: ClearanceRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,29 +159,43 @@ class _Query:
     """The screened name prepared once for every index."""
 
     tokens: list[str]
-    weights: list[float]
+    weights: list[float]  # per word
+    # (form, first word, one past the last, stopword glued on or ""): every word, then words joined
+    units: list[tuple[str, int, int, str]]
+    # per unit, the forms it is compared in (a word glued to "al" also without it), each with its
+    # consonant skeleton and deletion keys (the same for every index)
+    forms: list[list[tuple[str, str, frozenset[str]]]]
     text: str
     letters: int
-    birth_date: date | None
+    birth_date: PartialDate | None
     nationality: str | None
     type: EntityType | None
+
+    @property
+    def spans(self) -> list[Span]:
+        return [(a, b) for _, a, b, _ in self.units]
 
 
 class Screener:
     """Screens names against the indexes of the list versions in force."""
 
-    def __init__(self, indexes: Sequence[NameIndex], policy: ScreeningPolicy) -> None:
+    def __init__(self, indexes: Sequence[NameIndex], policy: ScreeningPolicy, word_boundaries: bool = True) -> None:
+        """`word_boundaries=False` compares words only as spaced (the engine before it saw
+        through word boundaries: benchmarks measure what that costs)."""
         sources = [index.source for index in indexes]
         if len(set(sources)) != len(sources):
             raise ValueError(f"one index per source, got {sources}")
         self.indexes = tuple(indexes)
         self.policy = policy
+        self.word_boundaries = word_boundaries
         particle = policy.name.particle_weight
-        self._token_weights = {
-            index.source: [len(t) * (particle if t in PARTICLES else 1.0) for t in index.vocabulary]
-            for index in self.indexes
-        }
-        self._letter_counts = {index.source: [len(t) for t in index.vocabulary] for index in self.indexes}
+        self._token_weights = {index.source: [len(t) * (particle if t in PARTICLES else 1.0) for t in index.vocabulary]
+                               for index in self.indexes}
+        # per listed name, filled in when it is first scored: its words' weights and its letter count
+        self._name_weights: dict[str, list[tuple[tuple[float, ...], int] | None]] = {
+            index.source: [None] * len(index.names) for index in self.indexes}
+        longest = max((len(name.tokens) for index in self.indexes for name in index.names), default=0)
+        self._word_spans = [[(j, j + 1) for j in range(n)] for n in range(longest + 1)]  # n words, one span each
 
     @property
     def list_versions(self) -> dict[str, str]:
@@ -138,7 +209,7 @@ class Screener:
     def screen(
         self,
         name: str,
-        birth_date: date | None = None,
+        birth_date: PartialDate | date | None = None,
         nationality: str | None = None,
         type: EntityType | None = None,
         limit: int | None = 10,
@@ -147,7 +218,8 @@ class Screener:
     ) -> list[Match]:
         """Matches scoring at least `threshold` (default: the review band), best first, one
         per list entry, at most `limit`. `nationality` is an ISO alpha-3 code or a country
-        name. `exhaustive` scores every listed name without the index (benchmarks only)."""
+        name; `birth_date` a full date or one known to the month or year. `exhaustive` scores
+        every listed name without the index (benchmarks only)."""
         query = self._query(name, birth_date, nationality, type)
         if not query.tokens:
             return []
@@ -167,51 +239,87 @@ class Screener:
     def retrieval_size(self, name: str) -> int:
         """How many listed names the indexes hand to scoring for `name` (diagnostics)."""
         query = self._query(name, None, None, None)
-        return sum(len(self._candidates(i, query, self._expand(i, query, False))) for i in self.indexes)
+        return sum(len(self._candidates(i, query, *self._expand(i, query, False))) for i in self.indexes)
 
     # --- query preparation and retrieval ------------------------------------------------
 
-    def _query(self, name: str, birth_date: date | None, nationality: str | None, type: EntityType | None) -> _Query:
-        tokens = _without_misspelt_legal_forms(name_tokens(name))
+    def _query(self, name: str, birth_date: PartialDate | date | None, nationality: str | None,
+               type: EntityType | None) -> _Query:
+        tokens, glued = _query_words(name)
         particle = self.policy.name.particle_weight
+        units = [(t, i, i + 1, "") for i, t in enumerate(tokens)]
+        if self.word_boundaries:
+            units += [(w, a, b, "") for w, a, b in joined_words(tokens)] + glued
         return _Query(
             tokens=tokens,
             weights=[len(t) * (particle if t in PARTICLES else 1.0) for t in tokens],
+            units=units,
+            forms=[[(f, *_keys(f)) for f in _forms(form, unit < len(tokens))] for unit, (form, _, _, _) in enumerate(units)],
             text=" ".join(tokens),
             letters=sum(map(len, tokens)),
-            birth_date=birth_date,
+            birth_date=PartialDate.of(birth_date) if isinstance(birth_date, date) else birth_date,
             nationality=iso3(nationality) if nationality else None,
             type=type,
         )
 
-    def _expand(self, index: NameIndex, query: _Query, exhaustive: bool) -> list[dict[int, float]]:
-        """Per query token: similar listed token id -> similarity. A token glued to its
-        article ("alkhodair") is also compared without it ("khodair")."""
-        everything = range(len(index.vocabulary))
-        expansions = []
-        for token in query.tokens:
-            forms = [token, token[2:]] if token.startswith("al") and len(token) >= 6 else [token]
+    def _expand(self, index: NameIndex, query: _Query, exhaustive: bool
+                ) -> tuple[list[dict[int, float]], list[dict[int, float]]]:
+        """Per query unit (a word, or words joined): similar listed word id -> similarity; and
+        per query word: similar listed words-joined id -> similarity."""
+        words = len(query.tokens)
+        weights = self.policy.name
+        expansions, joined = [], []
+        for unit, forms in enumerate(query.forms):
+            single = unit < words
+            token = forms[0][0]
             expansion: dict[int, float] = {}
-            for form in forms:
-                key = skeleton(form)
-                candidates = everything if exhaustive else list(index.similar_token_ids(form))
-                same_skeleton = index.by_skeleton.get(key, ()) if len(key) >= 2 else ()
-                for token_id, similarity in similar_tokens(
-                    form, key, candidates, same_skeleton, index.vocabulary, self.policy.name
-                ).items():
-                    if similarity > expansion.get(token_id, 0.0):
-                        expansion[token_id] = similarity
+            for form, key, deleted in forms:
+                if exhaustive:
+                    candidates: Sequence[int] = range(len(index.vocabulary))
+                else:  # words joined: not by their first letters, which are one word's
+                    candidates = list(index.similar_token_ids(form, key, prefix=single, deleted=deleted))
+                if candidates:
+                    same = index.by_skeleton.get(key, ()) if len(key) >= 2 else ()
+                    found = similar_tokens(form, key, candidates, same, index.vocabulary, weights, not single)
+                    if expansion:
+                        for token_id, similarity in found.items():
+                            if similarity > expansion.get(token_id, 0.0):
+                                expansion[token_id] = similarity
+                    else:
+                        expansion = found
+                if single and form is token and not self.word_boundaries:
+                    joined.append({})
+                elif single and form is token:
+                    candidates = range(len(index.joined)) if exhaustive else list(index.joined_like(token, key))
+                    same = index.joined_by_skeleton.get(key, ()) if len(key) >= 2 else ()
+                    joined.append(similar_tokens(token, key, candidates, same, index.joined, weights, True)
+                                  if candidates else {})
             expansions.append(expansion)
-        return expansions
+        return expansions, joined
 
-    def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]]) -> set[int]:
+    def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]],
+                    joined: list[dict[int, float]]) -> set[int]:
         """Names whose tokens cover at least min_coverage of the query's weighted length: the
-        union, over the minimal token subsets heavy enough, of the intersection of their names."""
+        union, over the minimal word subsets heavy enough, of the intersection of their names.
+        A name covers a query word if it has a word similar to it or to query words joined that
+        include it, or words joined similar to it."""
         need = self.policy.retrieval.min_coverage * sum(query.weights)
-        present = [i for i, e in enumerate(expansions) if e]
+        covering: dict[int, set[int]] = {}
+        copied: set[int] = set()
+        found = [(span, index.names_with(e)) for span, e in zip(query.spans, expansions) if e]
+        found += [((i, i + 1), index.names_joining(e)) for i, e in enumerate(joined) if e]
+        for (first, last), names in found:
+            for i in range(first, last):
+                if i not in covering:
+                    covering[i] = names
+                    continue
+                if i not in copied:  # the first set may be another position's too: copy before adding
+                    covering[i], _ = set(covering[i]), copied.add(i)
+                covering[i] |= names
+        present = sorted(covering)
         if sum(query.weights[i] for i in present) < need:
             return set()
-        sets = {i: index.names_with(expansions[i]) for i in present}
+        sets = covering
         if len(present) > _MAX_SUBSET_TOKENS:
             covered: dict[int, float] = {}
             for i in present:
@@ -232,53 +340,98 @@ class Screener:
     # --- scoring --------------------------------------------------------------------------
 
     def _screen_index(self, index: NameIndex, query: _Query, floor: float, exhaustive: bool) -> list[Match]:
-        expansions = self._expand(index, query, exhaustive)
-        name_ids = range(len(index.names)) if exhaustive else self._candidates(index, query, expansions)
+        expansions, joined = self._expand(index, query, exhaustive)
+        name_ids = range(len(index.names)) if exhaustive else self._candidates(index, query, expansions, joined)
         policy = self.policy
         w = policy.name
         bonus = (policy.adjustments.birth_date.exact if query.birth_date else 0.0) + (
             policy.adjustments.nationality_agrees if query.nationality else 0.0
         )
         pair_floor = (floor - bonus - w.token_sort - w.token_set) / w.token_pairs
+        name_weights = self._name_weights[index.source]
         token_weights = self._token_weights[index.source]
-        letter_counts = self._letter_counts[index.source]
+        vocabulary = index.vocabulary
+        words = len(query.tokens)
+        query_spans = query.spans
+        reached = [(i, e) for i, e in enumerate(expansions[:words]) if e]  # query words that reach listed words
+        reached_units = [(i, e) for i, e in enumerate(expansions) if i >= words and e]  # query words joined
+        reached_joined = [(i, e) for i, e in enumerate(joined) if e]  # query words that reach listed words joined
+        joining = index.names_joining({j for _, e in reached_joined for j in e})  # the names those are in
+        word_spans = self._word_spans
         best: dict[int, Match] = {}
-        entity_adjustments: dict[int, tuple[list[Adjustment], BirthDateLevel]] = {}
+        entity_adjustments: dict[int, tuple[list[Adjustment], BirthDateComparison]] = {}
+        names = index.names
         for name_id in name_ids:
-            name = index.names[name_id]
+            name = names[name_id]
+            tokens = name.tokens
+            # (-similarity, 1 if words are joined, query unit, listed unit), sorted: most similar
+            # first, single words before words joined, then in name order
             similarities = [
-                (s, i, j)
-                for j, token_id in enumerate(name.tokens)
-                for i, expansion in enumerate(expansions)
-                if (s := expansion.get(token_id))
+                (-s, 0, i, j)
+                for j, token_id in enumerate(tokens)
+                for i, expansion in reached if (s := expansion.get(token_id))
             ]
+            across = len(similarities)
+            if reached_units:  # query words joined, against listed words
+                similarities += [(-s, 1, i, j) for j, token_id in enumerate(tokens)
+                                 for i, expansion in reached_units if (s := expansion.get(token_id))]
+            listed_spans = word_spans[len(tokens)]
+            if name_id in joining:  # listed words joined, against single query words
+                n = len(listed_spans)
+                similarities += [(-s, 1, i, n + k) for k, (joined_id, _, _) in enumerate(name.joins)
+                                 for i, expansion in reached_joined if (s := expansion.get(joined_id))]
+                listed_spans = listed_spans + [(a, b) for _, a, b in name.joins]
             if not similarities:
                 continue
-            listed_weights = [token_weights[t] for t in name.tokens]
-            pairs_score, paired = pair_tokens(query.weights, listed_weights, similarities, w)
+            if (weighed := name_weights[name_id]) is None:
+                weighed = name_weights[name_id] = (tuple(token_weights[t] for t in tokens),
+                                                   sum(len(vocabulary[t]) for t in tokens))
+            listed_weights, listed_letters = weighed
+            if len(similarities) == across:  # single words only: the plain pairing
+                pairs_score, pairs = pair_words(query.weights, listed_weights, similarities, w)
+                resegmented, paired = [], len(pairs)
+            else:  # some pair would cross a word boundary
+                pairs_score, pairs = pair_tokens(query.weights, listed_weights, similarities, query_spans,
+                                                 listed_spans, w)
+                if sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs) < words:
+                    # a query word left unpaired: words joined might pair it if tried first on ties
+                    # ("Nid al Al-Rabii")
+                    joins_first = [(s, 1 - r, i, j) for s, r, i, j in similarities]
+                    other = pair_tokens(query.weights, listed_weights, joins_first, query_spans, listed_spans, w)
+                    if other[0] > pairs_score:
+                        pairs_score, pairs = other
+                resegmented = [(i, j) for i, j in pairs if i >= words or j >= len(tokens)]
+                paired = sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs)
             if pairs_score < pair_floor:
                 continue  # cannot reach the floor even with perfect sort/set ratios
             listed_text = " ".join(index.vocabulary[t] for t in name.tokens)
-            sort_score = fuzz.token_sort_ratio(query.text, listed_text) / 100
-            set_score = fuzz.token_set_ratio(query.text, listed_text) / 100
+            query_text = query.text
+            if resegmented:  # compare the names as paired: a word boundary is no difference
+                listed_words = [index.vocabulary[t] for t in name.tokens]
+                query_text = _rejoined(query.tokens, [query.units[i][:3] for i, _ in resegmented])
+                listed_text = _rejoined(listed_words, [("".join(listed_words[a:b]), a, b)
+                                                       for a, b in (listed_spans[j] for _, j in resegmented)])
+            sort_score = fuzz.token_sort_ratio(query_text, listed_text) / 100
+            set_score = fuzz.token_set_ratio(query_text, listed_text) / 100
             blend = w.token_pairs * pairs_score + w.token_sort * sort_score + w.token_set * set_score
-            letters = min(query.letters, sum(letter_counts[t] for t in name.tokens))
+            letters = min(query.letters, listed_letters)
             name_score = short_name_penalty(blend, letters, w)
             if name_score + bonus < floor:
                 continue
             if name.entity not in entity_adjustments:
                 entity_adjustments[name.entity] = self._entity_adjustments(index.entities[name.entity], query)
-            adjustments, level = entity_adjustments[name.entity]
+            adjustments, compared = entity_adjustments[name.entity]
             if name.kind == NameKind.WEAK_ALIAS:
                 adjustments = [
                     Adjustment(factor="weak_alias", delta=policy.adjustments.weak_alias, detail="matched a weak alias"),
                     *adjustments,
                 ]
             score = round(min(1.0, max(0.0, name_score + sum(a.delta for a in adjustments))), 4)
-            if score < floor or (name.entity in best and best[name.entity].score >= score):
-                continue
+            if score < floor or (name.entity in best and (best[name.entity].score, best[name.entity].name_scores.name)
+                                 >= (score, round(name_score, 4))):
+                continue  # one match per entry: its best-scoring name (the closer name on a tie)
             entity = index.entities[name.entity]
-            band, rule = self._band(score, name.kind, level)
+            band, rule = self._band(score, name.kind, compared.level)
             best[name.entity] = Match(
                 source=index.source,
                 list_version=index.version,
@@ -301,24 +454,30 @@ class Screener:
                     listed_tokens=len(name.tokens),
                 ),
                 adjustments=tuple(adjustments),
-                birth_date=level,
+                birth_date=compared.level,
+                birth_date_precision=compared.precision,
+                resegmented=tuple(_resegmentation(query, index, name, listed_spans, i, j) for i, j in resegmented),
+                entry_hash=entity.content_hash,
             )
         return list(best.values())
 
-    def _entity_adjustments(self, entity: IndexedEntity, query: _Query) -> tuple[list[Adjustment], BirthDateLevel]:
+    def _entity_adjustments(self, entity: IndexedEntity, query: _Query
+                            ) -> tuple[list[Adjustment], BirthDateComparison]:
         """Birth date, nationality and entity type adjustments of one entry (no subject data
         in the details)."""
         policy = self.policy.adjustments
         adjustments = []
-        level = birth_date_level(entity.birth_dates, query.birth_date, policy.birth_date.near_years)
+        compared = birth_date_level(entity.birth_dates, query.birth_date, policy.birth_date.near_years)
         delta = {
             BirthDateLevel.EXACT: policy.birth_date.exact,
             BirthDateLevel.YEAR: policy.birth_date.year,
             BirthDateLevel.RANGE: policy.birth_date.range,
             BirthDateLevel.MISMATCH: policy.birth_date.mismatch,
-        }.get(level)
+        }.get(compared.level)
         if delta is not None:
-            adjustments.append(Adjustment(factor="birth_date", delta=delta, detail=f"listed birth date: {level.value}"))
+            adjustments.append(Adjustment(
+                factor="birth_date", delta=delta,
+                detail=f"listed birth date: {compared.level.value} (compared at {compared.precision.value} precision)"))
         if query.nationality and entity.nationalities:
             listed = ", ".join(entity.nationalities)
             if query.nationality in entity.nationalities:
@@ -336,7 +495,7 @@ class Screener:
                     detail=f"listed as {entity.type}, screened as {query.type.value}",
                 )
             )
-        return adjustments, level
+        return adjustments, compared
 
     def _band(self, score: float, name_kind: str, level: BirthDateLevel) -> tuple[Band, str]:
         """The band of a final score and the rule that put it there."""
@@ -352,6 +511,67 @@ class Screener:
         return Band.PASS, f"score {score:.2f} < review {bands.review:.2f}"
 
 
+@lru_cache(maxsize=20_000)
+def _keys(form: str) -> tuple[str, frozenset[str]]:
+    """A query form's consonant skeleton and deletion keys (names share words: computed once each)."""
+    return skeleton(form), frozenset(deletion_keys(form))
+
+
+def _forms(token: str, single: bool) -> list[str]:
+    """A word glued to its article ("alkhodair") is also compared without it ("khodair")."""
+    return [token, token[2:]] if single and token.startswith("al") and len(token) >= 6 else [token]
+
+
+def _query_words(name: str) -> tuple[list[str], list[tuple[str, int, int, str]]]:
+    """The words a query is compared on, and each stopword normalisation dropped glued to the
+    word next to it ("Sa lehi" -> "salehi" for word 1): a legal form or title split off a word
+    ("Sa", "Co", "Dr") must not make the rest of the word unfindable."""
+    words = [(CANONICAL_PARTICLES.get(w, w), kept) for w, kept in normalised_words(name)]
+    tokens = _without_misspelt_legal_forms([w for w, kept in words if kept])
+    if len(tokens) != sum(kept for _, kept in words):
+        return tokens, []
+    glued, position = [], 0
+    for i, (word, kept) in enumerate(words):
+        if kept:
+            position += 1
+            continue
+        if i + 1 < len(words) and words[i + 1][1]:
+            glued.append((word + words[i + 1][0], position, position + 1, word))
+        if i > 0 and words[i - 1][1]:
+            glued.append((words[i - 1][0] + word, position - 1, position, word))
+    return tokens, glued
+
+
+def _rejoined(words: list[str], units: list[tuple[str, int, int]]) -> str:
+    """The words with each unit's span written as the unit's form."""
+    forms = {a: (form, b) for form, a, b in units}
+    out, i = [], 0
+    while i < len(words):
+        form, end = forms.get(i, (words[i], i + 1))
+        out.append(form)
+        i = end
+    return " ".join(out)
+
+
+def _resegmentation(query: _Query, index: NameIndex, name: IndexedName, listed_spans: list[Span],
+                    unit: int, listed_unit: int) -> Resegmentation:
+    """How one pair crossed a word boundary, in terms of list words and word positions only."""
+    _, first, last, stopword = query.units[unit]
+    a, b = listed_spans[listed_unit]
+    listed = " ".join(index.vocabulary[t] for t in name.tokens[a:b])
+    positions = tuple(range(first + 1, last + 1))
+    if stopword:
+        return Resegmentation(joined=Joined.SCREENED, screened_words=positions, listed=listed,
+                              detail=f"matched after joining screened word {first + 1} with the '{stopword}' "
+                                     f"next to it (listed '{listed}')")
+    if last > first + 1:
+        words = " and ".join(map(str, positions)) if len(positions) == 2 else f"{first + 1} to {last}"
+        return Resegmentation(joined=Joined.SCREENED, screened_words=positions, listed=listed,
+                              detail=f"matched after joining screened words {words} (listed '{listed}')")
+    return Resegmentation(joined=Joined.LISTED, screened_words=positions, listed=listed,
+                          detail=f"matched after joining the listed '{listed}' (screened word {first + 1})")
+
+
 def _without_misspelt_legal_forms(tokens: list[str]) -> list[str]:
     """Drop tokens that are a misspelt legal form ("compnay", "limted"): normalisation drops
     the correct spellings from both sides, so a misspelt one would count as a missing word."""
@@ -365,8 +585,9 @@ def _without_misspelt_legal_forms(tokens: list[str]) -> list[str]:
 def classify(matches: Iterable[Match]) -> list[CheckResult]:
     """The three screening checks. SANCTIONS_MATCH fails on a sanctions entry in the block
     band; otherwise SANCTIONS_POSSIBLE_MATCH fails on one in the review band; PEP_MATCH fails
-    on a PEP entry in either band (enhanced due diligence, never a rejection by itself)."""
-    matches = list(matches)
+    on a PEP entry in either band (enhanced due diligence, never a rejection by itself). A
+    cleared match fails none."""
+    matches = [m for m in matches if m.status is MatchStatus.OPEN]
     sanctions = [m for m in matches if m.kind is ListKind.SANCTIONS]
     block = [m for m in sanctions if m.band is Band.BLOCK]
     review = [] if block else [m for m in sanctions if m.band is Band.REVIEW]

@@ -6,6 +6,8 @@ change its normaliser without re-parsing. Countries are kept as the list spells 
 """
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import date
 from enum import StrEnum
 
@@ -95,6 +97,83 @@ class BirthDate(Frozen):
         return None
 
 
+class Precision(StrEnum):
+    """How much of a date is known."""
+
+    DAY = "day"
+    MONTH = "month"
+    YEAR = "year"
+
+
+_PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+
+class PartialDate(Frozen):
+    """A date known to the year, the month or the day ("1965", "1965-04", "1965-04-12"), as a
+    compliance officer or a list often knows a birth date."""
+
+    year: int
+    month: int | None = None
+    day: int | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> PartialDate:
+        if not 1 <= self.year <= 9999:
+            raise ValueError("year must be 1..9999")
+        if self.day is not None and self.month is None:
+            raise ValueError("a day needs a month")
+        if self.month is not None and not 1 <= self.month <= 12:
+            raise ValueError("month must be 1..12")
+        if self.day is not None:
+            date(self.year, self.month, self.day)  # ValueError for 31 Feb
+        return self
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        """"YYYY", "YYYY-MM" or "YYYY-MM-DD"; ValueError naming what is wrong otherwise."""
+        m = _PARTIAL_DATE.fullmatch(text.strip())
+        if m is None:
+            raise ValueError("must be YYYY, YYYY-MM or YYYY-MM-DD")
+        year, month, day = (int(g) if g else None for g in m.groups())
+        return cls(year=year, month=month, day=day)
+
+    @classmethod
+    def of(cls, d: date) -> PartialDate:
+        return cls(year=d.year, month=d.month, day=d.day)
+
+    @property
+    def precision(self) -> Precision:
+        return Precision.DAY if self.day else Precision.MONTH if self.month else Precision.YEAR
+
+    @property
+    def earliest(self) -> date:
+        """The first day it may be (to compare with today)."""
+        return date(self.year, self.month or 1, self.day or 1)
+
+    def __str__(self) -> str:
+        return "-".join([f"{self.year:04d}", *(f"{v:02d}" for v in (self.month, self.day) if v)])
+
+
+def listed_birth_date(text: str, circa: bool = False) -> BirthDate | None:
+    """A list's ISO-style birth date at the precision it gives: "1965-04-12" (exact), "1965-04"
+    or "1965" (year, with the month), "1965-00-00" / "1965-04-00" (unknown parts as zeros); what
+    is known of an impossible date ("1965-02-30": February 1965); None when it is not a date."""
+    m = _PARTIAL_DATE.fullmatch(text.strip())
+    if m is None:
+        return None
+    year, month, day = int(m[1]), int(m[2] or 0), int(m[3] or 0)
+    if not 1800 <= year <= 2100:
+        return None
+    if month > 12:  # "1971-13": the year is still known
+        month = day = 0
+    if month and day:
+        try:
+            return BirthDate(exact=date(year, month, day), circa=circa)
+        except ValueError:
+            pass  # "1965-02-31": keep the month
+    return BirthDate(year=year, month=month or None, circa=circa)
+
+
 class Identifier(Frozen):
     """An identity document number, e.g. kind "passport", value as listed, issuing country."""
 
@@ -117,6 +196,11 @@ class ListEntity(Frozen):
     identifiers: tuple[Identifier, ...] = ()
     programmes: tuple[str, ...] = ()
     address_countries: tuple[str, ...] = ()
+
+    def content_hash(self) -> str:
+        """SHA-256 (hex) of the entry as parsed: any change to a name, alias, birth date,
+        nationality, identifier or programme changes it."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
 
     def birth_date_agrees(self, d: date) -> bool | None:
         """True if any listed birth date agrees with `d`, False if at least one is known and

@@ -10,7 +10,6 @@ strong="false" are weak aliases. Tested on hand-written snippets only (no real f
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import date
 
 from chalicelib.domain.screening.entities import (
     Alias,
@@ -19,6 +18,7 @@ from chalicelib.domain.screening.entities import (
     EntityType,
     Identifier,
     ListEntity,
+    listed_birth_date,
 )
 
 SOURCE = "eu-fsf"
@@ -73,11 +73,8 @@ def _name(a: dict[str, str]) -> str:
 
 def _birth_date(a: dict[str, str]) -> BirthDate | None:
     circa = a.get("circa", "").casefold() == "true"
-    try:
-        if text := a.get("birthdate"):
-            return BirthDate(exact=date.fromisoformat(text), circa=circa)
-    except ValueError:
-        pass
+    if given := listed_birth_date(a.get("birthdate", ""), circa):
+        return given
     low, high = _int(a.get("yearRangeFrom")), _int(a.get("yearRangeTo"))
     if low and high and low <= high:
         return BirthDate(year_from=low, year_to=high, circa=circa)

@@ -8,7 +8,12 @@ A listed token is reachable from a query token by
   spelling conventions ("Muhammad"/"Mohammed" → "mhmd", "Qasim"/"Kassem" → "ksm");
 - its first three letters (tokens of 5+ letters): Jaro-Winkler favours a shared prefix, so
   this reaches similar tokens two or more edits apart ("Yazbek"/"Yazdee").
-Postings map each token to the names that contain it. The index holds no policy: weights and
+Word boundaries are not evidence: every listed name also carries its adjacent words joined
+(`joined_words`: "bin laden" -> "binladen", "abd al rahman" -> "abdalrahman"), in a vocabulary
+of their own reached by spelling and consonant skeleton (`joined_like`), so a query that glues
+words together reaches the name as one that spells them apart (the engine joins the query's
+adjacent words too, and looks those up among the words). Postings map each word, and each
+joined form, to the names that contain it. The index holds no policy: weights and
 thresholds are applied at query time, so a policy change needs no rebuild.
 
 Built once per list version, it serialises to bytes (`to_bytes`, a pickle of builtins only)
@@ -28,14 +33,14 @@ from chalicelib.domain.screening.entities import AliasStrength, BirthDate, ListE
 from chalicelib.domain.screening.normalise import normalise_name
 from chalicelib.domain.screening.memory import gc_paused
 
-INDEX_FORMAT = "screening-index/1"
+INDEX_FORMAT = "screening-index/2"
 """Changes whenever tokens, keys or layout change: an index of another format must be rebuilt."""
 
 PARTICLES = frozenset(
     "al bin bint binti de da di del della der den du dos das la le van von y and of the for".split()
 )
 """Tokens that carry little identity (name particles, connecting words of organisation names)."""
-_CANONICAL = {"el": "al", "ul": "al", "ibn": "bin"}  # spellings of one Arabic particle
+CANONICAL_PARTICLES = {"el": "al", "ul": "al", "ibn": "bin"}  # spellings of one Arabic particle
 
 _DIGRAPHS = (("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"), ("ph", "f"), ("ck", "k"))
 _LETTERS = str.maketrans({"q": "k", "c": "k", "z": "s", "w": "v", "x": "ks"})
@@ -44,6 +49,9 @@ _REPEATS = re.compile(r"(.)\1+")
 _PREFIX, _PREFIX_MIN_LENGTH = 3, 5  # Jaro-Winkler rewards a shared prefix: 2+ edits further on
 _ALIAS_KIND = {AliasStrength.STRONG: NameKind.STRONG_ALIAS, AliasStrength.WEAK: NameKind.WEAK_ALIAS}
 _RANK = {kind: rank for rank, kind in enumerate(NameKind)}
+
+JOIN_PARTICLES = frozenset("al bin bint de da di del der den du la le van von y".split())
+"""A word between two others that is joined with both ("abd al rahman" -> "abdalrahman")."""
 
 BirthDateTuple = tuple[int, int, int, int, int, bool]
 """(exact date ordinal, year, month, year_from, year_to, circa); 0 = not set."""
@@ -57,6 +65,11 @@ class IndexedEntity(NamedTuple):
     programmes: tuple[str, ...]
     nationalities: tuple[str, ...]  # ISO 3166-1 alpha-3, where the list's spelling is known
     birth_dates: tuple[BirthDateTuple, ...]
+    content_hash: str  # of the whole entry as parsed (see ListEntity.content_hash)
+
+
+Join = tuple[int, int, int]
+"""(id of the joined form in NameIndex.joined, first word, one past the last word)."""
 
 
 class IndexedName(NamedTuple):
@@ -64,6 +77,7 @@ class IndexedName(NamedTuple):
     kind: str  # NameKind value
     name: str  # as listed
     tokens: tuple[int, ...]  # token ids, in name order
+    joins: tuple[Join, ...] = ()  # its adjacent words joined (see `joined_words`)
 
 
 class IndexFormatError(ValueError):
@@ -73,7 +87,20 @@ class IndexFormatError(ValueError):
 def name_tokens(name: str) -> list[str]:
     """The normalised tokens of a name (see `normalise.normalise_name`), with the particle
     spellings el/ul and ibn made al and bin."""
-    return [_CANONICAL.get(t, t) for t in normalise_name(name).split()]
+    return [CANONICAL_PARTICLES.get(t, t) for t in normalise_name(name).split()]
+
+
+def joined_words(words: list[str], min_part: int = 1) -> list[tuple[str, int, int]]:
+    """(joined form, first, one past last) for every two adjacent words, and every three whose
+    middle one is a particle ("abd al rahman"); parts shorter than `min_part` letters are not
+    joined (a listed initial glued to a surname is no spelling of anything)."""
+    joined = []
+    for i in range(len(words) - 1):
+        if len(words[i]) >= min_part and len(words[i + 1]) >= min_part:
+            joined.append((words[i] + words[i + 1], i, i + 2))
+        if i + 2 < len(words) and words[i + 1] in JOIN_PARTICLES and min(len(words[i]), len(words[i + 2])) >= min_part:
+            joined.append((words[i] + words[i + 1] + words[i + 2], i, i + 3))
+    return joined
 
 
 def skeleton(token: str) -> str:
@@ -94,11 +121,12 @@ def deletion_keys(token: str) -> set[str]:
 
 
 class NameIndex:
-    """Names of one list version, their tokens, and the keys to reach similar tokens."""
+    """Names of one list version, their words and words joined, and the keys to reach them."""
 
     __slots__ = (
-        "source", "version", "entities", "names", "vocabulary", "postings",
-        "token_ids", "by_deletion", "by_skeleton", "by_prefix", "skeletons",
+        "source", "version", "entities", "names", "vocabulary", "postings", "skeletons",
+        "joined", "joined_postings", "joined_skeletons",
+        "token_ids", "by_deletion", "by_skeleton", "by_prefix", "joined_ids", "joined_by_skeleton",
     )
 
     def __init__(
@@ -111,6 +139,9 @@ class NameIndex:
         postings: list[tuple[int, ...]],
         by_deletion: dict[str, tuple[int, ...]],
         skeletons: list[str] | None = None,
+        joined: list[str] | None = None,
+        joined_postings: list[tuple[int, ...]] | None = None,
+        joined_skeletons: list[str] | None = None,
     ) -> None:
         self.source = source
         self.version = version
@@ -119,13 +150,14 @@ class NameIndex:
         self.vocabulary = vocabulary
         self.postings = postings
         self.by_deletion = by_deletion
+        self.joined = joined or []
+        self.joined_postings = joined_postings or []
         self.token_ids = {token: i for i, token in enumerate(vocabulary)}
+        self.joined_ids = {token: i for i, token in enumerate(self.joined)}
         self.skeletons = skeletons if skeletons is not None else [skeleton(t) for t in vocabulary]
-        by_skeleton: dict[str, list[int]] = {}
-        for token_id, key in enumerate(self.skeletons):
-            if len(key) >= 2:
-                by_skeleton.setdefault(key, []).append(token_id)
-        self.by_skeleton = by_skeleton
+        self.joined_skeletons = joined_skeletons if joined_skeletons is not None else [skeleton(t) for t in self.joined]
+        self.by_skeleton = _by_skeleton(self.skeletons)
+        self.joined_by_skeleton = _by_skeleton(self.joined_skeletons)
         by_prefix: dict[str, list[int]] = {}
         for token_id, token in enumerate(vocabulary):
             if len(token) >= _PREFIX_MIN_LENGTH:
@@ -137,7 +169,7 @@ class NameIndex:
     @classmethod
     def build(cls, source: str, version: str, entities: Iterable[ListEntity]) -> NameIndex:
         """Index every entity's primary name and aliases (one name per distinct token
-        sequence and entity, the strongest kind kept)."""
+        sequence and entity, the strongest kind kept), with their adjacent words joined."""
         with gc_paused():
             return cls._build(source, version, entities)
 
@@ -146,22 +178,29 @@ class NameIndex:
         indexed: list[IndexedEntity] = []
         names: list[IndexedName] = []
         token_ids: dict[str, int] = {}
+        joined_ids: dict[str, int] = {}
         for entity in entities:
             if entity.source != source:
                 raise ValueError(f"entity {entity.source}:{entity.source_id} is not from {source}")
             position = len(indexed)
             indexed.append(_indexed_entity(entity))
-            best: dict[tuple[int, ...], tuple[NameKind, str]] = {}
+            best: dict[tuple[int, ...], tuple[NameKind, str, tuple[Join, ...]]] = {}
             for kind, name in _names(entity):
-                tokens = tuple(token_ids.setdefault(t, len(token_ids)) for t in name_tokens(name))
+                words = name_tokens(name)
+                tokens = tuple(token_ids.setdefault(t, len(token_ids)) for t in words)
                 if tokens and (tokens not in best or _RANK[kind] < _RANK[best[tokens][0]]):
-                    best[tokens] = (kind, name)
-            names.extend(IndexedName(position, k.value, n, t) for t, (k, n) in best.items())
-        vocabulary = list(token_ids)
+                    joins = tuple((joined_ids.setdefault(w, len(joined_ids)), i, j)
+                                  for w, i, j in joined_words(words, min_part=2))
+                    best[tokens] = (kind, name, joins)
+            names.extend(IndexedName(position, k.value, n, t, j) for t, (k, n, j) in best.items())
+        vocabulary, joined = list(token_ids), list(joined_ids)
         postings: list[list[int]] = [[] for _ in vocabulary]
+        joined_postings: list[list[int]] = [[] for _ in joined]
         for name_id, name in enumerate(names):
             for token_id in set(name.tokens):
                 postings[token_id].append(name_id)
+            for joined_id in {j[0] for j in name.joins}:
+                joined_postings[joined_id].append(name_id)
         by_deletion: dict[str, list[int]] = {}
         for token_id, token in enumerate(vocabulary):
             for key in deletion_keys(token):
@@ -169,6 +208,7 @@ class NameIndex:
         return cls(
             source, version, indexed, names, vocabulary,
             [tuple(p) for p in postings], {k: tuple(v) for k, v in by_deletion.items()},
+            joined=joined, joined_postings=[tuple(p) for p in joined_postings],
         )
 
     def to_bytes(self) -> bytes:
@@ -176,6 +216,7 @@ class NameIndex:
             INDEX_FORMAT, self.source, self.version,
             [tuple(e) for e in self.entities], [tuple(n) for n in self.names],
             self.vocabulary, self.skeletons, self.postings, self.by_deletion,
+            self.joined, self.joined_skeletons, self.joined_postings,
         )
         return pickle.dumps(payload, protocol=5)
 
@@ -187,37 +228,61 @@ class NameIndex:
                 fmt, *fields = payload
             except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
                 raise IndexFormatError(f"not a screening index: {exc}") from exc
-            if fmt != INDEX_FORMAT or len(fields) != 8:
+            if fmt != INDEX_FORMAT or len(fields) != 11:
                 raise IndexFormatError(f"index format {fmt!r}, this code reads {INDEX_FORMAT!r}: rebuild it")
-            source, version, entities, names, vocabulary, skeletons, postings, by_deletion = fields
+            (source, version, entities, names, vocabulary, skeletons, postings, by_deletion,
+             joined, joined_skeletons, joined_postings) = fields
             return cls(
                 source, version,
                 [IndexedEntity._make(e) for e in entities], [IndexedName._make(n) for n in names],
-                vocabulary, postings, by_deletion, skeletons,
+                vocabulary, postings, by_deletion, skeletons, joined, joined_postings, joined_skeletons,
             )
 
     # --- retrieval --------------------------------------------------------------------------
 
-    def similar_token_ids(self, token: str) -> set[int]:
-        """Listed tokens one edit away from `token` or with its consonant skeleton
-        (a superset of its similar tokens, to be scored)."""
+    def similar_token_ids(self, token: str, key: str | None = None, prefix: bool = True,
+                          deleted: Iterable[str] | None = None) -> set[int]:
+        """Listed words one edit away from `token` or with its consonant skeleton, and (with
+        `prefix`) those sharing its first letters: a superset of its similar words, to be scored.
+        `key` and `deleted` are its skeleton and deletion keys, if already known."""
         found: set[int] = set()
-        for key in deletion_keys(token):
-            if ids := self.by_deletion.get(key):
+        by_deletion = self.by_deletion
+        for variant in deletion_keys(token) if deleted is None else deleted:
+            if ids := by_deletion.get(variant):
                 found.update(ids)
-        if ids := self.by_skeleton.get(skeleton(token)):
+        if ids := self.by_skeleton.get(skeleton(token) if key is None else key):
             found.update(ids)
-        if len(token) >= _PREFIX_MIN_LENGTH and (ids := self.by_prefix.get(token[:_PREFIX])):
+        if prefix and len(token) >= _PREFIX_MIN_LENGTH and (ids := self.by_prefix.get(token[:_PREFIX])):
             found.update(ids)
         return found
 
+    def joined_like(self, token: str, key: str | None = None) -> set[int]:
+        """Listed words joined ("binladen") spelt as `token` or with its consonant skeleton."""
+        found = set(self.joined_by_skeleton.get(skeleton(token) if key is None else key, ()))
+        if (joined_id := self.joined_ids.get(token)) is not None:
+            found.add(joined_id)
+        return found
+
     def names_with(self, token_ids: Iterable[int]) -> set[int]:
-        """Ids of the names containing any of these tokens."""
+        """Ids of the names containing any of these words."""
         postings = self.postings
         return set().union(*(postings[t] for t in token_ids))
 
+    def names_joining(self, joined_ids: Iterable[int]) -> set[int]:
+        """Ids of the names with any of these words joined."""
+        postings = self.joined_postings
+        return set().union(*(postings[t] for t in joined_ids))
+
     def __len__(self) -> int:
         return len(self.names)
+
+
+def _by_skeleton(skeletons: list[str]) -> dict[str, list[int]]:
+    by_skeleton: dict[str, list[int]] = {}
+    for token_id, key in enumerate(skeletons):
+        if len(key) >= 2:
+            by_skeleton.setdefault(key, []).append(token_id)
+    return by_skeleton
 
 
 class _BuiltinsOnly(pickle.Unpickler):
@@ -242,6 +307,7 @@ def _indexed_entity(entity: ListEntity) -> IndexedEntity:
         programmes=entity.programmes,
         nationalities=tuple(dict.fromkeys(c for n in entity.nationalities if (c := iso3(n)))),
         birth_dates=tuple(_birth_date_tuple(b) for b in entity.birth_dates),
+        content_hash=entity.content_hash(),
     )
 
 

@@ -61,6 +61,17 @@ def normalise_name(name: str) -> str:
     return " ".join(_tokens(reorder_surname_first(_ascii(name))))
 
 
+def normalised_words(name: str) -> list[tuple[str, bool]]:
+    """Every word of the name as `normalise_name` sees it, stopwords included, each with whether
+    `normalise_name` keeps it (a "Sa" or "Dr" split off a word is dropped there: the engine glues
+    it back to its neighbour)."""
+    words = _words(reorder_surname_first(_ascii(name)))
+    kept = _without_stopwords(words)
+    if len(kept) == len(words):
+        return [(w, True) for w in words]
+    return [(w, w not in STOPWORDS) for w in words]
+
+
 def name_key(name: str) -> str:
     """Word-order-insensitive key: the sorted unique tokens of `normalise_name`."""
     return " ".join(sorted(set(_tokens(_ascii(name)))))  # order-free, so no need to reorder
@@ -73,10 +84,18 @@ def _ascii(name: str) -> str:
 
 def _tokens(text: str) -> list[str]:
     """The words of an ASCII name, casefolded, without punctuation and stopwords."""
+    return _without_stopwords(_words(text))
+
+
+def _words(text: str) -> list[str]:
+    """The words of an ASCII name, casefolded, without punctuation."""
     text = text.casefold()
     if "." in text:
         text = _ACRONYM.sub(lambda m: m.group().replace(".", ""), text)
-    tokens = text.encode().translate(_PUNCTUATION, _APOSTROPHES).decode().split()
+    return text.encode().translate(_PUNCTUATION, _APOSTROPHES).decode().split()
+
+
+def _without_stopwords(tokens: list[str]) -> list[str]:
     if STOPWORDS.isdisjoint(tokens):
         return tokens
     return [t for t in tokens if t not in STOPWORDS] or tokens

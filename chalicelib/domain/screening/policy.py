@@ -40,7 +40,10 @@ class NameWeights(Sourced):
 
     Token pairing: each query token is paired greedily with its most similar listed token;
     similarity is Jaro-Winkler, raised to `phonetic_similarity` when both tokens have the same
-    consonant skeleton, and 0 below `token_floor`. Unpaired query tokens cost
+    consonant skeleton, and 0 below `token_floor`. Words joined on one side ("Usa ma" / "usama",
+    "binladen" / "bin laden") are compared letter for letter (edit distance over the longer
+    length), and their shared skeleton counts only from `joined_phonetic_floor` of that
+    similarity. Unpaired query tokens cost
     `unmatched_query_token` of their length, unpaired listed tokens `unmatched_listed_token`
     (small, so a dropped middle name costs little); particles ("al", "bin", "van") count for
     `particle_weight` of their length. Short names tolerate less (`short_name`).
@@ -51,6 +54,7 @@ class NameWeights(Sourced):
     token_set: float = Unit
     token_floor: float = Unit
     phonetic_similarity: float = Unit
+    joined_phonetic_floor: float = Unit
     unmatched_query_token: float = Unit
     unmatched_listed_token: float = Unit
     particle_weight: float = Unit

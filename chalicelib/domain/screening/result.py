@@ -8,8 +8,11 @@ from chalicelib.domain.models import CheckResult, Frozen
 from chalicelib.domain.screening.engine import Match
 
 
+APPLICANT = "applicant"  # the subject of a sign-up's screening (a closure's are customer ids)
+
+
 class SubjectScreening(Frozen):
-    subject: str  # "applicant" or a customer id
+    subject: str  # APPLICANT or a customer id
     matches: tuple[Match, ...] = ()
     checks: tuple[CheckResult, ...] = ()
 

@@ -1,20 +1,23 @@
-"""Scoring pieces of the fuzzy engine: token similarity, greedy token pairing, and how listed
-birth dates compare with a subject's. Pure functions; weights come from ScreeningPolicy."""
+"""Scoring pieces of the fuzzy engine: token similarity, greedy pairing of words (or words
+joined), and how listed birth dates compare with a subject's at the precision both give. Pure
+functions; weights come from ScreeningPolicy."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 
-from chalicelib.domain.screening.entities import CIRCA_TOLERANCE_YEARS
+from chalicelib.domain.screening.entities import CIRCA_TOLERANCE_YEARS, PartialDate, Precision
 from chalicelib.domain.screening.index import BirthDateTuple
 from chalicelib.domain.screening.policy import NameWeights
 
 
 _VOWELS = frozenset("aeiouy")
+_FEW = 2  # below this many candidates, one call each beats a rapidfuzz batch
 
 
 def similar_tokens(
@@ -24,6 +27,7 @@ def similar_tokens(
     same_skeleton: Iterable[int],
     vocabulary: Sequence[str],
     weights: NameWeights,
+    across_boundary: bool = False,
 ) -> dict[int, float]:
     """Similarity to `token` (whose consonant skeleton is `key`) of the candidate listed
     tokens that reach `token_floor`, by token id.
@@ -31,63 +35,130 @@ def similar_tokens(
     Similarity is Jaro-Winkler, raised to `phonetic_similarity` for the tokens of
     `same_skeleton` when the skeleton has 3+ consonants, or 2 and both tokens start with a
     vowel or both with a consonant (Nur/Noor, Kim/Qim, not Alan/Lina). Tokens of one or two
-    letters (initials, particles) only match exactly. Jaro-Winkler runs in one rapidfuzz call.
+    letters (initials, particles) only match exactly. The similarities are computed in one
+    rapidfuzz call (one call each for a couple of candidates).
+
+    `across_boundary`: one side is words joined ("usama" for "Usa ma", "binladen" for "bin
+    Laden"). Jaro-Winkler would find "mohammed" close to "mohammedali" for their shared
+    prefix; words joined must be close letter for letter, so the similarity is the normalised
+    optimal-string-alignment distance (edits and transpositions over the longer length), and a
+    shared skeleton counts only for spellings of about the same length at least
+    `joined_phonetic_floor` similar ("muhammadali" / "mohammed ali", not "muhammad" / "muhammad
+    daud", whose skeletons also agree).
     """
     if len(token) < 3:
         return {i: 1.0 for i in candidates if vocabulary[i] == token}
-    choices = [vocabulary[i] for i in candidates]
-    found = {
-        candidates[position]: similarity
-        for _, similarity, position in process.extract(
-            token, choices, scorer=JaroWinkler.similarity, score_cutoff=weights.token_floor, limit=None
-        )
-        if len(choices[position]) >= 3
-    }
+    scorer = OSA.normalized_similarity if across_boundary else JaroWinkler.similarity
+    floor = weights.token_floor
+    if len(candidates) <= _FEW:
+        found = {i: similarity for i in candidates
+                 if len(vocabulary[i]) >= 3 and (similarity := scorer(token, vocabulary[i], score_cutoff=floor))}
+    else:
+        choices = [vocabulary[i] for i in candidates]
+        found = {
+            candidates[position]: similarity
+            for _, similarity, position in process.extract(token, choices, scorer=scorer, score_cutoff=floor, limit=None)
+            if len(choices[position]) >= 3
+        }
     if len(key) >= 2:
         starts_with_vowel = token[0] in _VOWELS
         for token_id in same_skeleton:
             listed = vocabulary[token_id]
-            if len(listed) >= 3 and (len(key) >= 3 or (listed[0] in _VOWELS) == starts_with_vowel):
+            if len(listed) >= 3 and (len(key) >= 3 or (listed[0] in _VOWELS) == starts_with_vowel) and (
+                    not across_boundary or _close_spelling(token, listed, weights.joined_phonetic_floor)):
                 found[token_id] = max(found.get(token_id, 0.0), weights.phonetic_similarity)
     return found
+
+
+def _close_spelling(a: str, b: str, floor: float) -> bool:
+    """Vowel spellings of one name change its length by a letter or two, not by a word."""
+    return abs(len(a) - len(b)) <= 2 and OSA.normalized_similarity(a, b) >= floor
+
+
+Span = tuple[int, int]
+"""The words a unit covers: (first, one past the last). A word is (i, i + 1); words joined cover more."""
 
 
 def pair_tokens(
     query_weights: Sequence[float],
     listed_weights: Sequence[float],
-    similarities: list[tuple[float, int, int]],
+    similarities: list[tuple[float, int, int, int]],
+    query_spans: Sequence[Span],
+    listed_spans: Sequence[Span],
     weights: NameWeights,
-) -> tuple[float, int]:
-    """Greedy token pairing: the most similar (query, listed) token pair first, each token in
-    at most one pair. Returns the weighted score and the number of pairs.
+) -> tuple[float, list[tuple[int, int]]]:
+    """Greedy pairing of the query's units with the listed name's: the most similar pair first
+    (a pair of single words before one that needs words joined, at equal similarity), each word
+    in at most one pair, ties in name order. `similarities` holds (-similarity, 1 if words are
+    joined else 0, query unit, listed unit); a unit is a word or adjacent words joined, covering
+    its span of the per-word weights. Returns the weighted score and the pairs taken.
 
     score = sum(similarity * mean pair weight)
             / (sum(mean pair weight) + unmatched_query_token * unpaired query weight
                + unmatched_listed_token * unpaired listed weight)
-    so word order costs nothing and a listed middle name the query lacks costs little.
+    so word order and word boundaries cost nothing and a listed middle name the query lacks
+    costs little.
     """
-    similarities.sort(reverse=True)
+    similarities.sort()
+    used_query = [False] * len(query_weights)
+    used_listed = [False] * len(listed_weights)
+    numerator = paired_query = paired_listed = 0.0
+    pairs: list[tuple[int, int]] = []
+    for negated, _, qi, lj in similarities:
+        qa, qb = query_spans[qi]
+        la, lb = listed_spans[lj]
+        if (used_query[qa] if qb - qa == 1 else True in used_query[qa:qb]) or (
+                used_listed[la] if lb - la == 1 else True in used_listed[la:lb]):
+            continue
+        for i in range(qa, qb):
+            used_query[i] = True
+        for j in range(la, lb):
+            used_listed[j] = True
+        query_weight = query_weights[qa] if qb - qa == 1 else sum(query_weights[qa:qb])
+        listed_weight = listed_weights[la] if lb - la == 1 else sum(listed_weights[la:lb])
+        numerator -= negated * (query_weight + listed_weight) / 2
+        paired_query += query_weight
+        paired_listed += listed_weight
+        pairs.append((qi, lj))
+    return _score(numerator, paired_query, paired_listed, query_weights, listed_weights, weights), pairs
+
+
+def pair_words(
+    query_weights: Sequence[float],
+    listed_weights: Sequence[float],
+    similarities: list[tuple[float, int, int, int]],
+    weights: NameWeights,
+) -> tuple[float, list[tuple[int, int]]]:
+    """`pair_tokens` when every unit is a single word (unit = word position): the same pairs
+    and score, without spans."""
+    similarities.sort()
     used_query: set[int] = set()
     used_listed: set[int] = set()
-    numerator = paired = 0.0
-    for similarity, i, j in similarities:
+    numerator = paired_query = paired_listed = 0.0
+    pairs: list[tuple[int, int]] = []
+    for negated, _, i, j in similarities:
         if i in used_query or j in used_listed:
             continue
         used_query.add(i)
         used_listed.add(j)
-        weight = (query_weights[i] + listed_weights[j]) / 2
-        numerator += similarity * weight
-        paired += weight
-    if not paired:
-        return 0.0, 0
-    unpaired_query = sum(w for i, w in enumerate(query_weights) if i not in used_query)
-    unpaired_listed = sum(w for j, w in enumerate(listed_weights) if j not in used_listed)
+        numerator -= negated * (query_weights[i] + listed_weights[j]) / 2
+        paired_query += query_weights[i]
+        paired_listed += listed_weights[j]
+        pairs.append((i, j))
+    return _score(numerator, paired_query, paired_listed, query_weights, listed_weights, weights), pairs
+
+
+def _score(numerator: float, paired_query: float, paired_listed: float, query_weights: Sequence[float],
+           listed_weights: Sequence[float], weights: NameWeights) -> float:
+    """The pairing's score (see `pair_tokens`) from what its pairs add up to."""
+    if not paired_query:
+        return 0.0
     denominator = (
-        paired
-        + weights.unmatched_query_token * unpaired_query
-        + weights.unmatched_listed_token * unpaired_listed
+        (paired_query + paired_listed) / 2
+        + weights.unmatched_query_token * (sum(query_weights) - paired_query)
+        + weights.unmatched_listed_token * (sum(listed_weights) - paired_listed)
     )
-    return numerator / denominator, len(used_query)
+    return numerator / denominator
 
 
 def short_name_penalty(name_score: float, length: int, weights: NameWeights) -> float:
@@ -103,7 +174,7 @@ class BirthDateLevel(StrEnum):
     """How the best of an entry's listed birth dates compares with the subject's, best first."""
 
     EXACT = "exact"  # same day
-    YEAR = "year"  # a listed year (and month) that the date falls in
+    YEAR = "year"  # the same year (and month, where both give one), short of the same day
     RANGE = "range"  # inside a listed range or circa window
     NEAR = "near"  # within near_years of one: no opinion
     MISMATCH = "mismatch"  # further from every listed date
@@ -111,32 +182,52 @@ class BirthDateLevel(StrEnum):
 
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(BirthDateLevel)}
+_PRECISION_RANK = {Precision.YEAR: 0, Precision.MONTH: 1, Precision.DAY: 2}
 
 
-def birth_date_level(listed: Sequence[BirthDateTuple], subject: date | None, near_years: int) -> BirthDateLevel:
-    """The best level over the listed birth dates."""
+class BirthDateComparison(NamedTuple):
+    level: BirthDateLevel
+    precision: Precision | None  # the coarser of what the two dates give (None: nothing compared)
+
+
+NOT_COMPARED = BirthDateComparison(BirthDateLevel.UNKNOWN, None)
+
+
+def birth_date_level(listed: Sequence[BirthDateTuple], subject: PartialDate | None,
+                     near_years: int) -> BirthDateComparison:
+    """The best level over the listed birth dates, and the precision it was compared at: the
+    coarser of the subject's date and the listed one (a circa date or a range compares years)."""
     if subject is None or not listed:
-        return BirthDateLevel.UNKNOWN
-    return min((_one_level(t, subject, near_years) for t in listed), key=_LEVEL_RANK.__getitem__)
+        return NOT_COMPARED
+    return min((_one_level(t, subject, near_years) for t in listed), key=lambda c: _LEVEL_RANK[c.level])
 
 
-def _one_level(listed: BirthDateTuple, subject: date, near_years: int) -> BirthDateLevel:
+def _one_level(listed: BirthDateTuple, subject: PartialDate, near_years: int) -> BirthDateComparison:
     exact, year, month, year_from, year_to, circa = listed
     slack = CIRCA_TOLERANCE_YEARS if circa else 0
     if exact:
         day = date.fromordinal(exact)
-        if not circa and day == subject:
-            return BirthDateLevel.EXACT
+        precision = _coarser(subject.precision, Precision.YEAR if circa else Precision.DAY)
+        same = subject.year == day.year and subject.month in (None, day.month) and subject.day in (None, day.day)
+        if same and not circa:
+            level = BirthDateLevel.EXACT if precision is Precision.DAY else BirthDateLevel.YEAR
+            return BirthDateComparison(level, precision)
         low = high = day.year
     elif year:
-        if not circa and subject.year == year and month in (0, subject.month):
-            return BirthDateLevel.YEAR
+        precision = _coarser(subject.precision, Precision.YEAR if circa or not month else Precision.MONTH)
+        if not circa and subject.year == year and (precision is Precision.YEAR or subject.month == month):
+            return BirthDateComparison(BirthDateLevel.YEAR, precision)
         low = high = year
     elif year_from:
-        low, high = year_from, year_to
+        precision, (low, high) = Precision.YEAR, (year_from, year_to)
     else:
-        return BirthDateLevel.UNKNOWN
+        return NOT_COMPARED
     distance = max(low - subject.year, subject.year - high, 0)
     if (circa or year_from) and distance <= slack:
-        return BirthDateLevel.RANGE
-    return BirthDateLevel.NEAR if distance <= slack + near_years else BirthDateLevel.MISMATCH
+        return BirthDateComparison(BirthDateLevel.RANGE, precision)
+    level = BirthDateLevel.NEAR if distance <= slack + near_years else BirthDateLevel.MISMATCH
+    return BirthDateComparison(level, precision)
+
+
+def _coarser(a: Precision, b: Precision) -> Precision:
+    return a if _PRECISION_RANK[a] <= _PRECISION_RANK[b] else b

@@ -12,9 +12,7 @@ lists, RECORD_TYPE null) are skipped.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
-from datetime import date
 from typing import Any
 
 from chalicelib.domain.screening.entities import (
@@ -25,10 +23,10 @@ from chalicelib.domain.screening.entities import (
     Identifier,
     ListEntity,
     ListKind,
+    listed_birth_date,
 )
 
 _TYPES = {"PERSON": EntityType.PERSON, "ORGANIZATION": EntityType.ORGANISATION}
-_DATE = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 _ID_PAIRS = (("TRUSTED_ID_TYPE", "TRUSTED_ID_NUMBER"), ("OTHER_ID_TYPE", "OTHER_ID_NUMBER"))
 
 
@@ -94,16 +92,7 @@ def _name(n: dict[str, Any]) -> str:
 
 
 def _birth_date(value: object) -> BirthDate | None:
-    m = _DATE.fullmatch(str(value or "").strip())
-    if m is None:
-        return None
-    year, month, day = (int(g) if g else None for g in m.groups())
-    if month and day:
-        try:
-            return BirthDate(exact=date(year, month, day))
-        except ValueError:
-            pass
-    return BirthDate(year=year, month=month if month and 1 <= month <= 12 else None)
+    return listed_birth_date(str(value or ""))
 
 
 def _identifiers(d: dict[str, Any]) -> Iterator[Identifier]:

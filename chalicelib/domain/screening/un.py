@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from datetime import date
 
 from chalicelib.domain.screening.entities import (
     Alias,
@@ -23,6 +22,7 @@ from chalicelib.domain.screening.entities import (
     EntityType,
     Identifier,
     ListEntity,
+    listed_birth_date,
 )
 from chalicelib.domain.screening.normalise import reorder_surname_first
 
@@ -62,9 +62,7 @@ def _entity(e: ET.Element, kind: EntityType, source: str) -> ListEntity | None:
     aliases.pop(name, None)
     birth_dates = [b for d in e.findall("INDIVIDUAL_DATE_OF_BIRTH") if (b := _birth_date(d))]
     birth_dates += [
-        BirthDate(exact=d)
-        for a in e.findall("INDIVIDUAL_ALIAS")
-        if (d := _iso_date(_text(a, "DATE_OF_BIRTH")))
+        b for a in e.findall("INDIVIDUAL_ALIAS") if (b := listed_birth_date(_text(a, "DATE_OF_BIRTH")))
     ]
     programme = _text(e, "UN_LIST_TYPE")
     return ListEntity(
@@ -102,8 +100,8 @@ def _birth_date(d: ET.Element) -> BirthDate | None:
         if low and high and low <= high:
             return BirthDate(year_from=low, year_to=high)
         return None
-    if exact := _iso_date(_text(d, "DATE")):
-        return BirthDate(exact=exact, circa=circa)
+    if given := listed_birth_date(_text(d, "DATE"), circa):  # "1965-04-12", or "1965-04", "1965-00-00"
+        return given
     if year := _year(_text(d, "YEAR")):
         return BirthDate(year=year, circa=circa)
     return None
@@ -118,13 +116,6 @@ def _documents(elements: list[ET.Element]) -> list[Identifier]:
             country = _text(d, "ISSUING_COUNTRY") or _text(d, "COUNTRY_OF_ISSUE") or None
             documents.append(Identifier(kind=kind, value=number, country=country))
     return documents
-
-
-def _iso_date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
 
 
 def _year(text: str) -> int | None:
