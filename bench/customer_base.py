@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from chalicelib.domain.monitoring import ScreeningProfile
+from chalicelib.domain.screening.reverse import ScreeningProfile
 
 LOCALES = {  # Faker locale -> nationality (ISO alpha-3)
     "en_GB": "GBR", "de_DE": "DEU", "fr_FR": "FRA", "es_ES": "ESP", "it_IT": "ITA", "pl_PL": "POL",

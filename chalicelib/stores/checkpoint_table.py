@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.alert import ReportCase
 from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
     Checkpoint,
@@ -52,7 +53,8 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str: ...
     def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None: ...
     def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str: ...
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool: ...
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
+               report_case: ReportCase | None = None) -> bool: ...
     def fail(self, checkpoint_id: str, failure: Failure) -> bool: ...
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
@@ -300,10 +302,13 @@ class CheckpointTable(RetainedItems):
             raise
         return old["review_task_token"]
 
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
+               report_case: ReportCase | None = None) -> bool:
         fields: dict[str, Any] = {"decision": decision.model_dump(mode="json")}
         if customer_id:
             fields["customer_id"] = customer_id
+        if report_case:
+            fields["report_case"] = report_case.model_dump(mode="json", exclude_none=True)
         return self.transition(checkpoint_id, decision.outcome, set_fields=fields | {"awaiting_decision": False},
                                remove_fields=("review_task_token", "win_back_task_token"))
 

@@ -1,7 +1,8 @@
 """The customers table (DynamoDB, encrypted with the project's KMS key)."""
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +20,12 @@ class CustomerStore(RetainedItemStore, Protocol):
               ) -> bool: ...
     def block_payments(self, customer_id: str, at: str, checkpoint_id: str) -> None: ...
     def downgrade(self, customer_id: str, at: str, checkpoint_id: str, account_id: str) -> None: ...
+    def freeze(self, customer_id: str, at: str, alert_id: str) -> bool: ...
+    def partition_counts(self) -> dict[int, int]: ...
+    def in_partitions(self, first: int, last: int) -> Iterator[CustomerRecord]: ...
+
+
+PARTITION_INDEX = "by-monitoring-partition"
 
 
 class CustomerTable(RetainedItems):
@@ -49,10 +56,12 @@ class CustomerTable(RetainedItems):
         """Mark the relationship ended (the trigger of most retention periods) and until when the
         customer's channel may still fetch statements; idempotent."""
         update = "SET #status = :closed, closed_at = :at, offboarding_checkpoint_id = :cp"
+        remove = " REMOVE monitoring_partition"  # out of the monitoring reverse index
         values = {":closed": "closed", ":active": "active", ":frozen": "frozen", ":at": closed_at, ":cp": checkpoint_id}
         if statements_until:
             update += ", statements_until = :until"
             values[":until"] = statements_until
+        update += remove
         try:
             self._table().update_item(
                 Key={"customer_id": customer_id}, UpdateExpression=update,
@@ -92,3 +101,50 @@ class CustomerTable(RetainedItems):
             if is_condition_failure(exc):
                 raise Conflict(f"customer {customer_id} is not an open relationship") from exc
             raise
+
+    def freeze(self, customer_id: str, at: str, alert_id: str) -> bool:
+        """Freeze an open relationship (a confirmed sanctions match): nothing is paid out, exported
+        or settled. True if this call froze it; False if it was frozen already; Conflict if closed."""
+        try:
+            self._table().update_item(
+                Key={"customer_id": customer_id},
+                UpdateExpression="SET #status = :frozen, frozen_at = :at, frozen_by = :alert",
+                ConditionExpression="attribute_exists(customer_id) AND #status = :active",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":frozen": "frozen", ":active": "active", ":at": at, ":alert": alert_id})
+            return True
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+        status = self.get(customer_id).status
+        if status == "frozen":
+            return False
+        raise Conflict(f"customer {customer_id} is {status}: it cannot be frozen")
+
+    def partition_counts(self) -> dict[int, int]:
+        """Customers per partition of the monitoring reverse index (its keys only: never the
+        customers themselves)."""
+        counts: dict[int, int] = {}
+        kwargs: dict[str, Any] = {"IndexName": PARTITION_INDEX, "ProjectionExpression": "monitoring_partition"}
+        while True:
+            page = self._table().scan(**kwargs)
+            for item in page["Items"]:
+                partition = int(item["monitoring_partition"])
+                counts[partition] = counts.get(partition, 0) + 1
+            if "LastEvaluatedKey" not in page:
+                return counts
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def in_partitions(self, first: int, last: int) -> Iterator[CustomerRecord]:
+        """The monitored customers of partitions first..last, a page at a time."""
+        for partition in range(first, last + 1):
+            kwargs: dict[str, Any] = {"IndexName": PARTITION_INDEX,
+                                      "KeyConditionExpression": "monitoring_partition = :p",
+                                      "ExpressionAttributeValues": {":p": partition}}
+            while True:
+                page = self._table().query(**kwargs)
+                for item in page["Items"]:
+                    yield parse(CustomerRecord, record_fields(item), "customer", str(item.get("customer_id")))
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
