@@ -25,7 +25,21 @@ class CustomerStore(RetainedItemStore, Protocol):
     def in_partitions(self, first: int, last: int) -> Iterator[CustomerRecord]: ...
 
 
-PARTITION_INDEX = "by-monitoring-partition"
+PARTITION_INDEX = "by-monitoring-partition"  # hash monitoring_block, range monitoring_partition
+PARTITIONS_PER_BLOCK = 64  # a shard reads its partitions a block (one index key) at a time
+
+
+def item_of(record: CustomerRecord) -> dict[str, Any]:
+    """The record as stored: with its reverse-index block when it is monitored."""
+    item = record.model_dump(mode="json", exclude_none=True)
+    if record.monitoring_partition is not None:
+        item["monitoring_block"] = record.monitoring_partition // PARTITIONS_PER_BLOCK
+    return item
+
+
+def _record(item: dict[str, Any]) -> CustomerRecord:
+    fields = {k: v for k, v in record_fields(item).items() if k != "monitoring_block"}
+    return parse(CustomerRecord, fields, "customer", str(item.get("customer_id")))
 
 
 class CustomerTable(RetainedItems):
@@ -40,7 +54,7 @@ class CustomerTable(RetainedItems):
     def create_once(self, record: CustomerRecord) -> bool:
         """Create the record unless it exists (a retried approval); True if this call created it."""
         try:
-            put_new(self._table(), record.model_dump(mode="json", exclude_none=True), "customer_id", "customer")
+            put_new(self._table(), item_of(record), "customer_id", "customer")
             return True
         except Conflict:
             return False
@@ -49,14 +63,14 @@ class CustomerTable(RetainedItems):
         item = self._table().get_item(Key={"customer_id": customer_id}, ConsistentRead=True).get("Item")
         if item is None:
             raise NotFound(customer_id)
-        return parse(CustomerRecord, record_fields(item), "customer", customer_id)
+        return _record(item)
 
     def close(self, customer_id: str, closed_at: str, checkpoint_id: str, statements_until: str | None = None
               ) -> bool:
         """Mark the relationship ended (the trigger of most retention periods) and until when the
         customer's channel may still fetch statements; idempotent."""
         update = "SET #status = :closed, closed_at = :at, offboarding_checkpoint_id = :cp"
-        remove = " REMOVE monitoring_partition"  # out of the monitoring reverse index
+        remove = " REMOVE monitoring_partition, monitoring_block"  # out of the monitoring reverse index
         values = {":closed": "closed", ":active": "active", ":frozen": "frozen", ":at": closed_at, ":cp": checkpoint_id}
         if statements_until:
             update += ", statements_until = :until"
@@ -136,15 +150,15 @@ class CustomerTable(RetainedItems):
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def in_partitions(self, first: int, last: int) -> Iterator[CustomerRecord]:
-        """The monitored customers of partitions first..last, a page at a time."""
-        for partition in range(first, last + 1):
-            kwargs: dict[str, Any] = {"IndexName": PARTITION_INDEX,
-                                      "KeyConditionExpression": "monitoring_partition = :p",
-                                      "ExpressionAttributeValues": {":p": partition}}
+        """The monitored customers of partitions first..last, a block and a page at a time."""
+        for block in range(first // PARTITIONS_PER_BLOCK, last // PARTITIONS_PER_BLOCK + 1):
+            kwargs: dict[str, Any] = {
+                "IndexName": PARTITION_INDEX,
+                "KeyConditionExpression": "monitoring_block = :b AND monitoring_partition BETWEEN :first AND :last",
+                "ExpressionAttributeValues": {":b": block, ":first": first, ":last": last}}
             while True:
                 page = self._table().query(**kwargs)
-                for item in page["Items"]:
-                    yield parse(CustomerRecord, record_fields(item), "customer", str(item.get("customer_id")))
+                yield from (_record(item) for item in page["Items"])
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
