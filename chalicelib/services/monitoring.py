@@ -11,6 +11,7 @@ clearance, alert CLEARED), reject confirms it (alert CONFIRMED, customer frozen,
 The workflows carry run ids, shard ids, partition numbers and alert ids only."""
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from pydantic import RootModel
@@ -45,9 +46,10 @@ from chalicelib.domain.monitoring import (
 )
 from chalicelib.domain.screening.engine import Match, Screener, classify
 from chalicelib.domain.screening.result import ScreeningResult, SubjectScreening, combine_checks
-from chalicelib.domain.screening.reverse import alert_id_for
+from chalicelib.domain.screening.index import NameIndex
+from chalicelib.domain.screening.reverse import alert_id_for, customer_index, delta_hits, profile_of, screen_all
 from chalicelib.errors import Conflict, NotFound
-from chalicelib.policies import monitoring_policy
+from chalicelib.policies import monitoring_policy, screening_policy
 from chalicelib.services import clearances, cursors, screening
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
@@ -63,8 +65,16 @@ class Manifest(RootModel[list[Shard]]):
     """The run's manifest in S3: the Distributed Map's ItemReader reads it, one item per shard."""
 
 
+class EntryIds(RootModel[list[str]]):
+    """A delta run's list entries (source ids of the version's added and changed entries)."""
+
+
 def manifest_key(run_id: str) -> str:
     return f"monitoring/{run_id}/manifest.json"
+
+
+def entries_key(run_id: str) -> str:
+    return f"monitoring/{run_id}/entries.json"
 
 
 # ---- the API ----
@@ -75,6 +85,23 @@ def start(caller: Caller, trigger: RunTrigger = RunTrigger.REQUEST, stores: Stor
     arn = get_settings().monitoring_state_machine_arn
     run = MonitoringRun(run_id=run_id, mode=RunMode.FULL, trigger=trigger, requested_by=caller.subject,
                         started_at=iso(utc_now()), execution_arn=execution_arn(arn, run_id))
+    stores.monitoring.create_run(run)
+    stores.workflows.start(arn, run_id, {"run_id": run_id})
+    return run
+
+
+def start_delta(source: str, version: str, entry_ids: list[str], stores: Stores = AWS) -> MonitoringRun | None:
+    """A list version was published: screen its added and changed entries against every customer.
+    The run's id is the version's, so publishing the same version again starts nothing new."""
+    if not entry_ids:
+        return None
+    run_id = "mon_" + hashlib.sha256(f"delta|{source}|{version}".encode()).hexdigest()[:32]
+    arn = get_settings().monitoring_state_machine_arn
+    stores.documents.put_json(entries_key(run_id), EntryIds(entry_ids))
+    run = MonitoringRun(run_id=run_id, mode=RunMode.DELTA, trigger=RunTrigger.LIST_PUBLISHED,
+                        requested_by=system_actor("lists"), started_at=iso(utc_now()),
+                        execution_arn=execution_arn(arn, run_id), list_source=source, list_version=version,
+                        entries=len(entry_ids))
     stores.monitoring.create_run(run)
     stores.workflows.start(arn, run_id, {"run_id": run_id})
     return run
@@ -120,23 +147,39 @@ def screen_shard(run_id: str, shard: Shard, stores: Stores = AWS) -> ShardOutcom
     except Conflict:
         return next(o for o in stores.monitoring.outcomes(run_id) if o.shard_id == shard.shard_id)
     run = stores.monitoring.get_run(run_id)
-    screener = screening.current_screener(stores)
-    screened = opened = 0
-    for customer in stores.customers.in_partitions(shard.first, shard.last):
-        if customer.status == "closed":
-            continue
-        profile = customer.profile
-        matches = screener.screen_person(f"{profile.given_names} {profile.family_name}", profile.birth_date,
-                                         profile.nationality)
-        if matches:
-            for match in clearances.cleared(customer.customer_id, matches, stores):
-                if match.clearance is None:
-                    opened += open_alert(run, customer, match, screener, stores)
-        screened += 1
+    monitored = [c for c in stores.customers.in_partitions(shard.first, shard.last) if c.status != "closed"]
+    if run.mode is RunMode.DELTA:
+        screener = _delta_screener(run, stores)
+        hits = delta_hits([profile_of(c) for c in monitored], customer_index([profile_of(c) for c in monitored]),
+                          screener.indexes[0], screener.policy, monitoring_policy().reverse_index.min_coverage)
+    else:
+        screener = screening.current_screener(stores)
+        hits = screen_all((profile_of(c) for c in monitored), screener)
+    by_id = {c.customer_id: c for c in monitored}
+    opened = 0
+    for profile, matches in hits:
+        for match in clearances.cleared(profile.customer_id, matches, stores):
+            if match.clearance is None:
+                opened += open_alert(run, by_id[profile.customer_id], match, screener, stores)
+    screened = len(monitored)
     outcome = ShardOutcome(shard_id=shard.shard_id, status=ShardStatus.SUCCEEDED, customers=shard.customers,
                            screened=screened, alerts_opened=opened, attempts=attempt, finished_at=iso(utc_now()))
     stores.monitoring.record_outcome(run_id, outcome)
     return outcome
+
+
+_delta_screeners: dict[str, Screener] = {}
+
+
+def _delta_screener(run: MonitoringRun, stores: Stores) -> Screener:
+    """The engine over the published version's added and changed entries only (once per process and run)."""
+    if run.run_id not in _delta_screeners:
+        manifest = stores.lists.current(run.list_source or "")
+        entry_ids = stores.documents.get_json(entries_key(run.run_id), EntryIds).root
+        index = NameIndex.from_bytes(stores.lists.read_index(manifest)).subset(entry_ids)
+        _delta_screeners.clear()
+        _delta_screeners[run.run_id] = Screener([index], screening_policy())
+    return _delta_screeners[run.run_id]
 
 
 def shard_failed(run_id: str, shard: Shard, error: Any, stores: Stores = AWS) -> ShardOutcome:

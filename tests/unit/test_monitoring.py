@@ -162,3 +162,21 @@ def test_an_approved_customer_is_in_the_reverse_index_until_closed(stores):
     stores.customers.close(customer_id, "2026-12-01T00:00:00.000Z", "cp_x")
     assert stores.customers.partition_counts() == {}
     assert list(stores.customers.in_partitions(0, PARTITIONS - 1)) == []
+
+
+def test_a_published_version_screens_its_new_entries_against_every_customer_through_the_reverse_index(stores):
+    publish(stores, [])  # the version in force names nobody
+    exact = customer(stores, "Haraldur", "Steingrimsson", date(1990, 6, 1))
+    misspelt = customer(stores, "Haraldur", "Steingrimson", date(1990, 2, 3))
+    unrelated = [customer(stores, *name) for name in (("Ingrid", "Solberg"), ("Kari", "Nordmann"), ("Ola", "Hansen"))]
+    publish(stores, [LISTED])
+    run = monitoring.start_delta("ofac-sdn", stores.lists.current("ofac-sdn").version, ["901"], stores)
+    assert run.mode is RunMode.DELTA and stores.workflows.started[run.run_id] == {"run_id": run.run_id}
+    assert monitoring.start_delta("ofac-sdn", run.list_version, ["901"], stores).run_id == run.run_id  # once
+    assert monitoring.start_delta("ofac-sdn", "v-nothing-new", [], stores) is None
+    monitoring.plan(run.run_id, stores)
+    shards = stores.documents.get_json(monitoring.manifest_key(run.run_id), monitoring.Manifest).root
+    outcomes_ = [monitoring.screen_shard(run.run_id, s, stores) for s in shards]
+    assert sum(o.screened for o in outcomes_) == 5 and sum(o.alerts_opened for o in outcomes_) == 2
+    alerted = {c["customer_id"] for c in stores.checkpoints.items.values() if c["kind"] == "monitoring"}
+    assert alerted == {exact, misspelt} and not alerted & set(unrelated)
