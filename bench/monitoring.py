@@ -94,6 +94,17 @@ def main() -> None:
     print(f"  forward screening of {len(sample):,} customers against the same entries: {len(expected)} matched, "
           f"the delta found {len(expected & hit_ids)}/{len(expected)} of them")
 
+    shard_times = []
+    for first in range(0, min(len(profiles), 20 * args.shard), args.shard):  # as the workflow's shards do it
+        shard = profiles[first:first + args.shard]
+        start = time.process_time()
+        delta_hits(shard, customer_index(shard), added, policy(), min_coverage)
+        shard_times.append(time.process_time() - start)
+    per_shard = sum(shard_times) / len(shard_times)
+    print(f"  the same delta per shard of {args.shard} customers (index its customers, then search): "
+          f"{per_shard * 1e3:.0f} ms CPU; {len(profiles) / args.shard:,.0f} shards = {per_shard * len(profiles) / args.shard:.0f} s "
+          f"of CPU in all, {per_shard * len(profiles) / args.shard / 100:.1f} s at 100 shards at once")
+
     del index, blob, hits
     gc.collect()
     full, _ = screener(tuple(list_sources_policy().sources))

@@ -107,11 +107,6 @@ def start_delta(source: str, version: str, entry_ids: list[str], stores: Stores 
     return run
 
 
-def scheduled(stores: Stores = AWS) -> MonitoringRun:
-    """The policy's periodic full re-screen (the monitoring_schedule function)."""
-    return start(Caller(subject=system_actor("monitoring"), role=Role.COMPLIANCE), RunTrigger.SCHEDULE, stores)
-
-
 def view(caller: Caller, run_id: str, stores: Stores = AWS) -> RunSummary:
     """The run as its shards' rows say, while it runs and once it has ended."""
     run = stores.monitoring.get_run(run_id)

@@ -180,3 +180,14 @@ def test_a_published_version_screens_its_new_entries_against_every_customer_thro
     assert sum(o.screened for o in outcomes_) == 5 and sum(o.alerts_opened for o in outcomes_) == 2
     alerted = {c["customer_id"] for c in stores.checkpoints.items.values() if c["kind"] == "monitoring"}
     assert alerted == {exact, misspelt} and not alerted & set(unrelated)
+
+
+def test_the_workflow_runs_as_many_shards_at_once_as_the_policy_says():
+    import json
+    from pathlib import Path
+
+    definition = json.loads((Path(__file__).parents[2] / "stepfunctions" / "monitoring.asl.json").read_text())
+    fan_out = definition["States"]["ScreenShards"]
+    assert fan_out["MaxConcurrency"] == monitoring_policy().shards.max_concurrency
+    assert fan_out["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert fan_out["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
