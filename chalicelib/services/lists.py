@@ -92,7 +92,7 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
                             index_sha256=hashlib.sha256(index).hexdigest(), index_format=INDEX_FORMAT)
     stores.lists.publish(manifest, files, index)
     if current is not None:  # a list's first version is screened by the next full re-screen
-        monitoring.start_delta(source, version, screened_ids(previous, entities), stores)
+        monitoring.start_delta(manifest, screened_ids(previous, entities), stores)
     return {"status": "published", "source": source, "version": version,
             "previous_version": current.version if current else None,
             "entries": len(entities), "diff": diff(previous, entities).model_dump()}

@@ -31,7 +31,7 @@ from chalicelib.domain.checkpoint import (
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.alert import AlertOf
 from chalicelib.domain.ids import new_id
-from chalicelib.domain.models import Verdict
+from chalicelib.domain.models import Frozen, Verdict
 from chalicelib.domain.monitoring import (
     MonitoringRun,
     RunMode,
@@ -54,6 +54,7 @@ from chalicelib.services import clearances, cursors, screening
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import result_key
+from chalicelib.stores.list_bucket import ListManifest
 from chalicelib.stores.workflows import execution_arn
 
 SCREENING_STEP = "screening"
@@ -65,8 +66,12 @@ class Manifest(RootModel[list[Shard]]):
     """The run's manifest in S3: the Distributed Map's ItemReader reads it, one item per shard."""
 
 
-class EntryIds(RootModel[list[str]]):
-    """A delta run's list entries (source ids of the version's added and changed entries)."""
+class DeltaEntries(Frozen):
+    """What a delta run screens: the published version (its manifest: the shards read that very
+    version's index, whatever a process has cached as current) and its added and changed entries."""
+
+    manifest: ListManifest
+    entry_ids: tuple[str, ...]
 
 
 def manifest_key(run_id: str) -> str:
@@ -90,14 +95,15 @@ def start(caller: Caller, trigger: RunTrigger = RunTrigger.REQUEST, stores: Stor
     return run
 
 
-def start_delta(source: str, version: str, entry_ids: list[str], stores: Stores = AWS) -> MonitoringRun | None:
+def start_delta(manifest: ListManifest, entry_ids: list[str], stores: Stores = AWS) -> MonitoringRun | None:
     """A list version was published: screen its added and changed entries against every customer.
     The run's id is the version's, so publishing the same version again starts nothing new."""
     if not entry_ids:
         return None
+    source, version = manifest.source, manifest.version
     run_id = "mon_" + hashlib.sha256(f"delta|{source}|{version}".encode()).hexdigest()[:32]
     arn = get_settings().monitoring_state_machine_arn
-    stores.documents.put_json(entries_key(run_id), EntryIds(entry_ids))
+    stores.documents.put_json(entries_key(run_id), DeltaEntries(manifest=manifest, entry_ids=tuple(entry_ids)))
     run = MonitoringRun(run_id=run_id, mode=RunMode.DELTA, trigger=RunTrigger.LIST_PUBLISHED,
                         requested_by=system_actor("lists"), started_at=iso(utc_now()),
                         execution_arn=execution_arn(arn, run_id), list_source=source, list_version=version,
@@ -169,9 +175,8 @@ _delta_screeners: dict[str, Screener] = {}
 def _delta_screener(run: MonitoringRun, stores: Stores) -> Screener:
     """The engine over the published version's added and changed entries only (once per process and run)."""
     if run.run_id not in _delta_screeners:
-        manifest = stores.lists.current(run.list_source or "")
-        entry_ids = stores.documents.get_json(entries_key(run.run_id), EntryIds).root
-        index = NameIndex.from_bytes(stores.lists.read_index(manifest)).subset(entry_ids)
+        delta = stores.documents.get_json(entries_key(run.run_id), DeltaEntries)
+        index = NameIndex.from_bytes(stores.lists.read_index(delta.manifest)).subset(delta.entry_ids)
         _delta_screeners.clear()
         _delta_screeners[run.run_id] = Screener([index], screening_policy())
     return _delta_screeners[run.run_id]

@@ -170,10 +170,12 @@ def test_a_published_version_screens_its_new_entries_against_every_customer_thro
     misspelt = customer(stores, "Haraldur", "Steingrimson", date(1990, 2, 3))
     unrelated = [customer(stores, *name) for name in (("Ingrid", "Solberg"), ("Kari", "Nordmann"), ("Ola", "Hansen"))]
     publish(stores, [LISTED])
-    run = monitoring.start_delta("ofac-sdn", stores.lists.current("ofac-sdn").version, ["901"], stores)
+    manifest = stores.lists.current("ofac-sdn")
+    publish(stores, [])  # a later version is current already: the run screens the version it was started for
+    run = monitoring.start_delta(manifest, ["901"], stores)
     assert run.mode is RunMode.DELTA and stores.workflows.started[run.run_id] == {"run_id": run.run_id}
-    assert monitoring.start_delta("ofac-sdn", run.list_version, ["901"], stores).run_id == run.run_id  # once
-    assert monitoring.start_delta("ofac-sdn", "v-nothing-new", [], stores) is None
+    assert monitoring.start_delta(manifest, ["901"], stores).run_id == run.run_id  # once
+    assert monitoring.start_delta(manifest.model_copy(update={"version": "v-nothing-new"}), [], stores) is None
     monitoring.plan(run.run_id, stores)
     shards = stores.documents.get_json(monitoring.manifest_key(run.run_id), monitoring.Manifest).root
     outcomes_ = [monitoring.screen_shard(run.run_id, s, stores) for s in shards]
