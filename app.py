@@ -37,6 +37,8 @@ from chalicelib.api.models import (
     LegalHoldRequest,
     ListRefreshRequest,
     LocalClockRequest,
+    MonitoringRunPath,
+    MonitoringRunsQuery,
     OffboardingRequest,
     OnboardingRequest,
     RetentionReportQuery,
@@ -67,6 +69,8 @@ from chalicelib.api.views import (
     ListRefreshReport,
     ListsInForce,
     LocalClock,
+    MonitoringRuns,
+    MonitoringRunView,
     RetentionReport,
     OpenApiDocument,
     ReviewQueue,
@@ -95,6 +99,7 @@ exports = lazy("chalicelib.services.exports")
 health = lazy("chalicelib.services.health")
 lists = lazy("chalicelib.services.lists")
 local_clock = lazy("chalicelib.services.local_clock")
+monitoring = lazy("chalicelib.services.monitoring")
 offboarding = lazy("chalicelib.services.offboarding")
 onboarding = lazy("chalicelib.services.onboarding")
 retention = lazy("chalicelib.services.retention")
@@ -264,6 +269,32 @@ def revoke_clearance(call: Call[None, None, ClearancePath]) -> ClearanceView:
     return ClearanceView(**clearances.revoke(call.caller, call.path.clearance_id).model_dump())
 
 
+# ---- ongoing monitoring ----
+
+@api.operation("POST", "/v1/monitoring/runs", "Re-screen every customer against every list in force (a "
+               "Distributed Map over shards of the customer base)", roles=COMPLIANCE, idempotent=True, status=202,
+               response=MonitoringRunView, location=True,
+               example=Example(response="monitoring-run-started.json"), tags=("monitoring",))
+def start_monitoring_run(call: Call[None, None, None]) -> MonitoringRunView:
+    run = monitoring.start(call.caller)
+    return MonitoringRunView.of(monitoring.view(call.caller, run.run_id))
+
+
+@api.operation("GET", "/v1/monitoring/runs", "Monitoring runs, newest first, with their progress", roles=COMPLIANCE,
+               query=MonitoringRunsQuery, response=MonitoringRuns, example=Example(response="monitoring-runs.json"),
+               tags=("monitoring",))
+def list_monitoring_runs(call: Call[None, MonitoringRunsQuery, None]) -> MonitoringRuns:
+    page = monitoring.listing(call.caller, call.query.limit, call.query.cursor)
+    return MonitoringRuns(items=[MonitoringRunView.of(s) for s in page["items"]], next=page["next"])
+
+
+@api.operation("GET", "/v1/monitoring/runs/{run_id}", "A monitoring run: customers screened, alerts opened, "
+               "failed shards (from the shards' own outcome rows)", roles=COMPLIANCE, path_params=MonitoringRunPath,
+               response=MonitoringRunView, example=Example(response="monitoring-run.json"), tags=("monitoring",))
+def get_monitoring_run(call: Call[None, None, MonitoringRunPath]) -> MonitoringRunView:
+    return MonitoringRunView.of(monitoring.view(call.caller, call.path.run_id))
+
+
 # ---- audit ----
 
 def _audit_log(call: Call[None, AuditLogQuery, None], log: LogName) -> Response:
@@ -332,7 +363,7 @@ def get_retention_report(call: Call[None, RetentionReportQuery, None]) -> Retent
 
 
 @api.operation("POST", "/v1/exports", "Request a data-portability export", roles=CHANNEL | COMPLIANCE,
-               body=ExportRequestBody, status=202, response=ExportAccepted, location=True, errors=(422,),
+               body=ExportRequestBody, status=202, response=ExportAccepted, location=True, errors=(409, 422),
                example=Example("export-request.json", "export-accepted.json"), tags=("exports",))
 def request_export(call: Call[ExportRequestBody, None, None]) -> ExportAccepted:
     record = exports.request(call.caller, call.body)
@@ -528,6 +559,28 @@ def record_decision(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="mark_failed")
 def mark_failed(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("mark_failed", steps.FailureEvent, steps.mark_failed, event)
+
+
+# ---- Step Functions tasks (stepfunctions/monitoring.asl.json) ----
+
+@app.lambda_function(name="plan_monitoring_run")
+def plan_monitoring_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("plan_monitoring_run", steps.RunEvent, steps.plan_monitoring_run, event)
+
+
+@app.lambda_function(name="screen_shard")
+def screen_shard(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("screen_shard", steps.ShardEvent, steps.screen_shard, event)
+
+
+@app.lambda_function(name="record_shard_failure")
+def record_shard_failure(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("record_shard_failure", steps.ShardFailureEvent, steps.record_shard_failure, event)
+
+
+@app.lambda_function(name="finish_monitoring_run")
+def finish_monitoring_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("finish_monitoring_run", steps.RunEndEvent, steps.finish_monitoring_run, event)
 
 
 @app.schedule("rate(1 day)", name="retention_sweep")

@@ -26,6 +26,12 @@ class Conflict(Exception):
     fields: tuple[tuple[str, str], ...] = ()
 
 
+class CustomerFrozen(Conflict):
+    """A confirmed sanctions match froze the customer: no payout, export or settlement."""
+
+    code = "CUSTOMER_FROZEN"
+
+
 class CheckpointClosed(Conflict):
     """The checkpoint is final: nothing more can be added to it."""
 

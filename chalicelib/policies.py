@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # the models load with the policy that needs them (a task imp
     from chalicelib.domain.screening.policy import ScreeningPolicy
     from chalicelib.domain.exit_risk import ExitRiskPolicy
     from chalicelib.domain.logging_policy import LoggingPolicy
+    from chalicelib.domain.monitoring import MonitoringPolicy
     from chalicelib.domain.retention import RuleSet
     from chalicelib.domain.webhooks import WebhookPolicy
 
@@ -125,6 +126,13 @@ def list_sources_policy() -> ListSourcesPolicy:
     return load_policy(POLICIES_DIR / "lists.yaml", ListSourcesPolicy)
 
 
+@cache
+def monitoring_policy() -> MonitoringPolicy:
+    from chalicelib.domain.monitoring import MonitoringPolicy
+
+    return load_policy(POLICIES_DIR / "monitoring.yaml", MonitoringPolicy)
+
+
 def decision_policy(kind: str) -> DecisionPolicy:
     return onboarding_policy() if kind == "onboarding" else offboarding_policy()
 
@@ -132,5 +140,5 @@ def decision_policy(kind: str) -> DecisionPolicy:
 def policy_versions() -> dict[str, str]:
     policies = [onboarding_policy(), offboarding_policy(), closure_policy(), exit_risk_policy(), retention_rules(),
                 screening_policy(), list_sources_policy(), export_policy(), webhook_policy(), logging_policy(),
-                access_policy()]
+                access_policy(), monitoring_policy()]
     return {p.policy: p.version for p in policies}

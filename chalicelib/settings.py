@@ -29,6 +29,7 @@ class Settings:
     clearances_table: str
     exports_table: str
     exit_facts_table: str
+    monitoring_table: str
     webhooks_table: str
     deliveries_table: str
     events_queue_url: str
@@ -38,6 +39,8 @@ class Settings:
     trail_log_prefix: str  # cloudtrail/AWSLogs/<account>/CloudTrail/<region>/
     onboarding_state_machine_arn: str
     offboarding_state_machine_arn: str
+    monitoring_state_machine_arn: str
+    alert_state_machine_arn: str
     stage: str
     public_endpoint: str | None = None  # local stage only: where callers reach the embedded AWS
     establishment: tuple[str, ...] = ()  # the jurisdictions where the stage's legal entity is established
@@ -63,6 +66,7 @@ def get_settings() -> Settings:
         clearances_table=env["CLEARANCES_TABLE"],
         exports_table=env["EXPORTS_TABLE"],
         exit_facts_table=env["EXIT_FACTS_TABLE"],
+        monitoring_table=env["MONITORING_TABLE"],
         webhooks_table=env["WEBHOOKS_TABLE"],
         deliveries_table=env["DELIVERIES_TABLE"],
         events_queue_url=env["EVENTS_QUEUE_URL"],
@@ -72,6 +76,8 @@ def get_settings() -> Settings:
         trail_log_prefix=env["TRAIL_LOG_PREFIX"],
         onboarding_state_machine_arn=env["ONBOARDING_STATE_MACHINE_ARN"],
         offboarding_state_machine_arn=env["OFFBOARDING_STATE_MACHINE_ARN"],
+        monitoring_state_machine_arn=env["MONITORING_STATE_MACHINE_ARN"],
+        alert_state_machine_arn=env["ALERT_STATE_MACHINE_ARN"],
         stage=env.get("CHECKPOINT_STAGE", "prod"),
         public_endpoint=env.get("CHECKPOINT_PUBLIC_ENDPOINT") if env.get("CHECKPOINT_STAGE") == LOCAL_STAGE else None,
         establishment=tuple(j.strip() for j in env.get("CHECKPOINT_ESTABLISHMENT", "").split(",") if j.strip()),

@@ -71,7 +71,8 @@ def _assert_every_call_allowed(provisioned: Stack, recorder: iam.Recorder) -> No
 
 def _assert_no_personal_data(provisioned: Stack, log_text: str) -> None:
     histories = []
-    for arn_variable in ("ONBOARDING_STATE_MACHINE_ARN", "OFFBOARDING_STATE_MACHINE_ARN"):
+    for arn_variable in ("ONBOARDING_STATE_MACHINE_ARN", "OFFBOARDING_STATE_MACHINE_ARN", "MONITORING_STATE_MACHINE_ARN",
+                         "ALERT_STATE_MACHINE_ARN"):
         sfn = clients.client("stepfunctions")
         for page in sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=provisioned.environment[arn_variable]):

@@ -4,7 +4,8 @@ from __future__ import annotations
 import uuid
 from datetime import date
 
-from chalicelib.domain.customer import CustomerRecord
+from chalicelib.domain.customer import CustomerRecord, partition_of
+from chalicelib.policies import monitoring_policy
 from chalicelib.domain.models import Address, Applicant, DocumentType, IdentityDocument, VerificationResult
 
 
@@ -22,4 +23,4 @@ def customer_record(customer_id: str, *, owner: str = "web-signup", status: str 
                                   expiry_date=date(2031, 1, 1)),
         verification=VerificationResult(provider="test"), list_versions={},
         screening_result_key=f"checkpoints/{signup}/results/screening.json",  # (never written: migrated)
-        policy_version="test")
+        policy_version="test", monitoring_partition=partition_of(customer_id, monitoring_policy().shards.partitions))

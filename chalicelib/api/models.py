@@ -665,6 +665,16 @@ class CheckpointPath(Query):
     checkpoint_id: CheckpointId
 
 
+class MonitoringRunsQuery(Query):
+    limit: whole_number(ge=1, le=100) = 20
+    cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
+class MonitoringRunPath(Query):
+    run_id: Annotated[str, StringConstraints(pattern=r"^mon_[0-9a-f]{32}$"),
+                      Field(description="A monitoring run's id (mon_ and 32 hex digits)")]
+
+
 class ExportPath(Query):
     export_id: ExportId
 

@@ -27,6 +27,7 @@ from chalicelib.domain.exit_risk import Finding
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Recipient, Section
 from chalicelib.domain.models import DocumentKind, Verdict
+from chalicelib.domain.monitoring import RunMode, RunStatus, RunSummary, RunTrigger
 from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.retention import Action, RecordClass
 from chalicelib.domain.screening.engine import Match
@@ -214,6 +215,7 @@ class ReviewLinks(View):
 class ReviewQueueItem(View):
     checkpoint_id: str
     kind: CheckpointKind
+    customer_id: str | None = Field(default=None, description="A monitoring alert's (and a closure's) customer")
     created_at: Timestamp
     level: int
     awaiting_decision: bool
@@ -569,3 +571,50 @@ class Deliveries(View):
 class LocalClock(View):
     now: Timestamp
     ahead_of_real_time_seconds: float
+
+
+# ---- ongoing monitoring ----
+
+class FailedShardView(View):
+    shard_id: str
+    customers: int
+    attempts: int = Field(description="How many times the shard's screening ran")
+    error: str = Field(description="The error's name (NoOutcomeRecorded: its child execution recorded nothing)")
+
+
+class RunLinks(View):
+    self_: str = Field(alias="self")
+
+
+class MonitoringRunView(View):
+    run_id: str
+    mode: RunMode
+    trigger: RunTrigger
+    status: RunStatus
+    requested_by: str
+    started_at: Timestamp
+    finished_at: Timestamp | None = None
+    customers_total: int | None = Field(default=None, description="Known once the run's manifest is written")
+    customers_screened: int
+    shards_total: int | None = None
+    shards_done: int
+    alerts_opened: int
+    failed_shards: list[FailedShardView]
+    failure: str | None = None
+    links: RunLinks
+
+    @classmethod
+    def of(cls, summary: RunSummary) -> MonitoringRunView:
+        run = summary.run
+        return cls(run_id=run.run_id, mode=run.mode, trigger=run.trigger, status=summary.status,
+                   requested_by=run.requested_by, started_at=run.started_at, finished_at=run.finished_at,
+                   customers_total=run.customers_total, customers_screened=summary.customers_screened,
+                   shards_total=run.shards_total, shards_done=summary.shards_done,
+                   alerts_opened=summary.alerts_opened,
+                   failed_shards=[FailedShardView(**f.model_dump()) for f in summary.failed_shards],
+                   failure=run.failure, links={"self": f"/v1/monitoring/runs/{run.run_id}"})
+
+
+class MonitoringRuns(View):
+    items: list[MonitoringRunView]
+    next: str | None = Field(description="The cursor of the following page; null on the last page.")

@@ -4,6 +4,7 @@ import { showAudit } from "./audit.js";
 import { showClosure } from "./closure.js";
 import { h, heading, notice } from "./dom.js";
 import { showExecutions } from "./executions.js";
+import { showMonitoring } from "./monitoring.js";
 import { showQueue, showReview } from "./reviews.js";
 import * as session from "./session.js";
 import { showTimeline, showTimelineLookup } from "./timeline.js";
@@ -16,6 +17,7 @@ const PAGES = [
   { path: new RegExp(`^checkpoints/${CHECKPOINT_ID}/timeline$`), title: "Checkpoint timeline", role: "compliance", show: showTimeline },
   { path: new RegExp(`^checkpoints/${CHECKPOINT_ID}$`), title: "Closure plan", role: "compliance", show: showClosure },
   { path: /^executions$/, title: "Executions", role: "compliance", show: showExecutions, nav: "#/executions" },
+  { path: /^monitoring$/, title: "Monitoring runs", role: "compliance", show: showMonitoring, nav: "#/monitoring" },
   { path: /^audit$/, title: "Audit logs", role: "auditor", show: showAudit, nav: "#/audit" },
 ];
 const ROLE_NAMES = { compliance: "compliance officer", auditor: "auditor" };

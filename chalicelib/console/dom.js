@@ -70,7 +70,7 @@ export function checkpointLink(checkpointId, text) {
   return h("a", { href: `#/checkpoints/${checkpointId}/timeline`, class: text ? null : "mono" }, text ?? checkpointId);
 }
 
-export const KINDS = { onboarding: "Sign-up", offboarding: "Closure" };
+export const KINDS = { onboarding: "Sign-up", offboarding: "Closure", monitoring: "Monitoring alert" };
 
 // A list the API pages with a cursor: `load(cursor)` gives {content, next}; Previous/Next walk it.
 export async function paged(load, fail) {

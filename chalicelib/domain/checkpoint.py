@@ -2,8 +2,8 @@
 
 A sign-up moves (AWAITING_DOCUMENTS -> RUNNING ->) RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED;
 a closure RUNNING -> (AWAITING_DOCUMENTS -> RUNNING ->) (IN_REVIEW ->) (WIN_BACK_OFFERED -> RUNNING ->
-STAYED, or on) (NOTICE_PERIOD -> RUNNING ->) CLOSED | DOWNGRADED | CLOSURE_BLOCKED; either goes to
-FAILED from any non-final status. A final status never changes again; the store enforces these
+STAYED, or on) (NOTICE_PERIOD -> RUNNING ->) CLOSED | DOWNGRADED | CLOSURE_BLOCKED; a monitoring alert
+RUNNING -> IN_REVIEW -> CLEARED | CONFIRMED; any goes to FAILED from any non-final status. A final status never changes again; the store enforces these
 transitions with conditional writes built from `ALLOWED_FROM`, and records each one in `status_history` in the
 same write (what the status-change events are published from).
 """
@@ -15,18 +15,22 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import clock
+from chalicelib.domain.alert import AlertOf, ReportCase
 from chalicelib.domain.models import Frozen, Verdict, VerificationResult
 
 
 class CheckpointKind(StrEnum):
     ONBOARDING = "onboarding"
     OFFBOARDING = "offboarding"
+    MONITORING = "monitoring"  # an alert: a list entry matched an existing customer
 
     @property
     def outcomes(self) -> frozenset[CheckpointStatus]:
         """The final decisions a checkpoint of this kind may end with (FAILED aside)."""
         if self is CheckpointKind.ONBOARDING:
             return frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED})
+        if self is CheckpointKind.MONITORING:
+            return frozenset({CheckpointStatus.CLEARED, CheckpointStatus.CONFIRMED})
         return frozenset({CheckpointStatus.CLOSED, CheckpointStatus.CLOSURE_BLOCKED, CheckpointStatus.STAYED,
                           CheckpointStatus.DOWNGRADED})
 
@@ -43,6 +47,8 @@ class CheckpointStatus(StrEnum):
     CLOSURE_BLOCKED = "CLOSURE_BLOCKED"
     STAYED = "STAYED"  # the customer accepted the offer: nothing closed
     DOWNGRADED = "DOWNGRADED"  # products closed, a basic account kept (the relationship goes on)
+    CLEARED = "CLEARED"  # an alert decided a false positive (the match is cleared for the customer)
+    CONFIRMED = "CONFIRMED"  # an alert decided a true match (a sanctions match freezes the customer)
     FAILED = "FAILED"
 
     @property
@@ -55,7 +61,7 @@ OPEN_STATUSES = frozenset({CheckpointStatus.RUNNING, CheckpointStatus.AWAITING_D
 
 FINAL_STATUSES = frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED, CheckpointStatus.CLOSED,
                             CheckpointStatus.CLOSURE_BLOCKED, CheckpointStatus.STAYED, CheckpointStatus.DOWNGRADED,
-                            CheckpointStatus.FAILED})
+                            CheckpointStatus.CLEARED, CheckpointStatus.CONFIRMED, CheckpointStatus.FAILED})
 
 ALLOWED_FROM: dict[CheckpointStatus, frozenset[CheckpointStatus]] = {
     CheckpointStatus.AWAITING_DOCUMENTS: frozenset({CheckpointStatus.RUNNING}),
@@ -173,6 +179,8 @@ class Checkpoint(BaseModel):
     status_history: tuple[StatusChange, ...] = ()
     events_published: int = 0  # entries of status_history whose change event has been published
     win_back: WinBackState | None = None
+    alert: AlertOf | None = None  # a monitoring alert: the listed entry and the run that found it
+    report_case: ReportCase | None = None  # a confirmed sanctions match: the reports owed
 
     @property
     def last_review_decision(self) -> ReviewDecision | None:

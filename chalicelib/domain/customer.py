@@ -2,6 +2,7 @@
 and the verification and screening results, as closure, retention and exports need them."""
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from pydantic import AliasChoices, Field
@@ -14,6 +15,11 @@ _CUSTOMER_NAMESPACE = uuid.UUID("6f1c2d3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f")
 def customer_id_for(checkpoint_id: str) -> str:
     """Deterministic, so approving the same checkpoint twice creates one customer."""
     return f"cus_{uuid.uuid5(_CUSTOMER_NAMESPACE, checkpoint_id).hex}"
+
+
+def partition_of(customer_id: str, partitions: int) -> int:
+    """The customer's partition of the monitoring reverse index: stable for the id, spread evenly."""
+    return int.from_bytes(hashlib.sha256(customer_id.encode()).digest()[:8], "big") % partitions
 
 
 class BasicAccount(Frozen):
@@ -44,4 +50,10 @@ class CustomerRecord(Frozen):
     payments_blocked_at: str | None = None  # a succession stopped every payment from then
     payments_blocked_by: str | None = None  # the closure that did
     basic_account: BasicAccount | None = None  # a soft exit kept this account
+    # The customer's partition of the monitoring reverse index (the customers table's sparse
+    # by-monitoring-partition index): set at approval, removed at closure (a closed customer is
+    # not monitored).
+    monitoring_partition: int | None = None
+    frozen_at: str | None = None  # a monitoring alert confirmed a sanctions match then
+    frozen_by: str | None = None  # that alert's id
     expires_at: int | None = None  # DynamoDB TTL (epoch seconds), only when the record is to be deleted

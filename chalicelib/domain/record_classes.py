@@ -9,6 +9,8 @@ _RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": 
 
 
 def classify_key(key: str) -> RecordClass:
+    if key.startswith("monitoring/"):
+        return RecordClass.SCREENING_RESULTS  # a monitoring run's manifest
     if key.startswith("inbox/"):
         return RecordClass.TRANSACTIONS  # a core banking system's drop, deleted once copied
     if "/exports/" in key:
@@ -47,11 +49,13 @@ STORED_IN: dict[str, dict[str, tuple[RecordClass, ...]]] = {
     "ClearancesTable": {"": (_C.SCREENING_RESULTS,)},  # a reviewer's finding on a screening match
     "AuditTable": {"": (_C.AUDIT_LOGS,)},  # the chain heads
     "ExitFactsTable": {"": (_C.EXIT_FACTS,)},  # identifier-free: nothing to erase with a customer
+    "MonitoringTable": {"": (_C.SCREENING_RESULTS,)},  # runs and shard rows: ids and counts, no customer
     "DocumentsBucket": {
         "checkpoints/": (_C.CDD_IDENTITY, _C.SCREENING_RESULTS, _C.CLOSURE_RECORD, _C.REJECTED_APPLICATION,
                          _C.ABANDONED_APPLICATION),
         "customers/": (_C.TRANSACTIONS, _C.EXPORT_PACKAGES),
         "inbox/": (_C.TRANSACTIONS,),
+        "monitoring/": (_C.SCREENING_RESULTS,),  # a run's manifest of shards (partition numbers only)
     },
     "ListsBucket": {"lists/": (_C.SANCTIONS_LISTS,), "uploads/": (_C.SANCTIONS_LISTS,)},
     "AuditBucket": {"audit/": (_C.AUDIT_LOGS,)},
@@ -61,6 +65,8 @@ STORED_IN: dict[str, dict[str, tuple[RecordClass, ...]]] = {
     "FunctionLogGroup": {"": (_C.ACCESS_LOGS,)},
     "OnboardingStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
     "OffboardingStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
+    "MonitoringStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
+    "MonitoringAlertStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
 }
 STORAGE_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
 

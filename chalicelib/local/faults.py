@@ -2,7 +2,8 @@
 
     CHECKPOINT_FAULTS="screen=transient:2,verify_identity=permanent,record_decision=crash_after:1"
 
-Each entry names a task (the Chalice function name) and a fault:
+Each entry names a task (the Chalice function name), optionally `task@subject` for one checkpoint
+or one monitoring shard only (`screen_shard@s0001=permanent`), and a fault:
 - `transient:N`: the first N invocations per checkpoint fail before the task runs, reported as
   `Lambda.ServiceException` (what AWS reports when the Lambda service fails; the state machines
   retry it);
@@ -79,7 +80,8 @@ class FaultInjector:
         with self._lock:
             if spec != self._spec:
                 self._spec, self._faults, self._counts = spec, parse(spec), {}
-            fault = self._faults.get(task)
+            named = f"{task}@{checkpoint_id}"
+            fault = self._faults.get(named) or self._faults.get(task)
             if fault is None or fault.kind is FaultKind.PERMANENT:
                 return fault
             seen = self._counts.get((task, checkpoint_id), 0)

@@ -49,13 +49,21 @@ def _failure(error_type: str, message: str) -> tuple[bytes, str]:
     return json.dumps({"errorMessage": message, "errorType": error_type}).encode(), "Unhandled"
 
 
+def _subject(event: Any) -> str:
+    """What a fault counts per: the checkpoint, or a monitoring run's shard."""
+    if not isinstance(event, dict):
+        return ""
+    shard = event.get("shard")
+    return str(event.get("checkpoint_id") or (shard.get("shard_id") if isinstance(shard, dict) else "") or "")
+
+
 def invoke_handler(handler: Handler, name: str, payload: str | bytes | None,
                    injector: FaultInjector | None = None) -> tuple[bytes, str | None]:
     """Call a handler like the Lambda runtime does: JSON in, JSON out; errors as a body + error kind."""
     event = json.loads(payload) if payload else {}
     task = getattr(handler, "name", name)
-    checkpoint_id = str(event.get("checkpoint_id", "")) if isinstance(event, dict) else ""
-    fault = injector.fault_for(os.environ.get(VARIABLE, ""), task, checkpoint_id) if injector else None
+    subject = _subject(event)
+    fault = injector.fault_for(os.environ.get(VARIABLE, ""), task, subject) if injector else None
     if fault is not None and fault.kind is FaultKind.PERMANENT:
         return _failure(PERMANENT_ERROR, f"injected permanent fault in {task}")
     if fault is not None and fault.kind is FaultKind.TRANSIENT:

@@ -66,7 +66,8 @@ def aws_console_url(execution_arn: str) -> str:
 def state_machine_arn(workflow: CheckpointKind) -> str:
     settings = get_settings()
     return {CheckpointKind.ONBOARDING: settings.onboarding_state_machine_arn,
-            CheckpointKind.OFFBOARDING: settings.offboarding_state_machine_arn}[workflow]
+            CheckpointKind.OFFBOARDING: settings.offboarding_state_machine_arn,
+            CheckpointKind.MONITORING: settings.alert_state_machine_arn}[workflow]  # each alert's review
 
 
 def executions(caller: Caller, workflow: CheckpointKind, status: str | None, since: datetime | None, limit: int,

@@ -30,7 +30,7 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.link_events import download_of, lapsed_unused
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
-from chalicelib.errors import Conflict, NotFound
+from chalicelib.errors import CustomerFrozen, Conflict, NotFound
 from chalicelib.policies import export_policy
 from chalicelib.services import access, events, retention
 from chalicelib.settings import get_settings
@@ -71,6 +71,9 @@ def request(caller: Caller, body: ExportRequestBody, stores: Stores = AWS) -> Ex
     (the build_export function, invoked as an event)."""
     customer = access.customer(caller, body.customer_id, stores)
     _statements_still_open(caller, customer)
+    if customer.status == "frozen":
+        raise CustomerFrozen("The customer is frozen: a monitoring alert confirmed a sanctions match "
+                             f"({customer.frozen_by}); nothing is exported until compliance decides on the relationship.")
     record = _create(customer.customer_id, body.formats, body.include, caller.subject, stores)
     stores.functions.invoke_async(get_settings().export_function_name, {"export_id": record.export_id})
     return record

@@ -11,9 +11,10 @@ from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.domain.screening.formats import parse_list
 from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
-from chalicelib.domain.screening.list_update import RefreshRefused, check_size, diff
+from chalicelib.domain.screening.list_update import RefreshRefused, check_size, diff, screened_ids
 from chalicelib.errors import InvalidField, NotFound
 from chalicelib.policies import list_sources_policy
+from chalicelib.services import monitoring
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.list_bucket import ListManifest, content_version
 
@@ -90,6 +91,8 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
                             files=digests, published_at=iso(utc_now()), entity_count=len(entities),
                             index_sha256=hashlib.sha256(index).hexdigest(), index_format=INDEX_FORMAT)
     stores.lists.publish(manifest, files, index)
+    if current is not None:  # a list's first version is screened by the next full re-screen
+        monitoring.start_delta(manifest, screened_ids(previous, entities), stores)
     return {"status": "published", "source": source, "version": version,
             "previous_version": current.version if current else None,
             "entries": len(entities), "diff": diff(previous, entities).model_dump()}

@@ -23,9 +23,12 @@ from chalicelib.domain.checkpoint import (
 )
 from chalicelib.domain.closure import ClosureRequest
 from chalicelib.domain.closure_plan import kept_account
-from chalicelib.domain.customer import CustomerRecord, customer_id_for
+from chalicelib.domain.customer import CustomerRecord, customer_id_for, partition_of
+from chalicelib.domain.alert import ReportCase
 from chalicelib.domain.models import Application, Verdict, VerificationResult
+from chalicelib.domain.monitoring import report_case
 from chalicelib.errors import Conflict, PermanentTaskError
+from chalicelib.policies import monitoring_policy
 from chalicelib.services import analytics, events, retention
 from chalicelib.stores import AWS, Stores
 
@@ -58,7 +61,7 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
     reason_code = reason_code or _OWN_REASON.get(status)
     decision = Decision(outcome=status, reasons=_reasons(checkpoint, reason_code),
                         decided_by=_decided_by(checkpoint, reason_code), decided_at=now)
-    customer_id = None
+    customer_id, case = None, None
     if status == CheckpointStatus.APPROVED:
         customer_id = _create_customer(checkpoint, now, stores)
     elif status == CheckpointStatus.CLOSED:
@@ -68,11 +71,29 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
         stores.customers.downgrade(checkpoint.customer_id, now, checkpoint_id, kept_account(request) or "")
     elif status == CheckpointStatus.REJECTED:
         retention.schedule_unopened_application(checkpoint_id, decided=True, stores=stores)
-    decided = stores.checkpoints.decide(checkpoint_id, decision, customer_id) or stores.checkpoints.get(checkpoint_id)
+    elif status == CheckpointStatus.CONFIRMED:
+        case = _confirm_match(checkpoint, stores)
+    decided = stores.checkpoints.decide(checkpoint_id, decision, customer_id, case) or stores.checkpoints.get(checkpoint_id)
     events.publish_checkpoint_changes(checkpoint_id, stores, decided)
     if checkpoint.kind is CheckpointKind.OFFBOARDING:
         analytics.record_exit(decided, stores)
     return status
+
+
+def _confirm_match(alert: Checkpoint, stores: Stores) -> ReportCase:
+    """A monitoring alert confirmed as a true match: the customer is frozen (nothing paid out,
+    settled or exported) and a report case opens with each report the policy says is owed. A
+    relationship that ended while the alert waited is not frozen; the case opens all the same."""
+    if alert.alert is None or alert.customer_id is None:
+        raise PermanentTaskError("only a monitoring alert confirms a match")
+    now = utc_now()
+    try:
+        stores.customers.freeze(alert.customer_id, iso(now), alert.checkpoint_id)
+    except Conflict:
+        logger.warning("confirmed match of a customer whose relationship has ended",
+                       extra={"checkpoint_id": alert.checkpoint_id})
+    return report_case(alert.checkpoint_id, alert.customer_id, alert.alert, now, retention.jurisdictions(),
+                       monitoring_policy().report_cases)
 
 
 def _decided_by(checkpoint: Checkpoint, reason_code: str | None) -> str:
@@ -101,8 +122,9 @@ def _create_customer(checkpoint: Checkpoint, now: str, stores: Stores) -> str:
     if not (identity and identity.result_key and screening and screening.result_key):
         raise PermanentTaskError("cannot approve a checkpoint without identity and screening results")
     application = stores.documents.get_json(checkpoint.request_key, Application)
+    customer_id = customer_id_for(checkpoint.checkpoint_id)
     record_ = CustomerRecord(
-        customer_id=customer_id_for(checkpoint.checkpoint_id),
+        customer_id=customer_id,
         created_at=now,
         onboarding_checkpoint_id=checkpoint.checkpoint_id,
         owner=checkpoint.owner,  # the authenticated channel: it alone may act for this customer
@@ -112,6 +134,7 @@ def _create_customer(checkpoint: Checkpoint, now: str, stores: Stores) -> str:
         screening_result_key=screening.result_key,
         list_versions=checkpoint.list_versions,
         policy_version=checkpoint.policy_version,
+        monitoring_partition=partition_of(customer_id, monitoring_policy().shards.partitions),
     )
     stores.customers.create_once(record_)
     return record_.customer_id

@@ -38,7 +38,8 @@ def queue(caller: Caller, limit: int, cursor: str | None, stores: Stores = AWS) 
         since = entry.review_since or entry.created_at
         checkpoint = access.checkpoint(caller, entry.checkpoint_id, stores)
         items.append({
-            "checkpoint_id": entry.checkpoint_id, "kind": entry.kind, "created_at": entry.created_at,
+            "checkpoint_id": entry.checkpoint_id, "kind": entry.kind, "customer_id": checkpoint.customer_id,
+            "created_at": entry.created_at,
             "level": entry.review_level, "awaiting_decision": entry.awaiting_decision, "in_review_since": since,
             "age_seconds": int((now - datetime.fromisoformat(since.replace("Z", "+00:00"))).total_seconds()),
             "reasons": [r.model_dump() for r in entry.review_reasons],

@@ -22,6 +22,7 @@ from chalicelib.stores.functions import FunctionInvoker, LambdaFunctions
 from chalicelib.stores.idempotency_table import IdempotencyTable
 from chalicelib.stores.legal_hold_table import LegalHoldStore, LegalHoldTable
 from chalicelib.stores.list_bucket import ListBucket, ListStore
+from chalicelib.stores.monitoring_table import MonitoringStore, MonitoringTable
 from chalicelib.stores.receivers import HttpReceivers, Receivers
 from chalicelib.stores.retention_table import RetentionScheduleStore, RetentionTable
 from chalicelib.stores.trail_bucket import TrailBucket, TrailLogStore
@@ -56,6 +57,7 @@ class Stores:
     receivers: Receivers
     trail: TrailLogStore
     exit_facts: ExitFactStore
+    monitoring: MonitoringStore
 
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
@@ -63,5 +65,5 @@ AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents
              holds=LegalHoldTable(), clearances=ClearanceTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
              idempotency=IdempotencyTable(), events=EventsQueue(), subscriptions=WebhookTable(),
              deliveries=DeliveryTable(), receivers=HttpReceivers(), trail=TrailBucket(),
-             exit_facts=ExitFactTable())
+             exit_facts=ExitFactTable(), monitoring=MonitoringTable())
 """The stores on the stack's AWS resources (named by the settings, read when first used)."""

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
+from chalicelib.domain.alert import ReportCase
 from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
     Checkpoint,
@@ -52,7 +53,8 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str: ...
     def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None: ...
     def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str: ...
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None: ...
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
+               report_case: ReportCase | None = None) -> Checkpoint | None: ...
     def fail(self, checkpoint_id: str, failure: Failure) -> bool: ...
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
@@ -305,11 +307,15 @@ class CheckpointTable(RetainedItems):
             raise
         return old["review_task_token"]
 
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None:
-        """Record the final decision; the checkpoint as decided (None if it already was: a retried task)."""
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
+               report_case: ReportCase | None = None) -> Checkpoint | None:
+        """Record the final decision (and a confirmed match's report case); the checkpoint as decided
+        (None if it already was: a retried task)."""
         fields: dict[str, Any] = {"decision": decision.model_dump(mode="json")}
         if customer_id:
             fields["customer_id"] = customer_id
+        if report_case:
+            fields["report_case"] = report_case.model_dump(mode="json", exclude_none=True)
         item = self._transition(checkpoint_id, decision.outcome, fields | {"awaiting_decision": False},
                                 ("review_task_token", "win_back_task_token"), None)
         return None if item is None else parse(Checkpoint, record_fields(item), "checkpoint", checkpoint_id)

@@ -1,7 +1,8 @@
 """The customers table (DynamoDB, encrypted with the project's KMS key)."""
 from __future__ import annotations
 
-from typing import Protocol
+from collections.abc import Iterator
+from typing import Any, Protocol
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +20,26 @@ class CustomerStore(RetainedItemStore, Protocol):
               ) -> bool: ...
     def block_payments(self, customer_id: str, at: str, checkpoint_id: str) -> None: ...
     def downgrade(self, customer_id: str, at: str, checkpoint_id: str, account_id: str) -> None: ...
+    def freeze(self, customer_id: str, at: str, alert_id: str) -> bool: ...
+    def partition_counts(self) -> dict[int, int]: ...
+    def in_partitions(self, first: int, last: int) -> Iterator[CustomerRecord]: ...
+
+
+PARTITION_INDEX = "by-monitoring-partition"  # hash monitoring_block, range monitoring_partition
+PARTITIONS_PER_BLOCK = 64  # a shard reads its partitions a block (one index key) at a time
+
+
+def item_of(record: CustomerRecord) -> dict[str, Any]:
+    """The record as stored: with its reverse-index block when it is monitored."""
+    item = record.model_dump(mode="json", exclude_none=True)
+    if record.monitoring_partition is not None:
+        item["monitoring_block"] = record.monitoring_partition // PARTITIONS_PER_BLOCK
+    return item
+
+
+def _record(item: dict[str, Any]) -> CustomerRecord:
+    fields = {k: v for k, v in record_fields(item).items() if k != "monitoring_block"}
+    return parse(CustomerRecord, fields, "customer", str(item.get("customer_id")))
 
 
 class CustomerTable(RetainedItems):
@@ -33,7 +54,7 @@ class CustomerTable(RetainedItems):
     def create_once(self, record: CustomerRecord) -> bool:
         """Create the record unless it exists (a retried approval); True if this call created it."""
         try:
-            put_new(self._table(), record.model_dump(mode="json", exclude_none=True), "customer_id", "customer")
+            put_new(self._table(), item_of(record), "customer_id", "customer")
             return True
         except Conflict:
             return False
@@ -42,17 +63,19 @@ class CustomerTable(RetainedItems):
         item = self._table().get_item(Key={"customer_id": customer_id}, ConsistentRead=True).get("Item")
         if item is None:
             raise NotFound(customer_id)
-        return parse(CustomerRecord, record_fields(item), "customer", customer_id)
+        return _record(item)
 
     def close(self, customer_id: str, closed_at: str, checkpoint_id: str, statements_until: str | None = None
               ) -> bool:
         """Mark the relationship ended (the trigger of most retention periods) and until when the
         customer's channel may still fetch statements; idempotent."""
         update = "SET #status = :closed, closed_at = :at, offboarding_checkpoint_id = :cp"
+        remove = " REMOVE monitoring_partition, monitoring_block"  # out of the monitoring reverse index
         values = {":closed": "closed", ":active": "active", ":frozen": "frozen", ":at": closed_at, ":cp": checkpoint_id}
         if statements_until:
             update += ", statements_until = :until"
             values[":until"] = statements_until
+        update += remove
         try:
             self._table().update_item(
                 Key={"customer_id": customer_id}, UpdateExpression=update,
@@ -92,3 +115,50 @@ class CustomerTable(RetainedItems):
             if is_condition_failure(exc):
                 raise Conflict(f"customer {customer_id} is not an open relationship") from exc
             raise
+
+    def freeze(self, customer_id: str, at: str, alert_id: str) -> bool:
+        """Freeze an open relationship (a confirmed sanctions match): nothing is paid out, exported
+        or settled. True if this call froze it; False if it was frozen already; Conflict if closed."""
+        try:
+            self._table().update_item(
+                Key={"customer_id": customer_id},
+                UpdateExpression="SET #status = :frozen, frozen_at = :at, frozen_by = :alert",
+                ConditionExpression="attribute_exists(customer_id) AND #status = :active",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":frozen": "frozen", ":active": "active", ":at": at, ":alert": alert_id})
+            return True
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+        status = self.get(customer_id).status
+        if status == "frozen":
+            return False
+        raise Conflict(f"customer {customer_id} is {status}: it cannot be frozen")
+
+    def partition_counts(self) -> dict[int, int]:
+        """Customers per partition of the monitoring reverse index (its keys only: never the
+        customers themselves)."""
+        counts: dict[int, int] = {}
+        kwargs: dict[str, Any] = {"IndexName": PARTITION_INDEX, "ProjectionExpression": "monitoring_partition"}
+        while True:
+            page = self._table().scan(**kwargs)
+            for item in page["Items"]:
+                partition = int(item["monitoring_partition"])
+                counts[partition] = counts.get(partition, 0) + 1
+            if "LastEvaluatedKey" not in page:
+                return counts
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def in_partitions(self, first: int, last: int) -> Iterator[CustomerRecord]:
+        """The monitored customers of partitions first..last, a block and a page at a time."""
+        for block in range(first // PARTITIONS_PER_BLOCK, last // PARTITIONS_PER_BLOCK + 1):
+            kwargs: dict[str, Any] = {
+                "IndexName": PARTITION_INDEX,
+                "KeyConditionExpression": "monitoring_block = :b AND monitoring_partition BETWEEN :first AND :last",
+                "ExpressionAttributeValues": {":b": block, ":first": first, ":last": last}}
+            while True:
+                page = self._table().query(**kwargs)
+                yield from (_record(item) for item in page["Items"])
+                if "LastEvaluatedKey" not in page:
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

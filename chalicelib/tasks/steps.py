@@ -15,10 +15,10 @@ from chalicelib.domain.webhooks import RoutedEvent
 from chalicelib.lazy import lazy
 
 # Loaded on first use: a task loads only the service it calls.
-closure_stages, documents, exports, offboarding, onboarding, outcomes, retention, reviews, screening, webhooks = (
-    lazy(f"chalicelib.services.{name}") for name in ("closure_stages", "documents", "exports", "offboarding",
-                                                     "onboarding", "outcomes", "retention", "reviews", "screening",
-                                                     "webhooks"))
+(closure_stages, documents, exports, monitoring, offboarding, onboarding, outcomes, retention, reviews, screening,
+ webhooks) = (lazy(f"chalicelib.services.{name}") for name in (
+    "closure_stages", "documents", "exports", "monitoring", "offboarding", "onboarding", "outcomes", "retention",
+    "reviews", "screening", "webhooks"))
 
 
 class CheckpointEvent(BaseModel):
@@ -127,6 +127,58 @@ def export_data(event: CheckpointEvent) -> dict[str, Any]:
 
 def build_export(event: ExportEvent) -> dict[str, Any]:
     return {"status": exports.build(event.export_id).status.value, "export_id": event.export_id}
+
+
+class RunEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="ignore")
+    run_id: Annotated[str, StringConstraints(pattern=r"^mon_[0-9a-f]{32}$")]
+
+
+class ShardItem(BaseModel):
+    """One item of a monitoring run's manifest (chalicelib.domain.monitoring.Shard)."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+    shard_id: Annotated[str, StringConstraints(pattern=r"^s[0-9]{4,6}$")]
+    first: int = Field(ge=0)
+    last: int = Field(ge=0)
+    customers: int = Field(ge=0)
+
+
+class ShardEvent(RunEvent):
+    shard: ShardItem
+
+
+class ShardFailureEvent(ShardEvent):
+    error: Any = None
+
+
+class RunEndEvent(RunEvent):
+    error: Any = None
+
+
+def _shard(event: ShardEvent) -> Any:
+    from chalicelib.domain.monitoring import Shard
+
+    return Shard(**event.shard.model_dump())
+
+
+def plan_monitoring_run(event: RunEvent) -> dict[str, Any]:
+    return monitoring.plan(event.run_id)
+
+
+def screen_shard(event: ShardEvent) -> dict[str, Any]:
+    outcome = monitoring.screen_shard(event.run_id, _shard(event))
+    return {"status": outcome.status.value, "screened": outcome.screened, "alerts_opened": outcome.alerts_opened}
+
+
+def record_shard_failure(event: ShardFailureEvent) -> dict[str, Any]:
+    return {"status": monitoring.shard_failed(event.run_id, _shard(event), event.error).status.value}
+
+
+def finish_monitoring_run(event: RunEndEvent) -> dict[str, Any]:
+    summary = monitoring.finish(event.run_id, event.error)
+    return {"status": summary.status.value, "screened": summary.customers_screened,
+            "failed_shards": [f.shard_id for f in summary.failed_shards]}
 
 
 class QueueEvent(BaseModel):

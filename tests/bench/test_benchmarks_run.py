@@ -16,6 +16,8 @@ from tests.conftest import ROOT
     ("bench/screening_eval.py", ["--persons", "20", "--organisations", "5", "--per-locale", "4", "--particles", "10"],
      "glued_particle"),
     ("bench/screening_speed.py", ["--queries", "40", "--exhaustive", "4", "--batch", "20"], "batch of 20 names"),
+    ("bench/monitoring.py", ["--customers", "2000", "--entries", "20", "--planted", "3", "--rescreen", "100",
+                             "--forward-sample", "200", "--shard", "50"], "customers/s per core"),
     ("bench/cost.py", [], "per 1,000: $"),
     ("bench/request_overhead.py", ["5"], "x the bare app"),
     ("bench/cold_start.py", ["1"], "without bytecode"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from datetime import UTC, date, datetime, timedelta
 
 from playwright.sync_api import Page, expect
@@ -165,3 +166,24 @@ def test_an_officer_reads_a_closures_plan(page, live_server, backend, screenshot
     expect(page.locator("#closure-status")).to_have_text("CLOSED")
     expect(page.locator("#plan-summary")).to_have_text("The relationship is closed.")
     expect(steps.get_by_role("row", name=re.compile("^Closure done"))).to_be_visible()
+
+
+def test_an_officer_follows_a_monitoring_run(page, live_server, backend, screenshots):
+    import requests  # the run is started as a compliance client would, over plain HTTP
+
+    officer = {"Authorization": f"Bearer {issue_local_token(Role.COMPLIANCE, 'officer-1')}"}
+    new_customer()
+    started = requests.post(f"{live_server}/v1/monitoring/runs", timeout=30,
+                            headers={**officer, "Idempotency-Key": str(uuid.uuid4())})
+    assert started.status_code == 202, started.text
+    run_id = started.json()["run_id"]
+    deadline = time.monotonic() + 120
+    while requests.get(f"{live_server}/v1/monitoring/runs/{run_id}", headers=officer,
+                       timeout=30).json()["status"] == "RUNNING" and time.monotonic() < deadline:
+        time.sleep(0.5)
+    sign_in(page, live_server, Role.COMPLIANCE, "officer-1")
+    page.get_by_role("navigation").get_by_role("link", name="Monitoring runs").click()
+    row = page.get_by_role("table", name=re.compile("Monitoring runs")).get_by_role("row").filter(has_text=run_id)
+    expect(row).to_contain_text("SUCCEEDED")
+    expect(row).to_contain_text("full (request)")
+    page.screenshot(path=screenshots / "monitoring.png", full_page=True)

@@ -46,7 +46,8 @@ def test_packaged_template_passes_cfn_lint(packaged):
 def test_state_machines_use_definition_objects_with_substitutions(packaged):
     machines = {k: r for k, r in packaged["template"]["Resources"].items()
                 if r["Type"] == "AWS::StepFunctions::StateMachine"}
-    assert set(machines) == {"OnboardingStateMachine", "OffboardingStateMachine"}
+    assert set(machines) == {"OnboardingStateMachine", "OffboardingStateMachine", "MonitoringStateMachine",
+                             "MonitoringAlertStateMachine"}
     for resource in machines.values():
         props = resource["Properties"]
         assert isinstance(props["Definition"], dict) and "DefinitionString" not in props
@@ -56,7 +57,7 @@ def test_state_machines_use_definition_objects_with_substitutions(packaged):
 
 def test_each_state_machine_role_may_invoke_only_its_own_functions(packaged):
     resources = packaged["template"]["Resources"]
-    for name in ("Onboarding", "Offboarding"):
+    for name in ("Onboarding", "Offboarding", "Monitoring", "MonitoringAlert"):
         substitutions = resources[f"{name}StateMachine"]["Properties"]["DefinitionSubstitutions"]
         statements = [s for p in resources[f"{name}StateMachineRole"]["Properties"]["Policies"]
                       for s in p["PolicyDocument"]["Statement"]]
@@ -285,7 +286,9 @@ def test_every_log_group_is_encrypted_and_kept_as_long_as_policy_says(packaged):
     groups = {k: r["Properties"] for k, r in resources.items() if r["Type"] == "AWS::Logs::LogGroup"}
     policy = logging_policy()
     expected = {"ApiAccessLogGroup": "api_access", "FunctionLogGroup": "functions",
-                "OnboardingStateMachineLogGroup": "state_machines", "OffboardingStateMachineLogGroup": "state_machines"}
+                "OnboardingStateMachineLogGroup": "state_machines", "OffboardingStateMachineLogGroup": "state_machines",
+                "MonitoringStateMachineLogGroup": "state_machines",
+                "MonitoringAlertStateMachineLogGroup": "state_machines"}
     assert set(groups) == set(expected)
     key_policy = json.dumps(resources["DataKey"]["Properties"]["KeyPolicy"])
     for lid, name in expected.items():

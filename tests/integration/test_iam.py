@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from chalicelib.local.template import merge_template, substitute_definition
+from chalicelib.services.monitoring import manifest_key
 from tests import iam
 
 
@@ -23,10 +24,12 @@ def _states(states: dict[str, Any]) -> Iterator[dict[str, Any]]:
             yield from _states(processor["States"])
 
 
-def definition_needs(definition: dict[str, Any], own_arn: str) -> set[tuple[str, str]]:
+def definition_needs(definition: dict[str, Any], own_arn: str, dynamic_objects: dict[str, str] | None = None
+                     ) -> set[tuple[str, str]]:
     """(action, resource) Step Functions needs to run the definition's tasks, item readers and
     nested executions."""
     needs: set[tuple[str, str]] = set()
+    dynamic_objects = dynamic_objects or {}
     for state in _states(definition["States"]):
         resource = state.get("Resource", "")
         parameters = state.get("Parameters", {})
@@ -38,13 +41,20 @@ def definition_needs(definition: dict[str, Any], own_arn: str) -> set[tuple[str,
             needs.add(("states:StartExecution", parameters.get("StateMachineArn", own_arn)))
         reader = state.get("ItemReader")
         if reader:
-            bucket = reader["Parameters"].get("Bucket", "*")
-            needs.add(("s3:GetObject", f"arn:aws:s3:::{bucket}/{reader['Parameters'].get('Key', '*')}"))
+            params = reader["Parameters"]
+            # an object named at run time is the one the state before writes (dynamic_objects)
+            bucket, key = dynamic_objects.get(params.get("Bucket.$"), "*"), dynamic_objects.get(params.get("Key.$"), "*")
+            needs.add(("s3:GetObject", f"arn:aws:s3:::{params.get('Bucket', bucket)}/{params.get('Key', key)}"))
         if state.get("Type") == "Map" and state.get("ItemProcessor", {}).get("ProcessorConfig", {}).get(
                 "Mode") == "DISTRIBUTED":
             needs.add(("states:StartExecution", own_arn))  # each child is an execution of this state machine
     return needs
 
+
+# Where a Map's ItemReader reads an object named at run time: the monitoring run's manifest, which
+# PlanRun writes to the documents bucket (services.monitoring.plan, manifest_key).
+_DYNAMIC_OBJECTS = {"MonitoringStateMachine": lambda stack: {
+    "$.plan.bucket": stack.environment["DOCUMENTS_BUCKET"], "$.plan.key": manifest_key("*")}}
 
 MACHINES = [lid for lid, r in merge_template()["Resources"].items() if r.get("Type") == "AWS::StepFunctions::StateMachine"]
 
@@ -57,7 +67,8 @@ def test_each_state_machine_role_allows_exactly_what_its_definition_uses(stack, 
     definition = json.loads(substitute_definition(props["Definition"], resolve(props["DefinitionSubstitutions"])))
     role = template["Resources"][props["RoleArn"]["Fn::GetAtt"][0]]["Properties"]
     statements = [resolve(s) for policy in role["Policies"] for s in policy["PolicyDocument"]["Statement"]]
-    needed = definition_needs(definition, stack.resolver.refs[machine])
+    needed = definition_needs(definition, stack.resolver.refs[machine], _DYNAMIC_OBJECTS.get(machine, {})(stack)
+                              if machine in _DYNAMIC_OBJECTS else None)
     assert needed, "the definition needs nothing? then this test reads it wrong"
     refused = sorted(need for need in needed if not iam.decide(statements, *need)[0])
     assert not refused, f"{machine}'s role does not allow: {refused}"

@@ -357,3 +357,49 @@ def test_an_exit_fact_is_recorded_once_per_checkpoint_and_read_back_by_month(sto
     assert stores.exit_facts.record_once(checkpoint_id, fact)
     assert not stores.exit_facts.record_once(checkpoint_id, fact.model_copy(update={"fact_id": uuid.uuid4().hex}))
     assert list(stores.exit_facts.in_months([month, "1998-01"])) == [fact]
+
+
+def test_a_monitoring_run_and_its_shard_rows(stores):
+    from chalicelib.domain.monitoring import MonitoringRun, RunMode, RunStatus, RunTrigger, ShardOutcome, ShardStatus
+
+    run_id = f"mon_{uuid.uuid4().hex}"
+    run = MonitoringRun(run_id=run_id, mode=RunMode.FULL, trigger=RunTrigger.REQUEST, requested_by="o",
+                        started_at="2999-01-01T00:00:00.000Z", execution_arn="arn")
+    assert stores.monitoring.create_run(run) and not stores.monitoring.create_run(run)
+    stores.monitoring.planned(run_id, 2, 30)
+    assert (stores.monitoring.get_run(run_id).shards_total, stores.monitoring.get_run(run_id).customers_total) == (2, 30)
+    newest, _ = stores.monitoring.runs(1, None)
+    assert [r.run_id for r in newest] == [run_id]
+    assert stores.monitoring.shard_started(run_id, "s0000", 20) == 1
+    assert stores.monitoring.shard_started(run_id, "s0000", 20) == 2
+    assert [(o.shard_id, o.status, o.attempts) for o in stores.monitoring.outcomes(run_id)] == \
+        [("s0000", ShardStatus.RUNNING, 2)]
+    done = ShardOutcome(shard_id="s0000", status=ShardStatus.SUCCEEDED, customers=20, screened=20, attempts=2)
+    assert stores.monitoring.record_outcome(run_id, done)
+    failed = ShardOutcome(shard_id="s0000", status=ShardStatus.FAILED, customers=20, error="late")
+    assert not stores.monitoring.record_outcome(run_id, failed)  # a succeeded row stays
+    with pytest.raises(Conflict):
+        stores.monitoring.shard_started(run_id, "s0000", 20)
+    assert stores.monitoring.outcomes(run_id) == [done]
+    assert stores.monitoring.finish_run(run_id, RunStatus.SUCCEEDED, "2999-01-01T00:01:00.000Z")
+    assert not stores.monitoring.finish_run(run_id, RunStatus.FAILED, "2999-01-01T00:02:00.000Z")
+    assert stores.monitoring.get_run(run_id).status is RunStatus.SUCCEEDED
+
+
+def test_a_customer_is_in_the_reverse_index_until_closed_and_is_frozen_once(stores):
+    from chalicelib.domain.customer import partition_of
+    from chalicelib.policies import monitoring_policy
+    from tests.records import customer_record
+
+    customer_id = f"cus_{uuid.uuid4().hex}"
+    stores.customers.create_once(customer_record(customer_id))
+    partition = partition_of(customer_id, monitoring_policy().shards.partitions)
+    assert stores.customers.partition_counts().get(partition, 0) >= 1
+    assert customer_id in [c.customer_id for c in stores.customers.in_partitions(partition, partition)]
+    assert stores.customers.freeze(customer_id, "2026-12-01T00:00:00.000Z", "cp_alert")
+    assert not stores.customers.freeze(customer_id, "2026-12-01T00:00:01.000Z", "cp_alert")
+    assert stores.customers.get(customer_id).frozen_at == "2026-12-01T00:00:00.000Z"
+    stores.customers.close(customer_id, "2026-12-02T00:00:00.000Z", "cp_x")
+    assert customer_id not in [c.customer_id for c in stores.customers.in_partitions(partition, partition)]
+    with pytest.raises(Conflict):
+        stores.customers.freeze(customer_id, "2026-12-03T00:00:00.000Z", "cp_alert")

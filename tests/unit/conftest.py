@@ -14,12 +14,14 @@ SETTINGS = {
     "AUDIT_TABLE": "unit-audit", "RETENTION_TABLE": "unit-retention", "LEGAL_HOLDS_TABLE": "unit-holds",
     "CLEARANCES_TABLE": "unit-clearances",
     "EXPORTS_TABLE": "unit-exports", "EXIT_FACTS_TABLE": "unit-exit-facts", "WEBHOOKS_TABLE": "unit-webhooks",
-    "DELIVERIES_TABLE": "unit-deliveries",
+    "DELIVERIES_TABLE": "unit-deliveries", "MONITORING_TABLE": "unit-monitoring",
     "EVENTS_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/unit-events",
     "EXPORT_FUNCTION_NAME": "unit-build_export", "DATA_KEY_ID": "unit-key",
     "TRAIL_BUCKET": "unit-trail", "TRAIL_LOG_PREFIX": "cloudtrail/AWSLogs/123456789012/CloudTrail/eu-west-1/",
     "ONBOARDING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-onboarding",
     "OFFBOARDING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-offboarding",
+    "MONITORING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-monitoring",
+    "ALERT_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-monitoring-alert",
     "CHECKPOINT_STAGE": "local",
 }
 

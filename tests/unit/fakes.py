@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.idempotency.persistence.datarecord import D
 from pydantic import BaseModel
 
 from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, appended_since, next_entry
+from chalicelib.domain.alert import ReportCase
 from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
     Checkpoint,
@@ -40,6 +41,7 @@ from chalicelib.domain.exit_analytics import ExitFact
 from chalicelib.domain.export_record import ExportRecord
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.link_events import TrailRecord
+from chalicelib.domain.monitoring import MonitoringRun, RunStatus, ShardOutcome, ShardStatus
 from chalicelib.domain.record_classes import tagging
 from chalicelib.domain.screening.clearance import Clearance, ClearanceStatus
 from chalicelib.domain.retention import RetentionDecision
@@ -206,10 +208,13 @@ class FakeCheckpoints(FakeRetainedItems):
             item.update({"awaiting_decision": False, "updated_at": iso(utc_now())})
             return item.pop("review_task_token")
 
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None:
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
+               report_case: ReportCase | None = None) -> Checkpoint | None:
         fields: dict[str, Any] = {"decision": decision.model_dump(mode="json"), "awaiting_decision": False}
         if customer_id:
             fields["customer_id"] = customer_id
+        if report_case:
+            fields["report_case"] = report_case.model_dump(mode="json", exclude_none=True)
         changed = self.transition(checkpoint_id, decision.outcome, set_fields=fields,
                                   remove_fields=("review_task_token", "win_back_task_token"))
         return self.get(checkpoint_id) if changed else None
@@ -263,6 +268,7 @@ class FakeCustomers(FakeRetainedItems):
         if item["status"] == "closed":
             return False
         item.update({"status": "closed", "closed_at": closed_at, "offboarding_checkpoint_id": checkpoint_id})
+        item.pop("monitoring_partition", None)
         if statements_until:
             item["statements_until"] = statements_until
         return True
@@ -277,6 +283,29 @@ class FakeCustomers(FakeRetainedItems):
         if item["status"] not in ("active", "frozen"):
             raise Conflict(f"customer {customer_id} is {item['status']}")
         item.setdefault("basic_account", {"account_id": account_id, "since": at, "checkpoint_id": checkpoint_id})
+
+    def freeze(self, customer_id: str, at: str, alert_id: str) -> bool:
+        item = self.items.get(customer_id)
+        if item is None:
+            raise NotFound(customer_id)
+        if item["status"] == "frozen":
+            return False
+        if item["status"] != "active":
+            raise Conflict(f"customer {customer_id} is {item['status']}: it cannot be frozen")
+        item.update({"status": "frozen", "frozen_at": at, "frozen_by": alert_id})
+        return True
+
+    def partition_counts(self) -> dict[int, int]:
+        counts: dict[int, int] = {}
+        for item in self.items.values():
+            if "monitoring_partition" in item:
+                counts[item["monitoring_partition"]] = counts.get(item["monitoring_partition"], 0) + 1
+        return counts
+
+    def in_partitions(self, first: int, last: int) -> Iterator[CustomerRecord]:
+        for customer_id, item in list(self.items.items()):
+            if first <= item.get("monitoring_partition", -1) <= last:
+                yield self.get(customer_id)
 
 
 class FakeDocuments:
@@ -762,6 +791,62 @@ class FakeIdempotency:
         return self.layer
 
 
+class FakeMonitoring:
+    def __init__(self) -> None:
+        self.run_items: dict[str, dict[str, Any]] = {}
+        self.shard_rows: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def create_run(self, run: MonitoringRun) -> bool:
+        if run.run_id in self.run_items:
+            return False
+        self.run_items[run.run_id] = run.model_dump(mode="json", exclude_none=True)
+        return True
+
+    def get_run(self, run_id: str) -> MonitoringRun:
+        if run_id not in self.run_items:
+            raise NotFound(run_id)
+        return MonitoringRun.model_validate(self.run_items[run_id])
+
+    def planned(self, run_id: str, shards_total: int, customers_total: int) -> None:
+        self.run_items[run_id].update(shards_total=shards_total, customers_total=customers_total)
+
+    def finish_run(self, run_id: str, status: RunStatus, finished_at: str, failure: str | None = None) -> bool:
+        item = self.run_items[run_id]
+        if item["status"] != RunStatus.RUNNING.value:
+            return False
+        item.update(status=status.value, finished_at=finished_at)
+        if failure:
+            item["failure"] = failure
+        return True
+
+    def runs(self, limit: int, start_key: dict[str, Any] | None) -> tuple[list[MonitoringRun], dict[str, Any] | None]:
+        ordered = sorted(self.run_items.values(), key=lambda r: (r["started_at"], r["run_id"]), reverse=True)
+        if start_key:
+            ordered = [r for r in ordered if (r["started_at"], r["run_id"]) < (start_key["started_at"],
+                                                                              start_key["run_id"])]
+        page = ordered[:limit]
+        last = {"run_id": page[-1]["run_id"], "item": "run", "listing": "run", "started_at": page[-1]["started_at"]} \
+            if len(ordered) > limit else None
+        return [MonitoringRun.model_validate(r) for r in page], last
+
+    def shard_started(self, run_id: str, shard_id: str, customers: int) -> int:
+        row = self.shard_rows.setdefault((run_id, shard_id), {"shard_id": shard_id, "attempts": 0})
+        if row.get("status") == ShardStatus.SUCCEEDED.value:
+            raise Conflict(f"shard {shard_id} of run {run_id} has succeeded already")
+        row.update(customers=customers, status=ShardStatus.RUNNING.value, attempts=row["attempts"] + 1)
+        return row["attempts"]
+
+    def record_outcome(self, run_id: str, outcome: ShardOutcome) -> bool:
+        row = self.shard_rows.get((run_id, outcome.shard_id), {})
+        if row.get("status") == ShardStatus.SUCCEEDED.value:
+            return False
+        self.shard_rows[(run_id, outcome.shard_id)] = outcome.model_dump(mode="json", exclude_none=True)
+        return True
+
+    def outcomes(self, run_id: str) -> list[ShardOutcome]:
+        return [ShardOutcome.model_validate(row) for (run, _), row in sorted(self.shard_rows.items()) if run == run_id]
+
+
 def fake_stores() -> Stores:
     """A fresh set of in-memory stores."""
     return Stores(checkpoints=FakeCheckpoints(), customers=FakeCustomers(), documents=FakeDocuments(),
@@ -769,5 +854,5 @@ def fake_stores() -> Stores:
                   holds=FakeHolds(), clearances=FakeClearances(), workflows=FakeWorkflows(), functions=FakeFunctions(),
                   idempotency=FakeIdempotency(), events=FakeEventQueue(), subscriptions=FakeSubscriptions(),
                   deliveries=FakeDeliveries(), receivers=FakeReceivers(), trail=FakeTrail(),
-                  exit_facts=FakeExitFacts())
+                  exit_facts=FakeExitFacts(), monitoring=FakeMonitoring())
 

@@ -27,7 +27,7 @@ name list entries (and word positions of the screened name), never the subject's
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -72,6 +72,7 @@ PEP_MATCH = "PEP_MATCH"
 _LONG_LEGAL_FORMS = tuple(sorted(f for f in LEGAL_FORMS if len(f) >= 5))
 _LEGAL_FORM_SIMILARITY = 0.9
 _MAX_SUBSET_TOKENS = 8  # longer queries gather candidates by counting instead of intersecting
+_REACHED_CACHE = 50_000  # query forms whose reach in an index is kept (a few hundred bytes each)
 _NAME_RANK = {kind.value: rank for rank, kind in enumerate(NameKind)}
 
 
@@ -194,6 +195,11 @@ class Screener:
         # per listed name, filled in when it is first scored: its words' weights and its letter count
         self._name_weights: dict[str, list[tuple[tuple[float, ...], int] | None]] = {
             index.source: [None] * len(index.names) for index in self.indexes}
+        self._reached: dict[str, dict[tuple[str, bool], tuple[dict[int, float], dict[int, float]]]] = {
+            index.source: {} for index in self.indexes}
+        self._name_totals: dict[str, list[float]] = {}
+        self._reached_names: dict[str, dict[int, tuple[dict[int, float], set[int]]]] = {
+            index.source: {} for index in self.indexes}
         longest = max((len(name.tokens) for index in self.indexes for name in index.names), default=0)
         self._word_spans = [[(j, j + 1) for j in range(n)] for n in range(longest + 1)]  # n words, one span each
 
@@ -241,6 +247,46 @@ class Screener:
         query = self._query(name, None, None, None)
         return sum(len(self._candidates(i, query, *self._expand(i, query, False))) for i in self.indexes)
 
+    def reaching(self, name: str, min_coverage: float) -> dict[str, list[int]]:
+        """Reverse retrieval, for ongoing monitoring: a listed entry's name is the query and the
+        indexes hold customers. Per index, the names (ids) whose own weighted length `name`'s
+        words, or words joined, cover at least `min_coverage` of: the names that, each screened
+        against `name` as a listed name, the forward retrieval would hand to scoring. The keys
+        that reach a word (one deletion, the consonant skeleton, the first letters) and the
+        similarities are symmetric, so the same pairs are found from either side."""
+        query = self._query(name, None, None, None)
+        if not query.tokens:
+            return {}
+        found: dict[str, list[int]] = {}
+        for index in self.indexes:
+            expansions, joined = self._expand(index, query, False)
+            weights = self._token_weights[index.source]
+            reached = set().union(*expansions)
+            covered: dict[int, float] = {}
+            postings = index.postings
+            for token_id in reached:
+                weight = weights[token_id]
+                for name_id in postings[token_id]:
+                    covered[name_id] = covered.get(name_id, 0.0) + weight
+            joined_reached = set().union(*joined)
+            if joined_reached:  # indexed words joined, similar to one word of the query
+                for name_id in index.names_joining(joined_reached):
+                    tokens = index.names[name_id].tokens
+                    covered[name_id] = covered.get(name_id, 0.0) + sum(
+                        weights[tokens[k]] for joined_id, a, b in index.names[name_id].joins
+                        if joined_id in joined_reached for k in range(a, b) if tokens[k] not in reached)
+            totals = self._totals(index)
+            found[index.source] = [n for n, weight in covered.items() if weight >= min_coverage * totals[n]]
+        return found
+
+    def _totals(self, index: NameIndex) -> list[float]:
+        """Each indexed name's weighted length (computed once per index)."""
+        totals = self._name_totals.get(index.source)
+        if totals is None:
+            weights = self._token_weights[index.source]
+            totals = self._name_totals[index.source] = [sum(weights[t] for t in n.tokens) for n in index.names]
+        return totals
+
     # --- query preparation and retrieval ------------------------------------------------
 
     def _query(self, name: str, birth_date: PartialDate | date | None, nationality: str | None,
@@ -265,37 +311,67 @@ class Screener:
     def _expand(self, index: NameIndex, query: _Query, exhaustive: bool
                 ) -> tuple[list[dict[int, float]], list[dict[int, float]]]:
         """Per query unit (a word, or words joined): similar listed word id -> similarity; and
-        per query word: similar listed words-joined id -> similarity."""
+        per query word: similar listed words-joined id -> similarity. A unit's expansion depends
+        only on its form, so it is computed once per screener (names share words: a customer base
+        repeats its given names and surnames) and kept until the cache is full."""
         words = len(query.tokens)
-        weights = self.policy.name
+        cache = None if exhaustive else self._reached[index.source]
         expansions, joined = [], []
         for unit, forms in enumerate(query.forms):
             single = unit < words
-            token = forms[0][0]
-            expansion: dict[int, float] = {}
-            for form, key, deleted in forms:
-                if exhaustive:
-                    candidates: Sequence[int] = range(len(index.vocabulary))
-                else:  # words joined: not by their first letters, which are one word's
-                    candidates = list(index.similar_token_ids(form, key, prefix=single, deleted=deleted))
-                if candidates:
-                    same = index.by_skeleton.get(key, ()) if len(key) >= 2 else ()
-                    found = similar_tokens(form, key, candidates, same, index.vocabulary, weights, not single)
-                    if expansion:
-                        for token_id, similarity in found.items():
-                            if similarity > expansion.get(token_id, 0.0):
-                                expansion[token_id] = similarity
-                    else:
-                        expansion = found
-                if single and form is token and not self.word_boundaries:
-                    joined.append({})
-                elif single and form is token:
-                    candidates = range(len(index.joined)) if exhaustive else list(index.joined_like(token, key))
-                    same = index.joined_by_skeleton.get(key, ()) if len(key) >= 2 else ()
-                    joined.append(similar_tokens(token, key, candidates, same, index.joined, weights, True)
-                                  if candidates else {})
-            expansions.append(expansion)
+            key = (forms[0][0], single)
+            reached = cache.get(key) if cache is not None else None
+            if reached is None:
+                reached = self._reach(index, forms, single, exhaustive)
+                if cache is not None:
+                    if len(cache) >= _REACHED_CACHE:
+                        cache.clear()
+                    cache[key] = reached
+            expansions.append(reached[0])
+            if single:
+                joined.append(reached[1])
         return expansions, joined
+
+    def _reach(self, index: NameIndex, forms: list[tuple[str, str, frozenset[str]]], single: bool,
+               exhaustive: bool) -> tuple[dict[int, float], dict[int, float]]:
+        """One unit's similar listed words, and (a single word) its similar listed words joined."""
+        weights = self.policy.name
+        token, token_key = forms[0][0], forms[0][1]
+        expansion: dict[int, float] = {}
+        for form, key, deleted in forms:
+            if exhaustive:
+                candidates: Sequence[int] = range(len(index.vocabulary))
+            else:  # words joined: not by their first letters, which are one word's
+                candidates = list(index.similar_token_ids(form, key, prefix=single, deleted=deleted))
+            if candidates:
+                same = index.by_skeleton.get(key, ()) if len(key) >= 2 else ()
+                found = similar_tokens(form, key, candidates, same, index.vocabulary, weights, not single)
+                if expansion:
+                    for token_id, similarity in found.items():
+                        if similarity > expansion.get(token_id, 0.0):
+                            expansion[token_id] = similarity
+                else:
+                    expansion = found
+        if not single or not self.word_boundaries:
+            return expansion, {}
+        candidates = range(len(index.joined)) if exhaustive else list(index.joined_like(token, token_key))
+        same = index.joined_by_skeleton.get(token_key, ()) if len(token_key) >= 2 else ()
+        return expansion, (similar_tokens(token, token_key, candidates, same, index.joined, weights, True)
+                           if candidates else {})
+
+    def _names(self, index: NameIndex, reached: dict[int, float], names_of: Callable[[Iterable[int]], set[int]]
+               ) -> set[int]:
+        """The names holding any of these listed words (or words joined), kept with a cached
+        expansion (read-only: the callers copy before adding to it)."""
+        cache = self._reached_names[index.source]
+        hit = cache.get(id(reached))
+        if hit is not None and hit[0] is reached:
+            return hit[1]
+        names = names_of(reached)
+        if len(cache) >= 2 * _REACHED_CACHE:
+            cache.clear()
+        cache[id(reached)] = (reached, names)  # the expansion is kept alive with it: its id stays its own
+        return names
 
     def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]],
                     joined: list[dict[int, float]]) -> set[int]:
@@ -306,8 +382,8 @@ class Screener:
         need = self.policy.retrieval.min_coverage * sum(query.weights)
         covering: dict[int, set[int]] = {}
         copied: set[int] = set()
-        found = [(span, index.names_with(e)) for span, e in zip(query.spans, expansions) if e]
-        found += [((i, i + 1), index.names_joining(e)) for i, e in enumerate(joined) if e]
+        found = [(span, self._names(index, e, index.names_with)) for span, e in zip(query.spans, expansions) if e]
+        found += [((i, i + 1), self._names(index, e, index.names_joining)) for i, e in enumerate(joined) if e]
         for (first, last), names in found:
             for i in range(first, last):
                 if i not in covering:
@@ -575,11 +651,14 @@ def _resegmentation(query: _Query, index: NameIndex, name: IndexedName, listed_s
 def _without_misspelt_legal_forms(tokens: list[str]) -> list[str]:
     """Drop tokens that are a misspelt legal form ("compnay", "limted"): normalisation drops
     the correct spellings from both sides, so a misspelt one would count as a missing word."""
-    kept = [
-        t for t in tokens
-        if len(t) < 5 or not any(JaroWinkler.similarity(t, form) >= _LEGAL_FORM_SIMILARITY for form in _LONG_LEGAL_FORMS)
-    ]
+    kept = [t for t in tokens if not _misspelt_legal_form(t)]
     return kept or tokens
+
+
+@lru_cache(maxsize=20_000)
+def _misspelt_legal_form(token: str) -> bool:
+    return len(token) >= 5 and any(JaroWinkler.similarity(token, form) >= _LEGAL_FORM_SIMILARITY
+                                   for form in _LONG_LEGAL_FORMS)
 
 
 def classify(matches: Iterable[Match]) -> list[CheckResult]:

@@ -170,22 +170,35 @@ class NameIndex:
     def build(cls, source: str, version: str, entities: Iterable[ListEntity]) -> NameIndex:
         """Index every entity's primary name and aliases (one name per distinct token
         sequence and entity, the strongest kind kept), with their adjacent words joined."""
-        with gc_paused():
-            return cls._build(source, version, entities)
+
+        def entries() -> Iterator[tuple[IndexedEntity, Iterable[tuple[NameKind, str]]]]:
+            for entity in entities:
+                if entity.source != source:
+                    raise ValueError(f"entity {entity.source}:{entity.source_id} is not from {source}")
+                yield _indexed_entity(entity), _names(entity)
+
+        return cls.of_entries(source, version, entries())
 
     @classmethod
-    def _build(cls, source: str, version: str, entities: Iterable[ListEntity]) -> NameIndex:
+    def of_entries(cls, source: str, version: str,
+                   entries: Iterable[tuple[IndexedEntity, Iterable[tuple[NameKind, str]]]]) -> NameIndex:
+        """An index of entries already reduced to what the index keeps, each with its names: a
+        list version's entries, some of them (`subset`), or the profiles of a bank's customers."""
+        with gc_paused():
+            return cls._build(source, version, entries)
+
+    @classmethod
+    def _build(cls, source: str, version: str,
+               entries: Iterable[tuple[IndexedEntity, Iterable[tuple[NameKind, str]]]]) -> NameIndex:
         indexed: list[IndexedEntity] = []
         names: list[IndexedName] = []
         token_ids: dict[str, int] = {}
         joined_ids: dict[str, int] = {}
-        for entity in entities:
-            if entity.source != source:
-                raise ValueError(f"entity {entity.source}:{entity.source_id} is not from {source}")
+        for entity, entity_names in entries:
             position = len(indexed)
-            indexed.append(_indexed_entity(entity))
+            indexed.append(entity)
             best: dict[tuple[int, ...], tuple[NameKind, str, tuple[Join, ...]]] = {}
-            for kind, name in _names(entity):
+            for kind, name in entity_names:
                 words = name_tokens(name)
                 tokens = tuple(token_ids.setdefault(t, len(token_ids)) for t in words)
                 if tokens and (tokens not in best or _RANK[kind] < _RANK[best[tokens][0]]):
@@ -210,6 +223,17 @@ class NameIndex:
             [tuple(p) for p in postings], {k: tuple(v) for k, v in by_deletion.items()},
             joined=joined, joined_postings=[tuple(p) for p in joined_postings],
         )
+
+    def subset(self, source_ids: Iterable[str]) -> NameIndex:
+        """The index of some of its entries (those with these source ids), with the same names,
+        kinds and content hashes: what screening against only those entries needs."""
+        wanted = set(source_ids)
+        positions = [i for i, e in enumerate(self.entities) if e.source_id in wanted]
+        names_of: dict[int, list[tuple[NameKind, str]]] = {i: [] for i in positions}
+        for name in self.names:
+            if name.entity in names_of:
+                names_of[name.entity].append((NameKind(name.kind), name.name))
+        return NameIndex.of_entries(self.source, self.version, ((self.entities[i], names_of[i]) for i in positions))
 
     def to_bytes(self) -> bytes:
         payload = (

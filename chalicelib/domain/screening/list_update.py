@@ -58,6 +58,13 @@ def diff(old: Sequence[ListEntity], new: Sequence[ListEntity]) -> ListDiff:
                     changed_ids=tuple(changed[:MAX_LISTED_IDS]))
 
 
+def screened_ids(old: Sequence[ListEntity], new: Sequence[ListEntity]) -> list[str]:
+    """Every entry a new version adds or changes, by source id: what ongoing monitoring screens
+    every customer against (a removed entry screens nobody)."""
+    before = {e.source_id: e for e in old}
+    return sorted(e.source_id for e in new if before.get(e.source_id) != e)
+
+
 def check_size(previous_count: int | None, new_count: int, max_shrink_percent: float) -> None:
     """Refuse an empty list, and one that lost more than the policy's share of entries."""
     if new_count == 0:
