@@ -9,6 +9,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.domain.actors import AccessPolicy
+from chalicelib.domain.case_work import ReviewPolicy
 from chalicelib.domain.closure_policy import ClosurePolicy
 from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
 from chalicelib.domain.export_package import ExportPolicy
@@ -100,6 +101,11 @@ def list_sources_policy() -> ListSourcesPolicy:
     return load_policy(POLICIES_DIR / "lists.yaml", ListSourcesPolicy)
 
 
+@cache
+def review_policy() -> ReviewPolicy:
+    return load_policy(POLICIES_DIR / "reviews.yaml", ReviewPolicy)
+
+
 def decision_policy(kind: str) -> DecisionPolicy:
     return onboarding_policy() if kind == "onboarding" else offboarding_policy()
 
@@ -107,5 +113,5 @@ def decision_policy(kind: str) -> DecisionPolicy:
 def policy_versions() -> dict[str, str]:
     policies = [onboarding_policy(), offboarding_policy(), closure_policy(), exit_risk_policy(), retention_rules(),
                 screening_policy(), list_sources_policy(), export_policy(), webhook_policy(), logging_policy(),
-                access_policy()]
+                access_policy(), review_policy()]
     return {p.policy: p.version for p in policies}

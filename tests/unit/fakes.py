@@ -384,17 +384,24 @@ class FakeLists:
         self.manifests: dict[str, ListManifest] = {}
         self.files: dict[tuple[str, str], dict[str, bytes]] = {}
         self.indexes: dict[tuple[str, str], bytes] = {}
+        self.versions: dict[tuple[str, str], ListManifest] = {}
         self.uploads: dict[str, bytes] = {}
 
     def publish(self, manifest: ListManifest, files: dict[str, bytes], index: bytes) -> None:
         self.files[(manifest.source, manifest.version)] = dict(files)
         self.indexes[(manifest.source, manifest.version)] = index
+        self.versions[(manifest.source, manifest.version)] = manifest
         self.manifests[manifest.source] = manifest
 
     def current(self, source: str) -> ListManifest:
         if source not in self.manifests:
             raise NotFound(f"no list published for {source}")
         return self.manifests[source]
+
+    def manifest(self, source: str, version: str) -> ListManifest:
+        if (source, version) not in self.versions:
+            raise NotFound(f"{source} {version}")
+        return self.versions[(source, version)]
 
     def read_index(self, manifest: ListManifest) -> bytes:
         return self.indexes[(manifest.source, manifest.version)]
