@@ -52,6 +52,11 @@ class AccessPurpose(StrEnum):
     DATA_SUBJECT_REQUEST = "data_subject_request"
 
 
+class StatedPurpose(Frozen):
+    purpose: AccessPurpose
+    reference: str
+
+
 class PurposeRule(Frozen):
     label: str
     former_customers: bool  # opens the data of a customer whose relationship has ended
