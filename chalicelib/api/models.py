@@ -198,7 +198,7 @@ class Strict(BaseModel):
     """A request body's model. Numbers and booleans are taken only as JSON numbers and booleans
     (StrictInt, StrictFloat, StrictBool), never converted from false, "1" or "yes"."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", str_strip_whitespace=True)
 
 
 class AddressIn(Strict):
@@ -599,7 +599,7 @@ MAX_WAIT_SECONDS = 20
 
 
 class Query(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class CheckpointQuery(Query):
