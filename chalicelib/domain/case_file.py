@@ -115,17 +115,17 @@ def listed_entry(entity: ListEntity, list_version: str) -> ListedEntry:
         listed_on=entity.listed_on, entry_hash=entity.content_hash())
 
 
-def _countries(subject: str, listed: Iterable[str], what: str) -> tuple[Agreement, str]:
+def _countries(subject: str, listed: Iterable[str], what: str, whats: str) -> tuple[Agreement, str]:
     """An ISO alpha-3 code against the list's spellings; names no list spelling can be read as unknown."""
     listed = tuple(listed)
     if not listed:
         return Agreement.UNKNOWN, f"the list gives no {what}"
     codes = {iso3(c) for c in listed} - {None}
     if subject in codes:
-        return Agreement.AGREES, f"{subject} is among the listed {what}s"
+        return Agreement.AGREES, f"{subject} is among the listed {whats}"
     if not codes:
         return Agreement.UNKNOWN, f"the listed {what} cannot be read as a country"
-    return Agreement.DIFFERS, f"{subject} is not among the listed {what}s ({', '.join(sorted(codes))})"
+    return Agreement.DIFFERS, f"{subject} is not among the listed {whats} ({', '.join(sorted(codes))})"
 
 
 def _document(document: IdentityDocument | None, identifiers: tuple[Identifier, ...]) -> Comparison:
@@ -171,13 +171,14 @@ def compare(person: Applicant, document: IdentityDocument | None, entity: ListEn
         "consistent with a listed birth date, at the precision the list gives" if agrees else
         "no listed birth date is consistent with it")
 
-    agreement, detail = _countries(person.nationality, entity.nationalities, "nationality")
+    agreement, detail = _countries(person.nationality, entity.nationalities, "nationality", "nationalities")
     nationality = Comparison(attribute=Attribute.NATIONALITY, agreement=agreement, subject=person.nationality,
                              listed=entity.nationalities, detail=detail)
     place = Comparison(attribute=Attribute.PLACE_OF_BIRTH, agreement=Agreement.UNKNOWN, subject=None,
                        listed=entity.places_of_birth,
                        detail="the bank does not record a place of birth: compare it with the document")
-    agreement, detail = _countries(person.address.country, entity.address_countries, "address country")
+    agreement, detail = _countries(person.address.country, entity.address_countries, "address country",
+                                 "address countries")
     address = Comparison(attribute=Attribute.ADDRESS_COUNTRY, agreement=agreement, subject=person.address.country,
                          listed=entity.address_countries, detail=detail)
     person_listed = entity.type is EntityType.PERSON
