@@ -289,11 +289,11 @@ def test_a_decision_after_the_review_timed_out_is_a_conflict(stores):
 
 def test_the_queue_is_oldest_first_and_pages_with_its_cursor(stores):
     ids = [in_review(stores) for _ in range(3)]
-    first = reviews.queue(OFFICER, 2, None, stores)
-    second = reviews.queue(OFFICER, 2, first["next"], stores)
+    first = reviews.queue(OFFICER, 2, None, stores=stores)
+    second = reviews.queue(OFFICER, 2, first["next"], stores=stores)
     assert [i["checkpoint_id"] for i in first["items"] + second["items"]] == ids and second["next"] is None
     with pytest.raises(InvalidField):
-        reviews.queue(OFFICER, 2, "bm90IGEgY3Vyc29y", stores)
+        reviews.queue(OFFICER, 2, "bm90IGEgY3Vyc29y", stores=stores)
 
 
 # ---- outcomes ----
