@@ -48,6 +48,5 @@ function prompt(checkpointId, error, retry) {
     stated.set(checkpointId, { purpose: chosen.get("access-purpose"), reference: chosen.get("reference").trim() });
     retry();
   });
-  queueMicrotask(() => form.querySelector("select").focus());
   return form;
 }

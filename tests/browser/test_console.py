@@ -11,7 +11,8 @@ import requests
 from playwright.sync_api import Page, expect
 
 from chalicelib.api.auth import Role, issue_local_token
-from chalicelib.domain.audit_log import AuditEntry, verify
+from chalicelib.domain.audit_log import AuditEntry, LogName, verify
+from chalicelib.stores import AWS
 from tests.conftest import ROOT
 from tests.integration.conftest import applicant_body
 from tests.integration.test_offboarding_workflow import closure, large_outflow, new_customer
@@ -132,7 +133,10 @@ def test_a_channel_token_is_refused(page, live_server, screenshots):
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
-def test_an_officer_reads_a_closures_plan(page, live_server, backend, screenshots):
+FORBIDDEN = "Failed to load resource: the server responded with a status of 403 (Forbidden)"
+
+
+def test_an_officer_reads_a_closures_plan(page, live_server, backend, screenshots, expected_errors):
     body = closure(new_customer(), transactions=large_outflow()) | {"payout_iban": "NO9386011117947"}
     body["accounts"][0] |= {"accrued_interest": "0.42", "fees_due": "3.00", "cards": ["card-5"]}
     closure_id = backend.start("/v1/offboarding", body)
@@ -163,8 +167,17 @@ def test_an_officer_reads_a_closures_plan(page, live_server, backend, screenshot
         if backend.settled(closure_id)["status"] == "CLOSED":
             break
         time.sleep(0.1)
-    page.reload()
+    expected_errors.append(FORBIDDEN)  # the read without a purpose, which the API refuses
+    page.reload()  # a former customer now: the plan opens for a purpose, asked for and logged
+    expect(page.get_by_role("alert")).to_contain_text("reading their data needs a purpose and a reference")
+    page.get_by_label("Purpose").select_option("legal_claim")
+    page.get_by_label("Reference").fill("claim-2026-0042")
+    page.screenshot(path=screenshots / "purpose-prompt.png", full_page=True)
+    page.get_by_role("button", name="Open the record").click()
     expect(page.locator("#closure-status")).to_have_text("CLOSED")
+    reads = [e for e in AWS.audit.entries(LogName.DATA_ACCESS) if e.subject == closure_id]
+    assert [(e.event, e.details["reader"], e.details["purpose"], e.details["reference"]) for e in reads][-1] == (
+        "closure_plan_read", "officer-ben", "legal_claim", "claim-2026-0042")
     expect(page.locator("#plan-summary")).to_have_text("The relationship is closed.")
     expect(steps.get_by_role("row", name=re.compile("^Closure done"))).to_be_visible()
 
