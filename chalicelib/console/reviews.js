@@ -104,7 +104,7 @@ export async function showReview(context, checkpointId) {
   await show();
 }
 
-function caseFile(file, { fail }, reload, headers) {
+function caseFile(file, { caller, fail }, reload, headers) {
   const outcome = h("div", { class: "outcome" });
   if (file.status === "IN_REVIEW" && file.review?.awaiting_decision) {
     outcome.append(decisionForm(file, outcome, fail, headers));
@@ -113,7 +113,7 @@ function caseFile(file, { fail }, reload, headers) {
   }
   return [
     summary(file),
-    caseWork(file, fail, reload),
+    caseWork(file, caller, fail, reload),
     h("h3", {}, "Why it is in review"),
     why(file.review?.reasons ?? [], []),
     h("h3", {}, file.subjects.length > 1 ? "The people" : "The person"),
@@ -157,8 +157,9 @@ function summary(file) {
 }
 
 // Claim and release: a held case is decided only by its holder.
-function caseWork(file, fail, reload) {
+function caseWork(file, caller, fail, reload) {
   if (!file.review?.awaiting_decision) return "";
+  const mine = file.review.assignee?.subject === caller.subject;
   const status = h("div", { "aria-live": "polite" });
   const act = (action) => async (event) => {
     event.target.disabled = true;
@@ -171,10 +172,11 @@ function caseWork(file, fail, reload) {
     }
   };
   return h("div", {}, h("div", { class: "actions" },
-    h("button", { type: "button", onclick: act("claim") }, "Claim this case"),
-    file.review.assignee ? h("button", { type: "button", onclick: act("release") }, "Release it") : ""), status);
+    mine ? h("button", { type: "button", onclick: act("release") }, "Release it")
+      : h("button", { type: "button", onclick: act("claim") }, "Claim this case")), status);
 }
 
+const ROLES = { applicant: "Applicant", customer: "Customer", joint_holder: "Joint holder" };
 const AGREEMENT = { agrees: "Agrees", differs: "Differs", unknown: "Unknown" };
 
 function subject(person) {
@@ -191,7 +193,7 @@ function subject(person) {
     ["Customer", h("span", { class: "mono" }, person.customer_id)],
   ];
   return h("section", { class: "subject", "aria-label": `${person.role.replace("_", " ")} ${person.given_names} ${person.family_name}` },
-    h("h4", {}, `${person.role.replace("_", " ")}: ${person.given_names} ${person.family_name}`),
+    h("h4", {}, `${ROLES[person.role] ?? person.role}: ${person.given_names} ${person.family_name}`),
     h("dl", { class: "summary" }, rows.map(([term, value]) => [h("dt", {}, term), h("dd", {}, value)])),
     person.images.length ? h("div", { class: "images" }, person.images.map((image) => viewer(person, image)))
       : h("p", {}, h("small", {}, "No document image uploaded.")));
