@@ -62,7 +62,7 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def claim(self, checkpoint_id: str, by: str, at: str, claims_lapse_before: str) -> bool: ...
     def release(self, checkpoint_id: str, by: str, at: str) -> bool: ...
     def record_case_event(self, checkpoint_id: str, event: CaseEvent) -> None: ...
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool: ...
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None: ...
     def fail(self, checkpoint_id: str, failure: Failure) -> bool: ...
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
@@ -145,6 +145,11 @@ class CheckpointTable(RetainedItems):
         """Move the checkpoint to `to` if its status allows it (and is `from_`, when given). Returns
         True if this call changed it, False if it already was in `to` (a retried task); raises
         Conflict otherwise."""
+        return self._transition(checkpoint_id, to, set_fields, remove_fields, from_) is not None
+
+    def _transition(self, checkpoint_id: str, to: CheckpointStatus, set_fields: dict[str, Any] | None,
+                    remove_fields: tuple[str, ...], from_: CheckpointStatus | None) -> dict[str, Any] | None:
+        """`transition`, giving the item as this call left it (None: it already was in `to`)."""
         now = iso(utc_now())
         fields = {"status": to.value, "updated_at": now, **(set_fields or {})}
         names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
@@ -160,20 +165,20 @@ class CheckpointTable(RetainedItems):
             names |= {f"#r{i}": k for i, k in enumerate(remove_fields)}
             update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
         try:
-            self._table().update_item(
+            return self._table().update_item(
                 Key={"checkpoint_id": checkpoint_id},
                 UpdateExpression=update,
                 ConditionExpression=f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
-            )
-            return True
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
         current = self.status_of(checkpoint_id)
         if current == to:
-            return False
+            return None
         raise Conflict(f"checkpoint {checkpoint_id} is {current.value}; it cannot become {to.value}")
 
     def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None:
@@ -355,12 +360,14 @@ class CheckpointTable(RetainedItems):
                 return False
             raise
 
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None:
+        """Record the final decision; the checkpoint as decided (None if it already was: a retried task)."""
         fields: dict[str, Any] = {"decision": decision.model_dump(mode="json")}
         if customer_id:
             fields["customer_id"] = customer_id
-        return self.transition(checkpoint_id, decision.outcome, set_fields=fields | {"awaiting_decision": False},
-                               remove_fields=("review_task_token", "win_back_task_token"))
+        item = self._transition(checkpoint_id, decision.outcome, fields | {"awaiting_decision": False},
+                                ("review_task_token", "win_back_task_token"), None)
+        return None if item is None else parse(Checkpoint, record_fields(item), "checkpoint", checkpoint_id)
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,

@@ -242,12 +242,13 @@ class FakeCheckpoints(FakeRetainedItems):
             self._item(checkpoint_id).setdefault("case_events", []).append(
                 event.model_dump(mode="json", exclude_none=True))
 
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None:
         fields: dict[str, Any] = {"decision": decision.model_dump(mode="json"), "awaiting_decision": False}
         if customer_id:
             fields["customer_id"] = customer_id
-        return self.transition(checkpoint_id, decision.outcome, set_fields=fields,
-                               remove_fields=("review_task_token", "win_back_task_token"))
+        changed = self.transition(checkpoint_id, decision.outcome, set_fields=fields,
+                                  remove_fields=("review_task_token", "win_back_task_token"))
+        return self.get(checkpoint_id) if changed else None
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,
@@ -498,8 +499,9 @@ class FakeSchedules:
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
 
-    def save(self, decision: RetentionDecision) -> None:
-        self.items[decision.record_id] = schedule_item(decision)
+    def save(self, decisions: list[RetentionDecision]) -> None:
+        for decision in decisions:
+            self.items[decision.record_id] = schedule_item(decision)
 
     def due(self, now: datetime, page_size: int) -> Iterator[list[RetentionDecision]]:
         due = sorted((i for i in self.items.values() if i["sweep_status"] == SCHEDULED
