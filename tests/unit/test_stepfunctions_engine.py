@@ -8,8 +8,11 @@ from chalicelib.local import stepfunctions_engine
 
 
 def test_each_parse_keeps_its_own_query_language_scopes_and_the_lambda_client_is_built_once():
-    # moto shares one list between parses (when a release stops doing so, this fix can go)
-    assert Preprocessor()._query_language_per_scope is Preprocessor()._query_language_per_scope
+    # moto shares one list between parses (when a release stops doing so, this fix can go); in a
+    # worker whose embedded stack already installed the fix, that is not observable here
+    shared_by_moto = Preprocessor.__init__.__name__ != "own_scopes"
+    if shared_by_moto:
+        assert Preprocessor()._query_language_per_scope is Preprocessor()._query_language_per_scope
     uninstall = stepfunctions_engine.install()
     try:
         first, second = Preprocessor(), Preprocessor()
@@ -20,4 +23,5 @@ def test_each_parse_keeps_its_own_query_language_scopes_and_the_lambda_client_is
         assert lambda_eval_utils.boto_client_for(region="eu-west-1", service="s3") is not client
     finally:
         uninstall()
-    assert Preprocessor()._query_language_per_scope is Preprocessor()._query_language_per_scope
+    if shared_by_moto:
+        assert Preprocessor()._query_language_per_scope is Preprocessor()._query_language_per_scope
