@@ -12,6 +12,7 @@ from chalicelib.settings import POLICIES_DIR
 
 if TYPE_CHECKING:  # the models load with the policy that needs them (a task imports only its own)
     from chalicelib.domain.actors import AccessPolicy
+    from chalicelib.domain.case_work import ReviewPolicy
     from chalicelib.domain.closure_policy import ClosurePolicy
     from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
     from chalicelib.domain.export_package import ExportPolicy
@@ -133,6 +134,12 @@ def monitoring_policy() -> MonitoringPolicy:
     return load_policy(POLICIES_DIR / "monitoring.yaml", MonitoringPolicy)
 
 
+def review_policy() -> ReviewPolicy:
+    from chalicelib.domain.case_work import ReviewPolicy
+
+    return load_policy(POLICIES_DIR / "reviews.yaml", ReviewPolicy)
+
+
 def decision_policy(kind: str) -> DecisionPolicy:
     return onboarding_policy() if kind == "onboarding" else offboarding_policy()
 
@@ -140,5 +147,5 @@ def decision_policy(kind: str) -> DecisionPolicy:
 def policy_versions() -> dict[str, str]:
     policies = [onboarding_policy(), offboarding_policy(), closure_policy(), exit_risk_policy(), retention_rules(),
                 screening_policy(), list_sources_policy(), export_policy(), webhook_policy(), logging_policy(),
-                access_policy(), monitoring_policy()]
+                access_policy(), monitoring_policy(), review_policy()]
     return {p.policy: p.version for p in policies}

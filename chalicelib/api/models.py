@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from stdnum import iban
 
+from chalicelib.domain.actors import AccessPurpose, StatedPurpose
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointKind, ReviewOutcome
 from chalicelib.domain.export_record import Format, Section
@@ -498,6 +499,18 @@ class ReviewDecisionRequest(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
 
 
+def _note_text(value: str) -> str:
+    """Free text that may run over several lines (a line break is the one control character kept)."""
+    lines = value.replace("\r\n", "\n").split("\n")
+    return "\n".join(_plain_text(line) for line in lines)
+
+
+class NoteRequest(Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+                    AfterValidator(_note_text), Field(description="Kept with the case as written, never edited "
+                                                                  "(line breaks are kept)")]
+
+
 # ---- lists and ad hoc screening ----
 
 class ListRefreshRequest(Strict):
@@ -597,10 +610,45 @@ class CheckpointQuery(Query):
                                                         "checkpoint has changed since (at once if it already has).")] = None
 
 
+class Assigned(StrEnum):
+    """Whose cases: the caller's (claimed by them), or those nobody holds."""
+
+    ME = "me"
+    NONE = "none"
+
+
 class ReviewQueueQuery(Query):
     status: Annotated[Literal["open"], Field(description="The queue lists checkpoints waiting for a decision.")] = "open"
+    kind: Annotated[CheckpointKind | None, Field(description="Only checkpoints of this kind.")] = None
+    level: Annotated[whole_number(ge=1, le=2) | None, Field(description="Only reviews at this level (2: escalated).")
+                     ] = None
+    assigned: Annotated[Assigned | None, Field(description="me: the cases the caller holds; none: those nobody holds "
+                                                           "(claims that lapsed count as held by nobody).")] = None
     limit: whole_number(ge=1, le=100) = 50
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
+class AccessHeaders(Query):
+    """Why a member of staff reads a person's data, and the request it answers: required (one that
+    opens a former customer's data) once the customer's relationship has ended."""
+
+    purpose: Annotated[AccessPurpose | None, Field(
+        alias="X-Access-Purpose", description="The purpose of the read (policies/access.yaml); a current case read "
+                                              "without one is case_review.")] = None
+    reference: Annotated[Text | None, Field(
+        alias="X-Access-Reference", description="The request, claim, sample or case the read answers, e.g. a "
+                                                "regulator's reference.")] = None
+
+    @model_validator(mode="after")
+    def _paired(self) -> AccessHeaders:
+        if (self.purpose is None) != (self.reference is None):
+            missing = "X-Access-Reference" if self.reference is None else "X-Access-Purpose"
+            raise ValidationError.from_exception_data(type(self).__name__, [
+                _problem((missing,), "is required with the other access header")])
+        return self
+
+    def stated(self) -> StatedPurpose | None:
+        return StatedPurpose(purpose=self.purpose, reference=self.reference) if self.purpose else None
 
 
 class ExecutionStatus(StrEnum):

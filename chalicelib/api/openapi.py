@@ -133,6 +133,7 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
         "operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags),
         "x-roles": sorted(role.value for role in op.roles),
         "parameters": [*_parameters(op.path_params, "path", schemas), *_parameters(op.query, "query", schemas),
+                       *_parameters(op.headers, "header", schemas),
                        *([IDEMPOTENCY_KEY] if op.idempotent else []), *([IF_NONE_MATCH] if op.etag else [])],
         "responses": responses,
         "security": [{"bearer": []}] if op.roles else [],
@@ -150,11 +151,12 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
 def document(operations: Iterable[Operation], server_url: str = "/") -> dict[str, Any]:
     """The OpenAPI document of the declared operations."""
     operations = list(operations)
-    schemas = _Schemas(m for op in operations for m in (op.body, op.response, op.query, op.path_params) if m)
+    schemas = _Schemas(m for op in operations for m in (op.body, op.response, op.query, op.path_params, op.headers)
+                       if m)
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas)
-    parameter_models = {m for op in operations for m in (op.query, op.path_params) if m}
+    parameter_models = {m for op in operations for m in (op.query, op.path_params, op.headers) if m}
     defs = {name: schema for name, schema in schemas.defs.items()
             if name not in {schemas.ref(m)["$ref"].rsplit("/", 1)[-1] for m in parameter_models}}
     return {

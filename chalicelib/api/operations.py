@@ -47,6 +47,7 @@ class Call(Generic[B, Q, P]):
     path: P
     idempotency_key: str | None
     request: Any  # the Chalice request, for what no model covers (the raw path, context)
+    headers: Any = None  # the declared request headers, parsed into their model
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Operation:
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     path_params: type[BaseModel] | None = None
+    headers: type[BaseModel] | None = None  # request headers, each field by its alias (the header's name)
     idempotent: bool = False  # requires an Idempotency-Key header (a UUID)
     status: int = 200
     response: type[BaseModel] | None = None
@@ -125,6 +127,15 @@ class Operation:
             raise ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.",
                            [{"field": f"query.{name}", "reason": "is not a known query parameter"}
                             for name in sorted(request.query_params)])
+        headers = None
+        if self.headers is not None:
+            sent = request.headers or {}
+            named = {field.alias or name: sent.get((field.alias or name).lower())
+                     for name, field in self.headers.model_fields.items()}
+            try:
+                headers = self.headers.model_validate({k: v for k, v in named.items() if v is not None})
+            except ValidationError as exc:
+                raise validation_error(exc, ("header",)) from None
         key = _idempotency_key(request) if self.idempotent else None
         body = None
         if self.body is not None:
@@ -132,7 +143,8 @@ class Operation:
                 body = self.body.model_validate(parse_json_body(request.raw_body))
             except ValidationError as exc:
                 raise validation_error(exc) from None
-        return Call(caller=caller, body=body, query=query, path=path, idempotency_key=key, request=request)
+        return Call(caller=caller, body=body, query=query, path=path, idempotency_key=key, request=request,
+                    headers=headers)
 
     def render(self, result: Any, request: Any) -> Any:
         if isinstance(result, Response):

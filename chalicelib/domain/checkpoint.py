@@ -127,6 +127,21 @@ class ReviewDecision(Frozen):
     level: int = 1
 
 
+class CaseEventKind(StrEnum):
+    CLAIMED = "claimed"
+    RELEASED = "released"
+    NOTE_ADDED = "note_added"
+
+
+class CaseEvent(Frozen):
+    """One step of the case work on a checkpoint in review (ids only: a note's text stays in the note)."""
+
+    event: CaseEventKind
+    by: str
+    at: str
+    note: int | None = None  # the note's sequence number, for note_added
+
+
 class Failure(Frozen):
     error: str
     cause: str
@@ -173,6 +188,9 @@ class Checkpoint(BaseModel):
     review_since: str | None = None
     awaiting_decision: bool = False
     review_decisions: tuple[ReviewDecision, ...] = ()
+    assignee: str | None = None  # the officer who claimed the review: only they decide it until released
+    assigned_at: str | None = None
+    case_events: tuple[CaseEvent, ...] = ()
     list_versions: dict[str, str] = Field(default_factory=dict)
     images: tuple[str, ...] = ()  # the document image sides the sign-up said it would upload
     documents_completed_at: str | None = None

@@ -11,6 +11,8 @@ from botocore.exceptions import ClientError
 from chalicelib.domain.alert import ReportCase
 from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
+    CaseEvent,
+    CaseEventKind,
     Checkpoint,
     CheckpointStatus,
     Decision,
@@ -27,6 +29,10 @@ from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
 from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condition_failure, parse, put_new, record_fields
+
+
+# A review nobody holds: never claimed, released, or claimed before the claim lapse (:lapsed).
+_UNCLAIMED = "(attribute_not_exists(assignee) OR assigned_at < :lapsed)"
 
 
 class ReviewQueueEntry(Frozen):
@@ -52,7 +58,11 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None: ...
     def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str: ...
     def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None: ...
-    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str: ...
+    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision, claims_lapse_before: str = ""
+                               ) -> str: ...
+    def claim(self, checkpoint_id: str, by: str, at: str, claims_lapse_before: str) -> bool: ...
+    def release(self, checkpoint_id: str, by: str, at: str) -> bool: ...
+    def record_case_event(self, checkpoint_id: str, event: CaseEvent) -> None: ...
     def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
                report_case: ReportCase | None = None) -> Checkpoint | None: ...
     def fail(self, checkpoint_id: str, failure: Failure) -> bool: ...
@@ -183,11 +193,12 @@ class CheckpointTable(RetainedItems):
                   "review_level = :level, awaiting_decision = :true, review_since = :now, updated_at = :now")
         values = {":review": CheckpointStatus.IN_REVIEW.value, ":token": task_token,
                   ":reasons": [r.model_dump() for r in reasons], ":level": level, ":true": True, ":now": now}
+        unheld = " REMOVE assignee, assigned_at"  # a new level (an escalation, a timeout) starts unclaimed
         attempts = (
-            (update + ", status_history = list_append(if_not_exists(status_history, :none), :change)",
+            (update + ", status_history = list_append(if_not_exists(status_history, :none), :change)" + unheld,
              "#status = :running", {":running": CheckpointStatus.RUNNING.value, ":none": [],
                                     ":change": [{"status": CheckpointStatus.IN_REVIEW.value, "at": now}]}),
-            (update, "#status = :review", {}),
+            (update + unheld, "#status = :review", {}),
         )
         self._first_that_holds(checkpoint_id, attempts, values, "enter review")
 
@@ -284,28 +295,72 @@ class CheckpointTable(RetainedItems):
             raise
         return old["documents_task_token"]
 
-    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str:
+    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision, claims_lapse_before: str = ""
+                               ) -> str:
         """Append a reviewer's decision to a checkpoint that is waiting for one at that level, and
-        return the task token that resumes its workflow. Of two concurrent decisions one wins;
-        the other gets Conflict."""
+        return the task token that resumes its workflow. A claimed review is decided only by its
+        assignee until the claim lapses (claimed before `claims_lapse_before`); the decision ends
+        the claim. Of two concurrent decisions one wins; the other gets Conflict."""
         try:
             old = self._table().update_item(
                 Key={"checkpoint_id": checkpoint_id},
                 UpdateExpression="SET review_decisions = list_append(if_not_exists(review_decisions, :none), "
-                                 ":decision), awaiting_decision = :false, updated_at = :now REMOVE review_task_token",
-                ConditionExpression="#status = :review AND awaiting_decision = :true AND review_level = :level",
+                                 ":decision), awaiting_decision = :false, updated_at = :now "
+                                 "REMOVE review_task_token, assignee, assigned_at",
+                ConditionExpression="#status = :review AND awaiting_decision = :true AND review_level = :level AND "
+                                    f"({_UNCLAIMED} OR assignee = :by)",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":decision": [decision.model_dump(mode="json")], ":none": [],
                                            ":now": iso(utc_now()), ":review": CheckpointStatus.IN_REVIEW.value,
-                                           ":true": True, ":false": False, ":level": decision.level},
+                                           ":true": True, ":false": False, ":level": decision.level,
+                                           ":by": decision.reviewer, ":lapsed": claims_lapse_before},
                 ReturnValues="ALL_OLD",
             )["Attributes"]
         except ClientError as exc:
             if is_condition_failure(exc):
                 raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a level {decision.level} review "
-                               "decision") from exc
+                               "decision by this reviewer") from exc
             raise
         return old["review_task_token"]
+
+    def claim(self, checkpoint_id: str, by: str, at: str, claims_lapse_before: str) -> bool:
+        """`by` holds the review from `at`, if it waits for a decision and nobody holds it (or the
+        claim lapsed: made before `claims_lapse_before`). False if not: the caller reads the
+        checkpoint to learn why (not waiting, held by another, or already held by `by`)."""
+        return self._case_write(
+            checkpoint_id, ("assignee = :by", "assigned_at = :at"), (),
+            f"#status = :review AND awaiting_decision = :true AND {_UNCLAIMED}",
+            {":review": CheckpointStatus.IN_REVIEW.value, ":true": True, ":lapsed": claims_lapse_before},
+            CaseEvent(event=CaseEventKind.CLAIMED, by=by, at=at))
+
+    def release(self, checkpoint_id: str, by: str, at: str) -> bool:
+        """Give up `by`'s claim; False if `by` holds none on it."""
+        return self._case_write(checkpoint_id, (), ("assignee", "assigned_at"), "assignee = :by", {},
+                                CaseEvent(event=CaseEventKind.RELEASED, by=by, at=at))
+
+    def record_case_event(self, checkpoint_id: str, event: CaseEvent) -> None:
+        if not self._case_write(checkpoint_id, (), (), "attribute_exists(checkpoint_id)", {}, event):
+            raise NotFound(checkpoint_id)
+
+    def _case_write(self, checkpoint_id: str, sets: tuple[str, ...], removes: tuple[str, ...], condition: str,
+                    values: dict[str, Any], event: CaseEvent) -> bool:
+        """The `sets` and `removes`, and the event appended to the case's events, in one write if
+        `condition` holds; False if it does not."""
+        update = "SET " + ", ".join([*sets, "case_events = list_append(if_not_exists(case_events, :none), :event)"])
+        if removes:
+            update += " REMOVE " + ", ".join(removes)
+        values = {**values, ":none": [], ":event": [event.model_dump(mode="json", exclude_none=True)],
+                  ":by": event.by, ":at": event.at}
+        used = {k: v for k, v in values.items() if re.search(re.escape(k) + r"\b", update + " " + condition)}
+        names = {"ExpressionAttributeNames": {"#status": "status"}} if "#status" in condition else {}
+        try:
+            self._table().update_item(Key={"checkpoint_id": checkpoint_id}, UpdateExpression=update,
+                                      ConditionExpression=condition, ExpressionAttributeValues=used, **names)
+            return True
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                return False
+            raise
 
     def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
                report_case: ReportCase | None = None) -> Checkpoint | None:

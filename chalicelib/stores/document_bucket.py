@@ -4,6 +4,7 @@ transactions and export packages.
     checkpoints/<checkpoint id>/application.json | closure-request.json
     checkpoints/<checkpoint id>/results/<step>.json | plan.json (a closure's plan basis)
     checkpoints/<checkpoint id>/documents/<side>
+    checkpoints/<checkpoint id>/notes/<sequence>.json   a reviewer's note on the case (written once)
     customers/<customer id>/transactions/<checkpoint id>.jsonl
     customers/<customer id>/exports/<export id>.zip
     inbox/...                                   files the core banking system drops
@@ -59,6 +60,14 @@ def upload_key(checkpoint_id: str, side: str) -> str:
     return f"checkpoints/{checkpoint_id}/documents/{side}"
 
 
+def notes_prefix(checkpoint_id: str) -> str:
+    return f"checkpoints/{checkpoint_id}/notes/"
+
+
+def note_key(checkpoint_id: str, sequence: int) -> str:
+    return f"{notes_prefix(checkpoint_id)}{sequence:06d}.json"
+
+
 def package_key(customer_id: str, export_id: str) -> str:
     return f"customers/{customer_id}/exports/{export_id}.zip"
 
@@ -87,6 +96,7 @@ class DocumentStore(Protocol):
     def put_jsonl(self, key: str, models: Iterable[BaseModel]) -> None: ...
     def iter_lines(self, key: str) -> Iterator[tuple[int, bytes]]: ...
     def exists(self, key: str) -> bool: ...
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool: ...
     def copy(self, source_key: str, target_key: str) -> None: ...
     def delete(self, key: str) -> None: ...
     def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedRequest: ...
@@ -146,6 +156,17 @@ class DocumentBucket:
             return True
         except ClientError as exc:
             if _missing(exc):
+                return False
+            raise
+
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool:
+        """Store `body` at `key` only if no object is there (S3 conditional write); False if one is."""
+        try:
+            client("s3").put_object(Bucket=self._bucket(), Key=key, Body=body, ContentType=content_type,
+                                    IfNoneMatch="*", Tagging=tagging(key), **self._encryption())
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
                 return False
             raise
 

@@ -13,6 +13,8 @@ import pytest
 
 from chalicelib.domain.audit_log import LogName, computed_hash
 from chalicelib.domain.checkpoint import (
+    CaseEvent,
+    CaseEventKind,
     Checkpoint,
     CheckpointKind,
     CheckpointStatus,
@@ -34,6 +36,7 @@ from chalicelib.domain.retention import Action, RecordClass, RetentionDecision, 
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores, clients
+from chalicelib.stores.list_bucket import ListManifest
 from chalicelib.stores.retention_table import decision_of
 from tests.unit.fakes import fake_stores
 
@@ -97,6 +100,43 @@ def test_a_review_decision_is_taken_once_at_its_level_and_hands_back_the_token(s
     stored = stores.checkpoints.get(checkpoint_id)
     assert stored.review_decisions == (decision,) and not stored.awaiting_decision
     assert stored.steps["screening"].reasons == (Reason(code="PEP_MATCH"),)
+
+
+def test_a_claimed_review_is_decided_by_its_holder_or_once_the_claim_lapsed(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    assert not stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T10:00:00.000Z", "")  # not in review
+    stores.checkpoints.enter_review(checkpoint_id, "token-1", (), 1)
+    assert stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T10:00:00.000Z", "2026-12-01T02:00:00.000Z")
+    assert not stores.checkpoints.claim(checkpoint_id, "ben", "2026-12-01T11:00:00.000Z", "2026-12-01T03:00:00.000Z")
+    assert not stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T11:00:00.000Z", "2026-12-01T03:00:00.000Z")
+    held = stores.checkpoints.get(checkpoint_id)
+    assert (held.assignee, held.assigned_at) == ("ana", "2026-12-01T10:00:00.000Z")
+    by_ben = ReviewDecision(outcome=ReviewOutcome.APPROVE, reviewer="ben", reason="fine", decided_at="t", level=1)
+    with pytest.raises(Conflict):  # ana holds it
+        stores.checkpoints.record_review_decision(checkpoint_id, by_ben, "2026-12-01T03:00:00.000Z")
+    assert not stores.checkpoints.release(checkpoint_id, "ben", "2026-12-01T11:00:00.000Z")
+    assert stores.checkpoints.release(checkpoint_id, "ana", "2026-12-01T12:00:00.000Z")
+    assert stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T13:00:00.000Z", "2026-12-01T05:00:00.000Z")
+    # the claim lapsed (made before 13:00:01): ben may decide, and the decision ends the claim
+    assert stores.checkpoints.record_review_decision(checkpoint_id, by_ben, "2026-12-01T13:00:01.000Z") == "token-1"
+    decided = stores.checkpoints.get(checkpoint_id)
+    assert decided.assignee is None and decided.review_decisions == (by_ben,)
+    assert [(e.event.value, e.by) for e in decided.case_events] == [("claimed", "ana"), ("released", "ana"),
+                                                                      ("claimed", "ana")]
+
+
+def test_an_escalated_review_starts_unclaimed(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    stores.checkpoints.enter_review(checkpoint_id, "token-1", (), 1)
+    assert stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T10:00:00.000Z", "")
+    stores.checkpoints.enter_review(checkpoint_id, "token-2", (), 2)  # the first level timed out
+    assert stores.checkpoints.get(checkpoint_id).assignee is None
+    stores.checkpoints.record_case_event(checkpoint_id, CaseEvent(event=CaseEventKind.NOTE_ADDED, by="ben", at="t",
+                                                                  note=1))
+    assert stores.checkpoints.get(checkpoint_id).case_events[-1].note == 1
+    with pytest.raises(NotFound):
+        stores.checkpoints.record_case_event(f"cp_{uuid.uuid4().hex}", CaseEvent(event=CaseEventKind.NOTE_ADDED,
+                                                                                 by="ben", at="t", note=1))
 
 
 def test_the_review_queue_is_oldest_first_and_pages(stores):
@@ -194,6 +234,24 @@ def test_documents_round_trip_and_are_listed_by_prefix(stores):
         stores.documents.read_bytes(f"{prefix}missing")
     stores.documents.erase(f"{prefix}results/identity.json")
     assert not stores.documents.exists(f"{prefix}results/identity.json")
+
+
+def test_a_document_written_once_is_never_overwritten(stores):
+    key = f"checkpoints/cp_{uuid.uuid4().hex}/notes/000001.json"
+    assert stores.documents.put_new(key, b'{"n": 1}', "application/json")
+    assert not stores.documents.put_new(key, b'{"n": 2}', "application/json")
+    assert stores.documents.read_bytes(key) == b'{"n": 1}'
+
+
+def test_every_published_list_version_keeps_its_manifest(stores):
+    source = f"contract-{uuid.uuid4().hex[:8]}"
+    manifests = [ListManifest(source=source, version=f"2026-0{n}-01-abc", snapshot=f"2026-0{n}-01", format="test",
+                              files={"f": "0"}, published_at=f"2026-0{n}-01T00:00:00.000Z") for n in (1, 2)]
+    for manifest in manifests:
+        stores.lists.publish(manifest, {"f": b"entries"}, b"index")
+    assert [stores.lists.manifest(source, m.version) for m in manifests] == manifests
+    with pytest.raises(NotFound):
+        stores.lists.manifest(source, "2026-03-01-abc")
 
 
 def test_the_audit_log_chains_and_a_once_key_appends_once(stores):

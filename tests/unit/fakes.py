@@ -25,6 +25,7 @@ from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, appended
 from chalicelib.domain.alert import ReportCase
 from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
+    CaseEvent,
     Checkpoint,
     CheckpointStatus,
     Decision,
@@ -153,6 +154,8 @@ class FakeCheckpoints(FakeRetainedItems):
             item.update({"status": CheckpointStatus.IN_REVIEW.value, "review_task_token": task_token,
                          "review_reasons": [r.model_dump() for r in reasons], "review_level": level,
                          "awaiting_decision": True, "review_since": now, "updated_at": now})
+            item.pop("assignee", None)
+            item.pop("assigned_at", None)
 
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
         with self._lock:
@@ -197,16 +200,49 @@ class FakeCheckpoints(FakeRetainedItems):
             item.setdefault("status_history", []).append({"status": CheckpointStatus.RUNNING.value, "at": completed_at})
             return item.pop("documents_task_token")
 
-    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str:
+    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision, claims_lapse_before: str = ""
+                               ) -> str:
         with self._lock:
             item = self.items.get(checkpoint_id)
             if not item or item["status"] != CheckpointStatus.IN_REVIEW or not item.get("awaiting_decision") \
-                    or item.get("review_level") != decision.level:
+                    or item.get("review_level") != decision.level \
+                    or not (self._unclaimed(item, claims_lapse_before) or item.get("assignee") == decision.reviewer):
                 raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a level {decision.level} review "
-                               "decision")
+                               "decision by this reviewer")
             item.setdefault("review_decisions", []).append(decision.model_dump(mode="json"))
             item.update({"awaiting_decision": False, "updated_at": iso(utc_now())})
+            item.pop("assignee", None)
+            item.pop("assigned_at", None)
             return item.pop("review_task_token")
+
+    @staticmethod
+    def _unclaimed(item: dict[str, Any], claims_lapse_before: str) -> bool:
+        return "assignee" not in item or item["assigned_at"] < claims_lapse_before
+
+    def claim(self, checkpoint_id: str, by: str, at: str, claims_lapse_before: str) -> bool:
+        with self._lock:
+            item = self._item(checkpoint_id)
+            if item["status"] != CheckpointStatus.IN_REVIEW or not item.get("awaiting_decision") \
+                    or not self._unclaimed(item, claims_lapse_before):
+                return False
+            item.update({"assignee": by, "assigned_at": at})
+            item.setdefault("case_events", []).append({"event": "claimed", "by": by, "at": at})
+            return True
+
+    def release(self, checkpoint_id: str, by: str, at: str) -> bool:
+        with self._lock:
+            item = self._item(checkpoint_id)
+            if item.get("assignee") != by:
+                return False
+            item.pop("assignee")
+            item.pop("assigned_at")
+            item.setdefault("case_events", []).append({"event": "released", "by": by, "at": at})
+            return True
+
+    def record_case_event(self, checkpoint_id: str, event: CaseEvent) -> None:
+        with self._lock:
+            self._item(checkpoint_id).setdefault("case_events", []).append(
+                event.model_dump(mode="json", exclude_none=True))
 
     def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
                report_case: ReportCase | None = None) -> Checkpoint | None:
@@ -339,6 +375,12 @@ class FakeDocuments:
     def exists(self, key: str) -> bool:
         return key in self.objects
 
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool:
+        if key in self.objects:
+            return False
+        self._put(key, body)
+        return True
+
     def copy(self, source_key: str, target_key: str) -> None:
         self._put(target_key, self.read_bytes(source_key))
 
@@ -414,17 +456,24 @@ class FakeLists:
         self.manifests: dict[str, ListManifest] = {}
         self.files: dict[tuple[str, str], dict[str, bytes]] = {}
         self.indexes: dict[tuple[str, str], bytes] = {}
+        self.versions: dict[tuple[str, str], ListManifest] = {}
         self.uploads: dict[str, bytes] = {}
 
     def publish(self, manifest: ListManifest, files: dict[str, bytes], index: bytes) -> None:
         self.files[(manifest.source, manifest.version)] = dict(files)
         self.indexes[(manifest.source, manifest.version)] = index
+        self.versions[(manifest.source, manifest.version)] = manifest
         self.manifests[manifest.source] = manifest
 
     def current(self, source: str) -> ListManifest:
         if source not in self.manifests:
             raise NotFound(f"no list published for {source}")
         return self.manifests[source]
+
+    def manifest(self, source: str, version: str) -> ListManifest:
+        if (source, version) not in self.versions:
+            raise NotFound(f"{source} {version}")
+        return self.versions[(source, version)]
 
     def read_index(self, manifest: ListManifest) -> bytes:
         return self.indexes[(manifest.source, manifest.version)]
