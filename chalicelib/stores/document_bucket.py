@@ -97,6 +97,7 @@ class DocumentStore(Protocol):
     def erase(self, key: str) -> None: ...
     def set_legal_hold(self, key: str, on: bool) -> None: ...
     def read_bytes(self, key: str) -> bytes: ...
+    def read_upload(self, key: str) -> tuple[bytes, str]: ...
     def replace(self, key: str, body: bytes) -> None: ...
 
 
@@ -269,6 +270,17 @@ class DocumentBucket:
             if _missing(exc):
                 raise NotFound(key) from exc
             raise
+
+    def read_upload(self, key: str) -> tuple[bytes, str]:
+        """An uploaded object's bytes and the Content-Type it was uploaded with (signed into its
+        presigned PUT: what the channel declared it to be)."""
+        try:
+            answer = client("s3").get_object(Bucket=self._bucket(), Key=key)
+        except ClientError as exc:
+            if _missing(exc):
+                raise NotFound(key) from exc
+            raise
+        return answer["Body"].read(), answer.get("ContentType", "")
 
     def replace(self, key: str, body: bytes) -> None:
         """Erase every version of the object, then store `body` in its place."""

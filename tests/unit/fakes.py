@@ -285,6 +285,7 @@ class FakeDocuments:
         self.locked_until: dict[str, datetime] = {}
         self.legal_holds: set[str] = set()
         self.modified: dict[str, datetime] = {}
+        self.content_types: dict[str, str] = {}
         self.presigned: list[tuple[str, str, int]] = []
 
     def _put(self, key: str, body: bytes) -> None:
@@ -353,6 +354,14 @@ class FakeDocuments:
         if key not in self.objects:
             raise NotFound(key)
         return self.objects[key]
+
+    def upload(self, key: str, body: bytes, content_type: str) -> None:
+        """What a channel's presigned PUT does."""
+        self._put(key, body)
+        self.content_types[key] = content_type
+
+    def read_upload(self, key: str) -> tuple[bytes, str]:
+        return self.read_bytes(key), self.content_types.get(key, "application/octet-stream")
 
     def replace(self, key: str, body: bytes) -> None:
         self._put(key, body)
