@@ -15,6 +15,8 @@ from chalicelib.domain.export_package import ExportPolicy
 from chalicelib.domain.screening.list_update import ListSourcesPolicy
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.exit_risk import ExitRiskPolicy
+from chalicelib.domain.fraud import FraudPolicy
+from chalicelib.domain.risk_rating import CountryRiskLists, RiskRatingPolicy
 from chalicelib.domain.logging_policy import LoggingPolicy
 from chalicelib.domain.retention import RuleSet, load_rules
 from chalicelib.domain.webhooks import WebhookPolicy
@@ -100,6 +102,21 @@ def list_sources_policy() -> ListSourcesPolicy:
     return load_policy(POLICIES_DIR / "lists.yaml", ListSourcesPolicy)
 
 
+@cache
+def fraud_policy() -> FraudPolicy:
+    return load_policy(POLICIES_DIR / "fraud.yaml", FraudPolicy)
+
+
+@cache
+def risk_rating_policy() -> RiskRatingPolicy:
+    return load_policy(POLICIES_DIR / "risk_rating.yaml", RiskRatingPolicy)
+
+
+@cache
+def country_risk_lists() -> CountryRiskLists:
+    return load_policy(POLICIES_DIR / "country_risk.yaml", CountryRiskLists)
+
+
 def decision_policy(kind: str) -> DecisionPolicy:
     return onboarding_policy() if kind == "onboarding" else offboarding_policy()
 
@@ -107,5 +124,5 @@ def decision_policy(kind: str) -> DecisionPolicy:
 def policy_versions() -> dict[str, str]:
     policies = [onboarding_policy(), offboarding_policy(), closure_policy(), exit_risk_policy(), retention_rules(),
                 screening_policy(), list_sources_policy(), export_policy(), webhook_policy(), logging_policy(),
-                access_policy()]
+                access_policy(), fraud_policy(), risk_rating_policy(), country_risk_lists()]
     return {p.policy: p.version for p in policies}

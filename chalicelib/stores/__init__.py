@@ -21,7 +21,9 @@ from chalicelib.stores.event_queue import EventQueue, EventsQueue
 from chalicelib.stores.exit_fact_table import ExitFactStore, ExitFactTable
 from chalicelib.stores.export_table import ExportStore, ExportTable
 from chalicelib.stores.functions import FunctionInvoker, LambdaFunctions
+from chalicelib.stores.hash_key import HashKeyStore, KmsHashKey
 from chalicelib.stores.idempotency_table import IdempotencyTable
+from chalicelib.stores.identity_graph_table import IdentityGraphStore, IdentityGraphTable
 from chalicelib.stores.legal_hold_table import LegalHoldStore, LegalHoldTable
 from chalicelib.stores.list_bucket import ListBucket, ListStore
 from chalicelib.stores.receivers import HttpReceivers, Receivers
@@ -55,6 +57,8 @@ class Stores:
     receivers: Receivers
     trail: TrailLogStore
     exit_facts: ExitFactStore
+    identity_graph: IdentityGraphStore
+    hash_key: HashKeyStore
 
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
@@ -62,5 +66,5 @@ AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents
              holds=LegalHoldTable(), clearances=ClearanceTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
              idempotency=IdempotencyTable(), events=EventsQueue(), subscriptions=WebhookTable(),
              deliveries=DeliveryTable(), receivers=HttpReceivers(), trail=TrailBucket(),
-             exit_facts=ExitFactTable())
+             exit_facts=ExitFactTable(), identity_graph=IdentityGraphTable(), hash_key=KmsHashKey())
 """The stores on the stack's AWS resources (named by the settings, read when first used)."""

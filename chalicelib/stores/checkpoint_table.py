@@ -12,6 +12,7 @@ from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
     Checkpoint,
     CheckpointStatus,
+    Correction,
     Decision,
     Failure,
     Reason,
@@ -22,10 +23,16 @@ from chalicelib.domain.checkpoint import (
     utc_now,
 )
 from chalicelib.domain.models import Frozen
+from chalicelib.domain.risk_rating import RiskRating
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
 from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condition_failure, parse, put_new, record_fields
+
+
+# The task tokens a waiting checkpoint holds (and `actions`, what a correction waits for): a final
+# checkpoint keeps none.
+WAITING_TOKENS = ("review_task_token", "win_back_task_token", "correction_task_token", "actions")
 
 
 class ReviewQueueEntry(Frozen):
@@ -45,7 +52,8 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def create(self, checkpoint: Checkpoint) -> None: ...
     def get(self, checkpoint_id: str, *, consistent: bool = True) -> Checkpoint: ...
     def status_of(self, checkpoint_id: str) -> CheckpointStatus: ...
-    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None: ...
+    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None,
+                    risk_rating: RiskRating | None = None) -> None: ...
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
                    remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool: ...
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None: ...
@@ -59,6 +67,8 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
     def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]: ...
     def await_documents(self, checkpoint_id: str, task_token: str) -> None: ...
+    def await_correction(self, checkpoint_id: str, task_token: str, actions: tuple[Reason, ...]) -> None: ...
+    def correct(self, checkpoint_id: str, correction: Correction, request_key: str | None = None) -> str: ...
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str: ...
     def mark_events_published(self, checkpoint_id: str, count: int) -> None: ...
 
@@ -106,14 +116,18 @@ class CheckpointTable(RetainedItems):
             if not is_condition_failure(exc):
                 raise
 
-    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:
+    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None,
+                    risk_rating: RiskRating | None = None) -> None:
         """Store a task's step summary under its name (a retried task overwrites, never duplicates);
-        a screening step also records the list versions it used."""
+        a screening step also records the list versions it used, the rating step the rating."""
         update = "SET steps.#name = :step, updated_at = :now"
-        extra = {}
+        extra: dict[str, Any] = {}
         if list_versions is not None:
             update += ", list_versions = :versions"
             extra[":versions"] = list_versions
+        if risk_rating is not None:
+            update += ", risk_rating = :rating"
+            extra[":rating"] = risk_rating.model_dump(mode="json", exclude_none=True)
         try:
             self._table().update_item(
                 Key={"checkpoint_id": checkpoint_id},
@@ -220,6 +234,40 @@ class CheckpointTable(RetainedItems):
         self._wait_with_token(checkpoint_id, CheckpointStatus.AWAITING_DOCUMENTS, "documents_task_token", task_token, {},
                               "wait for documents")
 
+    def await_correction(self, checkpoint_id: str, task_token: str, actions: tuple[Reason, ...]) -> None:
+        """RUNNING -> ACTION_REQUIRED with what the customer must correct and the task token their
+        correction resumes the workflow with (a retried task replaces the token)."""
+        self._wait_with_token(checkpoint_id, CheckpointStatus.ACTION_REQUIRED, "correction_task_token", task_token,
+                              {"actions": [a.model_dump(exclude_none=True) for a in actions]},
+                              "wait for a correction")
+
+    def correct(self, checkpoint_id: str, correction: Correction, request_key: str | None = None) -> str:
+        """ACTION_REQUIRED -> RUNNING with the correction appended (and the corrected application's
+        key, when it names one); returns the task token that resumes the workflow. Of two
+        concurrent corrections one wins; the other gets Conflict."""
+        new_key = {":key": request_key} if request_key else {}
+        try:
+            old = self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression="SET #status = :running, updated_at = :at, "
+                                 + ("request_key = :key, " if request_key else "") +
+                                 "corrections = list_append(if_not_exists(corrections, :none), :correction), "
+                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
+                                 "REMOVE correction_task_token, actions",
+                ConditionExpression="#status = :waiting AND attribute_exists(correction_task_token)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":at": correction.at,
+                                           ":waiting": CheckpointStatus.ACTION_REQUIRED.value, ":none": [],
+                                           ":correction": [correction.model_dump(mode="json")],
+                                           ":change": [{"status": CheckpointStatus.RUNNING.value, "at": correction.at}],
+                                           **new_key},
+                ReturnValues="ALL_OLD")["Attributes"]
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a correction") from exc
+            raise
+        return old["correction_task_token"]
+
     def _wait_with_token(self, checkpoint_id: str, waiting: CheckpointStatus, token_field: str, task_token: str,
                          fields: dict[str, Any], what: str) -> None:
         """RUNNING -> `waiting`, storing the task token (and `fields`) in the same write that records
@@ -305,12 +353,12 @@ class CheckpointTable(RetainedItems):
         if customer_id:
             fields["customer_id"] = customer_id
         return self.transition(checkpoint_id, decision.outcome, set_fields=fields | {"awaiting_decision": False},
-                               remove_fields=("review_task_token", "win_back_task_token"))
+                               remove_fields=WAITING_TOKENS)
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,
                                set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
-                               remove_fields=("review_task_token", "win_back_task_token"))
+                               remove_fields=WAITING_TOKENS)
 
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]:

@@ -6,6 +6,7 @@ from typing import Protocol
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.customer import CustomerRecord
+from chalicelib.domain.risk_rating import MonitoringAlert, RiskRating
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
@@ -19,6 +20,8 @@ class CustomerStore(RetainedItemStore, Protocol):
               ) -> bool: ...
     def block_payments(self, customer_id: str, at: str, checkpoint_id: str) -> None: ...
     def downgrade(self, customer_id: str, at: str, checkpoint_id: str, account_id: str) -> None: ...
+    def rate(self, customer_id: str, rating: RiskRating, replaces: RiskRating | None,
+             alert: MonitoringAlert | None = None) -> None: ...
 
 
 class CustomerTable(RetainedItems):
@@ -91,4 +94,28 @@ class CustomerTable(RetainedItems):
         except ClientError as exc:
             if is_condition_failure(exc):
                 raise Conflict(f"customer {customer_id} is not an open relationship") from exc
+            raise
+
+    def rate(self, customer_id: str, rating: RiskRating, replaces: RiskRating | None,
+             alert: MonitoringAlert | None = None) -> None:
+        """The customer's rating becomes `rating` if it still is `replaces` (which moves to the
+        history), with the alert it counts; Conflict if another rating got there first."""
+        update = "SET risk_rating = :rating"
+        values: dict[str, object] = {":rating": rating.model_dump(mode="json", exclude_none=True)}
+        if replaces is not None:
+            update += ", risk_rating_history = list_append(if_not_exists(risk_rating_history, :none), :old)"
+            values |= {":old": [replaces.model_dump(mode="json", exclude_none=True)], ":none": [],
+                       ":replaced": replaces.rated_at}
+            condition = "attribute_exists(customer_id) AND risk_rating.rated_at = :replaced"
+        else:
+            condition = "attribute_exists(customer_id) AND attribute_not_exists(risk_rating)"
+        if alert is not None:
+            update += ", risk_alerts = list_append(if_not_exists(risk_alerts, :none), :alert)"
+            values |= {":alert": [alert.model_dump(mode="json", exclude_none=True)], ":none": []}
+        try:
+            self._table().update_item(Key={"customer_id": customer_id}, UpdateExpression=update,
+                                      ConditionExpression=condition, ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"customer {customer_id} was rated meanwhile") from exc
             raise

@@ -2,6 +2,7 @@
 transactions and export packages.
 
     checkpoints/<checkpoint id>/application.json | closure-request.json
+    checkpoints/<checkpoint id>/applications/<correction id>.json   a sign-up's corrected application
     checkpoints/<checkpoint id>/results/<step>.json | plan.json (a closure's plan basis)
     checkpoints/<checkpoint id>/documents/<side>
     customers/<customer id>/transactions/<checkpoint id>.jsonl
@@ -35,6 +36,12 @@ PART_SIZE = 8 * 1024 * 1024  # S3 needs >= 5 MiB per part but the last; 8 MiB re
 
 def application_key(checkpoint_id: str) -> str:
     return f"checkpoints/{checkpoint_id}/application.json"
+
+
+def corrected_application_key(checkpoint_id: str, correction_id: str) -> str:
+    """Each correction's application is a new object (the checkpoint's request_key moves to it in
+    the write that wins the correction), so a correction that loses a race changes nothing."""
+    return f"checkpoints/{checkpoint_id}/applications/{correction_id}.json"
 
 
 def closure_request_key(checkpoint_id: str) -> str:

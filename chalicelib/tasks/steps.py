@@ -11,8 +11,8 @@ from chalicelib.domain.checkpoint import CheckpointKind, Step, utc_now
 from chalicelib.domain.ids import CheckpointId, ExportId
 from chalicelib.domain.models import ImageSide
 from chalicelib.domain.webhooks import RoutedEvent
-from chalicelib.services import closure_stages, documents, exports, offboarding, onboarding, outcomes, retention
-from chalicelib.services import reviews, screening, webhooks
+from chalicelib.services import closure_stages, corrections, documents, exports, fraud, offboarding, onboarding
+from chalicelib.services import outcomes, retention, reviews, risk, screening, webhooks
 from chalicelib.services.closure_stages import Stage
 
 
@@ -67,6 +67,21 @@ def _codes(step: Step) -> dict[str, Any]:
 
 def verify_identity(event: IdentityEvent) -> dict[str, Any]:
     return _codes(onboarding.verify_identity(event.checkpoint_id, {side.value: key for side, key in event.images.items()}))
+
+
+def assess_fraud(event: IdentityEvent) -> dict[str, Any]:
+    return _codes(fraud.assess_checkpoint(event.checkpoint_id, {side.value: key for side, key in event.images.items()}))
+
+
+def rate_risk(event: CheckpointEvent) -> dict[str, Any]:
+    return _codes(risk.rate_checkpoint(event.checkpoint_id))
+
+
+def await_correction(event: TokenEvent) -> dict[str, Any]:
+    """Runs as `lambda:invoke.waitForTaskToken`: the workflow waits until the customer corrects
+    the application (or the policy's timeout)."""
+    corrections.await_correction(event.checkpoint_id, event.task_token)
+    return {"status": "ACTION_REQUIRED"}
 
 
 def await_documents(event: TokenEvent) -> dict[str, Any]:

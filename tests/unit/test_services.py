@@ -142,7 +142,9 @@ def test_a_sign_up_stores_the_application_and_starts_its_workflow_with_ids_only(
     payload = stores.workflows.started[checkpoint.checkpoint_id]
     assert payload == {"checkpoint_id": checkpoint.checkpoint_id, "review_timeout_seconds": 168 * 3600,
                        "documents_expected": False, "documents_timeout_seconds": 24 * 3600,
-                       "documents": {"images": {}}}
+                       "documents": {"images": {}}, "correction_timeout_seconds": 72 * 3600,
+                       "correction": {"rerun": {"identity": True, "screening": True, "fraud": True},
+                                      "limit_reached": False}}
 
 
 def test_a_retried_sign_up_returns_the_same_checkpoint_and_starts_nothing_new(stores):
