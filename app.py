@@ -14,7 +14,7 @@ from typing import Any
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib.api import console, openapi, reference
+from chalicelib.api import console, reference
 from chalicelib.api.auth import USER_POOL_PLACEHOLDER
 from chalicelib.api.errors import framework_errors_in_api_shape
 from chalicelib.api.models import (
@@ -81,27 +81,28 @@ from chalicelib.api.views import (
 from chalicelib.domain.actors import Role
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import iso
-from chalicelib.services import (
-    analytics,
-    audit,
-    checkpoints,
-    clearances,
-    closure_stages,
-    corrections,
-    documents,
-    exports,
-    health,
-    lists,
-    local_clock,
-    offboarding,
-    onboarding,
-    retention,
-    reviews,
-    screening,
-    webhooks,
-)
-from chalicelib.tasks import steps
+from chalicelib.lazy import lazy
 from chalicelib.tasks.runner import run_task
+
+# Loaded on first use: each function of the app loads only the services it calls.
+analytics = lazy("chalicelib.services.analytics")
+audit = lazy("chalicelib.services.audit")
+checkpoints = lazy("chalicelib.services.checkpoints")
+clearances = lazy("chalicelib.services.clearances")
+closure_stages = lazy("chalicelib.services.closure_stages")
+corrections = lazy("chalicelib.services.corrections")
+documents = lazy("chalicelib.services.documents")
+exports = lazy("chalicelib.services.exports")
+health = lazy("chalicelib.services.health")
+lists = lazy("chalicelib.services.lists")
+local_clock = lazy("chalicelib.services.local_clock")
+offboarding = lazy("chalicelib.services.offboarding")
+onboarding = lazy("chalicelib.services.onboarding")
+retention = lazy("chalicelib.services.retention")
+reviews = lazy("chalicelib.services.reviews")
+screening = lazy("chalicelib.services.screening")
+webhooks = lazy("chalicelib.services.webhooks")
+steps = lazy("chalicelib.tasks.steps")
 
 app = Chalice(app_name="checkpoint")
 app.register_middleware(framework_errors_in_api_shape, "http")
@@ -447,6 +448,8 @@ def get_openapi(call: Call[None, None, None]) -> dict[str, Any]:
 
 @functools.cache
 def _openapi_document() -> dict[str, Any]:
+    from chalicelib.api import openapi  # built on the first request for it, not at every cold start
+
     return openapi.document(api)  # the operations are fixed once the module is loaded
 
 

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import copy
 import warnings
+from functools import cache
 from typing import Any
-
-from aws_lambda_powertools.utilities.data_masking import DataMasking
 
 # Every field of the API's requests and the customer record that holds personal data.
 PERSONAL_FIELDS = (
     "$..given_names", "$..family_name", "$..birth_date", "$..email", "$..phone", "$..line1", "$..postal_code",
     "$..city", "$..number", "$..mrz", "$..name", "$..iban", "$..counterparty", "$..reference", "$..reason_detail",
 )
-_masking = DataMasking(raise_on_missing_field=False)
+
+
+@cache
+def _masking() -> Any:  # Powertools' data masking (and jsonpath-ng) load with the first masked line
+    from aws_lambda_powertools.utilities.data_masking import DataMasking
+
+    return DataMasking(raise_on_missing_field=False)
 
 
 def masked(data: Any) -> Any:
@@ -23,4 +28,4 @@ def masked(data: Any) -> Any:
         return "*****" if data not in (None, "") else data
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a field this payload lacks is not news
-        return _masking.erase(copy.deepcopy(data), fields=list(PERSONAL_FIELDS))
+        return _masking().erase(copy.deepcopy(data), fields=list(PERSONAL_FIELDS))

@@ -3,24 +3,27 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from chalicelib.domain.actors import AccessPolicy
-from chalicelib.domain.closure_policy import ClosurePolicy
-from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
-from chalicelib.domain.export_package import ExportPolicy
-from chalicelib.domain.screening.list_update import ListSourcesPolicy
-from chalicelib.domain.screening.policy import ScreeningPolicy
-from chalicelib.domain.exit_risk import ExitRiskPolicy
-from chalicelib.domain.fraud import FraudPolicy
-from chalicelib.domain.risk_rating import CountryRiskLists, RiskRatingPolicy
-from chalicelib.domain.logging_policy import LoggingPolicy
-from chalicelib.domain.retention import RuleSet, load_rules
-from chalicelib.domain.webhooks import WebhookPolicy
 from chalicelib.settings import POLICIES_DIR
+
+if TYPE_CHECKING:  # the models load with the policy that needs them (a task imports only its own)
+    from chalicelib.domain.actors import AccessPolicy
+    from chalicelib.domain.closure_policy import ClosurePolicy
+    from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
+    from chalicelib.domain.export_package import ExportPolicy
+    from chalicelib.domain.screening.list_update import ListSourcesPolicy
+    from chalicelib.domain.screening.policy import ScreeningPolicy
+    from chalicelib.domain.exit_risk import ExitRiskPolicy
+    from chalicelib.domain.fraud import FraudPolicy
+    from chalicelib.domain.risk_rating import CountryRiskLists, RiskRatingPolicy
+    from chalicelib.domain.logging_policy import LoggingPolicy
+    from chalicelib.domain.retention import RuleSet
+    from chalicelib.domain.webhooks import WebhookPolicy
+
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -43,27 +46,37 @@ def load_policy(path: Path, model: type[M]) -> M:
 
 @cache
 def onboarding_policy() -> OnboardingPolicy:
+    from chalicelib.domain.decisions import OnboardingPolicy
+
     return load_policy(POLICIES_DIR / "onboarding.yaml", OnboardingPolicy)
 
 
 @cache
 def offboarding_policy() -> DecisionPolicy:
+    from chalicelib.domain.decisions import DecisionPolicy
+
     return load_policy(POLICIES_DIR / "offboarding.yaml", DecisionPolicy)
 
 
 @cache
 def closure_policy() -> ClosurePolicy:
+    from chalicelib.domain.closure_policy import ClosurePolicy
+
     return load_policy(POLICIES_DIR / "closure.yaml", ClosurePolicy)
 
 
 @cache
 def exit_risk_policy() -> ExitRiskPolicy:
+    from chalicelib.domain.exit_risk import ExitRiskPolicy
+
     return load_policy(POLICIES_DIR / "exit_risk.yaml", ExitRiskPolicy)
 
 
 @cache
 def retention_rules() -> RuleSet:
     """The retention rules; an invalid rule raises RetentionRuleError naming the file and line."""
+    from chalicelib.domain.retention import load_rules
+
     path = POLICIES_DIR / "retention.yaml"
     try:
         text = path.read_text(encoding="utf-8")
@@ -74,46 +87,64 @@ def retention_rules() -> RuleSet:
 
 @cache
 def screening_policy() -> ScreeningPolicy:
+    from chalicelib.domain.screening.policy import ScreeningPolicy
+
     return load_policy(POLICIES_DIR / "screening.yaml", ScreeningPolicy)
 
 
 @cache
 def export_policy() -> ExportPolicy:
+    from chalicelib.domain.export_package import ExportPolicy
+
     return load_policy(POLICIES_DIR / "exports.yaml", ExportPolicy)
 
 
 @cache
 def access_policy() -> AccessPolicy:
+    from chalicelib.domain.actors import AccessPolicy
+
     return load_policy(POLICIES_DIR / "access.yaml", AccessPolicy)
 
 
 @cache
 def webhook_policy() -> WebhookPolicy:
+    from chalicelib.domain.webhooks import WebhookPolicy
+
     return load_policy(POLICIES_DIR / "webhooks.yaml", WebhookPolicy)
 
 
 @cache
 def logging_policy() -> LoggingPolicy:
+    from chalicelib.domain.logging_policy import LoggingPolicy
+
     return load_policy(POLICIES_DIR / "logging.yaml", LoggingPolicy)
 
 
 @cache
 def list_sources_policy() -> ListSourcesPolicy:
+    from chalicelib.domain.screening.list_update import ListSourcesPolicy
+
     return load_policy(POLICIES_DIR / "lists.yaml", ListSourcesPolicy)
 
 
 @cache
 def fraud_policy() -> FraudPolicy:
+    from chalicelib.domain.fraud import FraudPolicy
+
     return load_policy(POLICIES_DIR / "fraud.yaml", FraudPolicy)
 
 
 @cache
 def risk_rating_policy() -> RiskRatingPolicy:
+    from chalicelib.domain.risk_rating import RiskRatingPolicy
+
     return load_policy(POLICIES_DIR / "risk_rating.yaml", RiskRatingPolicy)
 
 
 @cache
 def country_risk_lists() -> CountryRiskLists:
+    from chalicelib.domain.risk_rating import CountryRiskLists
+
     return load_policy(POLICIES_DIR / "country_risk.yaml", CountryRiskLists)
 
 

@@ -199,7 +199,7 @@ class Strict(BaseModel):
     """A request body's model. Numbers and booleans are taken only as JSON numbers and booleans
     (StrictInt, StrictFloat, StrictBool), never converted from false, "1" or "yes"."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", str_strip_whitespace=True)
 
 
 Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
@@ -692,7 +692,7 @@ MAX_WAIT_SECONDS = 20
 
 
 class Query(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
 
 class CheckpointQuery(Query):

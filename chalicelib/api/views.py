@@ -46,7 +46,7 @@ class View(BaseModel):
     required field that may be null (no default) is always there, as null when empty. Its JSON
     Schema says so: every other field is required, and an optional one is never null."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", populate_by_name=True)
 
     @classmethod
     def _left_out_when_none(cls) -> dict[str, str]:
@@ -325,7 +325,7 @@ class ReviewQueue(View):
 # ---- execution history and executions ----
 
 class TimelineState(View):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
     state: str | None
     type: str
     entered_at: Timestamp
@@ -337,7 +337,7 @@ class TimelineState(View):
 
 
 class TimelineEvent(View):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
     id: int
     at: Timestamp
     type: str
@@ -453,7 +453,7 @@ class Clearances(View):
 class OpenApiDocument(View):
     """An OpenAPI 3.1 document: this API's, generated from its operation declarations."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(defer_build=True, extra="allow")
     openapi: str
     info: dict[str, Any]
     servers: list[dict[str, Any]]

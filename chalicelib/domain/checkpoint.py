@@ -158,7 +158,7 @@ class StatusChange(Frozen):
 
 
 class Checkpoint(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
 
     checkpoint_id: str
     kind: CheckpointKind

@@ -52,6 +52,15 @@ class SoftExit(StrEnum):
     STATEMENTS_ACCESS = "statements_access"  # closed, past statements readable for the policy's period
 
 
+class ClosureStage(StrEnum):
+    """A step of the closure workflow that only changes the closure's state (ClosureStage task)."""
+
+    BLOCK_PAYMENTS = "block_payments"
+    NOTICE_BEGINS = "notice_begins"
+    NOTICE_ENDS = "notice_ends"
+    WIN_BACK_LAPSED = "win_back_lapsed"
+
+
 class Counterparty(Frozen):
     name: str
     iban: str | None = None

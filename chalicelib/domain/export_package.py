@@ -65,7 +65,6 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import AwareDatetime, Field, field_validator
-from stream_zip import ZIP_64, MemberFile, stream_zip
 
 from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.closure import Account, Direction, Transaction
@@ -397,7 +396,9 @@ def build_package(
     if passphrase is not None and not passphrase:
         raise ValueError("the passphrase is empty")
 
-    def members() -> Iterator[MemberFile]:
+    from stream_zip import ZIP_64, stream_zip  # and with it pycryptodome: only where a package is built
+
+    def members() -> Iterator[tuple[Any, ...]]:  # stream_zip's MemberFile
         written: list[_FileStats] = []
         for section in spec.include:
             for fmt in spec.formats:

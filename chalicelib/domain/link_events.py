@@ -47,7 +47,7 @@ class LinkEventsPolicy(Frozen):
 class _Lenient(BaseModel):
     """A part of a CloudTrail record: only the fields read here, the others ignored."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(defer_build=True, frozen=True, extra="ignore", populate_by_name=True)
 
 
 class _RequestParameters(_Lenient):

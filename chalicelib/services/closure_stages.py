@@ -5,11 +5,11 @@ history, published to webhooks right after."""
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import StrEnum
 
 from chalicelib.domain.actors import Caller, system_actor
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointStatus, WinBackState, iso, utc_now
 from chalicelib.errors import Conflict
+from chalicelib.domain.closure import ClosureStage as Stage
 from chalicelib.domain.closure_plan import ClosurePlan
 from chalicelib.services import access, events, offboarding
 from chalicelib.stores import AWS, Stores
@@ -17,13 +17,6 @@ from chalicelib.stores.workflows import TaskTokenExpired
 
 LAPSED = "lapsed"
 CLOSURE_WORKFLOW = system_actor("offboarding")
-
-
-class Stage(StrEnum):
-    BLOCK_PAYMENTS = "block_payments"
-    NOTICE_BEGINS = "notice_begins"
-    NOTICE_ENDS = "notice_ends"
-    WIN_BACK_LAPSED = "win_back_lapsed"
 
 
 def advance(checkpoint_id: str, stage: Stage, stores: Stores = AWS) -> dict[str, str]:

@@ -9,17 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
-from aws_lambda_powertools.utilities.idempotency.exceptions import (
-    IdempotencyAlreadyInProgressError,
-    IdempotencyValidationError,
-)
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 from pydantic import BaseModel
 
 from chalicelib.errors import IdempotencyInProgress, IdempotencyKeyReused
+
+if TYPE_CHECKING:  # Powertools' idempotency loads with the first request that starts something
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 TTL_SECONDS = 24 * 3600
 Started = dict[str, str]
@@ -27,6 +24,8 @@ Started = dict[str, str]
 
 @cache
 def _idempotent(function: Callable[..., Started], persistence: BasePersistenceLayer) -> Callable[..., Started]:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
     config = IdempotencyConfig(event_key_jmespath="idempotency_key", payload_validation_jmespath="request",
                                raise_on_no_idempotency_key=True, expires_after_seconds=TTL_SECONDS,
                                hash_function="sha256")
@@ -38,6 +37,11 @@ def call_once(function: Callable[..., Started], persistence: BasePersistenceLaye
               validated: BaseModel, **context: Any) -> Started:
     """`function(identity=..., **context)` once per (owner, key); a repeat with the same `validated`
     request returns the first call's answer. `function` must return JSON (a dict of strings)."""
+    from aws_lambda_powertools.utilities.idempotency.exceptions import (
+        IdempotencyAlreadyInProgressError,
+        IdempotencyValidationError,
+    )
+
     identity = {"idempotency_key": f"{owner}/{idempotency_key}", "request": validated.model_dump(mode="json")}
     try:
         return _idempotent(function, persistence)(identity=identity, **context)

@@ -7,9 +7,7 @@ conditionally and reports what it found; the decisions are the services' and the
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
-
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from typing import TYPE_CHECKING, Protocol
 
 from chalicelib.stores.audit_bucket import AuditBucket, AuditLogStore
 from chalicelib.stores.checkpoint_table import CheckpointStore, CheckpointTable
@@ -31,6 +29,9 @@ from chalicelib.stores.retention_table import RetentionScheduleStore, RetentionT
 from chalicelib.stores.trail_bucket import TrailBucket, TrailLogStore
 from chalicelib.stores.webhook_table import SubscriptionStore, WebhookTable
 from chalicelib.stores.workflows import StepFunctions, WorkflowEngine
+
+if TYPE_CHECKING:  # Powertools' idempotency loads with the first request that needs it
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
 
 
 class IdempotencyStore(Protocol):

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from functools import cache
-
-from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+from typing import TYPE_CHECKING
 
 from chalicelib.settings import get_settings
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency.persistence.base import BasePersistenceLayer
+
 
 @cache
-def _layer(table_name: str) -> DynamoDBPersistenceLayer:
+def _layer(table_name: str) -> BasePersistenceLayer:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
     return DynamoDBPersistenceLayer(table_name=table_name)
 
 

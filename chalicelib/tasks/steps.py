@@ -8,16 +8,22 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from chalicelib.domain.checkpoint import CheckpointKind, Step, utc_now
+from chalicelib.domain.closure import ClosureStage
 from chalicelib.domain.ids import CheckpointId, ExportId
 from chalicelib.domain.models import ImageSide
 from chalicelib.domain.webhooks import RoutedEvent
-from chalicelib.services import closure_stages, corrections, documents, exports, fraud, offboarding, onboarding
-from chalicelib.services import outcomes, retention, reviews, risk, screening, webhooks
-from chalicelib.services.closure_stages import Stage
+from chalicelib.lazy import lazy
+
+# Loaded on first use: a task loads only the service it calls.
+(closure_stages, corrections, documents, exports, fraud, offboarding, onboarding, outcomes, retention, reviews, risk,
+ screening, webhooks) = (
+    lazy(f"chalicelib.services.{name}") for name in ("closure_stages", "corrections", "documents", "exports", "fraud",
+                                                     "offboarding", "onboarding", "outcomes", "retention", "reviews",
+                                                     "risk", "screening", "webhooks"))
 
 
 class CheckpointEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # a state may pass more than a task reads
+    model_config = ConfigDict(defer_build=True, extra="ignore")  # a state may pass more than a task reads
     checkpoint_id: CheckpointId
 
 
@@ -44,7 +50,7 @@ class WinBackEvent(TokenEvent):
 
 
 class StageEvent(CheckpointEvent):
-    stage: Stage
+    stage: ClosureStage
 
 
 class DecisionEvent(CheckpointEvent):
@@ -57,7 +63,7 @@ class FailureEvent(CheckpointEvent):
 
 
 class ExportEvent(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     export_id: ExportId
 
 
@@ -142,7 +148,7 @@ def build_export(event: ExportEvent) -> dict[str, Any]:
 class QueueEvent(BaseModel):
     """An SQS event source batch (the webhook events queue)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(defer_build=True, extra="ignore")
     Records: list[dict[str, Any]]
 
 
