@@ -50,6 +50,12 @@ class Api:
     def get(self, path: str, role: str | None = "channel"):
         return self.client.http.get(path, headers=self.auth(role))
 
+    def patch(self, path: str, body, headers: dict | None = None, role: str | None = "channel",
+              content_type: str = "application/merge-patch+json"):
+        pii.remember_request(body)
+        hdrs = {"Content-Type": content_type, **self.auth(role), **(headers or {})}
+        return self.client.http.patch(path, headers=hdrs, body=json.dumps(body))
+
     @staticmethod
     def auth(role: str | None, subject: str | None = None) -> dict[str, str]:
         if role is None:
