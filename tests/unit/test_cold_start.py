@@ -23,7 +23,9 @@ NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.d
                  "chalicelib.domain.screening.senzing", "chalicelib.domain.screening.formats",
                  "aws_lambda_powertools.utilities.idempotency", "aws_lambda_powertools.utilities.data_masking",
                  "jsonpath_ng", "chalicelib.services.exports", "chalicelib.services.onboarding",
-                 "chalicelib.tasks.steps", "chalicelib.domain.export_package")
+                 "chalicelib.tasks.steps", "chalicelib.domain.export_package", "PIL", "imagehash", "phonenumbers",
+                 "email_validator", "disposable_email_domains", "chalicelib.services.fraud",
+                 "chalicelib.services.corrections", "chalicelib.services.risk")
 
 
 def test_import_app_loads_only_what_every_function_needs():

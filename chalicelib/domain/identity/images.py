@@ -105,7 +105,7 @@ def _phash(image) -> int:
     from PIL import Image
 
     small = image.convert("L").resize((_THUMBNAIL, _THUMBNAIL), Image.Resampling.LANCZOS)
-    pixels = list(small.getdata())
+    pixels = list(small.get_flattened_data())
     rows = [pixels[r * _THUMBNAIL:(r + 1) * _THUMBNAIL] for r in range(_THUMBNAIL)]
     cos = _cosines()
     # along axis 0 (down each column), only the frequencies kept
