@@ -126,4 +126,4 @@ def batch_answer(screener: Screener, request: BatchScreeningRequest) -> dict[str
 def _answer(screener: Screener, query: ScreeningQuery, limit: int, threshold: float | None) -> dict[str, Any]:
     matches = screener.screen(query.name, query.birth_date, query.nationality, query.type, limit=limit,
                               threshold=threshold)
-    return {"matches": matches, "checks": [c.model_dump() for c in classify(matches)]}
+    return {"matches": matches, "checks": [c.model_dump(exclude_none=True) for c in classify(matches)]}

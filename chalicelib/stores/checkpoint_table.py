@@ -57,15 +57,14 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
                    remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool: ...
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None: ...
-    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str: ...
-    def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None: ...
-    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str: ...
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool: ...
-    def fail(self, checkpoint_id: str, failure: Failure) -> bool: ...
-    def in_review(self, limit: int, start_key: dict[str, Any] | None
-                  ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
-    def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
-    def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]: ...
+    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
+        """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
+        token that resumes the workflow. Of two answers (the customer's, the timeout's) one wins; the
+        other gets Conflict."""
+        return self._resume(checkpoint_id, CheckpointStatus.WIN_BACK_OFFERED, "win_back_task_token", at,
+                            "an answer to an offer", "win_back.answer = :answer, win_back.answered_at = :at, "
+                            "win_back.answered_by = :by, ", {":answer": answer, ":by": by})
+
     def await_documents(self, checkpoint_id: str, task_token: str) -> None: ...
     def await_correction(self, checkpoint_id: str, task_token: str, actions: tuple[Reason, ...]) -> None: ...
     def correct(self, checkpoint_id: str, correction: Correction, request_key: str | None = None) -> str: ...
@@ -245,28 +244,36 @@ class CheckpointTable(RetainedItems):
         """ACTION_REQUIRED -> RUNNING with the correction appended (and the corrected application's
         key, when it names one); returns the task token that resumes the workflow. Of two
         concurrent corrections one wins; the other gets Conflict."""
-        new_key = {":key": request_key} if request_key else {}
+        return self._resume(checkpoint_id, CheckpointStatus.ACTION_REQUIRED, "correction_task_token", correction.at,
+                            "a correction", ("request_key = :key, " if request_key else "")
+                            + "corrections = list_append(if_not_exists(corrections, :none), :correction), ",
+                            {":correction": [correction.model_dump(mode="json")]}
+                            | ({":key": request_key} if request_key else {}), remove=("actions",))
+
+    def _resume(self, checkpoint_id: str, waiting: CheckpointStatus, token_field: str, at: str, what: str,
+                set_fields: str = "", values: dict[str, Any] | None = None, remove: tuple[str, ...] = ()) -> str:
+        """`waiting` -> RUNNING in one conditional write that also sets `set_fields` (an update
+        expression's SET items, each followed by ", ") and records the change in the history; returns
+        the task token that resumes the workflow. Of two concurrent resumptions one wins; the other
+        gets Conflict."""
         try:
             old = self._table().update_item(
                 Key={"checkpoint_id": checkpoint_id},
-                UpdateExpression="SET #status = :running, updated_at = :at, "
-                                 + ("request_key = :key, " if request_key else "") +
-                                 "corrections = list_append(if_not_exists(corrections, :none), :correction), "
-                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
-                                 "REMOVE correction_task_token, actions",
-                ConditionExpression="#status = :waiting AND attribute_exists(correction_task_token)",
+                UpdateExpression="SET #status = :running, updated_at = :at, " + set_fields
+                                 + "status_history = list_append(if_not_exists(status_history, :none), :change) "
+                                 "REMOVE " + ", ".join((token_field, *remove)),
+                ConditionExpression=f"#status = :waiting AND attribute_exists({token_field})",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":at": correction.at,
-                                           ":waiting": CheckpointStatus.ACTION_REQUIRED.value, ":none": [],
-                                           ":correction": [correction.model_dump(mode="json")],
-                                           ":change": [{"status": CheckpointStatus.RUNNING.value, "at": correction.at}],
-                                           **new_key},
+                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":at": at,
+                                           ":waiting": waiting.value, ":none": [],
+                                           ":change": [{"status": CheckpointStatus.RUNNING.value, "at": at}],
+                                           **(values or {})},
                 ReturnValues="ALL_OLD")["Attributes"]
         except ClientError as exc:
             if is_condition_failure(exc):
-                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a correction") from exc
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for {what}") from exc
             raise
-        return old["correction_task_token"]
+        return old[token_field]
 
     def _wait_with_token(self, checkpoint_id: str, waiting: CheckpointStatus, token_field: str, task_token: str,
                          fields: dict[str, Any], what: str) -> None:
@@ -307,23 +314,8 @@ class CheckpointTable(RetainedItems):
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str:
         """AWAITING_DOCUMENTS -> RUNNING; returns the task token that resumes the workflow. Of two
         concurrent completions one wins; the other gets Conflict."""
-        try:
-            old = self._table().update_item(
-                Key={"checkpoint_id": checkpoint_id},
-                UpdateExpression="SET #status = :running, documents_completed_at = :at, updated_at = :at, "
-                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
-                                 "REMOVE documents_task_token",
-                ConditionExpression="#status = :awaiting AND attribute_exists(documents_task_token)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":at": completed_at,
-                                           ":awaiting": CheckpointStatus.AWAITING_DOCUMENTS.value, ":none": [],
-                                           ":change": [{"status": CheckpointStatus.RUNNING.value, "at": completed_at}]},
-                ReturnValues="ALL_OLD")["Attributes"]
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for documents") from exc
-            raise
-        return old["documents_task_token"]
+        return self._resume(checkpoint_id, CheckpointStatus.AWAITING_DOCUMENTS, "documents_task_token", completed_at,
+                            "documents", "documents_completed_at = :at, ")
 
     def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str:
         """Append a reviewer's decision to a checkpoint that is waiting for one at that level, and
