@@ -150,9 +150,14 @@ def _timestamp_text(value: object) -> object:
 IsoDateTime = Annotated[datetime, BeforeValidator(_timestamp_text)]
 
 
-def _past_birth_date(value: date) -> date:
+def _not_in_future(value: date) -> date:
     if value > date.today():
         raise ValueError("must not be in the future")
+    return value
+
+
+def _past_birth_date(value: date) -> date:
+    _not_in_future(value)
     if value.year < 1900:
         raise ValueError("must be after 1900-01-01")
     return value
@@ -214,13 +219,7 @@ DocumentNumber = Annotated[str, StringConstraints(max_length=40), AfterValidator
 MrzLines = Annotated[list[MrzLine], Field(min_length=2, max_length=3)]
 
 
-def _past_issue_date(value: date) -> date:
-    if value > date.today():
-        raise ValueError("must not be in the future")
-    return value
-
-
-IssueDate = Annotated[IsoDate, AfterValidator(_past_issue_date),
+IssueDate = Annotated[IsoDate, AfterValidator(_not_in_future),
                       Field(description="When the document was issued (a factor of the risk rating)")]
 
 
