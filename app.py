@@ -79,6 +79,7 @@ from chalicelib.api.views import (
     WebhookView,
 )
 from chalicelib.domain.actors import Role
+from chalicelib.domain.audit_log import MEDIA_TYPES as LOG_MEDIA_TYPES
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import iso
 from chalicelib.lazy import lazy
@@ -292,7 +293,7 @@ def _audit_log(call: Call[None, AuditLogQuery, None], log: LogName) -> Response:
     return Response(body=page.text, status_code=200, headers=headers)
 
 
-AUDIT_LOG = {"roles": AUDITOR, "query": AuditLogQuery, "media_types": tuple(audit.MEDIA_TYPES.values()),
+AUDIT_LOG = {"roles": AUDITOR, "query": AuditLogQuery, "media_types": tuple(LOG_MEDIA_TYPES.values()),
              "tags": ("audit",)}
 
 

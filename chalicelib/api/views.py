@@ -36,7 +36,7 @@ from chalicelib.domain.retention import Action, RecordClass
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
-from chalicelib.services import access
+from chalicelib.domain.visibility import as_seen_by
 
 Timestamp = Annotated[str, Field(description="UTC ISO-8601 with a Z, e.g. 2026-01-31T00:00:00.000Z")]
 
@@ -206,8 +206,8 @@ class CheckpointView(View):
     def of(cls, cp: Checkpoint, arrived: dict[str, bool] | None = None,
            plan: ClosurePlan | None = None, *, caller: Caller) -> CheckpointView:
         """`arrived`: for each announced document, whether it is in (known once completed without it).
-        The caller decides what is shown (services/access.py: risk data to compliance only)."""
-        cp = access.as_seen_by(caller, cp)
+        The caller decides what is shown (domain/visibility.py: risk data to compliance only)."""
+        cp = as_seen_by(caller, cp)
         view: dict[str, Any] = {
             "checkpoint_id": cp.checkpoint_id, "kind": cp.kind, "status": cp.status,
             "decision": DecisionView(outcome=cp.decision.outcome, decided_by=cp.decision.decided_by,

@@ -19,6 +19,7 @@ from pydantic import Field
 from chalicelib.domain.models import Frozen
 
 GENESIS = "0" * 64
+MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}  # a log's download formats
 
 
 class LogName(StrEnum):

@@ -16,7 +16,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib import clock
-from chalicelib.domain.models import Frozen, Verdict
+from chalicelib.domain.models import Frozen, Verdict, VerificationResult
 from chalicelib.domain.risk_rating import RiskRating
 
 
@@ -106,6 +106,9 @@ class Step(Frozen):
     reasons: tuple[Reason, ...] = ()
     finished_at: str
     result_key: str | None = None  # S3 key of the full result (may hold personal data)
+    # the identity step's checks (codes and details, no personal data): the approval copies them onto
+    # the customer record without reading the result back from S3
+    verification: VerificationResult | None = None
 
 
 class ReviewOutcome(StrEnum):

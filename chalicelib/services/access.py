@@ -7,8 +7,8 @@
   deceased customer's channel's.
 - Auditors read the audit logs; they act on no subject's records.
 - Risk data (the customer risk rating, the fraud checks and what they found) is compliance's
-  alone: a channel's view of a checkpoint carries none (`as_seen_by`); telling a channel which
-  fraud pattern was noticed would tell the fraudster.
+  alone: a channel's view of a checkpoint carries none (chalicelib/domain/visibility.py, applied by
+  the checkpoint view); telling a channel which fraud pattern was noticed would tell the fraudster.
 
 Anything else answers exactly as if it did not exist: `NotFound` for a checkpoint or an export
 (404), `UnknownCustomer` for a customer named in a request (422), so no caller learns which ids
@@ -16,9 +16,7 @@ exist."""
 from __future__ import annotations
 
 from chalicelib.domain.actors import Caller, Role
-from chalicelib.domain.checkpoint import Checkpoint, Reason
-from chalicelib.domain.fraud import PATTERN_SIGNALS
-from chalicelib.domain.risk_rating import RISK_HIGH
+from chalicelib.domain.checkpoint import Checkpoint
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import ExportRecord, Recipient
 from chalicelib.errors import NotFound, UnknownCustomer
@@ -67,26 +65,3 @@ def export(caller: Caller, export_id: str, stores: Stores = AWS) -> ExportRecord
         raise NotFound(export_id) from None
     return record
 
-
-# The steps and reason codes that are risk data (services/fraud.py, services/risk.py).
-RISK_STEPS = frozenset({"fraud", "risk"})
-RISK_CODES = frozenset({*PATTERN_SIGNALS, RISK_HIGH})
-
-
-def sees_risk(caller: Caller) -> bool:
-    return caller.role is Role.COMPLIANCE
-
-
-def as_seen_by(caller: Caller, found: Checkpoint) -> Checkpoint:
-    """The checkpoint as the caller may see it: without risk data for anyone but compliance (the
-    rating, the fraud and risk steps, their reason codes wherever they appear)."""
-    if sees_risk(caller):
-        return found
-
-    def plain(reasons: tuple[Reason, ...]) -> tuple[Reason, ...]:
-        return tuple(r for r in reasons if r.code not in RISK_CODES)
-
-    decision = found.decision.model_copy(update={"reasons": plain(found.decision.reasons)}) if found.decision else None
-    return found.model_copy(update={
-        "risk_rating": None, "steps": {name: step for name, step in found.steps.items() if name not in RISK_STEPS},
-        "decision": decision, "review_reasons": plain(found.review_reasons), "actions": plain(found.actions)})

@@ -10,13 +10,11 @@ from datetime import datetime
 from typing import Any
 
 from chalicelib.domain.actors import Caller
-from chalicelib.domain.audit_log import GENESIS, AuditEntry, ChainHead, LogName, verify
+from chalicelib.domain.audit_log import GENESIS, MEDIA_TYPES, AuditEntry, ChainHead, LogName, verify
 from chalicelib.domain.spreadsheet import safe_cell
 from chalicelib.stores import AWS, Stores
 
 CSV_COLUMNS = ("sequence", "at", "event", "subject", "details", "prev_hash", "hash")
-MEDIA_TYPES = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
-
 
 @dataclass(frozen=True)
 class LogPage:

@@ -5,7 +5,9 @@ A status change is recorded in the checkpoint's `status_history` by the same con
 that makes it; `publish_checkpoint_changes` publishes every change not yet published and then
 advances the checkpoint's watermark. Whoever changes a status calls it afterwards (a retried task
 calls it again), so a change whose publication was cut short is published by the next call; an
-event published twice has the same id, and its deliveries are recorded once."""
+event published twice has the same id, and its deliveries are recorded once. No status follows a
+final one, so once a checkpoint is final the watermark is left where it is: a later call (a retried
+last task) publishes the same events again, delivered once."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,7 +23,7 @@ def _owners(checkpoint: Checkpoint, stores: Stores) -> tuple[str, ...]:
     """The channels whose records the checkpoint concerns: the one that started it and the one
     that on-boarded its customer (see services/access.py)."""
     owners = [checkpoint.owner]
-    if checkpoint.customer_id:
+    if checkpoint.customer_id and checkpoint.kind is not CheckpointKind.ONBOARDING:  # a sign-up's customer is its own
         try:
             owners.append(stores.customers.get(checkpoint.customer_id).owner)
         except NotFound:
@@ -56,9 +58,10 @@ def _action_data(checkpoint: Checkpoint, status: CheckpointStatus) -> dict[str, 
     return data
 
 
-def publish_checkpoint_changes(checkpoint_id: str, stores: Stores = AWS) -> int:
-    """Publish the checkpoint's status changes not yet published; returns how many."""
-    checkpoint = stores.checkpoints.get(checkpoint_id)
+def publish_checkpoint_changes(checkpoint_id: str, stores: Stores = AWS, checkpoint: Checkpoint | None = None) -> int:
+    """Publish the checkpoint's status changes not yet published (`checkpoint`: as it was just
+    written, if the caller has it); returns how many."""
+    checkpoint = checkpoint or stores.checkpoints.get(checkpoint_id)
     history = checkpoint.status_history
     first = max(checkpoint.events_published, 1)  # entry 0 is the creation, not a change
     if first >= len(history):
@@ -75,7 +78,8 @@ def publish_checkpoint_changes(checkpoint_id: str, stores: Stores = AWS) -> int:
                                        data=_action_data(checkpoint, history[index].status)))
         for event in events:
             stores.events.publish(RoutedEvent(event=event, owners=owners))
-    stores.checkpoints.mark_events_published(checkpoint_id, len(history))
+    if not checkpoint.status.is_final:  # after a final status nothing changes: no watermark to advance
+        stores.checkpoints.mark_events_published(checkpoint_id, len(history))
     return len(history) - first
 
 

@@ -76,9 +76,10 @@ def _workflow_input(checkpoint_id: str, basis: PlanBasis) -> dict[str, Any]:
 
 
 def _start(identity: dict[str, Any], *, caller: Caller, request: OffboardingRequest, customer: CustomerRecord,
-           stores: Stores) -> dict[str, str]:
+           stores: Stores, made: list[Checkpoint]) -> dict[str, str]:
     """Store the closure request, its transactions and its plan with the customer's records, create
-    the checkpoint and start the closure workflow; undo the writes if starting fails."""
+    the checkpoint and start the closure workflow (and put it in `made`); undo the writes if starting
+    fails."""
     if customer.status == "closed":
         raise Conflict("the customer relationship is already closed")
     checkpoint_id, now = new_checkpoint_id(), utc_now()
@@ -113,6 +114,7 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OffboardingRequ
         for key in (request_key, tx_key, plan_key(checkpoint_id)):
             stores.documents.delete(key)
         raise
+    made.append(checkpoint)
     return {"checkpoint_id": checkpoint_id}
 
 
@@ -128,9 +130,10 @@ def start(caller: Caller, request: OffboardingRequest, idempotency_key: str,
                       reason=f"{request.requested_by.value} may not be chosen by a {caller.role.value} caller")
     if request.transactions_s3_key and not stores.documents.exists(request.transactions_s3_key):
         raise InvalidField("transactions_s3_key", "no such object in the documents bucket")
+    made: list[Checkpoint] = []  # what this call created; a repeated request reads what the first one did
     started = call_once(_start, stores.idempotency.persistence(), caller.subject, idempotency_key, request,
-                        caller=caller, request=request, customer=customer, stores=stores)
-    checkpoint = stores.checkpoints.get(started["checkpoint_id"])
+                        caller=caller, request=request, customer=customer, stores=stores, made=made)
+    checkpoint = made[0] if made else stores.checkpoints.get(started["checkpoint_id"])
     return checkpoint, plan(caller, checkpoint, stores)
 
 

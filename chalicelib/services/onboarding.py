@@ -32,9 +32,10 @@ def new_checkpoint_id() -> str:
     return new_id("cp")
 
 
-def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingRequest, stores: Stores) -> dict[str, str]:
-    """Store the application, create the checkpoint, start its workflow. If starting fails,
-    the checkpoint and application are removed again so nothing half-written remains."""
+def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingRequest, stores: Stores,
+           made: list[Checkpoint]) -> dict[str, str]:
+    """Store the application, create the checkpoint, start its workflow (and put it in `made`). If
+    starting fails, the checkpoint and application are removed again so nothing half-written remains."""
     device, ip_prefix = None, None
     if request.channel.device_id or request.channel.ip:
         bits = fraud_policy().velocity.ip_prefix_bits
@@ -65,6 +66,7 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingReque
         stores.checkpoints.delete(checkpoint_id)
         stores.documents.delete(key)
         raise
+    made.append(checkpoint)
     return {"checkpoint_id": checkpoint_id}
 
 
@@ -75,9 +77,10 @@ def start(caller: Caller, request: OnboardingRequest, idempotency_key: str, stor
                if side not in document.images]
     if missing:
         raise InvalidField("document.images", f"must include {', '.join(missing)} for a {document.type.value}")
+    made: list[Checkpoint] = []  # what this call created; a repeated request reads what the first one did
     started = call_once(_start, stores.idempotency.persistence(), caller.subject, idempotency_key, request,
-                        caller=caller, request=request, stores=stores)
-    return stores.checkpoints.get(started["checkpoint_id"])
+                        caller=caller, request=request, stores=stores, made=made)
+    return made[0] if made else stores.checkpoints.get(started["checkpoint_id"])
 
 
 def application_of(checkpoint_id: str, stores: Stores = AWS) -> Application:
@@ -111,6 +114,7 @@ def verify_identity(checkpoint_id: str, images: Mapping[str, str] | None = None,
     key = result_key(checkpoint_id, IDENTITY_STEP)
     stores.documents.put_json(key, result)
     verdict, reasons = judge(result.checks, policy)
-    step = Step(name=IDENTITY_STEP, verdict=verdict, reasons=reasons, finished_at=iso(now), result_key=key)
+    step = Step(name=IDENTITY_STEP, verdict=verdict, reasons=reasons, finished_at=iso(now), result_key=key,
+                verification=result)
     stores.checkpoints.record_step(checkpoint_id, step)
     return step

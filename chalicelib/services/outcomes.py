@@ -73,10 +73,10 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
         stores.customers.downgrade(checkpoint.customer_id, now, checkpoint_id, kept_account(request) or "")
     elif status == CheckpointStatus.REJECTED:
         retention.schedule_unopened_application(checkpoint_id, decided=True, stores=stores)
-    stores.checkpoints.decide(checkpoint_id, decision, customer_id)
-    events.publish_checkpoint_changes(checkpoint_id, stores)
+    decided = stores.checkpoints.decide(checkpoint_id, decision, customer_id) or stores.checkpoints.get(checkpoint_id)
+    events.publish_checkpoint_changes(checkpoint_id, stores, decided)
     if checkpoint.kind is CheckpointKind.OFFBOARDING:
-        analytics.record_exit(stores.checkpoints.get(checkpoint_id), stores)
+        analytics.record_exit(decided, stores)
     return status
 
 
@@ -113,7 +113,7 @@ def _create_customer(checkpoint: Checkpoint, now: str, stores: Stores) -> str:
         owner=checkpoint.owner,  # the authenticated channel: it alone may act for this customer
         profile=application.applicant,
         document=application.document,
-        verification=stores.documents.get_json(identity.result_key, VerificationResult),
+        verification=identity.verification or stores.documents.get_json(identity.result_key, VerificationResult),
         screening_result_key=screening.result_key,
         list_versions=checkpoint.list_versions,
         policy_version=checkpoint.policy_version,

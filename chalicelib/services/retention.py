@@ -126,8 +126,9 @@ def record(records: Iterable[RecordRef], events: Events, now: datetime, context:
     for ref in records:
         decision = decide(ref, events, where, rules, now)
         _stamp(decision, _held(ref, held), stores)
-        stores.schedules.save(decision)
         decisions.append(decision)
+    if decisions:
+        stores.schedules.save(decisions)
     if log and decisions:
         logged: list[Event] = []
         for decision in decisions:

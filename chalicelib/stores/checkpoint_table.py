@@ -57,14 +57,15 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
                    remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool: ...
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None: ...
-    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str:
-        """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
-        token that resumes the workflow. Of two answers (the customer's, the timeout's) one wins; the
-        other gets Conflict."""
-        return self._resume(checkpoint_id, CheckpointStatus.WIN_BACK_OFFERED, "win_back_task_token", at,
-                            "an answer to an offer", "win_back.answer = :answer, win_back.answered_at = :at, "
-                            "win_back.answered_by = :by, ", {":answer": answer, ":by": by})
-
+    def answer_win_back(self, checkpoint_id: str, answer: str, at: str, by: str) -> str: ...
+    def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None: ...
+    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str: ...
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None: ...
+    def fail(self, checkpoint_id: str, failure: Failure) -> bool: ...
+    def in_review(self, limit: int, start_key: dict[str, Any] | None
+                  ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]: ...
+    def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
+    def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]: ...
     def await_documents(self, checkpoint_id: str, task_token: str) -> None: ...
     def await_correction(self, checkpoint_id: str, task_token: str, actions: tuple[Reason, ...]) -> None: ...
     def correct(self, checkpoint_id: str, correction: Correction, request_key: str | None = None) -> str: ...
@@ -148,6 +149,11 @@ class CheckpointTable(RetainedItems):
         """Move the checkpoint to `to` if its status allows it (and is `from_`, when given). Returns
         True if this call changed it, False if it already was in `to` (a retried task); raises
         Conflict otherwise."""
+        return self._transition(checkpoint_id, to, set_fields, remove_fields, from_) is not None
+
+    def _transition(self, checkpoint_id: str, to: CheckpointStatus, set_fields: dict[str, Any] | None,
+                    remove_fields: tuple[str, ...], from_: CheckpointStatus | None) -> dict[str, Any] | None:
+        """`transition`, giving the item as this call left it (None: it already was in `to`)."""
         now = iso(utc_now())
         fields = {"status": to.value, "updated_at": now, **(set_fields or {})}
         names = {f"#f{i}": k for i, k in enumerate(fields)} | {"#status": "status"}
@@ -163,20 +169,20 @@ class CheckpointTable(RetainedItems):
             names |= {f"#r{i}": k for i, k in enumerate(remove_fields)}
             update += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(remove_fields)))
         try:
-            self._table().update_item(
+            return self._table().update_item(
                 Key={"checkpoint_id": checkpoint_id},
                 UpdateExpression=update,
                 ConditionExpression=f"#status IN ({', '.join(f':from{i}' for i in range(len(allowed)))})",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
-            )
-            return True
+                ReturnValues="ALL_NEW",
+            )["Attributes"]
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
         current = self.status_of(checkpoint_id)
         if current == to:
-            return False
+            return None
         raise Conflict(f"checkpoint {checkpoint_id} is {current.value}; it cannot become {to.value}")
 
     def enter_review(self, checkpoint_id: str, task_token: str, reasons: tuple[Reason, ...], level: int) -> None:
@@ -207,25 +213,9 @@ class CheckpointTable(RetainedItems):
         """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
         token that resumes the workflow. Of two answers (the customer's, the timeout's) one wins; the
         other gets Conflict."""
-        try:
-            old = self._table().update_item(
-                Key={"checkpoint_id": checkpoint_id},
-                UpdateExpression="SET #status = :running, win_back.answer = :answer, win_back.answered_at = :at, "
-                                 "win_back.answered_by = :by, updated_at = :at, "
-                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
-                                 "REMOVE win_back_task_token",
-                ConditionExpression="#status = :offered AND attribute_exists(win_back_task_token)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":answer": answer, ":at": at,
-                                           ":by": by, ":offered": CheckpointStatus.WIN_BACK_OFFERED.value,
-                                           ":none": [], ":change": [{"status": CheckpointStatus.RUNNING.value,
-                                                                      "at": at}]},
-                ReturnValues="ALL_OLD")["Attributes"]
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for an answer to an offer") from exc
-            raise
-        return old["win_back_task_token"]
+        return self._resume(checkpoint_id, CheckpointStatus.WIN_BACK_OFFERED, "win_back_task_token", at,
+                            "an answer to an offer", "win_back.answer = :answer, win_back.answered_at = :at, "
+                            "win_back.answered_by = :by, ", {":answer": answer, ":by": by})
 
     def await_documents(self, checkpoint_id: str, task_token: str) -> None:
         """RUNNING -> AWAITING_DOCUMENTS with the task token that resumes the workflow once the
@@ -340,12 +330,14 @@ class CheckpointTable(RetainedItems):
             raise
         return old["review_task_token"]
 
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None:
+        """Record the final decision; the checkpoint as decided (None if it already was: a retried task)."""
         fields: dict[str, Any] = {"decision": decision.model_dump(mode="json")}
         if customer_id:
             fields["customer_id"] = customer_id
-        return self.transition(checkpoint_id, decision.outcome, set_fields=fields | {"awaiting_decision": False},
-                               remove_fields=WAITING_TOKENS)
+        item = self._transition(checkpoint_id, decision.outcome, fields | {"awaiting_decision": False},
+                                WAITING_TOKENS, None)
+        return None if item is None else parse(Checkpoint, record_fields(item), "checkpoint", checkpoint_id)
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,

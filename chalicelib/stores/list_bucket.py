@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from typing import Protocol
 
 from botocore.exceptions import ClientError
@@ -60,8 +61,17 @@ class ListStore(Protocol):
     def read_upload(self, source: str, prefix: str, names: list[str]) -> dict[str, bytes]: ...
 
 
+# Which version of each list is in force is read from S3 at most once per this many seconds per
+# process (a publish in this process is seen at once): without it every screening and every health
+# check paid four S3 reads. A version published by another instance takes effect here within it.
+CURRENT_CACHE_SECONDS = 30.0
+
+
 class ListBucket:
     """`ListStore` on S3 (the bucket named by the LISTS_BUCKET setting)."""
+
+    def __init__(self) -> None:
+        self._current: dict[tuple[str, str], tuple[float, ListManifest]] = {}  # (bucket, source) -> (read at, manifest)
 
     @staticmethod
     def _bucket() -> str:
@@ -84,13 +94,19 @@ class ListBucket:
                           ChecksumSHA256=_b64_sha256(body))
         s3.put_object(Bucket=bucket, Key=f"lists/{manifest.source}/current.json",
                       Body=manifest.model_dump_json().encode(), ContentType="application/json")
+        self._current[(bucket, manifest.source)] = (time.monotonic(), manifest)
 
     def current(self, source: str) -> ListManifest:
+        cached = self._current.get((self._bucket(), source))
+        if cached and time.monotonic() - cached[0] < CURRENT_CACHE_SECONDS:
+            return cached[1]
         try:
             body = self._read(f"lists/{source}/current.json")
         except NotFound:
             raise NotFound(f"no list published for {source}") from None
-        return parse_json(ListManifest, body, "list manifest", source)
+        manifest = parse_json(ListManifest, body, "list manifest", source)
+        self._current[(self._bucket(), source)] = (time.monotonic(), manifest)
+        return manifest
 
     def read_index(self, manifest: ListManifest) -> bytes:
         body = self._read(_key(manifest.source, manifest.version, INDEX_FILE))

@@ -37,7 +37,7 @@ def decision_of(item: dict[str, Any]) -> RetentionDecision:
 
 
 class RetentionScheduleStore(Protocol):
-    def save(self, decision: RetentionDecision) -> None: ...
+    def save(self, decisions: list[RetentionDecision]) -> None: ...
     def due(self, now: datetime, page_size: int) -> Iterator[list[RetentionDecision]]: ...
     def finish(self, record_id: str, outcome: str, at: str) -> bool: ...
     def schedule_of(self, record_id: str) -> dict[str, Any] | None: ...
@@ -51,8 +51,15 @@ class RetentionTable:
     def _table():
         return table(get_settings().retention_table)
 
-    def save(self, decision: RetentionDecision) -> None:
-        self._table().put_item(Item=schedule_item(decision))
+    def save(self, decisions: list[RetentionDecision]) -> None:
+        """Store the schedules (each replaces the record's own): one request for one, batches of 25
+        for more (a closure schedules every record of the customer at once)."""
+        if len(decisions) == 1:
+            self._table().put_item(Item=schedule_item(decisions[0]))
+            return
+        with self._table().batch_writer(overwrite_by_pkeys=["record_id"]) as batch:  # retries what is left unprocessed
+            for decision in decisions:
+                batch.put_item(Item=schedule_item(decision))
 
     def due(self, now: datetime, page_size: int) -> Iterator[list[RetentionDecision]]:
         """Pages of scheduled records whose keep-until date has passed, oldest first."""

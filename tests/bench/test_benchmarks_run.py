@@ -16,6 +16,9 @@ from tests.conftest import ROOT
     ("bench/screening_eval.py", ["--persons", "20", "--organisations", "5", "--per-locale", "4", "--particles", "10"],
      "glued_particle"),
     ("bench/screening_speed.py", ["--queries", "40", "--exhaustive", "4", "--batch", "20"], "batch of 20 names"),
+    ("bench/cost.py", [], "per 1,000: $"),
+    ("bench/request_overhead.py", ["5"], "x the bare app"),
+    ("bench/cold_start.py", ["1"], "without bytecode"),
 ])
 def test_benchmark_runs_and_prints_its_figures(script, args, expected):
     result = subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)

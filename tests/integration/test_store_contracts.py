@@ -256,8 +256,8 @@ def test_schedules_are_due_oldest_first_finished_once_and_found_by_customer(stor
     early, late = datetime(1972, 1, 2, tzinfo=UTC), datetime(1972, 3, 4, tzinfo=UTC)  # a year no other test uses
     ids = [f"checkpoints/{uuid.uuid4().hex}/{n}" for n in ("late", "early", "pending")]
     for record_id, keep_until in zip(ids, (late, early, None), strict=True):
-        stores.schedules.save(_decision(record_id, customer_id, keep_until))
-    stores.schedules.save(_decision(f"checkpoints/{uuid.uuid4().hex}/other", None, early))  # no customer
+        stores.schedules.save([_decision(record_id, customer_id, keep_until)])
+    stores.schedules.save([_decision(f"checkpoints/{uuid.uuid4().hex}/other", None, early)])  # no customer
     due = [d for page in stores.schedules.due(datetime(1972, 6, 1, tzinfo=UTC), 1) for d in page]
     mine_due = [d for d in due if d.customer_id == customer_id]
     assert [d.record_id for d in mine_due] == [ids[1], ids[0]] and mine_due[0].keep_until == early

@@ -238,11 +238,12 @@ class FakeCheckpoints(FakeRetainedItems):
             item.update({"awaiting_decision": False, "updated_at": iso(utc_now())})
             return item.pop("review_task_token")
 
-    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> bool:
+    def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None) -> Checkpoint | None:
         fields: dict[str, Any] = {"decision": decision.model_dump(mode="json"), "awaiting_decision": False}
         if customer_id:
             fields["customer_id"] = customer_id
-        return self.transition(checkpoint_id, decision.outcome, set_fields=fields, remove_fields=WAITING_TOKENS)
+        changed = self.transition(checkpoint_id, decision.outcome, set_fields=fields, remove_fields=WAITING_TOKENS)
+        return self.get(checkpoint_id) if changed else None
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,
@@ -501,8 +502,9 @@ class FakeSchedules:
     def __init__(self) -> None:
         self.items: dict[str, dict[str, Any]] = {}
 
-    def save(self, decision: RetentionDecision) -> None:
-        self.items[decision.record_id] = schedule_item(decision)
+    def save(self, decisions: list[RetentionDecision]) -> None:
+        for decision in decisions:
+            self.items[decision.record_id] = schedule_item(decision)
 
     def due(self, now: datetime, page_size: int) -> Iterator[list[RetentionDecision]]:
         due = sorted((i for i in self.items.values() if i["sweep_status"] == SCHEDULED

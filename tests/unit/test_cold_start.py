@@ -1,6 +1,7 @@
 """What `import app` loads, which every Lambda function of the app does on a cold start: not the
 export packager (stream-zip, pycryptodome), not the OpenAPI machinery, not the list parsers, not
-Powertools' idempotency or data masking, no service (each loads on first use), and no AWS call.
+Powertools' idempotency or data masking, no service and no store (each loads on first use), and
+no AWS call.
 A list of modules, not a timing (bench/cold_start.py measures)."""
 from __future__ import annotations
 
@@ -22,10 +23,9 @@ NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.d
                  "chalicelib.domain.screening.un", "chalicelib.domain.screening.eu", "chalicelib.domain.screening.uk",
                  "chalicelib.domain.screening.senzing", "chalicelib.domain.screening.formats",
                  "aws_lambda_powertools.utilities.idempotency", "aws_lambda_powertools.utilities.data_masking",
-                 "jsonpath_ng", "chalicelib.services.exports", "chalicelib.services.onboarding",
-                 "chalicelib.tasks.steps", "chalicelib.domain.export_package", "PIL", "imagehash", "phonenumbers",
-                 "email_validator", "disposable_email_domains", "chalicelib.services.fraud",
-                 "chalicelib.services.corrections", "chalicelib.services.risk")
+                 "jsonpath_ng", "chalicelib.services", "chalicelib.stores", "chalicelib.tasks.steps",
+                 "chalicelib.domain.export_package", "PIL", "imagehash", "phonenumbers", "email_validator",
+                 "disposable_email_domains")
 
 
 def test_import_app_loads_only_what_every_function_needs():

@@ -313,6 +313,20 @@ def test_an_approval_creates_one_customer_owned_by_the_channel_that_started_the_
         outcomes.record(checkpoint_id, "CLOSED", stores=stores)
 
 
+def test_an_approval_keeps_the_identity_checks_from_the_step_and_a_retry_republishes_the_same_events(stores):
+    checkpoint_id = onboarding.start(WEB, signup(), key(), stores).checkpoint_id
+    step = onboarding.verify_identity(checkpoint_id, stores=stores)
+    stores.checkpoints.record_step(checkpoint_id, step.model_copy(update={"name": "screening", "verification": None}))
+    stores.documents.delete(step.result_key)  # the approval does not read the result back from S3
+    outcomes.record(checkpoint_id, "APPROVED", stores=stores)
+    [record] = stores.customers.items.values()
+    assert record["verification"] == step.verification.model_dump(mode="json")
+    first = [routed.event.event_id for routed in stores.events.published]
+    assert len(first) == 1 and stores.checkpoints.get(checkpoint_id).events_published == 0  # final: no watermark
+    outcomes.record(checkpoint_id, "APPROVED", stores=stores)  # the task retried after its publication
+    assert [routed.event.event_id for routed in stores.events.published] == first * 2  # same ids: delivered once
+
+
 def test_a_failure_on_a_final_checkpoint_changes_nothing(stores):
     checkpoint_id = onboarding.start(WEB, signup(), key(), stores).checkpoint_id
     stores.checkpoints.transition(checkpoint_id, CheckpointStatus.REJECTED)
