@@ -51,15 +51,16 @@ def test_a_wrong_correction_still_names_the_field_and_the_limit_ends_it(http):
     body, right = mistyped_number()
     checkpoint_id = start(http, body)
     assert http.wait_final(checkpoint_id, settled=WAITING)["status"] == "ACTION_REQUIRED"
-    wrong = body["document"]["number"][:-1] + "0"
+    typed = body["document"]["number"]
+    wrong = [right[:-1] + digit for digit in "0123456789" if right[:-1] + digit not in (right, typed)][:3]
     for attempt in (1, 2):  # the policy allows three corrections
-        assert correct(http, checkpoint_id, {"document": {"number": wrong if attempt == 1 else wrong[:-1] + "1"}},
+        assert correct(http, checkpoint_id, {"document": {"number": wrong[attempt - 1]}},
                        content_type="application/json").status_code == 200
         again = http.wait_final(checkpoint_id, settled=WAITING)
         assert again["status"] == "ACTION_REQUIRED", again
         assert [a["field"] for a in again["actions"]] == ["document.number"]
         assert len(again["corrections"]) == attempt
-    assert correct(http, checkpoint_id, {"document": {"number": wrong[:-1] + "2"}}).status_code == 200
+    assert correct(http, checkpoint_id, {"document": {"number": wrong[2]}}).status_code == 200
     final = http.wait_final(checkpoint_id)
     assert final["status"] == "REJECTED" and "CORRECTIONS_EXHAUSTED" in reason_codes(final)
     assert len(final["corrections"]) == 3
