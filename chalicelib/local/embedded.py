@@ -22,7 +22,7 @@ from moto.core.config import default_user_config
 
 from chalicelib import clock
 from chalicelib.api.auth import LOCAL_KEY_VARIABLE
-from chalicelib.local import backend_lookup, dynamodb_atomicity, engine_clients, lambda_dispatch, s3_fidelity
+from chalicelib.local import backend_lookup, dynamodb_atomicity, lambda_dispatch, s3_fidelity, stepfunctions_engine
 from chalicelib.domain.checkpoint import iso
 from chalicelib.local.provisioning import ACCOUNT_ID, Stack, provision, scheduled_functions
 from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT, get_settings
@@ -93,7 +93,7 @@ def embedded_stack(app: Chalice, *, server: bool = False, public_endpoint: bool 
         stack.enter_context(mock_aws(config=MOTO_CONFIG))
         stack.callback(dynamodb_atomicity.install())
         stack.callback(backend_lookup.install())
-        stack.callback(engine_clients.install())
+        stack.callback(stepfunctions_engine.install())
         stack.callback(s3_fidelity.install())
         clock.reset()
         stack.callback(clock.reset)
