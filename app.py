@@ -19,6 +19,7 @@ from chalicelib.api.auth import USER_POOL_PLACEHOLDER
 from chalicelib.api.errors import framework_errors_in_api_shape
 from chalicelib.api.models import (
     AccessHeaders,
+    ApplicationPatch,
     AssetPath,
     AuditLogQuery,
     AuditVerifyQuery,
@@ -100,6 +101,7 @@ case_files = lazy("chalicelib.services.case_files")
 checkpoints = lazy("chalicelib.services.checkpoints")
 clearances = lazy("chalicelib.services.clearances")
 closure_stages = lazy("chalicelib.services.closure_stages")
+corrections = lazy("chalicelib.services.corrections")
 documents = lazy("chalicelib.services.documents")
 exports = lazy("chalicelib.services.exports")
 health = lazy("chalicelib.services.health")
@@ -133,7 +135,7 @@ CHANNEL, COMPLIANCE, AUDITOR = {Role.CHANNEL}, {Role.COMPLIANCE}, {Role.AUDITOR}
                idempotent=True, status=202, response=CheckpointView, location=True, errors=(409, 422),
                example=Example("signup-approve.json", "checkpoint-running.json"), tags=("checkpoints",))
 def start_onboarding(call: Call[OnboardingRequest, None, None]) -> CheckpointView:
-    return CheckpointView.of(onboarding.start(call.caller, call.body, call.idempotency_key))
+    return CheckpointView.of(onboarding.start(call.caller, call.body, call.idempotency_key), caller=call.caller)
 
 
 @api.operation("POST", "/v1/offboarding", "Start a closure checkpoint (a customer's through its channel, a "
@@ -142,7 +144,7 @@ def start_onboarding(call: Call[OnboardingRequest, None, None]) -> CheckpointVie
                example=Example("closure.json", "closure-running.json"), tags=("checkpoints",))
 def start_offboarding(call: Call[OffboardingRequest, None, None]) -> CheckpointView:
     checkpoint, plan = offboarding.start(call.caller, call.body, call.idempotency_key)
-    return CheckpointView.of(checkpoint, plan=plan)
+    return CheckpointView.of(checkpoint, plan=plan, caller=call.caller)
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}", "A checkpoint's status and decision (long-poll with wait)",
@@ -153,7 +155,21 @@ def start_offboarding(call: Call[OffboardingRequest, None, None]) -> CheckpointV
                            "opens it and a reference (403 PURPOSE_REQUIRED otherwise); the read is logged.")
 def get_checkpoint(call: Call[None, CheckpointQuery, CheckpointPath]) -> CheckpointView:
     return CheckpointView.of(*checkpoints.get(call.caller, call.path.checkpoint_id, call.query.wait, call.query.seen,
-                                              call.headers.stated()))
+                                              call.headers.stated()), caller=call.caller)
+
+
+@api.operation("PATCH", "/v1/checkpoints/{checkpoint_id}", "Correct a sign-up's application (a JSON merge patch): "
+               "only the checks the corrected fields affect run again", roles=CHANNEL | COMPLIANCE,
+               path_params=CheckpointPath, body=ApplicationPatch, response=CheckpointView, errors=(409,),
+               content_types=("application/merge-patch+json", "application/json"), if_match=True,
+               example=Example("correction.json", "checkpoint-corrected.json"), tags=("checkpoints",),
+               description="Only while the sign-up is ACTION_REQUIRED (409 NOT_AWAITING_CORRECTION otherwise). The "
+                           "body names only the corrected fields, validated as in POST /v1/onboarding; null removes an "
+                           "optional field (issue_date, mrz). If-Match (the ETag of GET /v1/checkpoints/{id}) is "
+                           "optional: an ETag that is no longer current is 412. The answer is the checkpoint, RUNNING "
+                           "again; every correction is listed in its corrections (field names only).")
+def correct_application(call: Call[ApplicationPatch, None, CheckpointPath]) -> CheckpointView:
+    return CheckpointView.of(corrections.correct(call.caller, call.path.checkpoint_id, call.body), caller=call.caller)
 
 
 @api.operation("POST", "/v1/checkpoints/{checkpoint_id}/win-back", "The customer's answer to an offer to stay "
@@ -162,7 +178,7 @@ def get_checkpoint(call: Call[None, CheckpointQuery, CheckpointPath]) -> Checkpo
                example=Example("win-back.json", "win-back-declined.json"), tags=("checkpoints",))
 def answer_win_back(call: Call[WinBackAnswer, None, CheckpointPath]) -> CheckpointView:
     checkpoint, plan = closure_stages.answer_win_back(call.caller, call.path.checkpoint_id, call.body.decision)
-    return CheckpointView.of(checkpoint, plan=plan)
+    return CheckpointView.of(checkpoint, plan=plan, caller=call.caller)
 
 
 @api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents", "A presigned upload for a document (a sign-up's "
@@ -180,7 +196,7 @@ def create_document_upload(call: Call[DocumentUploadRequest, None, CheckpointPat
                example=Example(response="documents-complete.json"), tags=("checkpoints",))
 def complete_documents(call: Call[None, None, CheckpointPath]) -> CheckpointView:
     checkpoint, plan = documents.complete(call.caller, call.path.checkpoint_id)
-    return CheckpointView.of(checkpoint, plan=plan)
+    return CheckpointView.of(checkpoint, plan=plan, caller=call.caller)
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}/history", "The execution history as a timeline",
@@ -241,7 +257,7 @@ def add_review_note(call: Call[NoteRequest, None, CheckpointPath]) -> CaseNoteVi
                example=Example("review-decision.json", "review-decided.json"), tags=("compliance",))
 def decide_review(call: Call[ReviewDecisionRequest, None, CheckpointPath]) -> CheckpointView:
     checkpoint, plan = reviews.decide(call.caller, call.path.checkpoint_id, call.body.outcome, call.body.reason)
-    return CheckpointView.of(checkpoint, plan=plan)
+    return CheckpointView.of(checkpoint, plan=plan, caller=call.caller)
 
 
 @api.operation("GET", "/v1/executions", "Workflow executions, newest first", roles=COMPLIANCE,
@@ -558,6 +574,21 @@ def verify_identity(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="screen")
 def screen(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("screen", steps.ScreenEvent, steps.screen, event)
+
+
+@app.lambda_function(name="assess_fraud")
+def assess_fraud(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("assess_fraud", steps.IdentityEvent, steps.assess_fraud, event)
+
+
+@app.lambda_function(name="rate_risk")
+def rate_risk(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("rate_risk", steps.CheckpointEvent, steps.rate_risk, event)
+
+
+@app.lambda_function(name="await_correction")
+def await_correction(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("await_correction", steps.TokenEvent, steps.await_correction, event)
 
 
 @app.lambda_function(name="assess_exit_risk")

@@ -20,12 +20,15 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
-from chalicelib.domain.actors import AccessPurpose
+from chalicelib.domain.actors import AccessPurpose, Caller
 from chalicelib.domain.audit_log import LogName, Verification
 from chalicelib.domain.case_file import Comparison, ListedEntry
 from chalicelib.domain.case_work import CaseNote
 from chalicelib.domain.checkpoint import CaseEventKind, Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
 from chalicelib.domain.closure import Transaction
+from chalicelib.domain.corrections import CheckStep
+from chalicelib.domain.fraud import FraudSignal
+from chalicelib.domain.risk_rating import RatingReason, RiskFactorCode, RiskLevel, RiskRating
 from chalicelib.domain.closure_plan import ClosurePlan
 from chalicelib.domain.exit_analytics import ExitGroup, GroupBy
 from chalicelib.domain.exit_risk import Finding
@@ -38,6 +41,7 @@ from chalicelib.domain.retention import Action, RecordClass
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
+from chalicelib.domain.visibility import as_seen_by
 
 Timestamp = Annotated[str, Field(description="UTC ISO-8601 with a Z, e.g. 2026-01-31T00:00:00.000Z")]
 
@@ -87,6 +91,8 @@ class View(BaseModel):
 class ReasonView(View):
     code: str = Field(description="Stable; branch on it.")
     detail: str = ""
+    field: str | None = Field(None, description="A check the customer can correct: the field (or document image) "
+                                                "to correct.")
 
 
 class DecisionView(View):
@@ -131,8 +137,50 @@ class RequiredDocument(View):
     received: bool
 
 
+class ActionView(View):
+    """Something the customer must correct before the sign-up goes on (ACTION_REQUIRED)."""
+
+    field: str = Field(description="The application field to correct (PATCH /v1/checkpoints/{id}), or "
+                                   "document.images.<side>: upload that side again, then complete the documents")
+    code: str = Field(description="The check that failed; stable, branch on it")
+    reason: str
+
+
+class CorrectionView(View):
+    at: Timestamp
+    by: str
+    fields: list[str] = Field(description="The fields corrected (names only), or the images uploaded again")
+    rerun: list[CheckStep] = Field(description="The checks that ran again; the others kept their result")
+
+
+class RiskFactorView(View):
+    code: RiskFactorCode
+    weight: int
+    source: str
+    detail: str
+
+
+class RiskRatingView(View):
+    """The customer risk rating (policies/risk_rating.yaml): compliance only."""
+
+    level: RiskLevel
+    score: int = Field(description="The sum of the factors' weights; the level may be raised by a factor's minimum")
+    factors: list[RiskFactorView]
+    rated_at: Timestamp
+    reason: RatingReason = Field(description="onboarding, or monitoring_alert (a re-rating)")
+    policy_version: str
+    lists: dict[str, str] = Field(description="The country lists used, each with its publication date")
+    alert: str | None = Field(None, description="The monitoring alert's code (a re-rating)")
+
+    @classmethod
+    def of(cls, rating: RiskRating) -> RiskRatingView:
+        return cls(**rating.model_dump(exclude={"factors"}), factors=[RiskFactorView(**f.model_dump())
+                                                                        for f in rating.factors])
+
+
 class CheckpointView(View):
-    """A checkpoint as the API shows it: status, decision and step codes, no personal data."""
+    """A checkpoint as the API shows it: status, decision and step codes, no personal data (and no
+    risk data but for compliance)."""
 
     checkpoint_id: str
     kind: CheckpointKind
@@ -152,11 +200,19 @@ class CheckpointView(View):
     plan: ClosurePlan | None = Field(
         None, description="A closure's plan: steps with status and expected_by, when access ends, the final "
                           "settlement, linked services, what happens to the data afterwards.")
+    actions: list[ActionView] | None = Field(
+        None, description="ACTION_REQUIRED: what the customer must correct, each naming its field.")
+    corrections: list[CorrectionView] | None = Field(
+        None, description="Every correction of the sign-up's application, oldest first (field names, never values).")
+    risk_rating: RiskRatingView | None = Field(
+        None, description="Compliance only: the customer risk rating (level, score, factors with weights and sources).")
 
     @classmethod
     def of(cls, cp: Checkpoint, arrived: dict[str, bool] | None = None,
-           plan: ClosurePlan | None = None) -> CheckpointView:
-        """`arrived`: for each announced document, whether it is in (known once completed without it)."""
+           plan: ClosurePlan | None = None, *, caller: Caller) -> CheckpointView:
+        """`arrived`: for each announced document, whether it is in (known once completed without it).
+        The caller decides what is shown (domain/visibility.py: risk data to compliance only)."""
+        cp = as_seen_by(caller, cp)
         view: dict[str, Any] = {
             "checkpoint_id": cp.checkpoint_id, "kind": cp.kind, "status": cp.status,
             "decision": DecisionView(outcome=cp.decision.outcome, decided_by=cp.decision.decided_by,
@@ -187,6 +243,13 @@ class CheckpointView(View):
                 for side in cp.images]
         if plan is not None:
             view["plan"] = plan
+        if cp.status is CheckpointStatus.ACTION_REQUIRED:
+            view["actions"] = [ActionView(field=a.field or "", code=a.code, reason=a.detail) for a in cp.actions]
+        if cp.corrections:
+            view["corrections"] = [CorrectionView(at=c.at, by=c.by, fields=list(c.fields),
+                                                  rerun=[CheckStep(r) for r in c.rerun]) for c in cp.corrections]
+        if cp.risk_rating is not None:
+            view["risk_rating"] = RiskRatingView.of(cp.risk_rating)
         return cls(**view)
 
 
@@ -208,7 +271,36 @@ class ExitRiskExplanation(View):
     flags: list[Finding]
 
 
-Explanation = Annotated[ScreeningExplanation | ExitRiskExplanation, Field(discriminator="step")]
+class EvidenceView(View):
+    attribute: str = Field(description="What matched: document, image:<side>, email, phone, device, ip_prefix")
+    checkpoint_ids: list[str] = Field(description="The other sign-ups that matched, by checkpoint id (newest or "
+                                                  "closest first)")
+    count: int | None = Field(None, description="Velocity: sign-ups in the window, this one included")
+    window_minutes: int | None = None
+    distance: int | None = Field(None, description="Images: the closest perceptual-hash distance, in bits")
+
+
+class SignalView(View):
+    code: FraudSignal
+    verdict: Verdict
+    detail: str
+    evidence: list[EvidenceView]
+
+
+class FraudExplanation(View):
+    step: Literal["fraud"]
+    policy_version: str
+    signals: list[SignalView] = Field(description="The signals raised, each with what policies/fraud.yaml does "
+                                                  "with it and its evidence")
+
+
+class RiskExplanation(View):
+    step: Literal["risk"]
+    rating: RiskRatingView
+
+
+Explanation = Annotated[ScreeningExplanation | ExitRiskExplanation | FraudExplanation | RiskExplanation,
+                        Field(discriminator="step")]
 
 
 class ReviewLinks(View):

@@ -55,10 +55,17 @@ function queueRow(item) {
   ];
 }
 
-// The reasons, explained: screening matches with their scores, or exit-risk flags with evidence.
+// The reasons, explained: screening matches with their scores, fraud signals with the other
+// sign-ups they point at, the customer risk rating with its factors, or exit-risk flags with evidence.
+const EXPLAINED = {
+  screening: (part) => part.matches.map(matchItem),
+  fraud: (part) => part.signals.map(signalItem),
+  risk: (part) => [ratingItem(part.rating)],
+  exit_risk: (part) => part.flags.map(flagItem),
+};
+
 function why(reasons, explanation = []) {
-  const explained = explanation.flatMap((part) => (part.step === "screening"
-    ? part.matches.map(matchItem) : part.flags.map(flagItem)));
+  const explained = explanation.flatMap((part) => (EXPLAINED[part.step] ?? (() => []))(part));
   if (explained.length) return h("ul", { class: "why" }, explained);
   return h("ul", { class: "why" }, reasons.map((r) => h("li", {}, h("strong", {}, r.code), r.detail ? ` ${r.detail}` : "")));
 }
@@ -81,6 +88,19 @@ function flagItem(flag) {
   const evidence = Object.entries(flag.evidence).map(([name, value]) => `${name.replace(/_/g, " ")}: ${evidenceText(value)}`)
     .join(" · ");
   return h("li", {}, h("strong", {}, flag.code), ` ${flag.detail}`, evidence ? [h("br"), h("small", {}, evidence)] : "");
+}
+
+function signalItem(signal) {
+  const evidence = signal.evidence.map((e) => `${e.attribute}: ${e.checkpoint_ids.join(", ")}`
+    + (e.count ? ` (${e.count} in ${e.window_minutes} min)` : "") + (e.distance != null ? ` (${e.distance} bits)` : ""));
+  return h("li", {}, h("strong", {}, `${signal.code} (${signal.verdict})`), signal.detail ? ` ${signal.detail}` : "",
+    evidence.length ? [h("br"), h("small", {}, `other sign-ups: ${evidence.join(" · ")}`)] : "");
+}
+
+function ratingItem(rating) {
+  return h("li", {}, h("strong", {}, `Risk ${rating.level.toUpperCase()} (score ${rating.score})`),
+    rating.factors.map((f) => [h("br"), `${f.code} +${f.weight}${f.detail ? `: ${f.detail}` : ""}`,
+      h("small", {}, ` (${f.source})`)]));
 }
 
 // Evidence values are text, numbers, lists of ids or per-currency amounts ({"EUR": "25000.00"}).

@@ -22,12 +22,13 @@ from chalicelib.domain.checkpoint import (
     utc_now,
 )
 from chalicelib.domain.exit_risk import ExitRiskAssessment
+from chalicelib.domain.fraud import FraudAssessment
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import Conflict
 from chalicelib.domain.closure_plan import ClosurePlan
-from chalicelib.policies import review_policy
-from chalicelib.services import access, case_files, clearances, cursors, events, offboarding
+from chalicelib.policies import fraud_policy, review_policy
+from chalicelib.services import access, case_files, clearances, cursors, events, fraud, offboarding, risk
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.checkpoint_table import ReviewQueueEntry
 from chalicelib.stores.document_bucket import note_key
@@ -120,9 +121,15 @@ def queue(caller: Caller, limit: int, cursor: str | None, kind: CheckpointKind |
 def explanation(checkpoint: Checkpoint, stores: Stores = AWS) -> list[dict[str, Any]]:
     """Why a checkpoint is in review, from the stored results of the steps that sent it there:
     each screening match explained (listed name matched, per-component scores, adjustments, band,
-    list version) and each exit-risk red flag with its evidence (ids, amounts, masked IBANs)."""
+    list version), each exit-risk red flag with its evidence (ids, amounts, masked IBANs), each fraud
+    signal raised with its verdict and evidence (other checkpoints by id), and the customer risk
+    rating with its factors, weights and sources (whenever there is one: it is why the reviewer
+    looks as closely as they do)."""
     why: list[dict[str, Any]] = []
     for step in checkpoint.steps.values():
+        if step.name == risk.STEP and checkpoint.risk_rating is not None:
+            why.append({"step": step.name, "rating": checkpoint.risk_rating.model_dump(mode="json", exclude_none=True)})
+            continue
         if step.verdict is not Verdict.REVIEW or not step.result_key:
             continue
         if step.name == "screening":
@@ -130,6 +137,14 @@ def explanation(checkpoint: Checkpoint, stores: Stores = AWS) -> list[dict[str, 
             why.append({"step": step.name, "list_versions": screened.list_versions, "matches": [
                 {"subject": subject.subject, **match.model_dump(mode="json")}
                 for subject in screened.subjects for match in subject.matches]})
+        elif step.name == fraud.STEP:
+            assessment = stores.documents.get_json(step.result_key, FraudAssessment)
+            rules = fraud_policy()
+            why.append({"step": step.name, "policy_version": assessment.policy_version, "signals": [
+                {"code": s.code, "detail": s.detail, "evidence": [e.model_dump(mode="json", exclude_none=True)
+                                                                 for e in s.evidence],
+                 "verdict": rules.checks[s.code].verdict if s.code in rules.checks else rules.default_verdict}
+                for s in assessment.flagged()]})
         elif step.name == "exit_risk":
             assessment = stores.documents.get_json(step.result_key, ExitRiskAssessment)
             why.append({"step": step.name, "policy_version": assessment.policy_version,

@@ -15,6 +15,7 @@ from chalicelib.domain.checkpoint import (
     CaseEventKind,
     Checkpoint,
     CheckpointStatus,
+    Correction,
     Decision,
     Failure,
     Reason,
@@ -25,6 +26,7 @@ from chalicelib.domain.checkpoint import (
     utc_now,
 )
 from chalicelib.domain.models import Frozen
+from chalicelib.domain.risk_rating import RiskRating
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
@@ -33,6 +35,9 @@ from chalicelib.stores.stored import RetainedItems, RetainedItemStore, is_condit
 
 # A review nobody holds: never claimed, released, or claimed before the claim lapse (:lapsed).
 _UNCLAIMED = "(attribute_not_exists(assignee) OR assigned_at < :lapsed)"
+# The task tokens a waiting checkpoint holds (and `actions`, what a correction waits for): a final
+# checkpoint keeps none.
+WAITING_TOKENS = ("review_task_token", "win_back_task_token", "correction_task_token", "actions")
 
 
 class ReviewQueueEntry(Frozen):
@@ -52,7 +57,8 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def create(self, checkpoint: Checkpoint) -> None: ...
     def get(self, checkpoint_id: str, *, consistent: bool = True) -> Checkpoint: ...
     def status_of(self, checkpoint_id: str) -> CheckpointStatus: ...
-    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None: ...
+    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None,
+                    risk_rating: RiskRating | None = None) -> None: ...
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
                    remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool: ...
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None: ...
@@ -71,6 +77,8 @@ class CheckpointStore(RetainedItemStore, Protocol):
     def retention_anchor(self, checkpoint_id: str, now: datetime) -> datetime: ...
     def version_of(self, checkpoint_id: str) -> tuple[CheckpointStatus, str]: ...
     def await_documents(self, checkpoint_id: str, task_token: str) -> None: ...
+    def await_correction(self, checkpoint_id: str, task_token: str, actions: tuple[Reason, ...]) -> None: ...
+    def correct(self, checkpoint_id: str, correction: Correction, request_key: str | None = None) -> str: ...
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str: ...
     def mark_events_published(self, checkpoint_id: str, count: int) -> None: ...
 
@@ -118,14 +126,18 @@ class CheckpointTable(RetainedItems):
             if not is_condition_failure(exc):
                 raise
 
-    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:
+    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None,
+                    risk_rating: RiskRating | None = None) -> None:
         """Store a task's step summary under its name (a retried task overwrites, never duplicates);
-        a screening step also records the list versions it used."""
+        a screening step also records the list versions it used, the rating step the rating."""
         update = "SET steps.#name = :step, updated_at = :now"
-        extra = {}
+        extra: dict[str, Any] = {}
         if list_versions is not None:
             update += ", list_versions = :versions"
             extra[":versions"] = list_versions
+        if risk_rating is not None:
+            update += ", risk_rating = :rating"
+            extra[":rating"] = risk_rating.model_dump(mode="json", exclude_none=True)
         try:
             self._table().update_item(
                 Key={"checkpoint_id": checkpoint_id},
@@ -212,31 +224,57 @@ class CheckpointTable(RetainedItems):
         """WIN_BACK_OFFERED -> RUNNING with the answer (accept, decline, or lapsed); returns the task
         token that resumes the workflow. Of two answers (the customer's, the timeout's) one wins; the
         other gets Conflict."""
-        try:
-            old = self._table().update_item(
-                Key={"checkpoint_id": checkpoint_id},
-                UpdateExpression="SET #status = :running, win_back.answer = :answer, win_back.answered_at = :at, "
-                                 "win_back.answered_by = :by, updated_at = :at, "
-                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
-                                 "REMOVE win_back_task_token",
-                ConditionExpression="#status = :offered AND attribute_exists(win_back_task_token)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":answer": answer, ":at": at,
-                                           ":by": by, ":offered": CheckpointStatus.WIN_BACK_OFFERED.value,
-                                           ":none": [], ":change": [{"status": CheckpointStatus.RUNNING.value,
-                                                                      "at": at}]},
-                ReturnValues="ALL_OLD")["Attributes"]
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for an answer to an offer") from exc
-            raise
-        return old["win_back_task_token"]
+        return self._resume(checkpoint_id, CheckpointStatus.WIN_BACK_OFFERED, "win_back_task_token", at,
+                            "an answer to an offer", "win_back.answer = :answer, win_back.answered_at = :at, "
+                            "win_back.answered_by = :by, ", {":answer": answer, ":by": by})
 
     def await_documents(self, checkpoint_id: str, task_token: str) -> None:
         """RUNNING -> AWAITING_DOCUMENTS with the task token that resumes the workflow once the
         channel has uploaded them (a retried task replaces the token)."""
         self._wait_with_token(checkpoint_id, CheckpointStatus.AWAITING_DOCUMENTS, "documents_task_token", task_token, {},
                               "wait for documents")
+
+    def await_correction(self, checkpoint_id: str, task_token: str, actions: tuple[Reason, ...]) -> None:
+        """RUNNING -> ACTION_REQUIRED with what the customer must correct and the task token their
+        correction resumes the workflow with (a retried task replaces the token)."""
+        self._wait_with_token(checkpoint_id, CheckpointStatus.ACTION_REQUIRED, "correction_task_token", task_token,
+                              {"actions": [a.model_dump(exclude_none=True) for a in actions]},
+                              "wait for a correction")
+
+    def correct(self, checkpoint_id: str, correction: Correction, request_key: str | None = None) -> str:
+        """ACTION_REQUIRED -> RUNNING with the correction appended (and the corrected application's
+        key, when it names one); returns the task token that resumes the workflow. Of two
+        concurrent corrections one wins; the other gets Conflict."""
+        return self._resume(checkpoint_id, CheckpointStatus.ACTION_REQUIRED, "correction_task_token", correction.at,
+                            "a correction", ("request_key = :key, " if request_key else "")
+                            + "corrections = list_append(if_not_exists(corrections, :none), :correction), ",
+                            {":correction": [correction.model_dump(mode="json")]}
+                            | ({":key": request_key} if request_key else {}), remove=("actions",))
+
+    def _resume(self, checkpoint_id: str, waiting: CheckpointStatus, token_field: str, at: str, what: str,
+                set_fields: str = "", values: dict[str, Any] | None = None, remove: tuple[str, ...] = ()) -> str:
+        """`waiting` -> RUNNING in one conditional write that also sets `set_fields` (an update
+        expression's SET items, each followed by ", ") and records the change in the history; returns
+        the task token that resumes the workflow. Of two concurrent resumptions one wins; the other
+        gets Conflict."""
+        try:
+            old = self._table().update_item(
+                Key={"checkpoint_id": checkpoint_id},
+                UpdateExpression="SET #status = :running, updated_at = :at, " + set_fields
+                                 + "status_history = list_append(if_not_exists(status_history, :none), :change) "
+                                 "REMOVE " + ", ".join((token_field, *remove)),
+                ConditionExpression=f"#status = :waiting AND attribute_exists({token_field})",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":at": at,
+                                           ":waiting": waiting.value, ":none": [],
+                                           ":change": [{"status": CheckpointStatus.RUNNING.value, "at": at}],
+                                           **(values or {})},
+                ReturnValues="ALL_OLD")["Attributes"]
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for {what}") from exc
+            raise
+        return old[token_field]
 
     def _wait_with_token(self, checkpoint_id: str, waiting: CheckpointStatus, token_field: str, task_token: str,
                          fields: dict[str, Any], what: str) -> None:
@@ -277,23 +315,8 @@ class CheckpointTable(RetainedItems):
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str:
         """AWAITING_DOCUMENTS -> RUNNING; returns the task token that resumes the workflow. Of two
         concurrent completions one wins; the other gets Conflict."""
-        try:
-            old = self._table().update_item(
-                Key={"checkpoint_id": checkpoint_id},
-                UpdateExpression="SET #status = :running, documents_completed_at = :at, updated_at = :at, "
-                                 "status_history = list_append(if_not_exists(status_history, :none), :change) "
-                                 "REMOVE documents_task_token",
-                ConditionExpression="#status = :awaiting AND attribute_exists(documents_task_token)",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":running": CheckpointStatus.RUNNING.value, ":at": completed_at,
-                                           ":awaiting": CheckpointStatus.AWAITING_DOCUMENTS.value, ":none": [],
-                                           ":change": [{"status": CheckpointStatus.RUNNING.value, "at": completed_at}]},
-                ReturnValues="ALL_OLD")["Attributes"]
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for documents") from exc
-            raise
-        return old["documents_task_token"]
+        return self._resume(checkpoint_id, CheckpointStatus.AWAITING_DOCUMENTS, "documents_task_token", completed_at,
+                            "documents", "documents_completed_at = :at, ")
 
     def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision, claims_lapse_before: str = ""
                                ) -> str:
@@ -372,13 +395,13 @@ class CheckpointTable(RetainedItems):
         if report_case:
             fields["report_case"] = report_case.model_dump(mode="json", exclude_none=True)
         item = self._transition(checkpoint_id, decision.outcome, fields | {"awaiting_decision": False},
-                                ("review_task_token", "win_back_task_token"), None)
+                                WAITING_TOKENS, None)
         return None if item is None else parse(Checkpoint, record_fields(item), "checkpoint", checkpoint_id)
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,
                                set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
-                               remove_fields=("review_task_token", "win_back_task_token"))
+                               remove_fields=WAITING_TOKENS)
 
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]:

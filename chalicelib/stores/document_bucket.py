@@ -2,6 +2,7 @@
 transactions and export packages.
 
     checkpoints/<checkpoint id>/application.json | closure-request.json
+    checkpoints/<checkpoint id>/applications/<correction id>.json   a sign-up's corrected application
     checkpoints/<checkpoint id>/results/<step>.json | plan.json (a closure's plan basis)
     checkpoints/<checkpoint id>/documents/<side>
     checkpoints/<checkpoint id>/notes/<sequence>.json   a reviewer's note on the case (written once)
@@ -36,6 +37,12 @@ PART_SIZE = 8 * 1024 * 1024  # S3 needs >= 5 MiB per part but the last; 8 MiB re
 
 def application_key(checkpoint_id: str) -> str:
     return f"checkpoints/{checkpoint_id}/application.json"
+
+
+def corrected_application_key(checkpoint_id: str, correction_id: str) -> str:
+    """Each correction's application is a new object (the checkpoint's request_key moves to it in
+    the write that wins the correction), so a correction that loses a race changes nothing."""
+    return f"checkpoints/{checkpoint_id}/applications/{correction_id}.json"
 
 
 def closure_request_key(checkpoint_id: str) -> str:
@@ -107,6 +114,7 @@ class DocumentStore(Protocol):
     def erase(self, key: str) -> None: ...
     def set_legal_hold(self, key: str, on: bool) -> None: ...
     def read_bytes(self, key: str) -> bytes: ...
+    def read_upload(self, key: str) -> tuple[bytes, str]: ...
     def replace(self, key: str, body: bytes) -> None: ...
 
 
@@ -290,6 +298,17 @@ class DocumentBucket:
             if _missing(exc):
                 raise NotFound(key) from exc
             raise
+
+    def read_upload(self, key: str) -> tuple[bytes, str]:
+        """An uploaded object's bytes and the Content-Type it was uploaded with (signed into its
+        presigned PUT: what the channel declared it to be)."""
+        try:
+            answer = client("s3").get_object(Bucket=self._bucket(), Key=key)
+        except ClientError as exc:
+            if _missing(exc):
+                raise NotFound(key) from exc
+            raise
+        return answer["Body"].read(), answer.get("ContentType", "")
 
     def replace(self, key: str, body: bytes) -> None:
         """Erase every version of the object, then store `body` in its place."""

@@ -18,6 +18,7 @@ from chalicelib.domain.checkpoint import (
     Checkpoint,
     CheckpointKind,
     CheckpointStatus,
+    Correction,
     Failure,
     Reason,
     ReviewDecision,
@@ -29,9 +30,11 @@ from chalicelib.domain.checkpoint import (
 )
 from chalicelib.domain.exit_analytics import ExitFact
 from chalicelib.domain.export_record import ExportRecord, ExportStatus
+from chalicelib.domain.identity_graph import GraphEntry, LinkKind
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.clearance import Clearance
+from chalicelib.domain.risk_rating import MonitoringAlert, RatingReason, RiskLevel, RiskRating
 from chalicelib.domain.retention import Action, RecordClass, RetentionDecision, RetentionStatus
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
@@ -461,3 +464,68 @@ def test_a_customer_is_in_the_reverse_index_until_closed_and_is_frozen_once(stor
     assert customer_id not in [c.customer_id for c in stores.customers.in_partitions(partition, partition)]
     with pytest.raises(Conflict):
         stores.customers.freeze(customer_id, "2026-12-03T00:00:00.000Z", "cp_alert")
+
+
+def test_a_sign_up_waits_for_one_correction_at_a_time(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    action = Reason(code="MRZ_DOCUMENT_NUMBER_MATCH", detail="differs", field="document.number")
+    stores.checkpoints.await_correction(checkpoint_id, "token-1", (action,))
+    stores.checkpoints.await_correction(checkpoint_id, "token-2", (action,))  # a retried task replaces the token
+    waiting = stores.checkpoints.get(checkpoint_id)
+    assert waiting.status is CheckpointStatus.ACTION_REQUIRED and waiting.actions == (action,)
+    correction = Correction(at="2026-12-01T10:00:00.000Z", by="web", fields=("document.number",),
+                            rerun=("identity", "fraud"))
+    assert stores.checkpoints.correct(checkpoint_id, correction, "checkpoints/x/applications/cor_1.json") == "token-2"
+    with pytest.raises(Conflict):  # the second of two concurrent corrections
+        stores.checkpoints.correct(checkpoint_id, correction, "checkpoints/x/applications/cor_2.json")
+    corrected = stores.checkpoints.get(checkpoint_id)
+    assert (corrected.status, corrected.actions, corrected.corrections) == (CheckpointStatus.RUNNING, (), (correction,))
+    assert corrected.request_key == "checkpoints/x/applications/cor_1.json"
+    assert [h.status for h in corrected.status_history][-2:] == [CheckpointStatus.ACTION_REQUIRED,
+                                                                 CheckpointStatus.RUNNING]
+
+
+def test_the_identity_graph_replaces_a_sign_ups_links_and_finds_every_sign_up_under_a_link(stores):
+    first, second = f"cp_{uuid.uuid4().hex}", f"cp_{uuid.uuid4().hex}"
+    shared, own, device = f"document#{uuid.uuid4().hex}", f"email#{uuid.uuid4().hex}", uuid.uuid4().hex
+
+    def entry(checkpoint_id: str, link: str, at: str) -> GraphEntry:
+        kind, value = link.split("#")
+        return GraphEntry(checkpoint_id=checkpoint_id, identity="id-" + checkpoint_id[-4:], kind=LinkKind(kind),
+                          value=value, at=at)
+
+    stores.identity_graph.replace(first, [entry(first, shared, "2026-12-01T10:00:00.000Z"),
+                                          entry(first, own, "2026-12-01T10:00:00.000Z"),
+                                          entry(first, f"device#{device}", "2026-12-01T10:00:00.000Z")])
+    stores.identity_graph.replace(second, [entry(second, shared, "2026-12-01T11:00:00.000Z")])
+    assert [e.checkpoint_id for e in stores.identity_graph.linked(shared)] == [second, first]  # newest first
+    stores.identity_graph.replace(first, [entry(first, shared, "2026-12-01T10:00:00.000Z"),
+                                          entry(first, f"device#{device}", "2026-12-01T10:00:00.000Z")])  # corrected
+    assert stores.identity_graph.linked(own) == []
+    assert {e.key for e in stores.identity_graph.of_checkpoint(first)} == {shared, f"device#{device}"}
+    stores.identity_graph.stamp_retention(f"{first}/device", {"rule": "eu-device-data"}, 1_900_000_000)
+    stores.identity_graph.delete(f"{first}/device")  # the device record alone
+    assert {e.key for e in stores.identity_graph.of_checkpoint(first)} == {shared}
+    stores.identity_graph.delete(first)
+    assert [e.checkpoint_id for e in stores.identity_graph.linked(shared)] == [second]
+    stores.identity_graph.delete(second)
+
+
+def test_a_customer_is_rated_once_per_rating_it_replaces(stores):
+    from tests.records import customer_record
+
+    customer_id = f"cus_{uuid.uuid4().hex}"
+    stores.customers.create_once(customer_record(customer_id).model_copy(update={"risk_rating": None}))
+    first = RiskRating(level=RiskLevel.LOW, score=5, factors=(), rated_at="2026-12-01T10:00:00.000Z",
+                       reason=RatingReason.ONBOARDING, policy_version="1")
+    second = first.model_copy(update={"level": RiskLevel.HIGH, "score": 60, "rated_at": "2026-12-02T10:00:00.000Z",
+                                      "reason": RatingReason.MONITORING_ALERT, "alert": "STRUCTURING"})
+    stores.customers.rate(customer_id, first, None)
+    with pytest.raises(Conflict):
+        stores.customers.rate(customer_id, first, None)  # rated meanwhile
+    alert = MonitoringAlert(reason_code="STRUCTURING", at=second.rated_at, alert_id="al-1")
+    stores.customers.rate(customer_id, second, first, alert)
+    with pytest.raises(Conflict):
+        stores.customers.rate(customer_id, second, first, alert)  # the same re-rating again
+    record = stores.customers.get(customer_id)
+    assert record.risk_rating == second and record.risk_rating_history == (first,) and record.risk_alerts == (alert,)

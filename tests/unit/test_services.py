@@ -142,7 +142,9 @@ def test_a_sign_up_stores_the_application_and_starts_its_workflow_with_ids_only(
     payload = stores.workflows.started[checkpoint.checkpoint_id]
     assert payload == {"checkpoint_id": checkpoint.checkpoint_id, "review_timeout_seconds": 168 * 3600,
                        "documents_expected": False, "documents_timeout_seconds": 24 * 3600,
-                       "documents": {"images": {}}}
+                       "documents": {"images": {}}, "correction_timeout_seconds": 72 * 3600,
+                       "correction": {"rerun": {"identity": True, "screening": True, "fraud": True},
+                                      "limit_reached": False}}
 
 
 def test_a_retried_sign_up_returns_the_same_checkpoint_and_starts_nothing_new(stores):
@@ -318,7 +320,7 @@ def test_an_approval_keeps_the_identity_checks_from_the_step_and_a_retry_republi
     stores.documents.delete(step.result_key)  # the approval does not read the result back from S3
     outcomes.record(checkpoint_id, "APPROVED", stores=stores)
     [record] = stores.customers.items.values()
-    assert record["verification"] == step.verification.model_dump(mode="json")
+    assert record["verification"] == step.verification.model_dump(mode="json", exclude_none=True)
     first = [routed.event.event_id for routed in stores.events.published]
     assert len(first) == 1 and stores.checkpoints.get(checkpoint_id).events_published == 0  # final: no watermark
     outcomes.record(checkpoint_id, "APPROVED", stores=stores)  # the task retried after its publication
