@@ -13,7 +13,7 @@ from chalicelib.domain.audit_log import AuditEntry, LogName
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, clients
 from tests.integration.conftest import applicant_body
-from tests.integration.test_documents_flow import IMAGES, sign_up_with_images, upload, waiting_for_documents
+from tests.integration.test_documents_flow import UPLOADED, upload, waiting_for_documents
 from tests.integration.test_offboarding_workflow import closure, large_outflow, new_customer, start
 
 # OFAC SDN entry 4106: HERRERA BUITRAGO, Helmer, born 24 Aug 1951 (alt. 05 Jul 1951), passport J287011.
@@ -85,7 +85,7 @@ def test_the_document_images_are_behind_short_lived_links_a_browser_can_follow(h
     images = {i["side"]: i for i in case["subjects"][0]["images"]}
     assert set(images) == {"front", "back"}
     with urllib.request.urlopen(images["front"]["url"], timeout=10) as answer:  # plain HTTP, as a browser would
-        assert answer.read() == IMAGES["front"]
+        assert answer.read() == UPLOADED[(possible_match, "front")]
     assert "X-Amz-Expires=300" in images["front"]["url"]
 
 

@@ -23,6 +23,26 @@ from tests.integration.conftest import applicant_body
 SIDES = ["front", "back", "selfie"]
 SAMPLE_IMAGES = ROOT / "data" / "samples" / "images"
 IMAGES = {side: (SAMPLE_IMAGES / f"{'passport-' if side != 'selfie' else ''}{side}.jpg").read_bytes() for side in SIDES}
+UPLOADED: dict[tuple[str, str], bytes] = {}  # (checkpoint, side) -> the image uploaded
+
+
+def unique_image(side: str) -> bytes:
+    """A photo no other sign-up of the suite sends: the sample with a random band painted over it,
+    so that the fraud rule on an image reused under another identity is not tripped by tests that
+    each upload the same sample under their own applicant."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw
+
+    with Image.open(io.BytesIO(IMAGES[side])) as photo:
+        photo = photo.convert("RGB")
+        draw, (width, height) = ImageDraw.Draw(photo), photo.size
+        for x in range(0, width, 8):
+            draw.rectangle((x, 0, x + 7, height // 2), fill=tuple(random.randrange(256) for _ in range(3)))
+        out = io.BytesIO()
+        photo.save(out, "JPEG", quality=90)
+    return out.getvalue()
 
 
 def sign_up_with_images(http, sides=SIDES) -> str:
@@ -41,11 +61,12 @@ def waiting_for_documents(http, checkpoint_id: str) -> dict:
 
 def upload(http, checkpoint_id: str, side: str) -> dict:
     """Ask for the presigned PUT and make it with urllib, sending exactly the headers returned."""
+    image = UPLOADED[(checkpoint_id, side)] = unique_image(side)
     response = http.post(f"/v1/checkpoints/{checkpoint_id}/documents",
-                         {"side": side, "content_type": "image/jpeg", "size": len(IMAGES[side])}, key=False)
+                         {"side": side, "content_type": "image/jpeg", "size": len(image)}, key=False)
     assert response.status_code == 201, response.body
     instructions = response.json_body["upload"]
-    request = urllib.request.Request(instructions["url"], data=IMAGES[side], method=instructions["method"],
+    request = urllib.request.Request(instructions["url"], data=image, method=instructions["method"],
                                      headers=instructions["headers"])
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert answer.status == 200
@@ -71,7 +92,7 @@ def test_a_sign_up_waits_for_its_images_then_checks_them(http, stack):
     for side in SIDES:
         key = f"checkpoints/{checkpoint_id}/documents/{side}"
         head = s3.head_object(Bucket=bucket, Key=key)
-        assert head["ServerSideEncryption"] == "aws:kms" and head["ContentLength"] == len(IMAGES[side])
+        assert head["ServerSideEncryption"] == "aws:kms" and head["ContentLength"] == len(UPLOADED[(checkpoint_id, side)])
         assert head["SSEKMSKeyId"].endswith(stack.environment["DATA_KEY_ID"])
         assert {"Key": "record_class", "Value": "cdd_identity"} in s3.get_object_tagging(
             Bucket=bucket, Key=key)["TagSet"]
