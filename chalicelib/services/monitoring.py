@@ -12,6 +12,7 @@ The workflows carry run ids, shard ids, partition numbers and alert ids only."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from pydantic import RootModel
@@ -41,6 +42,7 @@ from chalicelib.domain.monitoring import (
     Shard,
     ShardOutcome,
     ShardStatus,
+    period_start,
     plan_shards,
     summarise,
 )
@@ -86,13 +88,29 @@ def entries_key(run_id: str) -> str:
 
 def start(caller: Caller, trigger: RunTrigger = RunTrigger.REQUEST, stores: Stores = AWS) -> MonitoringRun:
     """Start a full re-screen of every monitored customer against every list in force."""
-    run_id = new_id("mon")
-    arn = get_settings().monitoring_state_machine_arn
-    run = MonitoringRun(run_id=run_id, mode=RunMode.FULL, trigger=trigger, requested_by=caller.subject,
-                        started_at=iso(utc_now()), execution_arn=execution_arn(arn, run_id))
-    stores.monitoring.create_run(run)
-    stores.workflows.start(arn, run_id, {"run_id": run_id})
+    run, _ = _start_full(new_id("mon"), trigger, caller.subject, stores)
     return run
+
+
+def scheduled(at: datetime, stores: Stores = AWS) -> dict[str, Any]:
+    """The policy's schedule fired at `at`: start the full run of the period it falls in. The run's
+    id is the period's, so a second trigger in the same period (EventBridge delivers at least
+    once; an operator's replay) starts nothing new."""
+    period = period_start(at, monitoring_policy().screening.period)
+    run_id = "mon_" + hashlib.sha256(f"full|schedule|{iso(period)}".encode()).hexdigest()[:32]
+    run, created = _start_full(run_id, RunTrigger.SCHEDULE, system_actor("monitoring-schedule"), stores)
+    return {"run_id": run.run_id, "period_start": iso(period), "started": created}
+
+
+def _start_full(run_id: str, trigger: RunTrigger, requested_by: str, stores: Stores) -> tuple[MonitoringRun, bool]:
+    """Store the run (once) and start its execution, named after it: a retried start after the run
+    was stored starts the one execution, never a second."""
+    arn = get_settings().monitoring_state_machine_arn
+    run = MonitoringRun(run_id=run_id, mode=RunMode.FULL, trigger=trigger, requested_by=requested_by,
+                        started_at=iso(utc_now()), execution_arn=execution_arn(arn, run_id))
+    created = stores.monitoring.create_run(run)
+    stores.workflows.start(arn, run_id, {"run_id": run_id})
+    return run, created
 
 
 def start_delta(manifest: ListManifest, entry_ids: list[str], stores: Stores = AWS) -> MonitoringRun | None:

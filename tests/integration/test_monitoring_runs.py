@@ -5,14 +5,19 @@ one that keeps failing is named; a listed customer's alert is in the review queu
 confirmed match freezes the customer."""
 from __future__ import annotations
 
+import json
 import time
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
 from bench.customer_base import customers as synthetic
+from chalicelib import clock
+from chalicelib.domain.checkpoint import iso
+from chalicelib.domain.monitoring import period_start
 from chalicelib.local.faults import VARIABLE
+from chalicelib.policies import monitoring_policy
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, clients
 from chalicelib.stores.customer_table import item_of
@@ -48,6 +53,10 @@ def _run(http, timeout: float = 240.0) -> dict:
     assert started.status_code == 202, started.body
     run_id = started.json_body["run_id"]
     assert started.headers["Location"].endswith(f"/v1/monitoring/runs/{run_id}")
+    return _finished(http, run_id, timeout)
+
+
+def _finished(http, run_id: str, timeout: float = 240.0) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         body = http.get(f"/v1/monitoring/runs/{run_id}", role="compliance").json_body
@@ -107,6 +116,29 @@ def test_a_shard_that_fails_is_retried_and_one_that_keeps_failing_is_named(http,
     assert broken["failed_shards"][0]["error"] == "InjectedFault"
     failed = broken["failed_shards"][0]["customers"]
     assert failed > 0 and broken["customers_screened"] == broken["customers_total"] - failed
+
+
+def test_the_schedule_starts_one_full_run_a_period_as_an_operator_invokes_it(http, base, stack):
+    """`make invoke FUNCTION=monitoring_rescreen` is this Lambda invocation: an event without a time
+    runs at the stack's clock; a second trigger in the same period starts nothing new."""
+    def invoke(event: dict) -> dict:
+        answer = clients.client("lambda").invoke(FunctionName=stack.function_names["monitoring_rescreen"],
+                                                 Payload=json.dumps(event).encode())
+        assert "FunctionError" not in answer
+        return json.loads(answer["Payload"].read())
+
+    week = monitoring_policy().screening.period
+    first = invoke({})
+    last_second = period_start(clock.now(), week) + week - timedelta(seconds=1)
+    again = invoke({"time": iso(last_second)})
+    assert first["started"] and not again["started"], (first, again)
+    assert again["run_id"] == first["run_id"] and again["period_start"] == first["period_start"]
+    run = _finished(http, first["run_id"])
+    assert run["status"] == "SUCCEEDED" and run["trigger"] == "schedule", run
+    assert run["customers_screened"] == run["customers_total"] >= SEEDED + 1
+    executions = clients.client("stepfunctions").list_executions(
+        stateMachineArn=get_settings().monitoring_state_machine_arn)["executions"]
+    assert [e["name"] for e in executions].count(first["run_id"]) == 1
 
 
 def _alerts(http) -> list[dict]:

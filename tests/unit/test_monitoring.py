@@ -5,7 +5,7 @@ clears the match for later runs, a confirmed one freezes the customer and opens 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -19,7 +19,9 @@ from chalicelib.domain.monitoring import (
     RunMode,
     RunStatus,
     RunTrigger,
+    ScreeningSchedule,
     ShardStatus,
+    period_start,
     plan_shards,
     report_case,
     summarise,
@@ -193,3 +195,41 @@ def test_the_workflow_runs_as_many_shards_at_once_as_the_policy_says():
     assert fan_out["MaxConcurrency"] == monitoring_policy().shards.max_concurrency
     assert fan_out["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
     assert fan_out["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+       st.sampled_from(["rate(7 days)", "rate(1 day)", "rate(6 hours)", "rate(1 minute)"]))
+def test_a_schedule_period_holds_its_trigger_and_follows_the_previous_one(at, expression):
+    period = ScreeningSchedule(full_rescreen=expression, source="test").period
+    start = period_start(at, period)
+    assert start <= at < start + period
+    assert period_start(start + period, period) == start + period and period_start(start, period) == start
+
+
+def test_a_schedule_period_is_the_rate_expressions():
+    assert monitoring_policy().screening.period == timedelta(days=7)
+    assert ScreeningSchedule(full_rescreen="rate(1 hour)", source="test").period == timedelta(hours=1)
+    with pytest.raises(ValueError):
+        ScreeningSchedule(full_rescreen="rate(0 days)", source="test")
+
+
+def test_the_schedule_starts_one_full_run_per_period_however_often_it_fires(stores):
+    week = monitoring_policy().screening.period
+    monday = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    first = monitoring.scheduled(monday, stores)
+    again = monitoring.scheduled(period_start(monday, week) + week - timedelta(seconds=1), stores)
+    assert first["started"] and not again["started"] and again["run_id"] == first["run_id"]
+    assert list(stores.workflows.started) == [first["run_id"]]
+    run = stores.monitoring.get_run(first["run_id"])
+    assert (run.mode, run.trigger, run.requested_by) == (RunMode.FULL, RunTrigger.SCHEDULE, "system:monitoring-schedule")
+    assert first["period_start"] == "2026-11-26T00:00:00.000Z"  # periods count from the Unix epoch, a Thursday
+    following = monitoring.scheduled(monday + week, stores)
+    assert following["started"] and following["run_id"] != first["run_id"]
+    assert len(stores.workflows.started) == 2
+
+
+def test_the_schedule_in_app_is_the_policys():
+    import app
+
+    (source,) = [s for s in app.app.event_sources if getattr(s, "name", "") == "monitoring_rescreen"]
+    assert source.schedule_expression == monitoring_policy().screening.full_rescreen
