@@ -52,7 +52,7 @@ from chalicelib.domain.screening.index import NameIndex
 from chalicelib.domain.screening.reverse import alert_id_for, customer_index, delta_hits, profile_of, screen_all
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.policies import monitoring_policy, screening_policy
-from chalicelib.services import clearances, cursors, screening
+from chalicelib.services import clearances, cursors, events, screening
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import result_key
@@ -213,7 +213,8 @@ def shard_failed(run_id: str, shard: Shard, error: Any, stores: Stores = AWS) ->
 
 def finish(run_id: str, failure: Any = None, stores: Stores = AWS) -> RunSummary:
     """End the run: SUCCEEDED if every shard of the manifest succeeded, INCOMPLETE naming the
-    shards that did not, FAILED (with the error's name) if the run could not start its shards."""
+    shards that did not, FAILED (with the error's name) if the run could not start its shards;
+    then publish `monitoring.run_finished`."""
     run = stores.monitoring.get_run(run_id)
     now = iso(utc_now())
     if failure is not None:
@@ -222,7 +223,9 @@ def finish(run_id: str, failure: Any = None, stores: Stores = AWS) -> RunSummary
     else:
         summary = summarise(run, _shards(run, stores), stores.monitoring.outcomes(run_id), True)
         stores.monitoring.finish_run(run_id, summary.status, now)
-    return view(Caller(subject=system_actor("monitoring"), role=Role.COMPLIANCE), run_id, stores)
+    ended = view(Caller(subject=system_actor("monitoring"), role=Role.COMPLIANCE), run_id, stores)
+    events.publish_run_finished(ended, stores)
+    return ended
 
 
 def _shards(run: MonitoringRun, stores: Stores) -> list[Shard] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import pytest
@@ -17,6 +18,7 @@ from chalicelib import clock
 from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.monitoring import period_start
 from chalicelib.local.faults import VARIABLE
+from chalicelib.local.webhook_receiver import Receiver
 from chalicelib.policies import monitoring_policy
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, clients
@@ -65,12 +67,35 @@ def _finished(http, run_id: str, timeout: float = 240.0) -> dict:
         time.sleep(0.5)
 
 
+@pytest.fixture
+def officer_hooks(http) -> Iterator[Receiver]:
+    """A compliance officer's webhook for the monitoring events, on a real HTTP receiver."""
+    receiver = Receiver().start()
+    response = http.post("/v1/webhooks", {"url": receiver.url, "events": [
+        "monitoring.alert_opened", "monitoring.alert_decided", "monitoring.run_finished"]}, role="compliance", key=False)
+    assert response.status_code == 201, response.body
+    receiver.secret = response.json_body["secret"]
+    yield receiver
+    http.client.http.delete(f"/v1/webhooks/{response.json_body['webhook_id']}", headers=http.auth("compliance"))
+    receiver.stop()
+
+
+def _delivered(receiver: Receiver, event_type: str, **data) -> dict:
+    def found() -> list[dict]:
+        payloads = [json.loads(r.body) for r in receiver.received if r.verified]
+        return [p for p in payloads if p["type"] == event_type and data.items() <= p["data"].items()]
+    receiver.wait_for(lambda _: bool(found()))
+    [payload] = found()
+    return payload["data"]
+
+
 @pytest.fixture(scope="module")
 def base():
     return {"seeded": _seed(SEEDED), "listed": _listed_customer()}
 
 
-def test_a_full_run_screens_every_customer_through_the_distributed_map_and_alerts_on_the_listed_one(http, base):
+def test_a_full_run_screens_every_customer_through_the_distributed_map_and_alerts_on_the_listed_one(
+        http, base, officer_hooks):
     run = _run(http)
     assert run["status"] == "SUCCEEDED", run
     assert run["customers_total"] >= SEEDED + 1 and run["customers_screened"] == run["customers_total"]
@@ -102,6 +127,17 @@ def test_a_full_run_screens_every_customer_through_the_distributed_map_and_alert
     refused = http.post("/v1/exports", {"customer_id": base["listed"], "include": ["profile"]},
                         role="compliance")
     assert refused.status_code == 409 and refused.json_body["error"]["code"] == "CUSTOMER_FROZEN", refused.body
+
+    # the compliance officer's webhook heard each step, ids only
+    opened = _delivered(officer_hooks, "monitoring.alert_opened", checkpoint_id=alert["checkpoint_id"])
+    assert (opened["customer_id"], opened["run_id"], opened["source"], opened["entry_id"]) == \
+        (base["listed"], run["run_id"], "ofac-sdn", "4106")
+    assert _delivered(officer_hooks, "monitoring.alert_decided", checkpoint_id=alert["checkpoint_id"])["status"] == \
+        "CONFIRMED"
+    finished = _delivered(officer_hooks, "monitoring.run_finished", run_id=run["run_id"])
+    assert (finished["status"], finished["customers_screened"], finished["failed_shards"]) == \
+        ("SUCCEEDED", run["customers_screened"], [])
+    assert LISTED[1] not in json.dumps([r.body for r in officer_hooks.received])
 
 
 def test_a_shard_that_fails_is_retried_and_one_that_keeps_failing_is_named(http, base, monkeypatch):

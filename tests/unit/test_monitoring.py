@@ -11,6 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chalicelib.api.models import WebhookRequest
+from chalicelib.domain.actors import Caller, Role
 from chalicelib.domain.checkpoint import CheckpointKind, CheckpointStatus, ReviewOutcome
 from chalicelib.domain.customer import partition_of
 from chalicelib.domain.monitoring import (
@@ -27,9 +29,9 @@ from chalicelib.domain.monitoring import (
     summarise,
 )
 from chalicelib.domain.alert import AlertOf
-from chalicelib.errors import Conflict
+from chalicelib.errors import Conflict, InvalidField
 from chalicelib.policies import monitoring_policy
-from chalicelib.services import exports, monitoring, outcomes, reviews, screening
+from chalicelib.services import exports, monitoring, outcomes, reviews, screening, webhooks
 from tests.records import customer_record
 from tests.unit.fakes import fake_stores
 from tests.unit.test_clearances import LISTED, OFFICER, publish
@@ -233,3 +235,60 @@ def test_the_schedule_in_app_is_the_policys():
 
     (source,) = [s for s in app.app.event_sources if getattr(s, "name", "") == "monitoring_rescreen"]
     assert source.schedule_expression == monitoring_policy().screening.full_rescreen
+
+
+def _monitoring_events(stores, checkpoint_id: str | None = None) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for routed in stores.events.published:
+        data = routed.event.data
+        if checkpoint_id is None or data.get("checkpoint_id") == checkpoint_id:
+            found.setdefault(routed.event.type.value, []).append(routed)
+    return found
+
+
+def test_an_alert_publishes_opened_and_decided_to_compliance_only_with_ids(stores):
+    alert_id, listed = _alert_in_review(stores)
+    reviews.enter_review(alert_id, f"token2-{alert_id}", 2, stores)  # escalated: still opened once
+    reviews.decide(OFFICER, alert_id, ReviewOutcome.REJECT, "the listed person", stores)
+    outcomes.record(alert_id, "CONFIRMED", stores=stores)
+    outcomes.record(alert_id, "CONFIRMED", stores=stores)  # a retried task: the same event again
+    published = _monitoring_events(stores, alert_id)
+    [opened] = {e.event.event_id: e for e in published["monitoring.alert_opened"]}.values()
+    decided = {e.event.event_id: e for e in published["monitoring.alert_decided"]}
+    assert len(decided) == 1
+    [decided_event] = decided.values()
+    assert dict(opened.event.data) == {"checkpoint_id": alert_id, "customer_id": listed, "run_id": opened.event.data["run_id"],
+                                       "source": "ofac-sdn", "entry_id": "901",
+                                       "list_version": opened.event.data["list_version"], "status": "IN_REVIEW"}
+    assert decided_event.event.data["status"] == "CONFIRMED" and decided_event.event.data["customer_id"] == listed
+    assert all(e.owners == () for events in published.values() for e in events)  # no channel is told
+    assert "Haraldur" not in str([e.event.body() for events in published.values() for e in events])
+
+
+def test_a_cleared_alert_is_decided_cleared_and_a_finished_run_is_published(stores):
+    alert_id, _ = _alert_in_review(stores)
+    reviews.decide(OFFICER, alert_id, ReviewOutcome.APPROVE, "not the listed person: born 1950", stores)
+    outcomes.record(alert_id, "CLEARED", stores=stores)
+    [decided] = _monitoring_events(stores, alert_id)["monitoring.alert_decided"]
+    assert decided.event.data["status"] == "CLEARED"
+
+    run_id, shards = run_all(stores)
+    for shard in shards:
+        monitoring.screen_shard(run_id, shard, stores)
+    monitoring.finish(run_id, stores=stores)
+    monitoring.finish(run_id, stores=stores)  # a retried last step
+    finished = [e for e in _monitoring_events(stores)["monitoring.run_finished"] if e.event.data["run_id"] == run_id]
+    assert len({e.event.event_id for e in finished}) == 1 and finished[0].owners == ()
+    data = finished[0].event.data
+    assert (data["status"], data["mode"], data["trigger"], data["failed_shards"]) == ("SUCCEEDED", "full", "request", [])
+    assert data["customers_screened"] == data["customers_total"] >= 1 and data["alerts_opened"] == 0
+
+
+def test_only_compliance_may_subscribe_to_monitoring_events(stores):
+    channel = Caller(subject="web-signup", role=Role.CHANNEL)
+    with pytest.raises(InvalidField) as refused:
+        webhooks.subscribe(channel, WebhookRequest(url="http://127.0.0.1:9/h", events=["monitoring.alert_opened"]), stores)
+    assert refused.value.field == "events"
+    subscribed = webhooks.subscribe(OFFICER, WebhookRequest(url="http://127.0.0.1:9/h", events=[
+        "monitoring.alert_opened", "monitoring.alert_decided", "monitoring.run_finished"]), stores)
+    assert len(subscribed.events) == 3
