@@ -74,6 +74,8 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
     elif status == CheckpointStatus.CONFIRMED:
         case = _confirm_match(checkpoint, stores)
     decided = stores.checkpoints.decide(checkpoint_id, decision, customer_id, case) or stores.checkpoints.get(checkpoint_id)
+    if checkpoint.kind is CheckpointKind.MONITORING:
+        retention.schedule_alert(decided, stores)  # a retried task schedules the same, logging nothing new
     events.publish_checkpoint_changes(checkpoint_id, stores, decided)
     if checkpoint.kind is CheckpointKind.OFFBOARDING:
         analytics.record_exit(decided, stores)
@@ -168,6 +170,8 @@ def mark_failed(checkpoint_id: str, error: Any, stores: Stores = AWS) -> Checkpo
     checkpoint = stores.checkpoints.get(checkpoint_id)
     if checkpoint.kind is CheckpointKind.ONBOARDING:
         _schedule_abandoned(checkpoint, stores)
+    elif checkpoint.kind is CheckpointKind.MONITORING:
+        retention.schedule_alert(checkpoint, stores)
     return CheckpointStatus.FAILED
 
 

@@ -123,6 +123,8 @@ def test_a_full_run_screens_every_customer_through_the_distributed_map_and_alert
     assert case is not None and case.customer_id == base["listed"]
     assert [r.authority for r in case.reports][:1] == ["OFAC (Office of Foreign Assets Control)"]
     assert case.reports[0].deadline is not None  # 10 business days
+    kept = AWS.schedules.schedule_of(f"checkpoint/{alert['checkpoint_id']}")  # kept as the customer's screening
+    assert kept is not None and (kept["record_class"], kept["customer_id"]) == ("screening_results", base["listed"])
 
     refused = http.post("/v1/exports", {"customer_id": base["listed"], "include": ["profile"]},
                         role="compliance")

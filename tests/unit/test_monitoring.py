@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from chalicelib.api.models import WebhookRequest
 from chalicelib.domain.actors import Caller, Role
-from chalicelib.domain.checkpoint import CheckpointKind, CheckpointStatus, ReviewOutcome
+from chalicelib.domain.checkpoint import CheckpointKind, CheckpointStatus, ReviewOutcome, iso
 from chalicelib.domain.customer import partition_of
 from chalicelib.domain.monitoring import (
     NO_OUTCOME,
@@ -30,8 +30,10 @@ from chalicelib.domain.monitoring import (
 )
 from chalicelib.domain.alert import AlertOf
 from chalicelib.errors import Conflict, InvalidField
-from chalicelib.policies import monitoring_policy
-from chalicelib.services import exports, monitoring, outcomes, reviews, screening, webhooks
+from chalicelib.domain.retention import Events
+from chalicelib.policies import monitoring_policy, retention_rules
+from chalicelib.settings import get_settings
+from chalicelib.services import exports, monitoring, outcomes, retention, reviews, screening, webhooks
 from tests.records import customer_record
 from tests.unit.fakes import fake_stores
 from tests.unit.test_clearances import LISTED, OFFICER, publish
@@ -292,3 +294,26 @@ def test_only_compliance_may_subscribe_to_monitoring_events(stores):
     subscribed = webhooks.subscribe(OFFICER, WebhookRequest(url="http://127.0.0.1:9/h", events=[
         "monitoring.alert_opened", "monitoring.alert_decided", "monitoring.run_finished"]), stores)
     assert len(subscribed.events) == 3
+
+
+def test_a_decided_alert_is_scheduled_as_the_customers_screening_results_and_dated_at_the_closure(stores,
+                                                                                                  monkeypatch):
+    monkeypatch.setenv("CHECKPOINT_ESTABLISHMENT", "EU")  # EU rules: five years from the relationship's end
+    get_settings.cache_clear()
+    alert_id, listed = _alert_in_review(stores)
+    reviews.decide(OFFICER, alert_id, ReviewOutcome.APPROVE, "not the listed person: born 1950", stores)
+    outcomes.record(alert_id, "CLEARED", stores=stores)
+    records = {f"checkpoint/{alert_id}", f"checkpoints/{alert_id}/results/screening.json"}
+    scheduled = {r: stores.schedules.schedule_of(r) for r in records}
+    assert all(s is not None and s["record_class"] == "screening_results" and s["customer_id"] == listed
+               for s in scheduled.values()), scheduled
+    rules = {s["rule_id"] for s in scheduled.values()}
+    assert rules <= {r.id for r in retention_rules().rules if r.record_class.value == "screening_results"}
+    assert rules == {"eu-screening-results"} and all(s["sweep_status"] == "pending" for s in scheduled.values())
+    closed_at = datetime(2027, 3, 1, tzinfo=UTC)
+    stores.customers.close(listed, iso(closed_at), "chk_" + "1" * 32)
+    refs = retention._records_of(stores.customers.get(listed), None, stores)
+    assert records <= {r.record_id for r in refs}  # the closure's ScheduleRetention finds them
+    retention.record(refs, Events(relationship_end=closed_at), closed_at, {"checkpoint_id": "c"}, stores)
+    assert all(stores.schedules.schedule_of(r)["keep_until"].startswith("2032-03-01") for r in records)
+    get_settings.cache_clear()
