@@ -18,6 +18,8 @@ from chalicelib.api import console, reference
 from chalicelib.api.auth import USER_POOL_PLACEHOLDER
 from chalicelib.api.errors import framework_errors_in_api_shape
 from chalicelib.api.models import (
+    AccessHeaders,
+    ApplicationPatch,
     AssetPath,
     AuditLogQuery,
     AuditVerifyQuery,
@@ -39,6 +41,7 @@ from chalicelib.api.models import (
     LocalClockRequest,
     MonitoringRunPath,
     MonitoringRunsQuery,
+    NoteRequest,
     OffboardingRequest,
     OnboardingRequest,
     RetentionReportQuery,
@@ -52,6 +55,8 @@ from chalicelib.api.models import (
 from chalicelib.api.operations import Call, Example, Operations
 from chalicelib.api.views import (
     BatchScreeningView,
+    CaseFile,
+    CaseNoteView,
     CheckpointHistory,
     Clearances,
     ClearanceView,
@@ -73,6 +78,7 @@ from chalicelib.api.views import (
     MonitoringRunView,
     RetentionReport,
     OpenApiDocument,
+    ReviewClaim,
     ReviewQueue,
     RotatedSecret,
     ScreeningView,
@@ -92,9 +98,11 @@ from chalicelib.tasks.runner import run_task
 # Loaded on first use: each function of the app loads only the services it calls.
 analytics = lazy("chalicelib.services.analytics")
 audit = lazy("chalicelib.services.audit")
+case_files = lazy("chalicelib.services.case_files")
 checkpoints = lazy("chalicelib.services.checkpoints")
 clearances = lazy("chalicelib.services.clearances")
 closure_stages = lazy("chalicelib.services.closure_stages")
+corrections = lazy("chalicelib.services.corrections")
 documents = lazy("chalicelib.services.documents")
 exports = lazy("chalicelib.services.exports")
 health = lazy("chalicelib.services.health")
@@ -128,7 +136,7 @@ CHANNEL, COMPLIANCE, AUDITOR = {Role.CHANNEL}, {Role.COMPLIANCE}, {Role.AUDITOR}
                idempotent=True, status=202, response=CheckpointView, location=True, errors=(409, 422),
                example=Example("signup-approve.json", "checkpoint-running.json"), tags=("checkpoints",))
 def start_onboarding(call: Call[OnboardingRequest, None, None]) -> CheckpointView:
-    return CheckpointView.of(onboarding.start(call.caller, call.body, call.idempotency_key))
+    return CheckpointView.of(onboarding.start(call.caller, call.body, call.idempotency_key), caller=call.caller)
 
 
 @api.operation("POST", "/v1/offboarding", "Start a closure checkpoint (a customer's through its channel, a "
@@ -137,15 +145,32 @@ def start_onboarding(call: Call[OnboardingRequest, None, None]) -> CheckpointVie
                example=Example("closure.json", "closure-running.json"), tags=("checkpoints",))
 def start_offboarding(call: Call[OffboardingRequest, None, None]) -> CheckpointView:
     checkpoint, plan = offboarding.start(call.caller, call.body, call.idempotency_key)
-    return CheckpointView.of(checkpoint, plan=plan)
+    return CheckpointView.of(checkpoint, plan=plan, caller=call.caller)
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}", "A checkpoint's status and decision (long-poll with wait)",
-               roles=CHANNEL | COMPLIANCE, path_params=CheckpointPath, query=CheckpointQuery,
+               roles=CHANNEL | COMPLIANCE, path_params=CheckpointPath, query=CheckpointQuery, headers=AccessHeaders,
                response=CheckpointView, etag=True, example=Example(response="checkpoint-approved.json"),
-               tags=("checkpoints",))
+               tags=("checkpoints",),
+               description="Staff reading a former customer's closure (its plan is personal data) give a purpose that "
+                           "opens it and a reference (403 PURPOSE_REQUIRED otherwise); the read is logged.")
 def get_checkpoint(call: Call[None, CheckpointQuery, CheckpointPath]) -> CheckpointView:
-    return CheckpointView.of(*checkpoints.get(call.caller, call.path.checkpoint_id, call.query.wait, call.query.seen))
+    return CheckpointView.of(*checkpoints.get(call.caller, call.path.checkpoint_id, call.query.wait, call.query.seen,
+                                              call.headers.stated()), caller=call.caller)
+
+
+@api.operation("PATCH", "/v1/checkpoints/{checkpoint_id}", "Correct a sign-up's application (a JSON merge patch): "
+               "only the checks the corrected fields affect run again", roles=CHANNEL | COMPLIANCE,
+               path_params=CheckpointPath, body=ApplicationPatch, response=CheckpointView, errors=(409,),
+               content_types=("application/merge-patch+json", "application/json"), if_match=True,
+               example=Example("correction.json", "checkpoint-corrected.json"), tags=("checkpoints",),
+               description="Only while the sign-up is ACTION_REQUIRED (409 NOT_AWAITING_CORRECTION otherwise). The "
+                           "body names only the corrected fields, validated as in POST /v1/onboarding; null removes an "
+                           "optional field (issue_date, mrz). If-Match (the ETag of GET /v1/checkpoints/{id}) is "
+                           "optional: an ETag that is no longer current is 412. The answer is the checkpoint, RUNNING "
+                           "again; every correction is listed in its corrections (field names only).")
+def correct_application(call: Call[ApplicationPatch, None, CheckpointPath]) -> CheckpointView:
+    return CheckpointView.of(corrections.correct(call.caller, call.path.checkpoint_id, call.body), caller=call.caller)
 
 
 @api.operation("POST", "/v1/checkpoints/{checkpoint_id}/win-back", "The customer's answer to an offer to stay "
@@ -154,7 +179,7 @@ def get_checkpoint(call: Call[None, CheckpointQuery, CheckpointPath]) -> Checkpo
                example=Example("win-back.json", "win-back-declined.json"), tags=("checkpoints",))
 def answer_win_back(call: Call[WinBackAnswer, None, CheckpointPath]) -> CheckpointView:
     checkpoint, plan = closure_stages.answer_win_back(call.caller, call.path.checkpoint_id, call.body.decision)
-    return CheckpointView.of(checkpoint, plan=plan)
+    return CheckpointView.of(checkpoint, plan=plan, caller=call.caller)
 
 
 @api.operation("POST", "/v1/checkpoints/{checkpoint_id}/documents", "A presigned upload for a document (a sign-up's "
@@ -172,7 +197,7 @@ def create_document_upload(call: Call[DocumentUploadRequest, None, CheckpointPat
                example=Example(response="documents-complete.json"), tags=("checkpoints",))
 def complete_documents(call: Call[None, None, CheckpointPath]) -> CheckpointView:
     checkpoint, plan = documents.complete(call.caller, call.path.checkpoint_id)
-    return CheckpointView.of(checkpoint, plan=plan)
+    return CheckpointView.of(checkpoint, plan=plan, caller=call.caller)
 
 
 @api.operation("GET", "/v1/checkpoints/{checkpoint_id}/history", "The execution history as a timeline",
@@ -188,7 +213,44 @@ def get_checkpoint_history(call: Call[None, None, CheckpointPath]) -> Checkpoint
                query=ReviewQueueQuery, response=ReviewQueue, example=Example(response="review-queue.json"),
                tags=("compliance",))
 def list_reviews(call: Call[None, ReviewQueueQuery, None]) -> ReviewQueue:
-    return ReviewQueue(**reviews.queue(call.caller, call.query.limit, call.query.cursor))
+    q = call.query
+    return ReviewQueue(**reviews.queue(call.caller, q.limit, q.cursor, q.kind, q.level, q.assigned))
+
+
+@api.operation("GET", "/v1/reviews/{checkpoint_id}", "A review's case file: the people, the listed entries, the "
+               "comparison, the evidence, earlier decisions, notes", roles=COMPLIANCE, path_params=CheckpointPath,
+               headers=AccessHeaders, response=CaseFile, example=Example(response="case-file.json"),
+               tags=("compliance",),
+               description="The only place the API shows staff a person's data. Every read is an entry of the data "
+                           "access log (ids, purpose, reference, the names of the fields shown). A former customer's "
+                           "case file needs a purpose that opens it (X-Access-Purpose) and a reference "
+                           "(X-Access-Reference): 403 PURPOSE_REQUIRED without them. Document image links live "
+                           "minutes (policies/reviews.yaml).")
+def get_case_file(call: Call[None, None, CheckpointPath]) -> CaseFile:
+    return CaseFile(**case_files.case_file(call.caller, call.path.checkpoint_id, call.headers.stated()))
+
+
+@api.operation("POST", "/v1/reviews/{checkpoint_id}/claim", "Claim a review: only you decide it until you release it",
+               roles=COMPLIANCE, path_params=CheckpointPath, response=ReviewClaim, errors=(409,),
+               example=Example(response="review-claimed.json"), tags=("compliance",),
+               description="409 CASE_HELD names the officer who holds it. A claim lapses after the hours "
+                           "policies/reviews.yaml gives; claiming again is a no-op.")
+def claim_review(call: Call[None, None, CheckpointPath]) -> ReviewClaim:
+    return ReviewClaim(**reviews.claim(call.caller, call.path.checkpoint_id))
+
+
+@api.operation("POST", "/v1/reviews/{checkpoint_id}/release", "Release a review you hold: anyone may decide it again",
+               roles=COMPLIANCE, path_params=CheckpointPath, response=ReviewClaim, errors=(409,),
+               example=Example(response="review-released.json"), tags=("compliance",))
+def release_review(call: Call[None, None, CheckpointPath]) -> ReviewClaim:
+    return ReviewClaim(**reviews.release(call.caller, call.path.checkpoint_id))
+
+
+@api.operation("POST", "/v1/reviews/{checkpoint_id}/notes", "Add a note to a case (append-only)", roles=COMPLIANCE,
+               path_params=CheckpointPath, body=NoteRequest, status=201, response=CaseNoteView, errors=(409,),
+               example=Example("note.json", "note-added.json"), tags=("compliance",))
+def add_review_note(call: Call[NoteRequest, None, CheckpointPath]) -> CaseNoteView:
+    return CaseNoteView.of(reviews.add_note(call.caller, call.path.checkpoint_id, call.body.text))
 
 
 @api.operation("POST", "/v1/reviews/{checkpoint_id}/decision", "Decide a manual review", roles=COMPLIANCE,
@@ -196,7 +258,7 @@ def list_reviews(call: Call[None, ReviewQueueQuery, None]) -> ReviewQueue:
                example=Example("review-decision.json", "review-decided.json"), tags=("compliance",))
 def decide_review(call: Call[ReviewDecisionRequest, None, CheckpointPath]) -> CheckpointView:
     checkpoint, plan = reviews.decide(call.caller, call.path.checkpoint_id, call.body.outcome, call.body.reason)
-    return CheckpointView.of(checkpoint, plan=plan)
+    return CheckpointView.of(checkpoint, plan=plan, caller=call.caller)
 
 
 @api.operation("GET", "/v1/executions", "Workflow executions, newest first", roles=COMPLIANCE,
@@ -330,6 +392,12 @@ def get_clearance_log(call: Call[None, AuditLogQuery, None]) -> Response:
     return _audit_log(call, LogName.CLEARANCE)
 
 
+@api.operation("GET", "/v1/audit/data-access-log", "The data access log: staff's reads of personal data, with "
+               "their purpose (tamper-evident)", example=Example(response="data-access-log.jsonl"), **AUDIT_LOG)
+def get_data_access_log(call: Call[None, AuditLogQuery, None]) -> Response:
+    return _audit_log(call, LogName.DATA_ACCESS)
+
+
 @api.operation("GET", "/v1/audit/verify", "Verify an audit log's hash chain", roles=AUDITOR, query=AuditVerifyQuery,
                response=VerificationView, example=Example(response="audit-verified.json"), tags=("audit",))
 def verify_audit_log(call: Call[None, AuditVerifyQuery, None]) -> VerificationView:
@@ -364,19 +432,23 @@ def get_retention_report(call: Call[None, RetentionReportQuery, None]) -> Retent
 
 
 @api.operation("POST", "/v1/exports", "Request a data-portability export", roles=CHANNEL | COMPLIANCE,
-               body=ExportRequestBody, status=202, response=ExportAccepted, location=True, errors=(409, 422),
-               example=Example("export-request.json", "export-accepted.json"), tags=("exports",))
+               body=ExportRequestBody, headers=AccessHeaders, status=202, response=ExportAccepted, location=True,
+               errors=(409, 422), example=Example("export-request.json", "export-accepted.json"), tags=("exports",),
+               description="Compliance exporting a former customer's data gives a purpose that opens it and a "
+                           "reference (403 PURPOSE_REQUIRED otherwise); the request is logged.")
 def request_export(call: Call[ExportRequestBody, None, None]) -> ExportAccepted:
-    record = exports.request(call.caller, call.body)
+    record = exports.request(call.caller, call.body, call.headers.stated())
     return ExportAccepted(export_id=record.export_id, status=record.status,
                           links={"self": f"/v1/exports/{record.export_id}"})
 
 
 @api.operation("GET", "/v1/exports/{export_id}", "An export's status and a fresh download link",
-               roles=CHANNEL | COMPLIANCE, path_params=ExportPath, response=ExportView,
-               example=Example(response="export-ready.json"), tags=("exports",))
+               roles=CHANNEL | COMPLIANCE, path_params=ExportPath, headers=AccessHeaders, response=ExportView,
+               example=Example(response="export-ready.json"), tags=("exports",),
+               description="Compliance fetching a former customer's package gives a purpose that opens it and a "
+                           "reference (403 PURPOSE_REQUIRED otherwise); each link issued is logged.")
 def get_export(call: Call[None, None, ExportPath]) -> ExportView:
-    record, link = exports.view(call.caller, call.path.export_id)
+    record, link = exports.view(call.caller, call.path.export_id, call.headers.stated())
     return ExportView.of(record, DownloadLink(**link) if link else None)
 
 
@@ -503,6 +575,21 @@ def verify_identity(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="screen")
 def screen(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("screen", steps.ScreenEvent, steps.screen, event)
+
+
+@app.lambda_function(name="assess_fraud")
+def assess_fraud(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("assess_fraud", steps.IdentityEvent, steps.assess_fraud, event)
+
+
+@app.lambda_function(name="rate_risk")
+def rate_risk(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("rate_risk", steps.CheckpointEvent, steps.rate_risk, event)
+
+
+@app.lambda_function(name="await_correction")
+def await_correction(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("await_correction", steps.TokenEvent, steps.await_correction, event)
 
 
 @app.lambda_function(name="assess_exit_risk")

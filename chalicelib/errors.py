@@ -61,6 +61,17 @@ class UnknownCustomer(Refused):
         super().__init__("No customer has this id.", field=field, reason="is not a known customer")
 
 
+class PurposeRequired(Exception):
+    """Staff reading a former customer's personal data without a purpose that opens it (403
+    PURPOSE_REQUIRED); `purposes` are those that would."""
+
+    code = "PURPOSE_REQUIRED"
+
+    def __init__(self, message: str, purposes: tuple[str, ...]) -> None:
+        super().__init__(message)
+        self.purposes = purposes
+
+
 class InvalidField(Exception):
     """A request field that passed the request model but fails a check only the service can make
     (e.g. an S3 key that names no object): a 400 naming the field."""

@@ -12,12 +12,15 @@ from chalicelib.settings import POLICIES_DIR
 
 if TYPE_CHECKING:  # the models load with the policy that needs them (a task imports only its own)
     from chalicelib.domain.actors import AccessPolicy
+    from chalicelib.domain.case_work import ReviewPolicy
     from chalicelib.domain.closure_policy import ClosurePolicy
     from chalicelib.domain.decisions import DecisionPolicy, OnboardingPolicy
     from chalicelib.domain.export_package import ExportPolicy
     from chalicelib.domain.screening.list_update import ListSourcesPolicy
     from chalicelib.domain.screening.policy import ScreeningPolicy
     from chalicelib.domain.exit_risk import ExitRiskPolicy
+    from chalicelib.domain.fraud import FraudPolicy
+    from chalicelib.domain.risk_rating import CountryRiskLists, RiskRatingPolicy
     from chalicelib.domain.logging_policy import LoggingPolicy
     from chalicelib.domain.monitoring import MonitoringPolicy
     from chalicelib.domain.retention import RuleSet
@@ -133,6 +136,34 @@ def monitoring_policy() -> MonitoringPolicy:
     return load_policy(POLICIES_DIR / "monitoring.yaml", MonitoringPolicy)
 
 
+@cache
+def review_policy() -> ReviewPolicy:
+    from chalicelib.domain.case_work import ReviewPolicy
+
+    return load_policy(POLICIES_DIR / "reviews.yaml", ReviewPolicy)
+
+
+@cache
+def fraud_policy() -> FraudPolicy:
+    from chalicelib.domain.fraud import FraudPolicy
+
+    return load_policy(POLICIES_DIR / "fraud.yaml", FraudPolicy)
+
+
+@cache
+def risk_rating_policy() -> RiskRatingPolicy:
+    from chalicelib.domain.risk_rating import RiskRatingPolicy
+
+    return load_policy(POLICIES_DIR / "risk_rating.yaml", RiskRatingPolicy)
+
+
+@cache
+def country_risk_lists() -> CountryRiskLists:
+    from chalicelib.domain.risk_rating import CountryRiskLists
+
+    return load_policy(POLICIES_DIR / "country_risk.yaml", CountryRiskLists)
+
+
 def decision_policy(kind: str) -> DecisionPolicy:
     return onboarding_policy() if kind == "onboarding" else offboarding_policy()
 
@@ -140,5 +171,6 @@ def decision_policy(kind: str) -> DecisionPolicy:
 def policy_versions() -> dict[str, str]:
     policies = [onboarding_policy(), offboarding_policy(), closure_policy(), exit_risk_policy(), retention_rules(),
                 screening_policy(), list_sources_policy(), export_policy(), webhook_policy(), logging_policy(),
-                access_policy(), monitoring_policy()]
+                access_policy(), monitoring_policy(), review_policy(), fraud_policy(), risk_rating_policy(),
+                country_risk_lists()]
     return {p.policy: p.version for p in policies}

@@ -35,6 +35,8 @@ class Settings:
     events_queue_url: str
     export_function_name: str
     data_key_id: str
+    identity_graph_table: str
+    identity_hash_key_id: str  # the KMS HMAC key the identity graph's keyed hashes derive from
     trail_bucket: str  # CloudTrail's S3 data events of export package downloads
     trail_log_prefix: str  # cloudtrail/AWSLogs/<account>/CloudTrail/<region>/
     onboarding_state_machine_arn: str
@@ -72,6 +74,8 @@ def get_settings() -> Settings:
         events_queue_url=env["EVENTS_QUEUE_URL"],
         export_function_name=env["EXPORT_FUNCTION_NAME"],
         data_key_id=env["DATA_KEY_ID"],
+        identity_graph_table=env["IDENTITY_GRAPH_TABLE"],
+        identity_hash_key_id=env["IDENTITY_HASH_KEY_ID"],
         trail_bucket=env["TRAIL_BUCKET"],
         trail_log_prefix=env["TRAIL_LOG_PREFIX"],
         onboarding_state_machine_arn=env["ONBOARDING_STATE_MACHINE_ARN"],

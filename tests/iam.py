@@ -70,7 +70,7 @@ def _summary(params: dict[str, Any]) -> dict[str, Any]:
     """What deciding the permission needs (names, keys, flags), never bodies or items."""
     keep = ("TableName", "IndexName", "Bucket", "Key", "VersionId", "Tagging", "ServerSideEncryption",
             "SSEKMSKeyId", "BypassGovernanceRetention", "CopySource", "QueueUrl", "FunctionName",
-            "stateMachineArn", "executionArn", "TransactItems", "RequestItems")
+            "stateMachineArn", "executionArn", "TransactItems", "RequestItems", "KeyId")
     summary = {k: params[k] for k in keep if k in params}
     for name in ("TransactItems",):
         if name in summary:
@@ -228,6 +228,9 @@ def needs(call: Call, ctx: Context) -> list[list[Need]]:
             return [[Need(fn, f"states:{operation}", arn, name) for arn in ctx.state_machines]]
         arn = p.get("stateMachineArn") or p.get("executionArn") or "*"
         return [one(f"states:{operation}", arn)]
+    if call.service == "kms" and p.get("KeyId"):
+        key = p["KeyId"]
+        return [one(f"kms:{operation}", key if key.startswith("arn:") else f"arn:aws:kms:{ctx.region}:{ctx.account}:key/{key}")]
     return [one(f"{_PREFIXES.get(call.service, call.service)}:{operation}", "*")]
 
 

@@ -44,6 +44,9 @@ def remember_request(body: Any) -> None:
                         address.get("line1"), address.get("postal_code"))
     if isinstance(document, dict):
         remember([document.get("number"), *(document.get("mrz") or [])])
+    channel = body.get("channel")
+    if isinstance(channel, dict):  # what the channel knows of the device and network (hashed at once)
+        remember([channel.get("device_id"), channel.get("ip")])
     for tx in body.get("recent_transactions") or []:
         if isinstance(tx, dict) and isinstance(tx.get("counterparty"), dict):
             remember([tx["counterparty"].get("name"), tx["counterparty"].get("iban")])

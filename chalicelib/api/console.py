@@ -2,11 +2,15 @@
 
 Nothing is fetched from anywhere else (it works offline), and every file goes out with one strict
 Content-Security-Policy: scripts, styles and API calls from this origin only, no inline code, no
-frames. The files are public; the data behind them is the API's, protected by role.
+frames; images from this origin and from the documents bucket's S3 origin alone (the case file's
+short-lived links to document images). The files are public; the data behind them is the API's,
+protected by role.
 """
 from __future__ import annotations
 
+import functools
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from chalice import Response
 
@@ -24,6 +28,22 @@ SECURITY_HEADERS = {
 }
 
 
+@functools.cache
+def image_origin() -> str:
+    """The origin of the documents bucket's presigned links: that of a link signed for a document
+    image's key, as the case file signs them (locally: no AWS call, and the link is never used)."""
+    from chalicelib.stores import AWS
+    from chalicelib.stores.document_bucket import upload_key
+
+    link = urlsplit(AWS.documents.download_link(upload_key("cp_origin", "front"), 60))
+    return f"{link.scheme}://{link.netloc}"
+
+
+def console_headers() -> dict[str, str]:
+    policy = SECURITY_HEADERS["Content-Security-Policy"].replace("img-src 'self'", f"img-src 'self' {image_origin()}")
+    return {**SECURITY_HEADERS, "Content-Security-Policy": policy}
+
+
 def page(request_path: str) -> Response:
     """The console's page. Asked for without the trailing slash, it redirects to `console/` so that
     the page's relative asset URLs resolve under it (locally and behind an API Gateway stage)."""
@@ -34,7 +54,7 @@ def page(request_path: str) -> Response:
 
 def asset(name: str) -> Response:
     """One file of the console by its name."""
-    return file_in(CONSOLE_DIR, name)
+    return file_in(CONSOLE_DIR, name, console_headers())
 
 
 def file_in(folder: Path, name: str, headers: dict[str, str] = SECURITY_HEADERS) -> Response:

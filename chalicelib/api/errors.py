@@ -23,6 +23,7 @@ from chalicelib.errors import (
     IdempotencyKeyReused,
     InvalidField,
     NotFound,
+    PurposeRequired,
     Refused,
 )
 from chalicelib.log_masking import masked
@@ -111,6 +112,10 @@ def api_error_of(exc: Exception) -> ApiError | None:
         return exc
     if isinstance(exc, NotFound):
         return ApiError(404, "NOT_FOUND", "No such resource.")
+    if isinstance(exc, PurposeRequired):
+        return ApiError(403, exc.code, str(exc), [
+            {"field": "header.X-Access-Purpose", "reason": f"must be one of {', '.join(exc.purposes)}"},
+            {"field": "header.X-Access-Reference", "reason": "must name the request, claim or sample the read answers"}])
     if isinstance(exc, InvalidField):
         return ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.",
                         [{"field": exc.field, "reason": exc.reason}])

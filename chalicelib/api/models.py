@@ -4,6 +4,7 @@ id pattern of a request is written here (or in the domain type it names) once: t
 declarations in app.py point at these models, and the OpenAPI document is generated from them."""
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 from datetime import UTC, date, datetime
@@ -31,6 +32,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 from stdnum import iban
 
+from chalicelib.domain.actors import AccessPurpose, StatedPurpose
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointKind, ReviewOutcome
 from chalicelib.domain.export_record import Format, Section
@@ -65,6 +67,7 @@ from chalicelib.domain.models import (
     DocumentType,
     IdentityDocument,
     ImageSide,
+    Product,
 )
 from chalicelib.policies import closure_policy
 
@@ -148,9 +151,14 @@ def _timestamp_text(value: object) -> object:
 IsoDateTime = Annotated[datetime, BeforeValidator(_timestamp_text)]
 
 
-def _past_birth_date(value: date) -> date:
+def _not_in_future(value: date) -> date:
     if value > date.today():
         raise ValueError("must not be in the future")
+    return value
+
+
+def _past_birth_date(value: date) -> date:
+    _not_in_future(value)
     if value.year < 1900:
         raise ValueError("must be after 1900-01-01")
     return value
@@ -200,24 +208,36 @@ class Strict(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid", str_strip_whitespace=True)
 
 
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
+                  WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone),
+                  WithJsonSchema({"type": "string", "maxLength": 32, "pattern": _PHONE_PATTERN,
+                                  "description": "E.164; spaces, dots, dashes and brackets are ignored",
+                                  "examples": ["+46701234567"]})]
+BirthDate = Annotated[IsoDate, AfterValidator(_past_birth_date)]
+City, PostalCode = _text(100), _text(20)
+DocumentNumber = Annotated[str, StringConstraints(max_length=40), AfterValidator(_document_number)]
+MrzLines = Annotated[list[MrzLine], Field(min_length=2, max_length=3)]
+
+
+IssueDate = Annotated[IsoDate, AfterValidator(_not_in_future),
+                      Field(description="When the document was issued (a factor of the risk rating)")]
+
+
 class AddressIn(Strict):
     line1: Text
-    city: _text(100)
-    postal_code: _text(20)
+    city: City
+    postal_code: PostalCode
     country: Country
 
 
 class ApplicantIn(Strict):
     given_names: PersonName
     family_name: PersonName
-    birth_date: Annotated[IsoDate, AfterValidator(_past_birth_date)]
+    birth_date: BirthDate
     nationality: Country
-    email: Annotated[str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email),
-                     WithJsonSchema({"type": "string", "format": "email", "maxLength": 254})]
-    phone: Annotated[str, StringConstraints(max_length=32), AfterValidator(_phone),
-                     WithJsonSchema({"type": "string", "maxLength": 32, "pattern": _PHONE_PATTERN,
-                                     "description": "E.164; spaces, dots, dashes and brackets are ignored",
-                                     "examples": ["+46701234567"]})]
+    email: Email
+    phone: Phone
     address: AddressIn
 
 
@@ -229,38 +249,124 @@ def _distinct(values: list) -> list:
 
 class DocumentIn(Strict):
     type: DocumentType
-    number: Annotated[str, StringConstraints(max_length=40), AfterValidator(_document_number)]
+    number: DocumentNumber
     issuing_country: Country
     expiry_date: IsoDate
-    mrz: Annotated[list[MrzLine], Field(min_length=2, max_length=3)] | None = None
+    issue_date: IssueDate | None = None
+    mrz: MrzLines | None = None
     images: Annotated[list[ImageSide], Field(max_length=len(ImageSide),
                                              description="The images the channel will upload before the checks "
                                                          "run; the sign-up waits for them (AWAITING_DOCUMENTS)."),
                       AfterValidator(_distinct)] = Field(default_factory=list)
 
 
+def _ip_address(value: str) -> str:
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError("must be an IPv4 or IPv6 address") from None
+
+
 class ChannelIn(Strict):
     name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
                                            pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
     reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    device_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128,
+                                                pattern=r"^[\x21-\x7e]+$"),
+                         Field(description="The channel's identifier of the applicant's device (app install id, "
+                                           "device fingerprint). Stored only as a keyed hash; counted by the "
+                                           "fraud checks' velocity rule.")] | None = None
+    ip: Annotated[str, StringConstraints(strip_whitespace=True, max_length=45), AfterValidator(_ip_address),
+                  WithJsonSchema({"type": "string", "maxLength": 45, "description":
+                                  "The applicant's IP address as the channel saw it. Only its network prefix (/24, "
+                                  "/48) is kept, as a keyed hash; counted by the velocity rule.",
+                                  "examples": ["203.0.113.7"]})] | None = None
 
 
 class OnboardingRequest(Strict):
     applicant: ApplicantIn
     document: DocumentIn
     channel: ChannelIn
+    product: Annotated[Product, Field(description="What the customer signs up for (a factor of the risk "
+                                                  "rating)")] = Product.CURRENT_ACCOUNT
 
-    def to_application(self) -> Application:
+    def to_application(self, device: str | None = None, ip_prefix: str | None = None) -> Application:
+        """The application as stored: the channel's device id and IP address only as the keyed
+        hashes given (never in clear)."""
         a, d = self.applicant, self.document
         return Application(
             applicant=Applicant(given_names=a.given_names, family_name=a.family_name, birth_date=a.birth_date,
                                 nationality=a.nationality, email=a.email, phone=a.phone,
                                 address=Address(**a.address.model_dump())),
             document=IdentityDocument(type=d.type, number=d.number, issuing_country=d.issuing_country,
-                                      expiry_date=d.expiry_date, mrz=tuple(d.mrz) if d.mrz else None,
-                                      images=tuple(d.images)),
-            channel=Channel(**self.channel.model_dump()),
+                                      expiry_date=d.expiry_date, issue_date=d.issue_date,
+                                      mrz=tuple(d.mrz) if d.mrz else None, images=tuple(d.images)),
+            channel=Channel(name=self.channel.name, reference=self.channel.reference, device=device,
+                            ip_prefix=ip_prefix),
+            product=self.product,
         )
+
+
+# ---- correcting a sign-up (PATCH /v1/checkpoints/{id}) ----
+# A JSON merge patch (RFC 7396) of the application: only the members sent change. Each field is
+# validated as in OnboardingRequest; a required field cannot be removed (null is refused), an
+# optional one (issue_date, mrz) is removed by null. The channel and the announced images are not
+# part of what a customer corrects (a side is uploaded again through the documents operations).
+
+class Patch(Strict):
+    """A merge patch's object: every member optional, none nullable unless it may be removed (its
+    JSON Schema has no `default: null` for a member that only has to be absent)."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
+        schema = handler(core_schema)
+        for prop in handler.resolve_ref_schema(schema).get("properties", {}).values():
+            if prop.get("default", 0) is None and not any(s == {"type": "null"} for s in prop.get("anyOf", [])):
+                del prop["default"]
+        return schema
+
+
+class AddressPatch(Patch):
+    line1: Text = None
+    city: City = None
+    postal_code: PostalCode = None
+    country: Country = None
+
+
+class ApplicantPatch(Patch):
+    given_names: PersonName = None
+    family_name: PersonName = None
+    birth_date: BirthDate = None
+    nationality: Country = None
+    email: Email = None
+    phone: Phone = None
+    address: AddressPatch = None
+
+
+class DocumentPatch(Patch):
+    type: DocumentType = None
+    number: DocumentNumber = None
+    issuing_country: Country = None
+    expiry_date: IsoDate = None
+    issue_date: IssueDate | None = None
+    mrz: MrzLines | None = None
+
+
+class ApplicationPatch(Patch):
+    """The corrected fields of a sign-up's application (`application/merge-patch+json`)."""
+
+    applicant: ApplicantPatch = None
+    document: DocumentPatch = None
+
+    @model_validator(mode="after")
+    def _something(self) -> ApplicationPatch:
+        if not self.members():
+            raise PydanticCustomError("empty_patch", "must correct at least one field of the application")
+        return self
+
+    def members(self) -> dict[str, Any]:
+        """The members sent, nested, as domain values (None: remove)."""
+        return self.model_dump(mode="python", exclude_unset=True)
 
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -498,6 +604,18 @@ class ReviewDecisionRequest(Strict):
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
 
 
+def _note_text(value: str) -> str:
+    """Free text that may run over several lines (a line break is the one control character kept)."""
+    lines = value.replace("\r\n", "\n").split("\n")
+    return "\n".join(_plain_text(line) for line in lines)
+
+
+class NoteRequest(Strict):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+                    AfterValidator(_note_text), Field(description="Kept with the case as written, never edited "
+                                                                  "(line breaks are kept)")]
+
+
 # ---- lists and ad hoc screening ----
 
 class ListRefreshRequest(Strict):
@@ -597,10 +715,45 @@ class CheckpointQuery(Query):
                                                         "checkpoint has changed since (at once if it already has).")] = None
 
 
+class Assigned(StrEnum):
+    """Whose cases: the caller's (claimed by them), or those nobody holds."""
+
+    ME = "me"
+    NONE = "none"
+
+
 class ReviewQueueQuery(Query):
     status: Annotated[Literal["open"], Field(description="The queue lists checkpoints waiting for a decision.")] = "open"
+    kind: Annotated[CheckpointKind | None, Field(description="Only checkpoints of this kind.")] = None
+    level: Annotated[whole_number(ge=1, le=2) | None, Field(description="Only reviews at this level (2: escalated).")
+                     ] = None
+    assigned: Annotated[Assigned | None, Field(description="me: the cases the caller holds; none: those nobody holds "
+                                                           "(claims that lapsed count as held by nobody).")] = None
     limit: whole_number(ge=1, le=100) = 50
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
+class AccessHeaders(Query):
+    """Why a member of staff reads a person's data, and the request it answers: required (one that
+    opens a former customer's data) once the customer's relationship has ended."""
+
+    purpose: Annotated[AccessPurpose | None, Field(
+        alias="X-Access-Purpose", description="The purpose of the read (policies/access.yaml); a current case read "
+                                              "without one is case_review.")] = None
+    reference: Annotated[Text | None, Field(
+        alias="X-Access-Reference", description="The request, claim, sample or case the read answers, e.g. a "
+                                                "regulator's reference.")] = None
+
+    @model_validator(mode="after")
+    def _paired(self) -> AccessHeaders:
+        if (self.purpose is None) != (self.reference is None):
+            missing = "X-Access-Reference" if self.reference is None else "X-Access-Purpose"
+            raise ValidationError.from_exception_data(type(self).__name__, [
+                _problem((missing,), "is required with the other access header")])
+        return self
+
+    def stated(self) -> StatedPurpose | None:
+        return StatedPurpose(purpose=self.purpose, reference=self.reference) if self.purpose else None
 
 
 class ExecutionStatus(StrEnum):

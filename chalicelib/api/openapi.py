@@ -21,6 +21,7 @@ _STATUS_TEXT = {200: "OK", 201: "Created", 202: "Accepted", 204: "No content", 3
                 400: "Bad request: the fields and why", 401: "No valid credentials",
                 403: "The caller's role may not do this", 404: "No such resource",
                 405: "The resource does not support this method", 409: "Conflicts with the resource's state",
+                412: "The If-Match ETag is not the resource's current one",
                 413: "Request body too large", 415: "Request body is not of a supported media type",
                 422: "Well-formed but refused (e.g. unknown customer)", 500: "An internal error (logged)"}
 
@@ -33,6 +34,9 @@ IDEMPOTENCY_KEY = {"name": "Idempotency-Key", "in": "header", "required": True,
 IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False,
                  "description": "An ETag this operation returned: 304 with no body if the answer would be the same.",
                  "schema": {"type": "string"}}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": False,
+            "description": "The ETag of the resource as last read (GET); 412 if it has changed since.",
+            "schema": {"type": "string"}}
 ETAG_HEADER = {"ETag": {"description": "Identifies this answer; send it back in If-None-Match.",
                         "schema": {"type": "string"}}}
 
@@ -133,7 +137,9 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
         "operationId": op.operation_id, "summary": op.summary, "tags": list(op.tags),
         "x-roles": sorted(role.value for role in op.roles),
         "parameters": [*_parameters(op.path_params, "path", schemas), *_parameters(op.query, "query", schemas),
-                       *([IDEMPOTENCY_KEY] if op.idempotent else []), *([IF_NONE_MATCH] if op.etag else [])],
+                       *_parameters(op.headers, "header", schemas),
+                       *([IDEMPOTENCY_KEY] if op.idempotent else []), *([IF_NONE_MATCH] if op.etag else []),
+                       *([IF_MATCH] if op.if_match else [])],
         "responses": responses,
         "security": [{"bearer": []}] if op.roles else [],
     }
@@ -150,11 +156,12 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
 def document(operations: Iterable[Operation], server_url: str = "/") -> dict[str, Any]:
     """The OpenAPI document of the declared operations."""
     operations = list(operations)
-    schemas = _Schemas(m for op in operations for m in (op.body, op.response, op.query, op.path_params) if m)
+    schemas = _Schemas(m for op in operations for m in (op.body, op.response, op.query, op.path_params, op.headers)
+                       if m)
     paths: dict[str, dict[str, Any]] = {}
     for op in operations:
         paths.setdefault(op.path, {})[op.method.lower()] = _operation(op, schemas)
-    parameter_models = {m for op in operations for m in (op.query, op.path_params) if m}
+    parameter_models = {m for op in operations for m in (op.query, op.path_params, op.headers) if m}
     defs = {name: schema for name, schema in schemas.defs.items()
             if name not in {schemas.ref(m)["$ref"].rsplit("/", 1)[-1] for m in parameter_models}}
     return {

@@ -47,6 +47,7 @@ class Call(Generic[B, Q, P]):
     path: P
     idempotency_key: str | None
     request: Any  # the Chalice request, for what no model covers (the raw path, context)
+    headers: Any = None  # the declared request headers, parsed into their model
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Operation:
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     path_params: type[BaseModel] | None = None
+    headers: type[BaseModel] | None = None  # request headers, each field by its alias (the header's name)
     idempotent: bool = False  # requires an Idempotency-Key header (a UUID)
     status: int = 200
     response: type[BaseModel] | None = None
@@ -80,6 +82,9 @@ class Operation:
     tags: tuple[str, ...] = ()
     location: bool = False  # the answer's links.self is the new resource: Location header
     etag: bool = False  # the answer carries an ETag; If-None-Match with it answers 304
+    # If-Match (optional) is compared with the ETag of the resource's current representation (the
+    # GET operation of the same path, as this caller would get it): none current is 412.
+    if_match: bool = False
     description: str = ""
 
     @property
@@ -103,6 +108,8 @@ class Operation:
             implied |= {413, 415}
         if self.etag:
             implied.add(304)
+        if self.if_match:
+            implied.add(412)
         return (self.status, *sorted(implied - {self.status}))
 
     def parse(self, request: Any, path_values: dict[str, str]) -> Call:
@@ -125,6 +132,15 @@ class Operation:
             raise ApiError(400, "VALIDATION_FAILED", "The request is invalid; see fields.",
                            [{"field": f"query.{name}", "reason": "is not a known query parameter"}
                             for name in sorted(request.query_params)])
+        headers = None
+        if self.headers is not None:
+            sent = request.headers or {}
+            named = {field.alias or name: sent.get((field.alias or name).lower())
+                     for name, field in self.headers.model_fields.items()}
+            try:
+                headers = self.headers.model_validate({k: v for k, v in named.items() if v is not None})
+            except ValidationError as exc:
+                raise validation_error(exc, ("header",)) from None
         key = _idempotency_key(request) if self.idempotent else None
         body = None
         if self.body is not None:
@@ -132,7 +148,8 @@ class Operation:
                 body = self.body.model_validate(parse_json_body(request.raw_body))
             except ValidationError as exc:
                 raise validation_error(exc) from None
-        return Call(caller=caller, body=body, query=query, path=path, idempotency_key=key, request=request)
+        return Call(caller=caller, body=body, query=query, path=path, idempotency_key=key, request=request,
+                    headers=headers)
 
     def render(self, result: Any, request: Any) -> Any:
         if isinstance(result, Response):
@@ -142,11 +159,16 @@ class Operation:
         if self.location and isinstance(body, dict):
             headers["Location"] = body["links"]["self"]
         if self.etag:
-            tag = '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32] + '"'
+            tag = entity_tag(body)
             headers["ETag"] = tag
             if tag in _entity_tags((request.headers or {}).get("if-none-match", "")):
                 return Response(body="", status_code=304, headers={"ETag": tag})
         return Response(body=body, status_code=self.status, headers=headers)
+
+
+def entity_tag(body: Any) -> str:
+    """The ETag of an answer's JSON body."""
+    return '"' + hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32] + '"'
 
 
 def _entity_tags(header: str) -> set[str]:
@@ -176,6 +198,23 @@ class Operations:
     def __iter__(self) -> Iterator[Operation]:
         return iter(self.declared)
 
+    def _precondition(self, op: Operation, call: Call) -> None:
+        """If-Match: 412 unless one of its ETags is the current representation's (`*`: any)."""
+        header = (call.request.headers or {}).get("if-match", "").strip()
+        if not header:
+            return
+        wanted = {tag.strip() for tag in header.split(",") if tag.strip()}
+        if "*" in wanted:
+            return
+        current = self.find("GET", op.path)
+        query = current.query.model_validate({}) if current.query is not None else None
+        result = current.handler(Call(caller=call.caller, body=None, query=query, path=call.path,
+                                      idempotency_key=None, request=call.request))
+        body = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
+        if entity_tag(body) not in wanted:
+            raise ApiError(412, "PRECONDITION_FAILED", "The resource has changed since that ETag: read it again.",
+                           [{"field": "header.If-Match", "reason": "is not the current ETag"}])
+
     def find(self, method: str, path: str) -> Operation:
         return next(op for op in self.declared if (op.method, op.path) == (method, path))
 
@@ -188,7 +227,10 @@ class Operations:
 
             def view(**path_values: str) -> Any:
                 request = self.app.current_request
-                return op.render(handler(op.parse(request, path_values)), request)
+                call = op.parse(request, path_values)
+                if op.if_match:
+                    self._precondition(op, call)
+                return op.render(handler(call), request)
 
             view.__name__ = handler.__name__
             self.app.route(path, methods=[method], authorizer=None if op.public else self.authorizer,

@@ -5,6 +5,7 @@ a checkpoint's view is a closure's plan, the customer's own (amounts, linked ser
 masked payout IBAN), shown to the channel that on-boarded them and to compliance."""
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -19,20 +20,28 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
+from chalicelib.domain.actors import AccessPurpose, Caller
 from chalicelib.domain.audit_log import LogName, Verification
-from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
+from chalicelib.domain.case_file import Comparison, ListedEntry
+from chalicelib.domain.case_work import CaseNote
+from chalicelib.domain.checkpoint import CaseEventKind, Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
+from chalicelib.domain.closure import Transaction
+from chalicelib.domain.corrections import CheckStep
+from chalicelib.domain.fraud import FraudSignal
+from chalicelib.domain.risk_rating import RatingReason, RiskFactorCode, RiskLevel, RiskRating
 from chalicelib.domain.closure_plan import ClosurePlan
 from chalicelib.domain.exit_analytics import ExitGroup, GroupBy
 from chalicelib.domain.exit_risk import Finding
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Recipient, Section
-from chalicelib.domain.models import DocumentKind, Verdict
+from chalicelib.domain.models import DocumentKind, DocumentType, Verdict
 from chalicelib.domain.monitoring import RunMode, RunStatus, RunSummary, RunTrigger
 from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.retention import Action, RecordClass
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
+from chalicelib.domain.visibility import as_seen_by
 
 Timestamp = Annotated[str, Field(description="UTC ISO-8601 with a Z, e.g. 2026-01-31T00:00:00.000Z")]
 
@@ -82,6 +91,8 @@ class View(BaseModel):
 class ReasonView(View):
     code: str = Field(description="Stable; branch on it.")
     detail: str = ""
+    field: str | None = Field(None, description="A check the customer can correct: the field (or document image) "
+                                                "to correct.")
 
 
 class DecisionView(View):
@@ -126,8 +137,50 @@ class RequiredDocument(View):
     received: bool
 
 
+class ActionView(View):
+    """Something the customer must correct before the sign-up goes on (ACTION_REQUIRED)."""
+
+    field: str = Field(description="The application field to correct (PATCH /v1/checkpoints/{id}), or "
+                                   "document.images.<side>: upload that side again, then complete the documents")
+    code: str = Field(description="The check that failed; stable, branch on it")
+    reason: str
+
+
+class CorrectionView(View):
+    at: Timestamp
+    by: str
+    fields: list[str] = Field(description="The fields corrected (names only), or the images uploaded again")
+    rerun: list[CheckStep] = Field(description="The checks that ran again; the others kept their result")
+
+
+class RiskFactorView(View):
+    code: RiskFactorCode
+    weight: int
+    source: str
+    detail: str
+
+
+class RiskRatingView(View):
+    """The customer risk rating (policies/risk_rating.yaml): compliance only."""
+
+    level: RiskLevel
+    score: int = Field(description="The sum of the factors' weights; the level may be raised by a factor's minimum")
+    factors: list[RiskFactorView]
+    rated_at: Timestamp
+    reason: RatingReason = Field(description="onboarding, or monitoring_alert (a re-rating)")
+    policy_version: str
+    lists: dict[str, str] = Field(description="The country lists used, each with its publication date")
+    alert: str | None = Field(None, description="The monitoring alert's code (a re-rating)")
+
+    @classmethod
+    def of(cls, rating: RiskRating) -> RiskRatingView:
+        return cls(**rating.model_dump(exclude={"factors"}), factors=[RiskFactorView(**f.model_dump())
+                                                                        for f in rating.factors])
+
+
 class CheckpointView(View):
-    """A checkpoint as the API shows it: status, decision and step codes, no personal data."""
+    """A checkpoint as the API shows it: status, decision and step codes, no personal data (and no
+    risk data but for compliance)."""
 
     checkpoint_id: str
     kind: CheckpointKind
@@ -147,11 +200,19 @@ class CheckpointView(View):
     plan: ClosurePlan | None = Field(
         None, description="A closure's plan: steps with status and expected_by, when access ends, the final "
                           "settlement, linked services, what happens to the data afterwards.")
+    actions: list[ActionView] | None = Field(
+        None, description="ACTION_REQUIRED: what the customer must correct, each naming its field.")
+    corrections: list[CorrectionView] | None = Field(
+        None, description="Every correction of the sign-up's application, oldest first (field names, never values).")
+    risk_rating: RiskRatingView | None = Field(
+        None, description="Compliance only: the customer risk rating (level, score, factors with weights and sources).")
 
     @classmethod
     def of(cls, cp: Checkpoint, arrived: dict[str, bool] | None = None,
-           plan: ClosurePlan | None = None) -> CheckpointView:
-        """`arrived`: for each announced document, whether it is in (known once completed without it)."""
+           plan: ClosurePlan | None = None, *, caller: Caller) -> CheckpointView:
+        """`arrived`: for each announced document, whether it is in (known once completed without it).
+        The caller decides what is shown (domain/visibility.py: risk data to compliance only)."""
+        cp = as_seen_by(caller, cp)
         view: dict[str, Any] = {
             "checkpoint_id": cp.checkpoint_id, "kind": cp.kind, "status": cp.status,
             "decision": DecisionView(outcome=cp.decision.outcome, decided_by=cp.decision.decided_by,
@@ -182,6 +243,13 @@ class CheckpointView(View):
                 for side in cp.images]
         if plan is not None:
             view["plan"] = plan
+        if cp.status is CheckpointStatus.ACTION_REQUIRED:
+            view["actions"] = [ActionView(field=a.field or "", code=a.code, reason=a.detail) for a in cp.actions]
+        if cp.corrections:
+            view["corrections"] = [CorrectionView(at=c.at, by=c.by, fields=list(c.fields),
+                                                  rerun=[CheckStep(r) for r in c.rerun]) for c in cp.corrections]
+        if cp.risk_rating is not None:
+            view["risk_rating"] = RiskRatingView.of(cp.risk_rating)
         return cls(**view)
 
 
@@ -203,24 +271,65 @@ class ExitRiskExplanation(View):
     flags: list[Finding]
 
 
-Explanation = Annotated[ScreeningExplanation | ExitRiskExplanation, Field(discriminator="step")]
+class EvidenceView(View):
+    attribute: str = Field(description="What matched: document, image:<side>, email, phone, device, ip_prefix")
+    checkpoint_ids: list[str] = Field(description="The other sign-ups that matched, by checkpoint id (newest or "
+                                                  "closest first)")
+    count: int | None = Field(None, description="Velocity: sign-ups in the window, this one included")
+    window_minutes: int | None = None
+    distance: int | None = Field(None, description="Images: the closest perceptual-hash distance, in bits")
+
+
+class SignalView(View):
+    code: FraudSignal
+    verdict: Verdict
+    detail: str
+    evidence: list[EvidenceView]
+
+
+class FraudExplanation(View):
+    step: Literal["fraud"]
+    policy_version: str
+    signals: list[SignalView] = Field(description="The signals raised, each with what policies/fraud.yaml does "
+                                                  "with it and its evidence")
+
+
+class RiskExplanation(View):
+    step: Literal["risk"]
+    rating: RiskRatingView
+
+
+Explanation = Annotated[ScreeningExplanation | ExitRiskExplanation | FraudExplanation | RiskExplanation,
+                        Field(discriminator="step")]
 
 
 class ReviewLinks(View):
     checkpoint: str
     history: str
+    case_file: str
     decision: str
+
+
+class Holder(View):
+    """The officer who claimed a review: only they decide it until they release it or the claim lapses."""
+
+    subject: str
+    claimed_at: Timestamp
+    lapses_at: Timestamp
 
 
 class ReviewQueueItem(View):
     checkpoint_id: str
     kind: CheckpointKind
-    customer_id: str | None = Field(default=None, description="A monitoring alert's (and a closure's) customer")
+    customer_id: str | None = Field(None, description="The customer the checkpoint concerns, once there is one (a closure's, a monitoring alert's)")
     created_at: Timestamp
     level: int
     awaiting_decision: bool
     in_review_since: Timestamp
     age_seconds: int
+    due_at: Timestamp = Field(description="in_review_since plus the kind's service level (policies/reviews.yaml)")
+    overdue: bool
+    assignee: Holder | None = Field(None, description="Who holds the case; absent when nobody does")
     reasons: list[ReasonView]
     explanation: list[Explanation]
     links: ReviewLinks
@@ -357,6 +466,190 @@ class ClearanceView(Clearance):
 class Clearances(View):
     items: list[ClearanceView]
     next: str | None = Field(description="The cursor of the following page; null on the last page.")
+
+
+# ---- the case file ----
+
+class Relationship(StrEnum):
+    """Where the person stands with the bank: an applicant (not, or not yet, a customer), or a
+    customer whose relationship is active, frozen or closed (ended: a former customer)."""
+
+    APPLICANT = "applicant"
+    ACTIVE = "active"
+    FROZEN = "frozen"
+    CLOSED = "closed"
+
+
+class SubjectRole(StrEnum):
+    APPLICANT = "applicant"
+    CUSTOMER = "customer"
+    JOINT_HOLDER = "joint_holder"
+
+
+class AddressView(View):
+    line1: str
+    city: str
+    postal_code: str
+    country: str
+
+
+class DocumentImage(View):
+    side: DocumentKind
+    url: str = Field(description="A presigned GET of the image, valid until expires_at; each read of the case "
+                                 "file issues new ones")
+    expires_at: Timestamp
+
+
+class SubjectDocument(View):
+    type: DocumentType
+    number: str
+    issuing_country: str
+    expiry_date: date
+
+
+class CaseSubject(View):
+    """A person the checkpoint concerns, as the bank knows them."""
+
+    subject: str = Field(description='As the screening names them: "applicant", or a customer id')
+    role: SubjectRole
+    customer_id: str = Field(description="A sign-up's applicant: the customer id its approval creates")
+    relationship: Relationship
+    relationship_ended_at: Timestamp | None = None
+    given_names: str
+    family_name: str
+    birth_date: date
+    nationality: str
+    email: str
+    phone: str
+    address: AddressView
+    document: SubjectDocument | None = Field(None, description="The identity document relied on")
+    images: list[DocumentImage] = Field(description="The document's images (and a succession's documents) uploaded")
+
+
+class CaseMatch(View):
+    """A screening match, the listed entry's whole record, and the person beside it."""
+
+    subject: str
+    match: Match
+    listed: ListedEntry | None = Field(None, description="Absent if the list version the screening used can no "
+                                                         "longer be read")
+    comparison: list[Comparison]
+
+
+class ExitRiskSection(View):
+    policy_version: str
+    flags: list[Finding]
+    transactions: list[Transaction] = Field(description="The transactions the flags' evidence names")
+
+
+class CaseReview(View):
+    level: int = Field(description="1, or 2 once escalated")
+    awaiting_decision: bool
+    in_review_since: Timestamp
+    age_seconds: int
+    due_at: Timestamp
+    overdue: bool
+    service_level_hours: int
+    assignee: Holder | None = None
+    reasons: list[ReasonView]
+
+
+class CaseDecision(View):
+    outcome: ReviewOutcome
+    level: int
+    reviewer: str
+    reason: str
+    decided_at: Timestamp
+
+
+class EarlierCheckpointLinks(View):
+    case_file: str
+
+
+class EarlierCheckpoint(View):
+    """Another checkpoint of the same customer (their sign-up, their closure)."""
+
+    checkpoint_id: str
+    kind: CheckpointKind
+    status: CheckpointStatus
+    created_at: Timestamp
+    customer_id: str
+    decision: DecisionView | None
+    review_decisions: list[CaseDecision]
+    links: EarlierCheckpointLinks
+
+
+class CaseNoteView(View):
+    sequence: int
+    author: str
+    at: Timestamp
+    text: str
+
+    @classmethod
+    def of(cls, note: CaseNote) -> CaseNoteView:
+        return cls(sequence=note.sequence, author=note.author, at=note.at, text=note.text)
+
+
+class CaseEventView(View):
+    event: CaseEventKind
+    by: str
+    at: Timestamp
+    note: int | None = Field(None, description="The note's sequence number, for note_added")
+
+
+class CaseAccess(View):
+    """This read, as the data access log records it."""
+
+    purpose: AccessPurpose
+    reference: str
+    read_by: str
+    read_at: Timestamp
+    former_customers: list[str] = Field(description="Those read whose relationship has ended")
+    fields: list[str] = Field(description="The names of the personal fields this case file shows")
+    log_sequence: int = Field(description="The read's entry in GET /v1/audit/data-access-log")
+
+
+class CaseLinks(View):
+    self_: str = Field(alias="self")
+    checkpoint: str
+    history: str
+    decision: str
+    claim: str
+    release: str
+    notes: str
+
+
+class CaseFile(View):
+    """Everything an officer needs to decide a review, on one page. Sections a step adds are there
+    only when the checkpoint has that step's result."""
+
+    checkpoint_id: str
+    kind: CheckpointKind
+    status: CheckpointStatus
+    created_at: Timestamp
+    updated_at: Timestamp
+    review: CaseReview | None = Field(None, description="Absent for a checkpoint never in review")
+    subjects: list[CaseSubject]
+    matches: list[CaseMatch]
+    exit_risk: ExitRiskSection | None = None
+    decisions: list[CaseDecision] = Field(description="This checkpoint's review decisions")
+    clearances: list[ClearanceView] = Field(description="Screening matches cleared for these people, revoked ones too")
+    earlier_checkpoints: list[EarlierCheckpoint]
+    notes: list[CaseNoteView]
+    activity: list[CaseEventView] = Field(description="Claims, releases and notes, in order")
+    access: CaseAccess
+    links: CaseLinks
+
+
+class ReviewClaimLinks(View):
+    case_file: str
+
+
+class ReviewClaim(View):
+    checkpoint_id: str
+    assignee: Holder | None = Field(None, description="Who holds the case now; absent once released")
+    activity: list[CaseEventView]
+    links: ReviewClaimLinks
 
 
 class OpenApiDocument(View):

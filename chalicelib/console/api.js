@@ -17,8 +17,8 @@ function url(path, params = {}) {
   return target;
 }
 
-export async function call(path, { method = "GET", params, body } = {}) {
-  const headers = { Authorization: `Bearer ${token()}`, Accept: "application/json" };
+export async function call(path, { method = "GET", params, body, headers: extra = {} } = {}) {
+  const headers = { Authorization: `Bearer ${token()}`, Accept: "application/json", ...extra };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(url(path, params), {
     method, headers, cache: "no-store", body: body === undefined ? undefined : JSON.stringify(body),
@@ -27,8 +27,8 @@ export async function call(path, { method = "GET", params, body } = {}) {
   return response;
 }
 
-export async function getJson(path, params) {
-  return (await call(path, { params })).json();
+export async function getJson(path, params, headers) {
+  return (await call(path, { params, headers })).json();
 }
 
 export async function postJson(path, body) {

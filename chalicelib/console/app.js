@@ -12,6 +12,7 @@ import { showTimeline, showTimelineLookup } from "./timeline.js";
 const CHECKPOINT_ID = "(cp_[0-9a-f]{32})";
 const PAGES = [
   { path: /^reviews$/, title: "Review queue", role: "compliance", show: showQueue, nav: "#/reviews" },
+  { path: /^my-cases$/, title: "My cases", role: "compliance", show: (context) => showQueue(context, true), nav: "#/my-cases" },
   { path: new RegExp(`^reviews/${CHECKPOINT_ID}$`), title: "Review", role: "compliance", show: showReview },
   { path: /^timeline$/, title: "Checkpoint timeline", role: "compliance", show: showTimelineLookup, nav: "#/timeline" },
   { path: new RegExp(`^checkpoints/${CHECKPOINT_ID}/timeline$`), title: "Checkpoint timeline", role: "compliance", show: showTimeline },
@@ -51,7 +52,9 @@ function fail(error) {
     showSignIn("The API did not accept your token (expired, or not issued for this stage). Sign in again.");
     return notice("error", "Signed out.");
   }
-  if (error.status === 403) return notice("error", "Your role may not see this. Nothing from it is shown.");
+  if (error.status === 403 && error.code !== "PURPOSE_REQUIRED") {
+    return notice("error", "Your role may not see this. Nothing from it is shown.");
+  }
   const fields = error.fields.map((f) => `${f.field} ${f.reason}`).join("; ");
   return notice("error", `${error.message}${fields ? ` (${fields})` : ""} [${error.code}]`);
 }

@@ -1,15 +1,16 @@
-// Audit logs (auditor): the retention and export logs filtered by date, downloaded as CSV or JSON
+// Audit logs (auditor): the retention, export, clearance and data access logs filtered by date, downloaded as CSV or JSON
 // lines with the chain head to verify them offline, and the hash chain's verification stated plainly.
 import { call, getJson } from "./api.js";
 import { at, field, h, notice, paged, select, table } from "./dom.js";
 
-const LOGS = [["retention", "Retention log"], ["export", "Export log"]];
+const LOGS = [["retention", "Retention log"], ["export", "Export log"], ["clearance", "Clearance log"],
+  ["data-access", "Data access log"]];
 const PAGE_SIZE = 50;
 const DOWNLOAD_PAGE_SIZE = 10000; // the API's largest page
 const DAY_MS = 86400000;
 
 export async function showAudit({ view, params, navigate, fail }) {
-  const chosen = { log: params.get("log") === "export" ? "export" : "retention",
+  const chosen = { log: LOGS.some(([name]) => name === params.get("log")) ? params.get("log") : "retention",
     from: params.get("from") || "", to: params.get("to") || "" };
   const form = h("form", { class: "filters" },
     field("Log", select("log", LOGS, chosen.log)),

@@ -3,6 +3,7 @@
 // bank-initiated closure gives, and what happens to the data afterwards.
 import { getJson } from "./api.js";
 import { at, badge, checkpointLink, h, notice, table } from "./dom.js";
+import { withPurpose } from "./purpose.js";
 
 const STEP_NAMES = { documents: "Documents", rescreen: "Re-screen and exit-risk checks", review: "Compliance review",
   win_back: "Offer to stay", notice_period: "Notice period", settlement: "Final settlement", close: "Closure",
@@ -10,8 +11,21 @@ const STEP_NAMES = { documents: "Documents", rescreen: "Re-screen and exit-risk 
 const OUTCOMES = { pay_out: "paid out", owed: "owed to the bank", nil: "nothing to settle", withheld: "withheld (frozen)",
   to_surviving_holders: "stays with the surviving holders", to_basic_account: "moved to the basic account" };
 
-export async function showClosure({ view }, checkpointId) {
-  const checkpoint = await getJson(`/v1/checkpoints/${checkpointId}`);
+// A former customer's plan opens for a purpose (asked for, then logged).
+export async function showClosure(context, checkpointId) {
+  const { view, fail } = context;
+  const body = h("div", {});
+  view.append(body);
+  const show = async () => {
+    body.replaceChildren();
+    const checkpoint = await withPurpose(checkpointId, body, (headers) => getJson(`/v1/checkpoints/${checkpointId}`,
+      undefined, headers), () => show().catch((error) => body.append(fail(error))));
+    if (checkpoint) plainPlan(body, checkpoint);
+  };
+  await show();
+}
+
+function plainPlan(view, checkpoint) {
   const plan = checkpoint.plan;
   if (!plan) {
     view.append(notice("info", "This checkpoint has no closure plan (a sign-up, or a closure started before plans existed)."));

@@ -1,4 +1,5 @@
-"""The append-only, tamper-evident audit logs of retention, exports and cleared screening matches.
+"""The append-only, tamper-evident audit logs of retention, exports, cleared screening matches and
+staff's reads of personal data (the data access log).
 
 Modelled on CloudTrail log-file integrity validation: every entry carries the SHA-256 of the
 entry before it, so changing, removing or reordering any stored entry breaks the chain at that
@@ -26,6 +27,7 @@ class LogName(StrEnum):
     RETENTION = "retention"
     EXPORT = "export"
     CLEARANCE = "clearance"
+    DATA_ACCESS = "data-access"
 
 
 class AuditEntry(Frozen):
@@ -33,7 +35,8 @@ class AuditEntry(Frozen):
     sequence: int = Field(ge=1)
     at: str  # UTC ISO-8601
     # e.g. scheduled, erased, erase_refused, review_due, held, released, skipped; export_created,
-    # link_issued; granted, revoked (clearances)
+    # link_issued; granted, revoked (clearances); case_file_read, closure_plan_read, export_requested,
+    # export_link_issued (data access)
     event: str
     subject: str  # pseudonymous: a record, customer or export id
     details: Mapping[str, str] = Field(default_factory=dict)

@@ -1,6 +1,7 @@
 """The checkpoint: one compliance decision point (a sign-up or a closure) and its life cycle.
 
-A sign-up moves (AWAITING_DOCUMENTS -> RUNNING ->) RUNNING -> (IN_REVIEW ->) APPROVED | REJECTED;
+A sign-up moves (AWAITING_DOCUMENTS -> RUNNING ->) RUNNING (-> ACTION_REQUIRED -> RUNNING, once per
+correction) -> (IN_REVIEW ->) APPROVED | REJECTED;
 a closure RUNNING -> (AWAITING_DOCUMENTS -> RUNNING ->) (IN_REVIEW ->) (WIN_BACK_OFFERED -> RUNNING ->
 STAYED, or on) (NOTICE_PERIOD -> RUNNING ->) CLOSED | DOWNGRADED | CLOSURE_BLOCKED; a monitoring alert
 RUNNING -> IN_REVIEW -> CLEARED | CONFIRMED; any goes to FAILED from any non-final status. A final status never changes again; the store enforces these
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib import clock
 from chalicelib.domain.alert import AlertOf, ReportCase
 from chalicelib.domain.models import Frozen, Verdict, VerificationResult
+from chalicelib.domain.risk_rating import RiskRating
 
 
 class CheckpointKind(StrEnum):
@@ -38,6 +40,7 @@ class CheckpointKind(StrEnum):
 class CheckpointStatus(StrEnum):
     RUNNING = "RUNNING"
     AWAITING_DOCUMENTS = "AWAITING_DOCUMENTS"
+    ACTION_REQUIRED = "ACTION_REQUIRED"  # a sign-up waits for the customer to correct what failed
     IN_REVIEW = "IN_REVIEW"
     WIN_BACK_OFFERED = "WIN_BACK_OFFERED"  # a closure: an offer to stay waits for the customer's answer
     NOTICE_PERIOD = "NOTICE_PERIOD"  # a bank-initiated closure waits for its notice to run out
@@ -57,7 +60,8 @@ class CheckpointStatus(StrEnum):
 
 
 OPEN_STATUSES = frozenset({CheckpointStatus.RUNNING, CheckpointStatus.AWAITING_DOCUMENTS, CheckpointStatus.IN_REVIEW,
-                           CheckpointStatus.WIN_BACK_OFFERED, CheckpointStatus.NOTICE_PERIOD})
+                           CheckpointStatus.WIN_BACK_OFFERED, CheckpointStatus.NOTICE_PERIOD,
+                           CheckpointStatus.ACTION_REQUIRED})
 
 FINAL_STATUSES = frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED, CheckpointStatus.CLOSED,
                             CheckpointStatus.CLOSURE_BLOCKED, CheckpointStatus.STAYED, CheckpointStatus.DOWNGRADED,
@@ -66,7 +70,8 @@ FINAL_STATUSES = frozenset({CheckpointStatus.APPROVED, CheckpointStatus.REJECTED
 ALLOWED_FROM: dict[CheckpointStatus, frozenset[CheckpointStatus]] = {
     CheckpointStatus.AWAITING_DOCUMENTS: frozenset({CheckpointStatus.RUNNING}),
     CheckpointStatus.RUNNING: frozenset({CheckpointStatus.AWAITING_DOCUMENTS, CheckpointStatus.WIN_BACK_OFFERED,
-                                         CheckpointStatus.NOTICE_PERIOD}),
+                                         CheckpointStatus.NOTICE_PERIOD, CheckpointStatus.ACTION_REQUIRED}),
+    CheckpointStatus.ACTION_REQUIRED: frozenset({CheckpointStatus.RUNNING}),
     CheckpointStatus.IN_REVIEW: frozenset({CheckpointStatus.RUNNING}),
     CheckpointStatus.WIN_BACK_OFFERED: frozenset({CheckpointStatus.RUNNING}),
     CheckpointStatus.NOTICE_PERIOD: frozenset({CheckpointStatus.RUNNING}),
@@ -88,6 +93,7 @@ def iso(ts: datetime) -> str:
 class Reason(Frozen):
     code: str
     detail: str = ""
+    field: str | None = None  # for a check the customer can correct: the field (or image) to correct
 
 
 class Decision(Frozen):
@@ -127,6 +133,21 @@ class ReviewDecision(Frozen):
     level: int = 1
 
 
+class CaseEventKind(StrEnum):
+    CLAIMED = "claimed"
+    RELEASED = "released"
+    NOTE_ADDED = "note_added"
+
+
+class CaseEvent(Frozen):
+    """One step of the case work on a checkpoint in review (ids only: a note's text stays in the note)."""
+
+    event: CaseEventKind
+    by: str
+    at: str
+    note: int | None = None  # the note's sequence number, for note_added
+
+
 class Failure(Frozen):
     error: str
     cause: str
@@ -141,6 +162,16 @@ class WinBackState(Frozen):
     answer: str | None = None  # accept | decline | lapsed (no answer in time)
     answered_at: str | None = None
     answered_by: str | None = None
+
+
+class Correction(Frozen):
+    """One correction of a sign-up's application by the customer: which fields (or re-uploaded
+    images) changed and which checks ran again. Names only, never the values."""
+
+    at: str
+    by: str
+    fields: tuple[str, ...]
+    rerun: tuple[str, ...]  # the steps the correction ran again (the others kept their result)
 
 
 class StatusChange(Frozen):
@@ -173,6 +204,9 @@ class Checkpoint(BaseModel):
     review_since: str | None = None
     awaiting_decision: bool = False
     review_decisions: tuple[ReviewDecision, ...] = ()
+    assignee: str | None = None  # the officer who claimed the review: only they decide it until released
+    assigned_at: str | None = None
+    case_events: tuple[CaseEvent, ...] = ()
     list_versions: dict[str, str] = Field(default_factory=dict)
     images: tuple[str, ...] = ()  # the document image sides the sign-up said it would upload
     documents_completed_at: str | None = None
@@ -181,6 +215,9 @@ class Checkpoint(BaseModel):
     win_back: WinBackState | None = None
     alert: AlertOf | None = None  # a monitoring alert: the listed entry and the run that found it
     report_case: ReportCase | None = None  # a confirmed sanctions match: the reports owed
+    actions: tuple[Reason, ...] = ()  # ACTION_REQUIRED: what the customer must correct (field, code, reason)
+    corrections: tuple[Correction, ...] = ()
+    risk_rating: RiskRating | None = None  # compliance's eyes only (services/access.py)
 
     @property
     def last_review_decision(self) -> ReviewDecision | None:

@@ -7,7 +7,8 @@ import uuid
 
 from pydantic import AliasChoices, Field
 
-from chalicelib.domain.models import Applicant, Frozen, IdentityDocument, VerificationResult
+from chalicelib.domain.models import Applicant, Frozen, IdentityDocument, Product, VerificationResult
+from chalicelib.domain.risk_rating import MonitoringAlert, RiskRating
 
 _CUSTOMER_NAMESPACE = uuid.UUID("6f1c2d3e-8a4b-4c5d-9e6f-0a1b2c3d4e5f")
 
@@ -57,3 +58,7 @@ class CustomerRecord(Frozen):
     frozen_at: str | None = None  # a monitoring alert confirmed a sanctions match then
     frozen_by: str | None = None  # that alert's id
     expires_at: int | None = None  # DynamoDB TTL (epoch seconds), only when the record is to be deleted
+    product: Product = Product.CURRENT_ACCOUNT
+    risk_rating: RiskRating | None = None  # the current rating (sign-up, then each re-rating)
+    risk_rating_history: tuple[RiskRating, ...] = ()  # the ratings it replaced, oldest first
+    risk_alerts: tuple[MonitoringAlert, ...] = ()  # monitoring alerts the ratings count

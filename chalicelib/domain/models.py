@@ -63,6 +63,7 @@ class IdentityDocument(Frozen):
     number: str
     issuing_country: str  # ISO 3166-1 alpha-3 once validated
     expiry_date: date
+    issue_date: date | None = None
     mrz: tuple[str, ...] | None = None
     images: tuple[ImageSide, ...] = ()  # the images the channel will upload for this document
 
@@ -70,6 +71,19 @@ class IdentityDocument(Frozen):
 class Channel(Frozen):
     name: str
     reference: str
+    # Keyed hashes (chalicelib/stores/hash_key.py) of what the channel saw of the applicant's device:
+    # the device id and the network prefix of the IP address; the clear values are never stored.
+    device: str | None = None
+    ip_prefix: str | None = None
+
+
+class Product(StrEnum):
+    """What the customer signs up for (a factor of the customer risk rating)."""
+
+    CURRENT_ACCOUNT = "current_account"
+    SAVINGS_ACCOUNT = "savings_account"
+    BASIC_ACCOUNT = "basic_account"
+    PREMIUM_ACCOUNT = "premium_account"
 
 
 class Application(Frozen):
@@ -78,6 +92,7 @@ class Application(Frozen):
     applicant: Applicant
     document: IdentityDocument
     channel: Channel
+    product: Product = Product.CURRENT_ACCOUNT
 
 
 class Verdict(StrEnum):
@@ -85,6 +100,7 @@ class Verdict(StrEnum):
 
     PASS = "pass"
     REVIEW = "review"
+    ACTION = "action"  # the customer can correct what failed (ACTION_REQUIRED): before any review
     REJECT = "reject"
 
 
@@ -94,6 +110,7 @@ class CheckResult(Frozen):
     code: str
     passed: bool
     detail: str = ""
+    field: str | None = None  # the application field (or document image) the check is about, if one
 
 
 class VerificationResult(Frozen):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalicelib.domain.retention import RecordClass
 
 _RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": RecordClass.SCREENING_RESULTS,
+                   "fraud.json": RecordClass.CDD_IDENTITY, "risk.json": RecordClass.CDD_IDENTITY,
                    "exit_risk.json": RecordClass.CLOSURE_RECORD, "plan.json": RecordClass.CLOSURE_RECORD}
 
 
@@ -47,6 +48,9 @@ STORED_IN: dict[str, dict[str, tuple[RecordClass, ...]]] = {
     "RetentionTable": {"": (_C.RETENTION_CONTROL,)},
     "LegalHoldsTable": {"": (_C.RETENTION_CONTROL,)},
     "ClearancesTable": {"": (_C.SCREENING_RESULTS,)},  # a reviewer's finding on a screening match
+    # a sign-up's links (keyed hashes): the person's as their CDD records, the device's as device data;
+    # a sign-up that did not become a relationship: all as its application
+    "IdentityGraphTable": {"": (_C.CDD_IDENTITY, _C.DEVICE_DATA, _C.REJECTED_APPLICATION, _C.ABANDONED_APPLICATION)},
     "AuditTable": {"": (_C.AUDIT_LOGS,)},  # the chain heads
     "ExitFactsTable": {"": (_C.EXIT_FACTS,)},  # identifier-free: nothing to erase with a customer
     "MonitoringTable": {"": (_C.SCREENING_RESULTS,)},  # runs and shard rows: ids and counts, no customer

@@ -49,8 +49,10 @@ def provision(app: Chalice, stack_name: str, region: str, stage: str = "local") 
 
     kms, iam = boto3.client("kms", region_name=region), boto3.client("iam", region_name=region)
     for lid, props in of_type("AWS::KMS::Key"):
-        key = kms.create_key(Description=props.get("Description", lid))["KeyMetadata"]
-        kms.enable_key_rotation(KeyId=key["KeyId"])
+        spec = {k: props[k] for k in ("KeySpec", "KeyUsage") if k in props}
+        key = kms.create_key(Description=props.get("Description", lid), **spec)["KeyMetadata"]
+        if props.get("EnableKeyRotation"):
+            kms.enable_key_rotation(KeyId=key["KeyId"])
         resolver.refs[lid], resolver.attrs[f"{lid}.Arn"] = key["KeyId"], key["Arn"]
 
     for lid, props in of_type("AWS::IAM::Role"):

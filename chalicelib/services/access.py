@@ -6,6 +6,9 @@
   closure makes for the personal representative) is compliance's to hand over, never the
   deceased customer's channel's.
 - Auditors read the audit logs; they act on no subject's records.
+- Risk data (the customer risk rating, the fraud checks and what they found) is compliance's
+  alone: a channel's view of a checkpoint carries none (chalicelib/domain/visibility.py, applied by
+  the checkpoint view); telling a channel which fraud pattern was noticed would tell the fraudster.
 
 Anything else answers exactly as if it did not exist: `NotFound` for a checkpoint or an export
 (404), `UnknownCustomer` for a customer named in a request (422), so no caller learns which ids
@@ -61,3 +64,4 @@ def export(caller: Caller, export_id: str, stores: Stores = AWS) -> ExportRecord
     except UnknownCustomer:
         raise NotFound(export_id) from None
     return record
+

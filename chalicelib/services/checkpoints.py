@@ -6,12 +6,12 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from chalicelib.domain.actors import Caller
+from chalicelib.domain.actors import Caller, StatedPurpose
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, iso
 from chalicelib.domain.timeline import build_timeline
 from chalicelib.errors import InvalidField, NotFound
 from chalicelib.domain.closure_plan import ClosurePlan
-from chalicelib.services import access, documents, offboarding
+from chalicelib.services import access, data_access, documents, offboarding
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 
@@ -27,12 +27,14 @@ def _unchanged(seen: datetime | None) -> Callable[[CheckpointStatus, str], bool]
 
 
 def get(caller: Caller, checkpoint_id: str, wait_seconds: float = 0, seen: datetime | None = None,
-        stores: Stores = AWS) -> tuple[Checkpoint, dict[str, bool], ClosurePlan | None]:
+        stated: StatedPurpose | None = None, stores: Stores = AWS
+        ) -> tuple[Checkpoint, dict[str, bool], ClosurePlan | None]:
     """The checkpoint, if the caller may see it, for each document it announced whether it has
     arrived, and a closure's plan as it stands. With `wait_seconds`, long-poll: while it is RUNNING, or with `seen` (the
     updated_at the caller last saw) until it has changed since (at once if it already has).
     Polls the status and updated_at alone, backing off, and reads the whole item again only if
-    they moved."""
+    they moved. The plan of a former customer is personal data staff read for a purpose, logged
+    (services.data_access)."""
     checkpoint = access.checkpoint(caller, checkpoint_id, stores)
     waiting = _unchanged(seen)
     if wait_seconds > 0 and waiting(checkpoint.status, checkpoint.updated_at):
@@ -43,7 +45,14 @@ def get(caller: Caller, checkpoint_id: str, wait_seconds: float = 0, seen: datet
             if not waiting(*stores.checkpoints.version_of(checkpoint_id)):
                 checkpoint = stores.checkpoints.get(checkpoint_id)
                 break
-    return checkpoint, documents.arrived(checkpoint, stores), offboarding.plan(caller, checkpoint, stores)
+    plan = offboarding.plan(caller, checkpoint, stores)
+    if plan is not None and checkpoint.customer_id and data_access.needs_purpose(caller):
+        former = data_access.former_customers([checkpoint.customer_id], stores)
+        if former:
+            granted = data_access.grant(stated, former, checkpoint_id)
+            data_access.record(caller, data_access.DataAccess.CLOSURE_PLAN_READ, checkpoint_id, granted, former,
+                               ("plan",), stores)
+    return checkpoint, documents.arrived(checkpoint, stores), plan
 
 
 def history(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> dict[str, Any]:

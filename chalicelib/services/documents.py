@@ -18,7 +18,7 @@ from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointS
 from chalicelib.domain.models import ImageSide
 from chalicelib.errors import CheckpointClosed, Conflict, InvalidField
 from chalicelib.domain.closure_plan import ClosurePlan
-from chalicelib.services import access, events, offboarding
+from chalicelib.services import access, corrections, events, offboarding
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import upload_key
 from chalicelib.stores.workflows import TaskTokenExpired
@@ -65,8 +65,12 @@ def await_documents(checkpoint_id: str, task_token: str, stores: Stores = AWS) -
 
 def complete(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> tuple[Checkpoint, ClosurePlan | None]:
     """Every announced document is in: resume the workflow with their keys (409 naming each missing
-    side). Returns the checkpoint and, for a closure, its plan."""
+    side). A sign-up in ACTION_REQUIRED whose actions name an image: the side was uploaded again,
+    and its checks run again (services/corrections.py). Returns the checkpoint and, for a closure,
+    its plan."""
     checkpoint = access.checkpoint(caller, checkpoint_id, stores)
+    if checkpoint.status is CheckpointStatus.ACTION_REQUIRED:
+        return corrections.resubmit_images(caller, checkpoint, stores), None
     if checkpoint.status is not CheckpointStatus.AWAITING_DOCUMENTS:
         raise Conflict(f"checkpoint {checkpoint_id} is {checkpoint.status.value}, not waiting for documents")
     missing = [side for side, present in arrived(checkpoint, stores).items() if not present]

@@ -46,7 +46,8 @@ def _change_data(checkpoint: Checkpoint, index: int) -> dict[str, Any]:
 
 
 # What a status that waits for the channel asks it to do.
-ACTIONS = {CheckpointStatus.AWAITING_DOCUMENTS: "upload_documents", CheckpointStatus.WIN_BACK_OFFERED: "answer_win_back"}
+ACTIONS = {CheckpointStatus.AWAITING_DOCUMENTS: "upload_documents", CheckpointStatus.WIN_BACK_OFFERED: "answer_win_back",
+           CheckpointStatus.ACTION_REQUIRED: "correct_application"}
 
 
 def _action_data(checkpoint: Checkpoint, status: CheckpointStatus) -> dict[str, Any]:
@@ -54,6 +55,8 @@ def _action_data(checkpoint: Checkpoint, status: CheckpointStatus) -> dict[str, 
             "action": ACTIONS[status]}
     if status is CheckpointStatus.AWAITING_DOCUMENTS:
         data["documents"] = list(checkpoint.images)
+    elif status is CheckpointStatus.ACTION_REQUIRED:  # field names and check codes (never risk codes: none is an action)
+        data["actions"] = [{"field": a.field, "code": a.code} for a in checkpoint.actions]
     elif checkpoint.win_back:
         data |= {"offer": checkpoint.win_back.offer, "expires_at": checkpoint.win_back.expires_at}
     return data

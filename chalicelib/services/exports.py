@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.api.models import ExportRequestBody
-from chalicelib.domain.actors import Caller, Role, system_actor
+from chalicelib.domain.actors import Caller, Role, StatedPurpose, system_actor
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import Reason, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest, Transaction
@@ -32,7 +32,8 @@ from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import CustomerFrozen, Conflict, NotFound
 from chalicelib.policies import export_policy
-from chalicelib.services import access, events, retention
+from chalicelib.services import access, data_access, events, retention
+from chalicelib.services.data_access import DataAccess
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import closure_request_key, package_key
@@ -66,7 +67,25 @@ def _statements_still_open(caller: Caller, customer: CustomerRecord) -> None:
                                     "the bank (compliance) can provide a copy.")
 
 
-def request(caller: Caller, body: ExportRequestBody, stores: Stores = AWS) -> ExportRecord:
+def _granted(caller: Caller, customer: CustomerRecord, stated: StatedPurpose | None,
+             reference: str) -> data_access.Granted | None:
+    """Staff reading a former customer's data do so for a purpose that opens it (PurposeRequired
+    otherwise); None when no purpose is needed: a current customer, or the channel, the customer's own
+    agent (held to its statements date instead)."""
+    if not data_access.needs_purpose(caller) or customer.status != data_access.CLOSED:
+        return None
+    return data_access.grant(stated, (customer.customer_id,), reference)
+
+
+def _log_read(caller: Caller, granted: data_access.Granted | None, what: DataAccess, record: ExportRecord,
+              stores: Stores) -> None:
+    if granted is not None:
+        data_access.record(caller, what, record.export_id, granted, (record.customer_id,),
+                           (f"export.{s}" for s in record.include), stores)
+
+
+def request(caller: Caller, body: ExportRequestBody, stated: StatedPurpose | None = None,
+            stores: Stores = AWS) -> ExportRecord:
     """Record an export of a customer the caller may act for and build it in the background
     (the build_export function, invoked as an event)."""
     customer = access.customer(caller, body.customer_id, stores)
@@ -74,7 +93,9 @@ def request(caller: Caller, body: ExportRequestBody, stores: Stores = AWS) -> Ex
     if customer.status == "frozen":
         raise CustomerFrozen("The customer is frozen: a monitoring alert confirmed a sanctions match "
                              f"({customer.frozen_by}); nothing is exported until compliance decides on the relationship.")
+    granted = _granted(caller, customer, stated, customer.customer_id)
     record = _create(customer.customer_id, body.formats, body.include, caller.subject, stores)
+    _log_read(caller, granted, DataAccess.EXPORT_REQUESTED, record, stores)
     stores.functions.invoke_async(get_settings().export_function_name, {"export_id": record.export_id})
     return record
 
@@ -145,18 +166,22 @@ def build(export_id: str, stores: Stores = AWS) -> ExportRecord:
     return ready
 
 
-def view(caller: Caller, export_id: str, stores: Stores = AWS) -> tuple[ExportRecord, dict[str, str] | None]:
+def view(caller: Caller, export_id: str, stated: StatedPurpose | None = None,
+         stores: Stores = AWS) -> tuple[ExportRecord, dict[str, str] | None]:
     """The export, and when it is ready a fresh short-lived download link (logged)."""
     record = access.export(caller, export_id, stores)
     if record.status is not ExportStatus.READY:
         return record, None
-    _statements_still_open(caller, stores.customers.get(record.customer_id))
+    customer = stores.customers.get(record.customer_id)
+    _statements_still_open(caller, customer)
+    granted = _granted(caller, customer, stated, export_id)
     minutes = export_policy().download_link.minutes
     expires_at = iso(utc_now() + timedelta(minutes=minutes))
     link = {"url": stores.documents.download_link(record.package_key, minutes * 60), "expires_at": expires_at}
     stores.audit.append(LogName.EXPORT, "link_issued", export_id,
                         {"customer_id": record.customer_id, "issued_to": caller.subject, "expires_at": expires_at,
                          "recipient": record.recipient.value})
+    _log_read(caller, granted, DataAccess.EXPORT_LINK_ISSUED, record, stores)
     return record, link
 
 

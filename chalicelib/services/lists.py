@@ -9,6 +9,7 @@ from typing import Any
 from chalicelib.api.models import ListRefreshRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import iso, utc_now
+from chalicelib.domain.screening.entities import ListEntity
 from chalicelib.domain.screening.formats import parse_list
 from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
 from chalicelib.domain.screening.list_update import RefreshRefused, check_size, diff, screened_ids
@@ -19,6 +20,8 @@ from chalicelib.stores import AWS, Stores
 from chalicelib.stores.list_bucket import ListManifest, content_version
 
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
+_ENTRY_VERSIONS = 8  # list versions whose entries a process keeps parsed (case files read recent ones)
+_entries: dict[tuple[str, str], dict[str, ListEntity]] = {}
 
 
 def in_force(caller: Caller, stores: Stores = AWS) -> list[dict[str, Any]]:
@@ -96,3 +99,19 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
     return {"status": "published", "source": source, "version": version,
             "previous_version": current.version if current else None,
             "entries": len(entities), "diff": diff(previous, entities).model_dump()}
+
+
+def listed_entry(source: str, version: str, source_id: str, stores: Stores = AWS) -> ListEntity | None:
+    """An entry as the list version a screening used gives it (parsed from that version's own files,
+    kept for the few versions read last); None if the version or the entry cannot be found."""
+    key = (source, version)
+    if key not in _entries:
+        try:
+            manifest = stores.lists.manifest(source, version)
+        except NotFound:
+            return None
+        entities = parse_list(manifest.format, stores.lists.read_files(manifest), source)
+        while len(_entries) >= _ENTRY_VERSIONS:
+            _entries.pop(next(iter(_entries)))
+        _entries[key] = {e.source_id: e for e in entities}
+    return _entries[key].get(source_id)

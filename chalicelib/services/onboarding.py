@@ -1,5 +1,6 @@
 """Sign-up: start the checkpoint (POST /v1/onboarding) and verify the applicant's identity
-(the workflow's VerifyIdentity step)."""
+(the workflow's VerifyIdentity step). The application a step reads is the checkpoint's current
+one (`application_of`): the first as sent, or the latest correction (services/corrections.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -9,11 +10,14 @@ from chalicelib.api.models import OnboardingRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus, StatusChange, Step, iso, utc_now
 from chalicelib.domain.decisions import judge
+from chalicelib.domain.corrections import CheckStep, rerun_flags
+from chalicelib.domain.identity.images import ImageLimits, UploadedImage
 from chalicelib.domain.identity.verification import DocumentChecksVerifier, IdentityPolicy, IdentityVerifier
+from chalicelib.domain.identity_graph import Hasher, channel_hashes
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.models import Application
 from chalicelib.errors import InvalidField
-from chalicelib.policies import onboarding_policy
+from chalicelib.policies import fraud_policy, onboarding_policy
 from chalicelib.services.idempotency import call_once
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
@@ -32,7 +36,12 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingReque
            made: list[Checkpoint]) -> dict[str, str]:
     """Store the application, create the checkpoint, start its workflow (and put it in `made`). If
     starting fails, the checkpoint and application are removed again so nothing half-written remains."""
-    application = request.to_application()
+    device, ip_prefix = None, None
+    if request.channel.device_id or request.channel.ip:
+        bits = fraud_policy().velocity.ip_prefix_bits
+        device, ip_prefix = channel_hashes(request.channel.device_id, request.channel.ip,
+                                           Hasher(stores.hash_key.key()), bits.ipv4, bits.ipv6)
+    application = request.to_application(device, ip_prefix)
     checkpoint_id, now, policy = new_checkpoint_id(), iso(utc_now()), onboarding_policy()
     key = application_key(checkpoint_id)
     stores.documents.put_json(key, application)
@@ -50,7 +59,9 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingReque
             "checkpoint_id": checkpoint_id, "review_timeout_seconds": policy.review_timeout_seconds,
             "documents_expected": bool(images),
             "documents_timeout_seconds": policy.document_images.await_timeout_seconds,
-            "documents": {"images": {}}})
+            "documents": {"images": {}},
+            "correction_timeout_seconds": policy.corrections.timeout_seconds,
+            "correction": {"rerun": rerun_flags(CheckStep), "limit_reached": False}})
     except Exception:
         stores.checkpoints.delete(checkpoint_id)
         stores.documents.delete(key)
@@ -72,16 +83,33 @@ def start(caller: Caller, request: OnboardingRequest, idempotency_key: str, stor
     return made[0] if made else stores.checkpoints.get(started["checkpoint_id"])
 
 
+def application_of(checkpoint_id: str, stores: Stores = AWS) -> Application:
+    """The sign-up's application as it stands (its latest correction)."""
+    return stores.documents.get_json(stores.checkpoints.get(checkpoint_id).request_key, Application)
+
+
+def uploaded_images(images: Mapping[str, str] | None, stores: Stores = AWS) -> dict[str, UploadedImage]:
+    """The uploaded images by side, with the type each was declared as (the workflow passes keys)."""
+    uploaded = {}
+    for side, key in (images or {}).items():
+        content, declared = stores.documents.read_upload(key)
+        uploaded[side] = UploadedImage(content=content, declared_type=declared)
+    return uploaded
+
+
 def verify_identity(checkpoint_id: str, images: Mapping[str, str] | None = None, stores: Stores = AWS,
                     verifier: IdentityVerifier | None = None) -> Step:
     """Check the applicant's document (expiry, age, MRZ; the uploaded images, whose S3 keys the
     workflow passes) and record the step's verdict."""
     policy = onboarding_policy()
-    application = stores.documents.get_json(application_key(checkpoint_id), Application)
-    uploaded = {side: stores.documents.read_bytes(key) for side, key in (images or {}).items()}
+    application = application_of(checkpoint_id, stores)
+    uploaded = uploaded_images(images, stores)
     now = utc_now()
+    image_rules = policy.document_images.checks
     rules = IdentityPolicy(minimum_age_years=policy.minimum_age.years,
-                           max_document_validity_years=policy.document_validity.max_years)
+                           max_document_validity_years=policy.document_validity.max_years,
+                           images=ImageLimits(min_width=image_rules.min_width, min_height=image_rules.min_height,
+                                              same_image_max_distance=image_rules.same_image_max_distance))
     result = (verifier or VERIFIER).verify(application, now.date(), rules, uploaded)
     key = result_key(checkpoint_id, IDENTITY_STEP)
     stores.documents.put_json(key, result)

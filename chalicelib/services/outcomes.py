@@ -34,12 +34,17 @@ from chalicelib.stores import AWS, Stores
 
 REVIEW_TIMED_OUT = "REVIEW_TIMED_OUT"
 DOCUMENTS_NOT_RECEIVED = "DOCUMENTS_NOT_RECEIVED"
+CORRECTIONS_EXHAUSTED = "CORRECTIONS_EXHAUSTED"
+CORRECTION_NOT_RECEIVED = "CORRECTION_NOT_RECEIVED"
 WIN_BACK_ACCEPTED = "WIN_BACK_ACCEPTED"
 BASIC_ACCOUNT_KEPT = "BASIC_ACCOUNT_KEPT"
 # Reasons the workflow itself gives when it ends a checkpoint (not the result of a check).
 WORKFLOW_REASONS = {
     REVIEW_TIMED_OUT: ("review-timeout", "no review decision within the policy's review time"),
     DOCUMENTS_NOT_RECEIVED: ("documents-timeout", "the documents did not all arrive within the policy's time"),
+    CORRECTIONS_EXHAUSTED: ("policy", "the policy's corrections were used and the application still fails a check "
+                                      "the customer can correct"),
+    CORRECTION_NOT_RECEIVED: ("correction-timeout", "the application was not corrected within the policy's time"),
     WIN_BACK_ACCEPTED: ("customer", "the customer accepted the offer to stay"),
     BASIC_ACCOUNT_KEPT: ("customer", "the customer keeps a basic account; the other products are closed"),
 }
@@ -123,7 +128,7 @@ def _create_customer(checkpoint: Checkpoint, now: str, stores: Stores) -> str:
     identity, screening = checkpoint.steps.get("identity"), checkpoint.steps.get("screening")
     if not (identity and identity.result_key and screening and screening.result_key):
         raise PermanentTaskError("cannot approve a checkpoint without identity and screening results")
-    application = stores.documents.get_json(checkpoint.request_key, Application)
+    application = stores.documents.get_json(checkpoint.request_key, Application)  # the latest correction
     customer_id = customer_id_for(checkpoint.checkpoint_id)
     record_ = CustomerRecord(
         customer_id=customer_id,
@@ -137,6 +142,8 @@ def _create_customer(checkpoint: Checkpoint, now: str, stores: Stores) -> str:
         list_versions=checkpoint.list_versions,
         policy_version=checkpoint.policy_version,
         monitoring_partition=partition_of(customer_id, monitoring_policy().shards.partitions),
+        product=application.product,
+        risk_rating=checkpoint.risk_rating,
     )
     stores.customers.create_once(record_)
     return record_.customer_id

@@ -31,6 +31,7 @@ from chalicelib.domain.checkpoint import Checkpoint, Reason, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest, SoftExit, Transaction
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import ExportRecord
+from chalicelib.domain.identity_graph import DEVICE_KINDS
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.models import Verdict
@@ -53,6 +54,7 @@ from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.audit_bucket import Event
 from chalicelib.stores.document_bucket import closure_request_key
+from chalicelib.stores.identity_graph_table import DEVICE_RECORD
 from chalicelib.stores.retention_table import decision_of
 from chalicelib.stores.stored import RetainedItemStore
 
@@ -60,11 +62,23 @@ STEP = "retention"
 # Records kept as DynamoDB items, by the prefix of their record id ("customer/cus_…").
 CUSTOMER, CHECKPOINT, EXPORT, DELIVERY = "customer/", "checkpoint/", "export/", "webhook-delivery/"
 CLEARANCE = "clearance/"
+IDENTITY_GRAPH = "identity-graph/"  # <checkpoint id> (the person's links) or <checkpoint id>/device
 
 
 def _items(stores: Stores) -> dict[str, RetainedItemStore]:
     return {CUSTOMER: stores.customers, CHECKPOINT: stores.checkpoints, EXPORT: stores.exports,
-            DELIVERY: stores.deliveries, CLEARANCE: stores.clearances}
+            DELIVERY: stores.deliveries, CLEARANCE: stores.clearances, IDENTITY_GRAPH: stores.identity_graph}
+
+
+def _graph_records(checkpoint_id: str, person: RecordClass, device: RecordClass, created_at: datetime | str,
+                   customer_id: str | None, stores: Stores) -> list[RecordRef]:
+    """The sign-up's identity-graph links, as the records they are: what identifies the person (kept
+    as `person`) and, if the channel passed any, the device id and network prefix (`device`)."""
+    entries = stores.identity_graph.of_checkpoint(checkpoint_id)
+    kinds = [(f"{IDENTITY_GRAPH}{checkpoint_id}", person, any(e.kind not in DEVICE_KINDS for e in entries)),
+             (f"{IDENTITY_GRAPH}{checkpoint_id}{DEVICE_RECORD}", device, any(e.kind in DEVICE_KINDS for e in entries))]
+    return [RecordRef(record_id=record_id, record_class=cls, created_at=created_at, customer_id=customer_id)
+            for record_id, cls, present in kinds if present]
 
 
 def _item_of(record_id: str, stores: Stores) -> tuple[RetainedItemStore, str] | None:
@@ -195,10 +209,12 @@ def _records_of(customer: CustomerRecord, closure_id: str | None, stores: Stores
     clearances = [RecordRef(record_id=f"{CLEARANCE}{c.clearance_id}", record_class=RecordClass.SCREENING_RESULTS,
                             created_at=c.granted_at, customer_id=customer.customer_id)
                   for c in stores.clearances.for_customer(customer.customer_id)]
+    graph = _graph_records(customer.onboarding_checkpoint_id, RecordClass.CDD_IDENTITY, RecordClass.DEVICE_DATA,
+                           customer.created_at, customer.customer_id, stores)
     alerts = [ref for alert_id in _scheduled_alerts(customer.customer_id, stores)
               for ref in _alert_records(alert_id, customer.customer_id, stores)]
     return [*_objects(prefixes, customer.customer_id, stores, booking_dates=booking_dates),
-            *_customer_items(customer, closure_id), *clearances, *alerts]
+            *_customer_items(customer, closure_id), *clearances, *graph, *alerts]
 
 
 def _scheduled_alerts(customer_id: str, stores: Stores) -> list[str]:
@@ -253,7 +269,8 @@ def schedule_unopened_application(checkpoint_id: str, decided: bool, stores: Sto
     now = stores.checkpoints.retention_anchor(checkpoint_id, utc_now())
     cls = RecordClass.REJECTED_APPLICATION if decided else RecordClass.ABANDONED_APPLICATION
     refs = [*_objects([f"checkpoints/{checkpoint_id}/"], None, stores, record_class=cls),
-            RecordRef(record_id=f"{CHECKPOINT}{checkpoint_id}", record_class=cls, created_at=now)]
+            RecordRef(record_id=f"{CHECKPOINT}{checkpoint_id}", record_class=cls, created_at=now),
+            *_graph_records(checkpoint_id, cls, cls, now, None, stores)]
     return len(record(refs, Events(application_decided=now), now, {"checkpoint_id": checkpoint_id}, stores))
 
 

@@ -17,7 +17,7 @@ from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import CheckpointKind, Reason, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest
 from chalicelib.domain.decisions import judge
-from chalicelib.domain.models import Applicant, Application, CheckResult
+from chalicelib.domain.models import Applicant, CheckResult
 from chalicelib.domain.screening.clearance import cleared_detail
 from chalicelib.domain.screening.engine import Screener, classify
 from chalicelib.domain.screening.formats import parse_list
@@ -26,8 +26,9 @@ from chalicelib.domain.screening.result import APPLICANT, ScreeningResult, Subje
 from chalicelib.errors import NotFound
 from chalicelib.policies import decision_policy, list_sources_policy, screening_policy
 from chalicelib.services import clearances
+from chalicelib.services.onboarding import application_of
 from chalicelib.stores import AWS, Stores
-from chalicelib.stores.document_bucket import application_key, closure_request_key, result_key
+from chalicelib.stores.document_bucket import closure_request_key, result_key
 from chalicelib.stores.list_bucket import ListManifest
 
 STEP = "screening"
@@ -66,7 +67,7 @@ def _subjects(checkpoint_id: str, kind: CheckpointKind, stores: Stores
     """(subject id, customer id, profile) of each person to screen, and checks about subjects that
     cannot be screened. A sign-up's applicant is known by the customer id its approval creates."""
     if kind is CheckpointKind.ONBOARDING:
-        application = stores.documents.get_json(application_key(checkpoint_id), Application)
+        application = application_of(checkpoint_id, stores)
         return [(APPLICANT, clearances.applicant_identity(checkpoint_id), application.applicant)], []
     request = stores.documents.get_json(closure_request_key(checkpoint_id), ClosureRequest)
     holder_ids = dict.fromkeys([request.customer_id, *(h for a in request.accounts for h in a.holders)])
@@ -125,4 +126,4 @@ def batch_answer(screener: Screener, request: BatchScreeningRequest) -> dict[str
 def _answer(screener: Screener, query: ScreeningQuery, limit: int, threshold: float | None) -> dict[str, Any]:
     matches = screener.screen(query.name, query.birth_date, query.nationality, query.type, limit=limit,
                               threshold=threshold)
-    return {"matches": matches, "checks": [c.model_dump() for c in classify(matches)]}
+    return {"matches": matches, "checks": [c.model_dump(exclude_none=True) for c in classify(matches)]}

@@ -19,7 +19,9 @@ from chalicelib.stores.event_queue import EventQueue, EventsQueue
 from chalicelib.stores.exit_fact_table import ExitFactStore, ExitFactTable
 from chalicelib.stores.export_table import ExportStore, ExportTable
 from chalicelib.stores.functions import FunctionInvoker, LambdaFunctions
+from chalicelib.stores.hash_key import HashKeyStore, KmsHashKey
 from chalicelib.stores.idempotency_table import IdempotencyTable
+from chalicelib.stores.identity_graph_table import IdentityGraphStore, IdentityGraphTable
 from chalicelib.stores.legal_hold_table import LegalHoldStore, LegalHoldTable
 from chalicelib.stores.list_bucket import ListBucket, ListStore
 from chalicelib.stores.monitoring_table import MonitoringStore, MonitoringTable
@@ -58,6 +60,8 @@ class Stores:
     trail: TrailLogStore
     exit_facts: ExitFactStore
     monitoring: MonitoringStore
+    identity_graph: IdentityGraphStore
+    hash_key: HashKeyStore
 
 
 AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents=DocumentBucket(),
@@ -65,5 +69,6 @@ AWS = Stores(checkpoints=CheckpointTable(), customers=CustomerTable(), documents
              holds=LegalHoldTable(), clearances=ClearanceTable(), workflows=StepFunctions(), functions=LambdaFunctions(),
              idempotency=IdempotencyTable(), events=EventsQueue(), subscriptions=WebhookTable(),
              deliveries=DeliveryTable(), receivers=HttpReceivers(), trail=TrailBucket(),
-             exit_facts=ExitFactTable(), monitoring=MonitoringTable())
+             exit_facts=ExitFactTable(), monitoring=MonitoringTable(), identity_graph=IdentityGraphTable(),
+             hash_key=KmsHashKey())
 """The stores on the stack's AWS resources (named by the settings, read when first used)."""

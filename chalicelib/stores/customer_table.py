@@ -7,6 +7,7 @@ from typing import Any, Protocol
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.customer import CustomerRecord
+from chalicelib.domain.risk_rating import MonitoringAlert, RiskRating
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import table
@@ -23,6 +24,8 @@ class CustomerStore(RetainedItemStore, Protocol):
     def freeze(self, customer_id: str, at: str, alert_id: str) -> bool: ...
     def partition_counts(self) -> dict[int, int]: ...
     def in_partitions(self, first: int, last: int) -> Iterator[CustomerRecord]: ...
+    def rate(self, customer_id: str, rating: RiskRating, replaces: RiskRating | None,
+             alert: MonitoringAlert | None = None) -> None: ...
 
 
 PARTITION_INDEX = "by-monitoring-partition"  # hash monitoring_block, range monitoring_partition
@@ -162,3 +165,27 @@ class CustomerTable(RetainedItems):
                 if "LastEvaluatedKey" not in page:
                     break
                 kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def rate(self, customer_id: str, rating: RiskRating, replaces: RiskRating | None,
+             alert: MonitoringAlert | None = None) -> None:
+        """The customer's rating becomes `rating` if it still is `replaces` (which moves to the
+        history), with the alert it counts; Conflict if another rating got there first."""
+        update = "SET risk_rating = :rating"
+        values: dict[str, object] = {":rating": rating.model_dump(mode="json", exclude_none=True)}
+        if replaces is not None:
+            update += ", risk_rating_history = list_append(if_not_exists(risk_rating_history, :none), :old)"
+            values |= {":old": [replaces.model_dump(mode="json", exclude_none=True)], ":none": [],
+                       ":replaced": replaces.rated_at}
+            condition = "attribute_exists(customer_id) AND risk_rating.rated_at = :replaced"
+        else:
+            condition = "attribute_exists(customer_id) AND attribute_not_exists(risk_rating)"
+        if alert is not None:
+            update += ", risk_alerts = list_append(if_not_exists(risk_alerts, :none), :alert)"
+            values |= {":alert": [alert.model_dump(mode="json", exclude_none=True)], ":none": []}
+        try:
+            self._table().update_item(Key={"customer_id": customer_id}, UpdateExpression=update,
+                                      ConditionExpression=condition, ExpressionAttributeValues=values)
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict(f"customer {customer_id} was rated meanwhile") from exc
+            raise

@@ -2,8 +2,10 @@
 transactions and export packages.
 
     checkpoints/<checkpoint id>/application.json | closure-request.json
+    checkpoints/<checkpoint id>/applications/<correction id>.json   a sign-up's corrected application
     checkpoints/<checkpoint id>/results/<step>.json | plan.json (a closure's plan basis)
     checkpoints/<checkpoint id>/documents/<side>
+    checkpoints/<checkpoint id>/notes/<sequence>.json   a reviewer's note on the case (written once)
     customers/<customer id>/transactions/<checkpoint id>.jsonl
     customers/<customer id>/exports/<export id>.zip
     inbox/...                                   files the core banking system drops
@@ -37,6 +39,12 @@ def application_key(checkpoint_id: str) -> str:
     return f"checkpoints/{checkpoint_id}/application.json"
 
 
+def corrected_application_key(checkpoint_id: str, correction_id: str) -> str:
+    """Each correction's application is a new object (the checkpoint's request_key moves to it in
+    the write that wins the correction), so a correction that loses a race changes nothing."""
+    return f"checkpoints/{checkpoint_id}/applications/{correction_id}.json"
+
+
 def closure_request_key(checkpoint_id: str) -> str:
     return f"checkpoints/{checkpoint_id}/closure-request.json"
 
@@ -57,6 +65,14 @@ def plan_key(checkpoint_id: str) -> str:
 
 def upload_key(checkpoint_id: str, side: str) -> str:
     return f"checkpoints/{checkpoint_id}/documents/{side}"
+
+
+def notes_prefix(checkpoint_id: str) -> str:
+    return f"checkpoints/{checkpoint_id}/notes/"
+
+
+def note_key(checkpoint_id: str, sequence: int) -> str:
+    return f"{notes_prefix(checkpoint_id)}{sequence:06d}.json"
 
 
 def package_key(customer_id: str, export_id: str) -> str:
@@ -87,6 +103,7 @@ class DocumentStore(Protocol):
     def put_jsonl(self, key: str, models: Iterable[BaseModel]) -> None: ...
     def iter_lines(self, key: str) -> Iterator[tuple[int, bytes]]: ...
     def exists(self, key: str) -> bool: ...
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool: ...
     def copy(self, source_key: str, target_key: str) -> None: ...
     def delete(self, key: str) -> None: ...
     def presigned_upload(self, key: str, content_type: str, size: int, expires_in: int) -> PresignedRequest: ...
@@ -97,6 +114,7 @@ class DocumentStore(Protocol):
     def erase(self, key: str) -> None: ...
     def set_legal_hold(self, key: str, on: bool) -> None: ...
     def read_bytes(self, key: str) -> bytes: ...
+    def read_upload(self, key: str) -> tuple[bytes, str]: ...
     def replace(self, key: str, body: bytes) -> None: ...
 
 
@@ -146,6 +164,17 @@ class DocumentBucket:
             return True
         except ClientError as exc:
             if _missing(exc):
+                return False
+            raise
+
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool:
+        """Store `body` at `key` only if no object is there (S3 conditional write); False if one is."""
+        try:
+            client("s3").put_object(Bucket=self._bucket(), Key=key, Body=body, ContentType=content_type,
+                                    IfNoneMatch="*", Tagging=tagging(key), **self._encryption())
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("PreconditionFailed", "ConditionalRequestConflict", "412", "409"):
                 return False
             raise
 
@@ -269,6 +298,17 @@ class DocumentBucket:
             if _missing(exc):
                 raise NotFound(key) from exc
             raise
+
+    def read_upload(self, key: str) -> tuple[bytes, str]:
+        """An uploaded object's bytes and the Content-Type it was uploaded with (signed into its
+        presigned PUT: what the channel declared it to be)."""
+        try:
+            answer = client("s3").get_object(Bucket=self._bucket(), Key=key)
+        except ClientError as exc:
+            if _missing(exc):
+                raise NotFound(key) from exc
+            raise
+        return answer["Body"].read(), answer.get("ContentType", "")
 
     def replace(self, key: str, body: bytes) -> None:
         """Erase every version of the object, then store `body` in its place."""

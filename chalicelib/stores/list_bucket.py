@@ -2,6 +2,7 @@
 
     lists/<source>/<version>/<file>      the list files exactly as published
     lists/<source>/<version>/index.bin   the name index built from them (loaded at cold start)
+    lists/<source>/<version>/manifest.json  that version's manifest (a case file reads an older version)
     lists/<source>/current.json          the manifest of the version in force
     uploads/<source>/...                 files a compliance officer uploads for a refresh
 
@@ -37,6 +38,7 @@ class ListManifest(Frozen):
 
 
 INDEX_FILE = "index.bin"
+MANIFEST_FILE = "manifest.json"
 
 
 def _key(source: str, version: str, name: str) -> str:
@@ -56,6 +58,7 @@ def _b64_sha256(body: bytes) -> str:
 class ListStore(Protocol):
     def publish(self, manifest: ListManifest, files: dict[str, bytes], index: bytes) -> None: ...
     def current(self, source: str) -> ListManifest: ...
+    def manifest(self, source: str, version: str) -> ListManifest: ...
     def read_index(self, manifest: ListManifest) -> bytes: ...
     def read_files(self, manifest: ListManifest) -> dict[str, bytes]: ...
     def read_upload(self, source: str, prefix: str, names: list[str]) -> dict[str, bytes]: ...
@@ -86,10 +89,10 @@ class ListBucket:
             raise
 
     def publish(self, manifest: ListManifest, files: dict[str, bytes], index: bytes) -> None:
-        """Store the files and the index under their version, then point `current.json` at it
-        (last, so readers never see a manifest whose files are missing)."""
+        """Store the files, the index and the manifest under their version, then point `current.json`
+        at it (last, so readers never see a manifest whose files are missing)."""
         s3, bucket = client("s3"), self._bucket()
-        for name, body in {**files, INDEX_FILE: index}.items():
+        for name, body in {**files, INDEX_FILE: index, MANIFEST_FILE: manifest.model_dump_json().encode()}.items():
             s3.put_object(Bucket=bucket, Key=_key(manifest.source, manifest.version, name), Body=body,
                           ChecksumSHA256=_b64_sha256(body))
         s3.put_object(Bucket=bucket, Key=f"lists/{manifest.source}/current.json",
@@ -107,6 +110,17 @@ class ListBucket:
         manifest = parse_json(ListManifest, body, "list manifest", source)
         self._current[(self._bucket(), source)] = (time.monotonic(), manifest)
         return manifest
+
+    def manifest(self, source: str, version: str) -> ListManifest:
+        """The manifest of one version (in force or not); NotFound for a version never published,
+        or published before versions kept their own manifest and no longer in force."""
+        try:
+            return parse_json(ListManifest, self._read(_key(source, version, MANIFEST_FILE)), "list manifest", version)
+        except NotFound:
+            current = self.current(source)
+            if current.version != version:
+                raise
+            return current
 
     def read_index(self, manifest: ListManifest) -> bytes:
         body = self._read(_key(manifest.source, manifest.version, INDEX_FILE))

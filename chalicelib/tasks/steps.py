@@ -15,10 +15,11 @@ from chalicelib.domain.webhooks import RoutedEvent
 from chalicelib.lazy import lazy
 
 # Loaded on first use: a task loads only the service it calls.
-(closure_stages, documents, exports, monitoring, offboarding, onboarding, outcomes, retention, reviews, screening,
- webhooks) = (lazy(f"chalicelib.services.{name}") for name in (
-    "closure_stages", "documents", "exports", "monitoring", "offboarding", "onboarding", "outcomes", "retention",
-    "reviews", "screening", "webhooks"))
+(closure_stages, corrections, documents, exports, fraud, monitoring, offboarding, onboarding, outcomes, retention,
+ reviews, risk, screening, webhooks) = (
+    lazy(f"chalicelib.services.{name}") for name in ("closure_stages", "corrections", "documents", "exports", "fraud",
+                                                     "monitoring", "offboarding", "onboarding", "outcomes", "retention",
+                                                     "reviews", "risk", "screening", "webhooks"))
 
 
 class CheckpointEvent(BaseModel):
@@ -72,6 +73,21 @@ def _codes(step: Step) -> dict[str, Any]:
 
 def verify_identity(event: IdentityEvent) -> dict[str, Any]:
     return _codes(onboarding.verify_identity(event.checkpoint_id, {side.value: key for side, key in event.images.items()}))
+
+
+def assess_fraud(event: IdentityEvent) -> dict[str, Any]:
+    return _codes(fraud.assess_checkpoint(event.checkpoint_id, {side.value: key for side, key in event.images.items()}))
+
+
+def rate_risk(event: CheckpointEvent) -> dict[str, Any]:
+    return _codes(risk.rate_checkpoint(event.checkpoint_id))
+
+
+def await_correction(event: TokenEvent) -> dict[str, Any]:
+    """Runs as `lambda:invoke.waitForTaskToken`: the workflow waits until the customer corrects
+    the application (or the policy's timeout)."""
+    corrections.await_correction(event.checkpoint_id, event.task_token)
+    return {"status": "ACTION_REQUIRED"}
 
 
 def await_documents(event: TokenEvent) -> dict[str, Any]:

@@ -107,6 +107,7 @@ def test_the_ownership_table_covers_the_operations_a_channel_calls_with_an_id():
     assert {op_id(op) for op in OWNED_OPERATIONS} == {
         "GET /v1/checkpoints/{checkpoint_id}", "POST /v1/checkpoints/{checkpoint_id}/documents",
         "POST /v1/checkpoints/{checkpoint_id}/documents/complete", "POST /v1/checkpoints/{checkpoint_id}/win-back",
+        "PATCH /v1/checkpoints/{checkpoint_id}",
         "POST /v1/offboarding", "POST /v1/exports", "GET /v1/exports/{export_id}"}
 
 

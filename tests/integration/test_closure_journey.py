@@ -70,8 +70,17 @@ def closure_body(customer_id: str, **more) -> dict:
     return body | more
 
 
+# Staff read a former customer's data for a stated purpose (services.data_access).
+LEGAL_CLAIM = {"X-Access-Purpose": "legal_claim", "X-Access-Reference": "claim-2026-77"}
+
+
+def staff_get(http, path: str, role: str):
+    """A GET as `role`; compliance states a purpose (a former customer's data needs one)."""
+    return http.client.http.get(path, headers={**http.auth(role), **(LEGAL_CLAIM if role == "compliance" else {})})
+
+
 def plan_of(http, checkpoint_id: str, role: str = "channel") -> dict:
-    response = http.get(f"/v1/checkpoints/{checkpoint_id}", role=role)
+    response = staff_get(http, f"/v1/checkpoints/{checkpoint_id}", role)
     assert response.status_code == 200, response.body
     return response.json_body["plan"]
 
@@ -81,7 +90,7 @@ def steps(plan: dict) -> dict:
 
 
 def download(http, export_id: str, role: str = "channel") -> zipfile.ZipFile:
-    view = http.get(f"/v1/exports/{export_id}", role=role).json_body
+    view = staff_get(http, f"/v1/exports/{export_id}", role).json_body
     assert view["status"] == "READY", view
     with urllib.request.urlopen(view["download"]["url"], timeout=10) as answer:  # plain HTTP, as curl would
         return zipfile.ZipFile(io.BytesIO(answer.read()))
@@ -372,4 +381,5 @@ def test_statements_access_gives_fresh_links_until_its_period_ends_and_refuses_a
     monkeypatch.setattr(export_service, "utc_now", lambda: later)
     for refused in (http.post("/v1/exports", request, key=False), http.get(f"/v1/exports/{export_id}")):
         assert (refused.status_code, refused.json_body["error"]["code"]) == (409, "STATEMENTS_ACCESS_ENDED")
-    assert http.get(f"/v1/exports/{export_id}", role="compliance").status_code == 200
+    assert http.get(f"/v1/exports/{export_id}", role="compliance").json_body["error"]["code"] == "PURPOSE_REQUIRED"
+    assert staff_get(http, f"/v1/exports/{export_id}", "compliance").status_code == 200

@@ -8,6 +8,7 @@ import pytest
 
 from chalicelib.api import reference
 from chalicelib.api.console import CONSOLE_DIR, MEDIA_TYPES, SECURITY_HEADERS
+from chalicelib.stores import AWS
 
 ASSETS = sorted(path.name for path in CONSOLE_DIR.iterdir())
 REFERENCE_FILES = sorted(path.name for path in reference.REFERENCE_DIR.iterdir())
@@ -69,3 +70,15 @@ def test_the_reference_page_fetches_nothing_from_elsewhere(name):
 def test_any_other_reference_file_is_not_found(http, name):
     response = http.get(f"/docs/{name}", role=None)
     assert response.status_code == 404 and response.json_body["error"]["code"] == "NOT_FOUND"
+
+
+def test_images_come_from_this_origin_and_the_documents_buckets_alone(http):
+    """The case file's document images are presigned S3 links: the console's policy names that
+    origin (and no other) beside its own."""
+    from chalicelib.api.console import image_origin
+
+    policy = http.get("/console/app.js", role=None).headers["Content-Security-Policy"]
+    [img_src] = [d.strip() for d in policy.split(";") if d.strip().startswith("img-src")]
+    assert img_src == f"img-src 'self' {image_origin()}"
+    link = AWS.documents.download_link("checkpoints/cp_x/documents/front", 60)
+    assert link.startswith(f"{image_origin()}/") and image_origin().startswith(("http://", "https://"))

@@ -17,10 +17,12 @@ from chalicelib.domain.decisions import DocumentImages
 from chalicelib.domain.models import ImageSide
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, clients
+from tests.conftest import ROOT
 from tests.integration.conftest import applicant_body
 
 SIDES = ["front", "back", "selfie"]
-IMAGES = {side: bytes([0xFF, 0xD8, 0xFF]) + side.encode() * 50 for side in SIDES}  # JPEG magic + filler
+SAMPLE_IMAGES = ROOT / "data" / "samples" / "images"
+IMAGES = {side: (SAMPLE_IMAGES / f"{'passport-' if side != 'selfie' else ''}{side}.jpg").read_bytes() for side in SIDES}
 
 
 def sign_up_with_images(http, sides=SIDES) -> str:

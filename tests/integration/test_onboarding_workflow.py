@@ -61,14 +61,20 @@ def test_clean_signup_is_approved_and_creates_the_customer(http):
     assert final["status"] == "APPROVED"
     assert final["decision"]["decided_by"] == "policy"
     assert {s["name"]: s["verdict"] for s in final["steps"]} == {"identity": "pass", "screening": "pass"}
+    assert "risk_rating" not in final  # the channel's view carries no risk data
+    seen_by_compliance = http.get(f"/v1/checkpoints/{checkpoint_id}", role="compliance").json_body
+    assert {s["name"]: s["verdict"] for s in seen_by_compliance["steps"]} == {
+        "identity": "pass", "screening": "pass", "fraud": "pass", "risk": "pass"}
+    assert seen_by_compliance["risk_rating"]["level"] == "low"
     assert final["list_versions"]["ofac-sdn"].startswith("2021-07-07-")
     customer = AWS.customers.get(final["customer_id"])
     assert customer.profile.family_name == "Lindqvist"
     assert customer.onboarding_checkpoint_id == checkpoint_id
     assert {c.code for c in customer.verification.checks} >= {"MRZ_CHECK_DIGITS", "MRZ_NAME_MATCH", "DOCUMENT_EXPIRY"}
     entered = task_names(history_of(checkpoint_id))
-    assert entered[:2] == ["Documents", "RunChecks"] and set(entered[2:4]) == {"VerifyIdentity", "ScreenApplicant"}
-    assert entered[-2:] == ["Decide", "Approve"]
+    assert entered[:2] == ["Documents", "RunChecks"]
+    assert {"VerifyIdentity", "ScreenApplicant", "AssessFraud"} <= set(entered[2:11])
+    assert entered[-4:] == ["AfterChecks", "RateRisk", "Decide", "Approve"]
 
 
 def test_expired_document_is_rejected(http):

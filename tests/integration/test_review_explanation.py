@@ -29,7 +29,10 @@ def test_a_possible_sanctions_match_is_explained_in_the_queue(http):
     checkpoint_id = http.post("/v1/onboarding", applicant_body(**POSSIBLE_MATCH)).json_body["checkpoint_id"]
     assert http.wait_final(checkpoint_id)["status"] == "IN_REVIEW"
 
-    [screening] = queued(http, checkpoint_id)["explanation"]
+    explanation = queued(http, checkpoint_id)["explanation"]
+    [screening] = [e for e in explanation if e["step"] == "screening"]
+    [rating] = [e for e in explanation if e["step"] == "risk"]  # the customer risk rating, always explained
+    assert rating["rating"]["level"] in {"low", "medium"} and all(f["source"] for f in rating["rating"]["factors"])
     assert screening["step"] == "screening" and screening["list_versions"]["ofac-sdn"].startswith("2021-07-07-")
     [match] = [m for m in screening["matches"] if m["source"] == "ofac-sdn" and m["source_id"] == "4106"]
     assert match["subject"] == "applicant" and match["band"] == "review"

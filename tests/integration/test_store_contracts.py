@@ -13,9 +13,12 @@ import pytest
 
 from chalicelib.domain.audit_log import LogName, computed_hash
 from chalicelib.domain.checkpoint import (
+    CaseEvent,
+    CaseEventKind,
     Checkpoint,
     CheckpointKind,
     CheckpointStatus,
+    Correction,
     Failure,
     Reason,
     ReviewDecision,
@@ -27,13 +30,16 @@ from chalicelib.domain.checkpoint import (
 )
 from chalicelib.domain.exit_analytics import ExitFact
 from chalicelib.domain.export_record import ExportRecord, ExportStatus
+from chalicelib.domain.identity_graph import GraphEntry, LinkKind
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.models import Verdict
 from chalicelib.domain.screening.clearance import Clearance
+from chalicelib.domain.risk_rating import MonitoringAlert, RatingReason, RiskLevel, RiskRating
 from chalicelib.domain.retention import Action, RecordClass, RetentionDecision, RetentionStatus
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores, clients
+from chalicelib.stores.list_bucket import ListManifest
 from chalicelib.stores.retention_table import decision_of
 from tests.unit.fakes import fake_stores
 
@@ -97,6 +103,43 @@ def test_a_review_decision_is_taken_once_at_its_level_and_hands_back_the_token(s
     stored = stores.checkpoints.get(checkpoint_id)
     assert stored.review_decisions == (decision,) and not stored.awaiting_decision
     assert stored.steps["screening"].reasons == (Reason(code="PEP_MATCH"),)
+
+
+def test_a_claimed_review_is_decided_by_its_holder_or_once_the_claim_lapsed(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    assert not stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T10:00:00.000Z", "")  # not in review
+    stores.checkpoints.enter_review(checkpoint_id, "token-1", (), 1)
+    assert stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T10:00:00.000Z", "2026-12-01T02:00:00.000Z")
+    assert not stores.checkpoints.claim(checkpoint_id, "ben", "2026-12-01T11:00:00.000Z", "2026-12-01T03:00:00.000Z")
+    assert not stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T11:00:00.000Z", "2026-12-01T03:00:00.000Z")
+    held = stores.checkpoints.get(checkpoint_id)
+    assert (held.assignee, held.assigned_at) == ("ana", "2026-12-01T10:00:00.000Z")
+    by_ben = ReviewDecision(outcome=ReviewOutcome.APPROVE, reviewer="ben", reason="fine", decided_at="t", level=1)
+    with pytest.raises(Conflict):  # ana holds it
+        stores.checkpoints.record_review_decision(checkpoint_id, by_ben, "2026-12-01T03:00:00.000Z")
+    assert not stores.checkpoints.release(checkpoint_id, "ben", "2026-12-01T11:00:00.000Z")
+    assert stores.checkpoints.release(checkpoint_id, "ana", "2026-12-01T12:00:00.000Z")
+    assert stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T13:00:00.000Z", "2026-12-01T05:00:00.000Z")
+    # the claim lapsed (made before 13:00:01): ben may decide, and the decision ends the claim
+    assert stores.checkpoints.record_review_decision(checkpoint_id, by_ben, "2026-12-01T13:00:01.000Z") == "token-1"
+    decided = stores.checkpoints.get(checkpoint_id)
+    assert decided.assignee is None and decided.review_decisions == (by_ben,)
+    assert [(e.event.value, e.by) for e in decided.case_events] == [("claimed", "ana"), ("released", "ana"),
+                                                                      ("claimed", "ana")]
+
+
+def test_an_escalated_review_starts_unclaimed(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    stores.checkpoints.enter_review(checkpoint_id, "token-1", (), 1)
+    assert stores.checkpoints.claim(checkpoint_id, "ana", "2026-12-01T10:00:00.000Z", "")
+    stores.checkpoints.enter_review(checkpoint_id, "token-2", (), 2)  # the first level timed out
+    assert stores.checkpoints.get(checkpoint_id).assignee is None
+    stores.checkpoints.record_case_event(checkpoint_id, CaseEvent(event=CaseEventKind.NOTE_ADDED, by="ben", at="t",
+                                                                  note=1))
+    assert stores.checkpoints.get(checkpoint_id).case_events[-1].note == 1
+    with pytest.raises(NotFound):
+        stores.checkpoints.record_case_event(f"cp_{uuid.uuid4().hex}", CaseEvent(event=CaseEventKind.NOTE_ADDED,
+                                                                                 by="ben", at="t", note=1))
 
 
 def test_the_review_queue_is_oldest_first_and_pages(stores):
@@ -194,6 +237,24 @@ def test_documents_round_trip_and_are_listed_by_prefix(stores):
         stores.documents.read_bytes(f"{prefix}missing")
     stores.documents.erase(f"{prefix}results/identity.json")
     assert not stores.documents.exists(f"{prefix}results/identity.json")
+
+
+def test_a_document_written_once_is_never_overwritten(stores):
+    key = f"checkpoints/cp_{uuid.uuid4().hex}/notes/000001.json"
+    assert stores.documents.put_new(key, b'{"n": 1}', "application/json")
+    assert not stores.documents.put_new(key, b'{"n": 2}', "application/json")
+    assert stores.documents.read_bytes(key) == b'{"n": 1}'
+
+
+def test_every_published_list_version_keeps_its_manifest(stores):
+    source = f"contract-{uuid.uuid4().hex[:8]}"
+    manifests = [ListManifest(source=source, version=f"2026-0{n}-01-abc", snapshot=f"2026-0{n}-01", format="test",
+                              files={"f": "0"}, published_at=f"2026-0{n}-01T00:00:00.000Z") for n in (1, 2)]
+    for manifest in manifests:
+        stores.lists.publish(manifest, {"f": b"entries"}, b"index")
+    assert [stores.lists.manifest(source, m.version) for m in manifests] == manifests
+    with pytest.raises(NotFound):
+        stores.lists.manifest(source, "2026-03-01-abc")
 
 
 def test_the_audit_log_chains_and_a_once_key_appends_once(stores):
@@ -403,3 +464,68 @@ def test_a_customer_is_in_the_reverse_index_until_closed_and_is_frozen_once(stor
     assert customer_id not in [c.customer_id for c in stores.customers.in_partitions(partition, partition)]
     with pytest.raises(Conflict):
         stores.customers.freeze(customer_id, "2026-12-03T00:00:00.000Z", "cp_alert")
+
+
+def test_a_sign_up_waits_for_one_correction_at_a_time(stores):
+    checkpoint_id = new_checkpoint(stores).checkpoint_id
+    action = Reason(code="MRZ_DOCUMENT_NUMBER_MATCH", detail="differs", field="document.number")
+    stores.checkpoints.await_correction(checkpoint_id, "token-1", (action,))
+    stores.checkpoints.await_correction(checkpoint_id, "token-2", (action,))  # a retried task replaces the token
+    waiting = stores.checkpoints.get(checkpoint_id)
+    assert waiting.status is CheckpointStatus.ACTION_REQUIRED and waiting.actions == (action,)
+    correction = Correction(at="2026-12-01T10:00:00.000Z", by="web", fields=("document.number",),
+                            rerun=("identity", "fraud"))
+    assert stores.checkpoints.correct(checkpoint_id, correction, "checkpoints/x/applications/cor_1.json") == "token-2"
+    with pytest.raises(Conflict):  # the second of two concurrent corrections
+        stores.checkpoints.correct(checkpoint_id, correction, "checkpoints/x/applications/cor_2.json")
+    corrected = stores.checkpoints.get(checkpoint_id)
+    assert (corrected.status, corrected.actions, corrected.corrections) == (CheckpointStatus.RUNNING, (), (correction,))
+    assert corrected.request_key == "checkpoints/x/applications/cor_1.json"
+    assert [h.status for h in corrected.status_history][-2:] == [CheckpointStatus.ACTION_REQUIRED,
+                                                                 CheckpointStatus.RUNNING]
+
+
+def test_the_identity_graph_replaces_a_sign_ups_links_and_finds_every_sign_up_under_a_link(stores):
+    first, second = f"cp_{uuid.uuid4().hex}", f"cp_{uuid.uuid4().hex}"
+    shared, own, device = f"document#{uuid.uuid4().hex}", f"email#{uuid.uuid4().hex}", uuid.uuid4().hex
+
+    def entry(checkpoint_id: str, link: str, at: str) -> GraphEntry:
+        kind, value = link.split("#")
+        return GraphEntry(checkpoint_id=checkpoint_id, identity="id-" + checkpoint_id[-4:], kind=LinkKind(kind),
+                          value=value, at=at)
+
+    stores.identity_graph.replace(first, [entry(first, shared, "2026-12-01T10:00:00.000Z"),
+                                          entry(first, own, "2026-12-01T10:00:00.000Z"),
+                                          entry(first, f"device#{device}", "2026-12-01T10:00:00.000Z")])
+    stores.identity_graph.replace(second, [entry(second, shared, "2026-12-01T11:00:00.000Z")])
+    assert [e.checkpoint_id for e in stores.identity_graph.linked(shared)] == [second, first]  # newest first
+    stores.identity_graph.replace(first, [entry(first, shared, "2026-12-01T10:00:00.000Z"),
+                                          entry(first, f"device#{device}", "2026-12-01T10:00:00.000Z")])  # corrected
+    assert stores.identity_graph.linked(own) == []
+    assert {e.key for e in stores.identity_graph.of_checkpoint(first)} == {shared, f"device#{device}"}
+    stores.identity_graph.stamp_retention(f"{first}/device", {"rule": "eu-device-data"}, 1_900_000_000)
+    stores.identity_graph.delete(f"{first}/device")  # the device record alone
+    assert {e.key for e in stores.identity_graph.of_checkpoint(first)} == {shared}
+    stores.identity_graph.delete(first)
+    assert [e.checkpoint_id for e in stores.identity_graph.linked(shared)] == [second]
+    stores.identity_graph.delete(second)
+
+
+def test_a_customer_is_rated_once_per_rating_it_replaces(stores):
+    from tests.records import customer_record
+
+    customer_id = f"cus_{uuid.uuid4().hex}"
+    stores.customers.create_once(customer_record(customer_id).model_copy(update={"risk_rating": None}))
+    first = RiskRating(level=RiskLevel.LOW, score=5, factors=(), rated_at="2026-12-01T10:00:00.000Z",
+                       reason=RatingReason.ONBOARDING, policy_version="1")
+    second = first.model_copy(update={"level": RiskLevel.HIGH, "score": 60, "rated_at": "2026-12-02T10:00:00.000Z",
+                                      "reason": RatingReason.MONITORING_ALERT, "alert": "STRUCTURING"})
+    stores.customers.rate(customer_id, first, None)
+    with pytest.raises(Conflict):
+        stores.customers.rate(customer_id, first, None)  # rated meanwhile
+    alert = MonitoringAlert(reason_code="STRUCTURING", at=second.rated_at, alert_id="al-1")
+    stores.customers.rate(customer_id, second, first, alert)
+    with pytest.raises(Conflict):
+        stores.customers.rate(customer_id, second, first, alert)  # the same re-rating again
+    record = stores.customers.get(customer_id)
+    assert record.risk_rating == second and record.risk_rating_history == (first,) and record.risk_alerts == (alert,)

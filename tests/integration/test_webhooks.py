@@ -110,6 +110,25 @@ def test_a_closures_review_decision_reaches_the_channel(http, subscribed):
     assert all(verified for _, _, verified in events_of(receiver, checkpoint_id))
 
 
+def test_a_sign_up_to_correct_is_announced_with_the_fields_and_its_correction_too(http, subscribed):
+    from tests.integration.test_signup_corrections import mistyped_number
+
+    receiver, _ = subscribed
+    body, right = mistyped_number()
+    checkpoint_id = http.post("/v1/onboarding", body).json_body["checkpoint_id"]
+    assert http.wait_final(checkpoint_id, settled=("ACTION_REQUIRED",))["status"] == "ACTION_REQUIRED"
+    receiver.wait_for(lambda r: checkpoint_id in r.body and "checkpoint.action_required" in r.body)
+    [asked] = [p for _, p, _ in events_of(receiver, checkpoint_id) if p["type"] == "checkpoint.action_required"]
+    assert asked["data"]["action"] == "correct_application"
+    assert asked["data"]["actions"] == [{"field": "document.number", "code": "MRZ_DOCUMENT_NUMBER_MATCH"}]
+    assert http.patch(f"/v1/checkpoints/{checkpoint_id}", {"document": {"number": right}}).status_code == 200
+    assert http.wait_final(checkpoint_id)["status"] == "APPROVED"
+    receiver.wait_for(lambda r: checkpoint_id in r.body and '"APPROVED"' in r.body)
+    assert status_changes(receiver, checkpoint_id) == [("RUNNING", "ACTION_REQUIRED"), ("ACTION_REQUIRED", "RUNNING"),
+                                                       ("RUNNING", "APPROVED")]
+    assert right not in json.dumps([r.body for r in receiver.received])
+
+
 def test_another_channel_neither_sees_the_webhook_nor_gets_the_events(http, subscribed):
     receiver, webhook = subscribed
     other = Receiver().start()

@@ -25,8 +25,10 @@ from chalicelib.domain.audit_log import AuditEntry, ChainHead, LogName, appended
 from chalicelib.domain.alert import ReportCase
 from chalicelib.domain.checkpoint import (
     ALLOWED_FROM,
+    CaseEvent,
     Checkpoint,
     CheckpointStatus,
+    Correction,
     Decision,
     Failure,
     Reason,
@@ -38,6 +40,7 @@ from chalicelib.domain.checkpoint import (
 )
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.exit_analytics import ExitFact
+from chalicelib.domain.identity_graph import GraphEntry
 from chalicelib.domain.export_record import ExportRecord
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.link_events import TrailRecord
@@ -49,8 +52,10 @@ from chalicelib.domain.webhooks import Attempt, Delivery, DeliveryStatus, Routed
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores import Stores
-from chalicelib.stores.checkpoint_table import ReviewQueueEntry
+from chalicelib.stores.checkpoint_table import WAITING_TOKENS, ReviewQueueEntry
+from chalicelib.domain.risk_rating import MonitoringAlert, RiskRating
 from chalicelib.stores.document_bucket import PresignedRequest
+from chalicelib.stores.identity_graph_table import DEVICE_RECORD, MAX_PER_LINK, in_record
 from chalicelib.stores.list_bucket import ListManifest
 from chalicelib.stores.retention_table import SCHEDULED, decision_of, schedule_item
 from chalicelib.stores.stored import parse, parse_json
@@ -116,7 +121,8 @@ class FakeCheckpoints(FakeRetainedItems):
         item = self._item(checkpoint_id)
         item["events_published"] = max(item.get("events_published", 0), count)
 
-    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None) -> None:
+    def record_step(self, checkpoint_id: str, step: Step, *, list_versions: dict[str, str] | None = None,
+                    risk_rating: RiskRating | None = None) -> None:
         with self._lock:
             item = self.items.get(checkpoint_id)
             if item is None or item["status"] not in (CheckpointStatus.RUNNING, CheckpointStatus.IN_REVIEW):
@@ -125,6 +131,8 @@ class FakeCheckpoints(FakeRetainedItems):
             item["updated_at"] = iso(utc_now())
             if list_versions is not None:
                 item["list_versions"] = dict(list_versions)
+            if risk_rating is not None:
+                item["risk_rating"] = risk_rating.model_dump(mode="json", exclude_none=True)
 
     def transition(self, checkpoint_id: str, to: CheckpointStatus, *, set_fields: dict[str, Any] | None = None,
                    remove_fields: tuple[str, ...] = (), from_: CheckpointStatus | None = None) -> bool:
@@ -153,6 +161,8 @@ class FakeCheckpoints(FakeRetainedItems):
             item.update({"status": CheckpointStatus.IN_REVIEW.value, "review_task_token": task_token,
                          "review_reasons": [r.model_dump() for r in reasons], "review_level": level,
                          "awaiting_decision": True, "review_since": now, "updated_at": now})
+            item.pop("assignee", None)
+            item.pop("assigned_at", None)
 
     def offer_win_back(self, checkpoint_id: str, task_token: str, offer: WinBackState) -> None:
         with self._lock:
@@ -187,6 +197,31 @@ class FakeCheckpoints(FakeRetainedItems):
                 item.setdefault("status_history", []).append({"status": item["status"], "at": now})
             item["documents_task_token"] = task_token
 
+    def await_correction(self, checkpoint_id: str, task_token: str, actions: tuple[Reason, ...]) -> None:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if item is None or item["status"] not in (CheckpointStatus.RUNNING, CheckpointStatus.ACTION_REQUIRED):
+                raise Conflict(f"checkpoint {checkpoint_id} cannot wait for a correction from its current status")
+            if item["status"] == CheckpointStatus.RUNNING:
+                now = iso(utc_now())
+                item.update({"status": CheckpointStatus.ACTION_REQUIRED.value, "updated_at": now,
+                             "actions": [a.model_dump(exclude_none=True) for a in actions]})
+                item.setdefault("status_history", []).append({"status": item["status"], "at": now})
+            item["correction_task_token"] = task_token
+
+    def correct(self, checkpoint_id: str, correction: Correction, request_key: str | None = None) -> str:
+        with self._lock:
+            item = self.items.get(checkpoint_id)
+            if not item or item["status"] != CheckpointStatus.ACTION_REQUIRED or "correction_task_token" not in item:
+                raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a correction")
+            item.update({"status": CheckpointStatus.RUNNING.value, "updated_at": correction.at})
+            if request_key:
+                item["request_key"] = request_key
+            item.setdefault("corrections", []).append(correction.model_dump(mode="json"))
+            item.setdefault("status_history", []).append({"status": CheckpointStatus.RUNNING.value, "at": correction.at})
+            item.pop("actions", None)
+            return item.pop("correction_task_token")
+
     def complete_documents(self, checkpoint_id: str, completed_at: str) -> str:
         with self._lock:
             item = self.items.get(checkpoint_id)
@@ -197,16 +232,49 @@ class FakeCheckpoints(FakeRetainedItems):
             item.setdefault("status_history", []).append({"status": CheckpointStatus.RUNNING.value, "at": completed_at})
             return item.pop("documents_task_token")
 
-    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision) -> str:
+    def record_review_decision(self, checkpoint_id: str, decision: ReviewDecision, claims_lapse_before: str = ""
+                               ) -> str:
         with self._lock:
             item = self.items.get(checkpoint_id)
             if not item or item["status"] != CheckpointStatus.IN_REVIEW or not item.get("awaiting_decision") \
-                    or item.get("review_level") != decision.level:
+                    or item.get("review_level") != decision.level \
+                    or not (self._unclaimed(item, claims_lapse_before) or item.get("assignee") == decision.reviewer):
                 raise Conflict(f"checkpoint {checkpoint_id} is not waiting for a level {decision.level} review "
-                               "decision")
+                               "decision by this reviewer")
             item.setdefault("review_decisions", []).append(decision.model_dump(mode="json"))
             item.update({"awaiting_decision": False, "updated_at": iso(utc_now())})
+            item.pop("assignee", None)
+            item.pop("assigned_at", None)
             return item.pop("review_task_token")
+
+    @staticmethod
+    def _unclaimed(item: dict[str, Any], claims_lapse_before: str) -> bool:
+        return "assignee" not in item or item["assigned_at"] < claims_lapse_before
+
+    def claim(self, checkpoint_id: str, by: str, at: str, claims_lapse_before: str) -> bool:
+        with self._lock:
+            item = self._item(checkpoint_id)
+            if item["status"] != CheckpointStatus.IN_REVIEW or not item.get("awaiting_decision") \
+                    or not self._unclaimed(item, claims_lapse_before):
+                return False
+            item.update({"assignee": by, "assigned_at": at})
+            item.setdefault("case_events", []).append({"event": "claimed", "by": by, "at": at})
+            return True
+
+    def release(self, checkpoint_id: str, by: str, at: str) -> bool:
+        with self._lock:
+            item = self._item(checkpoint_id)
+            if item.get("assignee") != by:
+                return False
+            item.pop("assignee")
+            item.pop("assigned_at")
+            item.setdefault("case_events", []).append({"event": "released", "by": by, "at": at})
+            return True
+
+    def record_case_event(self, checkpoint_id: str, event: CaseEvent) -> None:
+        with self._lock:
+            self._item(checkpoint_id).setdefault("case_events", []).append(
+                event.model_dump(mode="json", exclude_none=True))
 
     def decide(self, checkpoint_id: str, decision: Decision, customer_id: str | None = None,
                report_case: ReportCase | None = None) -> Checkpoint | None:
@@ -216,13 +284,13 @@ class FakeCheckpoints(FakeRetainedItems):
         if report_case:
             fields["report_case"] = report_case.model_dump(mode="json", exclude_none=True)
         changed = self.transition(checkpoint_id, decision.outcome, set_fields=fields,
-                                  remove_fields=("review_task_token", "win_back_task_token"))
+                                  remove_fields=WAITING_TOKENS)
         return self.get(checkpoint_id) if changed else None
 
     def fail(self, checkpoint_id: str, failure: Failure) -> bool:
         return self.transition(checkpoint_id, CheckpointStatus.FAILED,
                                set_fields={"failure": failure.model_dump(), "awaiting_decision": False},
-                               remove_fields=("review_task_token", "win_back_task_token"))
+                               remove_fields=WAITING_TOKENS)
 
     def in_review(self, limit: int, start_key: dict[str, Any] | None
                   ) -> tuple[list[ReviewQueueEntry], dict[str, Any] | None]:
@@ -307,6 +375,18 @@ class FakeCustomers(FakeRetainedItems):
             if first <= item.get("monitoring_partition", -1) <= last:
                 yield self.get(customer_id)
 
+    def rate(self, customer_id: str, rating: RiskRating, replaces: RiskRating | None,
+             alert: MonitoringAlert | None = None) -> None:
+        item = self.items.get(customer_id)
+        current = (item or {}).get("risk_rating")
+        if item is None or (current or {}).get("rated_at") != (replaces.rated_at if replaces else None):
+            raise Conflict(f"customer {customer_id} was rated meanwhile")
+        if replaces is not None:
+            item.setdefault("risk_rating_history", []).append(replaces.model_dump(mode="json", exclude_none=True))
+        if alert is not None:
+            item.setdefault("risk_alerts", []).append(alert.model_dump(mode="json", exclude_none=True))
+        item["risk_rating"] = rating.model_dump(mode="json", exclude_none=True)
+
 
 class FakeDocuments:
     def __init__(self) -> None:
@@ -315,6 +395,7 @@ class FakeDocuments:
         self.locked_until: dict[str, datetime] = {}
         self.legal_holds: set[str] = set()
         self.modified: dict[str, datetime] = {}
+        self.content_types: dict[str, str] = {}
         self.presigned: list[tuple[str, str, int]] = []
 
     def _put(self, key: str, body: bytes) -> None:
@@ -338,6 +419,12 @@ class FakeDocuments:
 
     def exists(self, key: str) -> bool:
         return key in self.objects
+
+    def put_new(self, key: str, body: bytes, content_type: str) -> bool:
+        if key in self.objects:
+            return False
+        self._put(key, body)
+        return True
 
     def copy(self, source_key: str, target_key: str) -> None:
         self._put(target_key, self.read_bytes(source_key))
@@ -384,6 +471,14 @@ class FakeDocuments:
             raise NotFound(key)
         return self.objects[key]
 
+    def upload(self, key: str, body: bytes, content_type: str) -> None:
+        """What a channel's presigned PUT does."""
+        self._put(key, body)
+        self.content_types[key] = content_type
+
+    def read_upload(self, key: str) -> tuple[bytes, str]:
+        return self.read_bytes(key), self.content_types.get(key, "application/octet-stream")
+
     def replace(self, key: str, body: bytes) -> None:
         self._put(key, body)
 
@@ -414,17 +509,24 @@ class FakeLists:
         self.manifests: dict[str, ListManifest] = {}
         self.files: dict[tuple[str, str], dict[str, bytes]] = {}
         self.indexes: dict[tuple[str, str], bytes] = {}
+        self.versions: dict[tuple[str, str], ListManifest] = {}
         self.uploads: dict[str, bytes] = {}
 
     def publish(self, manifest: ListManifest, files: dict[str, bytes], index: bytes) -> None:
         self.files[(manifest.source, manifest.version)] = dict(files)
         self.indexes[(manifest.source, manifest.version)] = index
+        self.versions[(manifest.source, manifest.version)] = manifest
         self.manifests[manifest.source] = manifest
 
     def current(self, source: str) -> ListManifest:
         if source not in self.manifests:
             raise NotFound(f"no list published for {source}")
         return self.manifests[source]
+
+    def manifest(self, source: str, version: str) -> ListManifest:
+        if (source, version) not in self.versions:
+            raise NotFound(f"{source} {version}")
+        return self.versions[(source, version)]
 
     def read_index(self, manifest: ListManifest) -> bytes:
         return self.indexes[(manifest.source, manifest.version)]
@@ -847,6 +949,55 @@ class FakeMonitoring:
         return [ShardOutcome.model_validate(row) for (run, _), row in sorted(self.shard_rows.items()) if run == run_id]
 
 
+class FakeIdentityGraph:
+    """The identity graph as chalicelib.stores.identity_graph_table keeps it: entries by
+    (checkpoint, link); a retention record `<checkpoint>` or `<checkpoint>/device` acts on its own."""
+
+    def __init__(self) -> None:
+        self.items: dict[tuple[str, str], GraphEntry] = {}
+        self.retention: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def of_checkpoint(self, checkpoint_id: str) -> list[GraphEntry]:
+        return [e for (cp, _), e in sorted(self.items.items()) if cp == checkpoint_id]
+
+    def replace(self, checkpoint_id: str, entries: list[GraphEntry]) -> None:
+        wanted = {e.key: e for e in entries}
+        for old in self.of_checkpoint(checkpoint_id):
+            if old.key not in wanted:
+                self.items.pop((checkpoint_id, old.key), None)
+        for key, entry in wanted.items():
+            self.items[(checkpoint_id, key)] = entry
+
+    def linked(self, link: str) -> list[GraphEntry]:
+        found = [e for (_, key), e in self.items.items() if key == link]
+        return sorted(found, key=lambda e: e.at, reverse=True)[:MAX_PER_LINK]
+
+    def _record(self, item_id: str) -> list[tuple[str, str]]:
+        checkpoint_id = item_id.removesuffix(DEVICE_RECORD)
+        return [(checkpoint_id, e.key) for e in self.of_checkpoint(checkpoint_id) if in_record(item_id, e)]
+
+    def stamp_retention(self, item_id: str, schedule: dict[str, str], ttl_epoch: int | None) -> None:
+        for key in self._record(item_id):
+            self.retention[key] = {"retention": dict(schedule), "expires_at": ttl_epoch}
+
+    def clear_ttl(self, item_id: str) -> None:
+        for key in self._record(item_id):
+            self.retention.setdefault(key, {})["expires_at"] = None
+
+    def delete(self, item_id: str) -> None:
+        for key in self._record(item_id):
+            self.items.pop(key, None)
+            self.retention.pop(key, None)
+
+
+class FakeHashKey:
+    def __init__(self) -> None:
+        self.secret = hashlib.sha256(b"unit-test identity-graph key").digest()
+
+    def key(self) -> bytes:
+        return self.secret
+
+
 def fake_stores() -> Stores:
     """A fresh set of in-memory stores."""
     return Stores(checkpoints=FakeCheckpoints(), customers=FakeCustomers(), documents=FakeDocuments(),
@@ -854,5 +1005,6 @@ def fake_stores() -> Stores:
                   holds=FakeHolds(), clearances=FakeClearances(), workflows=FakeWorkflows(), functions=FakeFunctions(),
                   idempotency=FakeIdempotency(), events=FakeEventQueue(), subscriptions=FakeSubscriptions(),
                   deliveries=FakeDeliveries(), receivers=FakeReceivers(), trail=FakeTrail(),
-                  exit_facts=FakeExitFacts(), monitoring=FakeMonitoring())
+                  exit_facts=FakeExitFacts(), monitoring=FakeMonitoring(), identity_graph=FakeIdentityGraph(),
+                  hash_key=FakeHashKey())
 

@@ -13,10 +13,11 @@ import pytest
 from pydantic import ValidationError
 
 from chalicelib.api.models import ExportRequestBody, OffboardingRequest
-from chalicelib.domain.actors import Caller, Role
+from chalicelib.domain.actors import AccessPurpose, Caller, Role, StatedPurpose
+from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import CheckpointStatus, iso
 from chalicelib.domain.export_record import Recipient
-from chalicelib.errors import Conflict, InvalidField, NotFound, Refused
+from chalicelib.errors import Conflict, InvalidField, NotFound, PurposeRequired, Refused
 from chalicelib.services import analytics, closure_stages, exports, offboarding, outcomes
 from chalicelib.services.closure_stages import Stage
 from chalicelib.services.exports import StatementsAccessEnded
@@ -26,6 +27,7 @@ from tests.unit.fakes import fake_stores
 
 WEB, MOBILE = Caller(subject="web-signup", role=Role.CHANNEL), Caller(subject="mobile-app", role=Role.CHANNEL)
 OFFICER = Caller(subject="officer-1", role=Role.COMPLIANCE)
+LEGAL_CLAIM = StatedPurpose(purpose=AccessPurpose.LEGAL_CLAIM, reference="claim-7")
 IBAN = "DE89370400440532013000"
 
 
@@ -248,8 +250,8 @@ def test_the_estates_disclosure_is_for_compliance_to_hand_over_never_the_decease
     record = stores.exports.get(step.result_key)
     assert record.recipient is Recipient.REPRESENTATIVE and record.formats == ("json",)
     with pytest.raises(NotFound):
-        exports.view(WEB, record.export_id, stores)
-    _, link = exports.view(OFFICER, record.export_id, stores)
+        exports.view(WEB, record.export_id, stores=stores)
+    _, link = exports.view(OFFICER, record.export_id, stores=stores)
     assert link["url"]
     ready = [e for e in stores.events.published if e.event.type.value == "export.ready"]
     assert [e.owners for e in ready] == [(OFFICER.subject,)]
@@ -278,16 +280,23 @@ def test_after_closure_the_channel_gets_statements_until_the_access_ends_and_com
     stores.customers.close(customer_id, "2026-01-01T00:00:00.000Z", "cp_x", "2026-02-01T00:00:00.000Z")
     request = ExportRequestBody(customer_id=customer_id, include=["profile"])
     with pytest.raises(StatementsAccessEnded) as refused:
-        exports.request(WEB, request, stores)
+        exports.request(WEB, request, stores=stores)
     assert refused.value.code == "STATEMENTS_ACCESS_ENDED" and "2026-02-01" in str(refused.value)
-    record = exports.request(OFFICER, request, stores)
+    with pytest.raises(PurposeRequired):  # the bank reads a former customer's data for a stated purpose only
+        exports.request(OFFICER, request, stores=stores)
+    record = exports.request(OFFICER, request, LEGAL_CLAIM, stores=stores)
     exports.build(record.export_id, stores)
     with pytest.raises(StatementsAccessEnded):
-        exports.view(WEB, record.export_id, stores)
-    assert exports.view(OFFICER, record.export_id, stores)[1]["url"]
+        exports.view(WEB, record.export_id, stores=stores)
+    with pytest.raises(PurposeRequired):
+        exports.view(OFFICER, record.export_id, stores=stores)
+    assert exports.view(OFFICER, record.export_id, LEGAL_CLAIM, stores=stores)[1]["url"]
+    assert [(e.event, e.details["purpose"], e.details["reference"]) for e in stores.audit.entries(
+        LogName.DATA_ACCESS)] == [("export_requested", "legal_claim", "claim-7"),
+                                  ("export_link_issued", "legal_claim", "claim-7")]
     later = customer(stores)
     stores.customers.close(later, iso(datetime.now(UTC)), "cp_y", iso(datetime.now(UTC) + timedelta(days=365)))
-    assert exports.request(WEB, ExportRequestBody(customer_id=later, include=["profile"]), stores).export_id
+    assert exports.request(WEB, ExportRequestBody(customer_id=later, include=["profile"]), stores=stores).export_id
 
 
 def test_a_plan_is_stored_with_the_closure_and_never_in_the_workflow(stores):

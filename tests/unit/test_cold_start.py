@@ -24,7 +24,8 @@ NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.d
                  "chalicelib.domain.screening.senzing", "chalicelib.domain.screening.formats",
                  "aws_lambda_powertools.utilities.idempotency", "aws_lambda_powertools.utilities.data_masking",
                  "jsonpath_ng", "chalicelib.services", "chalicelib.stores", "chalicelib.tasks.steps",
-                 "chalicelib.domain.export_package")
+                 "chalicelib.domain.export_package", "PIL", "imagehash", "phonenumbers", "email_validator",
+                 "disposable_email_domains")
 
 
 def test_import_app_loads_only_what_every_function_needs():

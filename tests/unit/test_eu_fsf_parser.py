@@ -60,6 +60,9 @@ def test_person_and_enterprise() -> None:
         identifiers=(Identifier(kind="passport", value="A1234", country="IRAQ"),),
         programmes=("IRQ",),
         address_countries=("IQ",),
+        places_of_birth=("al-Awja, IRAQ",),  # what a reviewer reads: the place, the remark, the listing date
+        remarks="UNSC RESOLUTION 1483",
+        listed_on=date(2003, 7, 8),
     )
     assert (enterprise.type, enterprise.primary_name, enterprise.programmes) == (
         EntityType.ORGANISATION, "Acme Trading LLC", ("UKR", "RUS"),

@@ -121,7 +121,7 @@ def _alert_in_review(stores) -> tuple[str, str]:
     [alert_id] = [c["checkpoint_id"] for c in stores.checkpoints.items.values() if c["customer_id"] == listed
                   and c["kind"] == "monitoring"]
     reviews.enter_review(alert_id, f"token-{alert_id}", 1, stores)
-    [item] = [i for i in reviews.queue(OFFICER, 50, None, stores)["items"] if i["checkpoint_id"] == alert_id]
+    [item] = [i for i in reviews.queue(OFFICER, 50, None, stores=stores)["items"] if i["checkpoint_id"] == alert_id]
     assert (item["kind"], item["customer_id"]) == (CheckpointKind.MONITORING, listed)
     assert item["explanation"][0]["matches"][0]["source_id"] == "901"
     return alert_id, listed
@@ -146,7 +146,7 @@ def test_a_confirmed_alert_freezes_the_customer_and_opens_the_report_case(stores
     case = stores.checkpoints.get(alert_id).report_case
     assert [r.authority for r in case.reports] == ["OFAC (Office of Foreign Assets Control)"]
     with pytest.raises(Conflict) as refused:
-        exports.request(OFFICER, exports.ExportRequestBody(customer_id=listed, include=["profile"]), stores)
+        exports.request(OFFICER, exports.ExportRequestBody(customer_id=listed, include=["profile"]), stores=stores)
     assert refused.value.code == "CUSTOMER_FROZEN"
 
 

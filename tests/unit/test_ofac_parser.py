@@ -155,7 +155,7 @@ def test_comments_continue_remarks_mid_word(by_id: dict[str, ListEntity]) -> Non
 
 SDN = (
     '10,"DOE, John","individual","SDGT] [IRGC",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,'
-    '"DOB 10 Oct 1957; alt. DOB circa 1958; nationality Iran; citizen Iraq; '
+    '"DOB 10 Oct 1957; alt. DOB circa 1958; POB Tabriz, Iran; nationality Iran; citizen Iraq; '
     "Passport A123 (Iran); a.k.a. 'ABU X'; Gender Male.\"\r\n"
     '11,"ACME, ""THE"" TRADING CO., LTD.",-0- ,"CUBA",-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- ,-0- \r\n'
     '12,"SEA STAR","vessel","CUBA",-0- ,"CL1","Cargo","1","1","Cuba",-0- ,-0- \r\n'
@@ -177,6 +177,9 @@ def test_snippet_nulls_quotes_commas_and_eof_byte() -> None:
         nationalities=("Iran", "Iraq"),
         identifiers=(Identifier(kind="passport", value="A123", country="Iran"),),
         programmes=("SDGT", "IRGC"),
+        places_of_birth=("Tabriz, Iran",),
+        remarks="DOB 10 Oct 1957; alt. DOB circa 1958; POB Tabriz, Iran; nationality Iran; citizen Iraq; "
+                "Passport A123 (Iran); a.k.a. 'ABU X'; Gender Male.",
     )
     assert company.type is EntityType.ORGANISATION
     assert company.primary_name == 'ACME, "THE" TRADING CO., LTD.'

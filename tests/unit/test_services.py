@@ -142,7 +142,9 @@ def test_a_sign_up_stores_the_application_and_starts_its_workflow_with_ids_only(
     payload = stores.workflows.started[checkpoint.checkpoint_id]
     assert payload == {"checkpoint_id": checkpoint.checkpoint_id, "review_timeout_seconds": 168 * 3600,
                        "documents_expected": False, "documents_timeout_seconds": 24 * 3600,
-                       "documents": {"images": {}}}
+                       "documents": {"images": {}}, "correction_timeout_seconds": 72 * 3600,
+                       "correction": {"rerun": {"identity": True, "screening": True, "fraud": True},
+                                      "limit_reached": False}}
 
 
 def test_a_retried_sign_up_returns_the_same_checkpoint_and_starts_nothing_new(stores):
@@ -235,11 +237,11 @@ def test_a_long_poll_with_seen_waits_for_any_change_and_answers_at_once_if_there
     changed = stores.checkpoints.get(checkpoint.checkpoint_id)
     seen_before = datetime.fromisoformat(checkpoint.updated_at.replace("Z", "+00:00"))
     started = time.monotonic()
-    assert checkpoints.get(WEB, checkpoint.checkpoint_id, 5, seen_before, stores)[0] == changed
+    assert checkpoints.get(WEB, checkpoint.checkpoint_id, 5, seen_before, stores=stores)[0] == changed
     assert time.monotonic() - started < 1
     seen_now = datetime.fromisoformat(changed.updated_at.replace("Z", "+00:00"))
     started = time.monotonic()
-    assert checkpoints.get(WEB, checkpoint.checkpoint_id, 1, seen_now, stores)[0] == changed  # nothing new: waits
+    assert checkpoints.get(WEB, checkpoint.checkpoint_id, 1, seen_now, stores=stores)[0] == changed  # nothing new: waits
     assert time.monotonic() - started >= 0.9
 
 
@@ -289,11 +291,11 @@ def test_a_decision_after_the_review_timed_out_is_a_conflict(stores):
 
 def test_the_queue_is_oldest_first_and_pages_with_its_cursor(stores):
     ids = [in_review(stores) for _ in range(3)]
-    first = reviews.queue(OFFICER, 2, None, stores)
-    second = reviews.queue(OFFICER, 2, first["next"], stores)
+    first = reviews.queue(OFFICER, 2, None, stores=stores)
+    second = reviews.queue(OFFICER, 2, first["next"], stores=stores)
     assert [i["checkpoint_id"] for i in first["items"] + second["items"]] == ids and second["next"] is None
     with pytest.raises(InvalidField):
-        reviews.queue(OFFICER, 2, "bm90IGEgY3Vyc29y", stores)
+        reviews.queue(OFFICER, 2, "bm90IGEgY3Vyc29y", stores=stores)
 
 
 # ---- outcomes ----
@@ -318,7 +320,7 @@ def test_an_approval_keeps_the_identity_checks_from_the_step_and_a_retry_republi
     stores.documents.delete(step.result_key)  # the approval does not read the result back from S3
     outcomes.record(checkpoint_id, "APPROVED", stores=stores)
     [record] = stores.customers.items.values()
-    assert record["verification"] == step.verification.model_dump(mode="json")
+    assert record["verification"] == step.verification.model_dump(mode="json", exclude_none=True)
     first = [routed.event.event_id for routed in stores.events.published]
     assert len(first) == 1 and stores.checkpoints.get(checkpoint_id).events_published == 0  # final: no watermark
     outcomes.record(checkpoint_id, "APPROVED", stores=stores)  # the task retried after its publication
@@ -350,14 +352,14 @@ def test_an_export_is_built_and_its_links_logged_for_its_customers_channel_only(
     customer_id = customer(stores)
     body = ExportRequestBody(customer_id=customer_id, include=["profile"])
     with pytest.raises(UnknownCustomer):
-        exports.request(MOBILE, body, stores)
+        exports.request(MOBILE, body, stores=stores)
     assert stores.functions.invoked == []
-    record = exports.request(WEB, body, stores)
+    record = exports.request(WEB, body, stores=stores)
     assert stores.functions.invoked == [(unit_settings.export_function_name, {"export_id": record.export_id})]
     assert exports.build(record.export_id, stores).status is ExportStatus.READY
     with pytest.raises(NotFound):
-        exports.view(MOBILE, record.export_id, stores)
-    ready, link = exports.view(WEB, record.export_id, stores)
+        exports.view(MOBILE, record.export_id, stores=stores)
+    ready, link = exports.view(WEB, record.export_id, stores=stores)
     assert ready.size and link["url"]
     assert ("link_issued", record.export_id) in stores.audit.events(LogName.EXPORT)
     assert exports.build(record.export_id, stores).status is ExportStatus.READY  # built once

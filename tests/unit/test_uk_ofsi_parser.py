@@ -20,9 +20,9 @@ HEADER = (
 
 def row(name6: str, name1: str, *, dob: str = "", nationality: str = "", passport: str = "", group_type: str,
         alias_type: str, quality: str = "", regime: str = "Russia", group: str, non_latin: str = "",
-        country: str = "") -> str:
-    cells = [name6, name1, "", "", "", "", "", non_latin, "", "", dob, "", "", nationality, passport, "", "", "", "",
-             "", "", "", "", "", "", "", country, "", group_type, alias_type, quality, regime, "01/03/2022", "",
+        country: str = "", town: str = "", birth_country: str = "", other: str = "", listed: str = "01/03/2022") -> str:
+    cells = [name6, name1, "", "", "", "", "", non_latin, "", "", dob, town, birth_country, nationality, passport, "",
+             "", "", "", "", "", "", "", "", "", "", country, other, group_type, alias_type, quality, regime, listed, "",
              "01/03/2022", group]
     return ",".join(f'"{c}"' for c in cells)
 
@@ -33,7 +33,7 @@ CONLIST = "\r\n".join([
     row("IVANOV", "Ivan", dob="00/00/1964", nationality="(1) Russia (2) Cyprus", passport="123", group_type="Individual",
         alias_type="AKA", quality="Good quality", group="1001"),
     row("IVANOV", "Ivan", dob="12/03/1965", group_type="Individual", alias_type="Primary Name", group="1001",
-        non_latin="Иван Иванов"),
+        non_latin="Иван Иванов", town="Tula", birth_country="Russia", other="Director of a bank.", listed="28/02/2022"),
     row("IVANOFF", "Vanya", group_type="Individual", alias_type="AKA", quality="Low quality", group="1001"),
     row("ACME TRADING LLC", "", group_type="Entity", alias_type="Primary Name", regime="Global Human Rights",
         group="2002", country="Russia"),
@@ -54,6 +54,8 @@ def test_groups_become_entities() -> None:
     assert person.nationalities == ("Russia", "Cyprus")
     assert person.identifiers == (Identifier(kind="passport", value="123"),)
     assert person.programmes == ("Russia",)
+    assert (person.places_of_birth, person.remarks, person.listed_on) == (("Tula, Russia",), "Director of a bank.",
+                                                                         date(2022, 2, 28))  # the earliest listing
     assert (company.type, company.primary_name, company.programmes, company.address_countries) == (
         EntityType.ORGANISATION, "ACME TRADING LLC", ("Global Human Rights",), ("Russia",),
     )

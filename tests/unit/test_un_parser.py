@@ -54,6 +54,9 @@ def test_individual_with_aliases_original_script_and_two_birth_dates(by_ref: dic
     assert names(e, AliasStrength.WEAK) == ["Ibrahim al-Madani", "Saif Al-'Adil", "Seif al Adel"]
     assert e.birth_dates == (BirthDate(exact=date(1963, 4, 11)), BirthDate(exact=date(1960, 4, 11)))
     assert e.nationalities == ("Egypt",)
+    assert e.places_of_birth == ("Monufia Governate, Egypt",)  # what a reviewer reads besides
+    assert e.listed_on == date(2001, 1, 25)
+    assert e.remarks.startswith("Responsible for Usama bin Laden’s (deceased) security.")
 
 
 def test_alias_names_listing_several_spellings_are_split(by_ref: dict[str, ListEntity]) -> None:

@@ -1,7 +1,10 @@
 """Deterministic identity verification behind a small provider interface.
 
 `DocumentChecksVerifier` checks the submitted identity document against the applicant's
-data and the policy, and, when the channel supplies the MRZ text, the MRZ against both.
+data and the policy, when the channel supplies the MRZ text, the MRZ against both, and the
+uploaded document images (chalicelib/domain/identity/images.py). A check that compares the MRZ
+with a field of the form, or an image, names that field (`CheckResult.field`), so a mismatch can
+be corrected by the customer (policies/onboarding.yaml decides which can).
 Check details describe the problem only: they never carry names, dates or numbers.
 """
 from __future__ import annotations
@@ -18,6 +21,7 @@ from pydantic import Field
 from stdnum.be import eid as be_eid
 from stdnum.pt import cc as pt_cc
 
+from chalicelib.domain.identity.images import ImageLimits, UploadedImage, check_images
 from chalicelib.domain.identity.mrz import MRZ, MRZError, parse_mrz
 from chalicelib.domain.models import (
     Application,
@@ -34,6 +38,7 @@ class IdentityPolicy(Frozen):
 
     minimum_age_years: int = Field(ge=0)
     max_document_validity_years: int = Field(default=15, gt=0, le=100)
+    images: ImageLimits = ImageLimits(min_width=640, min_height=400, same_image_max_distance=4)
 
 
 class IdentityVerifier(Protocol):
@@ -42,7 +47,7 @@ class IdentityVerifier(Protocol):
     name: str
 
     def verify(self, application: Application, today: date, policy: IdentityPolicy,
-               images: Mapping[str, bytes] | None = None) -> VerificationResult:
+               images: Mapping[str, UploadedImage] | None = None) -> VerificationResult:
         """`images`: the uploaded document images by side (front, back, selfie), when there are any."""
 
 
@@ -63,6 +68,7 @@ class IdentityCheck(StrEnum):
     MRZ_ISSUING_STATE_MATCH = "MRZ_ISSUING_STATE_MATCH"
     MRZ_NAME_MATCH = "MRZ_NAME_MATCH"
     DOCUMENT_IMAGES = "DOCUMENT_IMAGES"
+    DOCUMENT_ISSUE_DATE = "DOCUMENT_ISSUE_DATE"
 
 
 # ID cards whose *card number* (what IdentityDocument.number holds) has a python-stdnum
@@ -95,7 +101,7 @@ class DocumentChecksVerifier:
     name = "document-checks-v1"
 
     def verify(self, application: Application, today: date, policy: IdentityPolicy,
-               images: Mapping[str, bytes] | None = None) -> VerificationResult:
+               images: Mapping[str, UploadedImage] | None = None) -> VerificationResult:
         document = application.document
         checks = [
             _expiry_check(document, today),
@@ -106,13 +112,19 @@ class DocumentChecksVerifier:
             checks.append(id_number)
         if document.mrz is not None:
             checks.extend(_mrz_checks(application, document.mrz))
+        if issued := _issue_date_check(document, today):
+            checks.append(issued)
         if document.images:
-            checks.append(_images_check(document, images or {}))
+            received = {side: image for side, image in (images or {}).items() if image.content}
+            checks.extend(_images_check(document, received))
+            checks.extend(check_images(received, policy.images)[0])
         return VerificationResult(provider=self.name, checks=tuple(checks))
 
 
-def _result(code: IdentityCheck, passed: bool, failure: str, success: str = "") -> CheckResult:
-    return CheckResult(code=code, passed=passed, detail=success if passed else failure)
+def _result(code: IdentityCheck, passed: bool, failure: str, success: str = "", field: str | None = None
+            ) -> CheckResult:
+    return CheckResult(code=code, passed=passed, detail=success if passed else failure,
+                       field=None if passed else field)
 
 
 def _expiry_check(document: IdentityDocument, today: date) -> CheckResult:
@@ -161,34 +173,30 @@ def _mrz_checks(application: Application, lines: tuple[str, ...]) -> list[CheckR
         _result(
             IdentityCheck.MRZ_DOCUMENT_NUMBER_MATCH,
             _document_number(document.number) == _document_number(mrz.document_number),
-            "MRZ document number does not match the application",
+            "MRZ document number does not match the application", field="document.number",
         ),
         # Compare as YYMMDD: the MRZ has no century, so guessing one could only add errors.
         _result(
             IdentityCheck.MRZ_BIRTH_DATE_MATCH,
             applicant.birth_date.strftime("%y%m%d") == mrz.birth_date_raw,
-            "MRZ birth date does not match the application",
+            "MRZ birth date does not match the application", field="applicant.birth_date",
         ),
         _result(
             IdentityCheck.MRZ_EXPIRY_MATCH,
             document.expiry_date.strftime("%y%m%d") == mrz.expiry_date_raw,
-            "MRZ expiry date does not match the application",
+            "MRZ expiry date does not match the application", field="document.expiry_date",
         ),
         _result(
             IdentityCheck.MRZ_NATIONALITY_MATCH,
             _iso3(mrz.nationality) == applicant.nationality.upper(),
-            "MRZ nationality does not match the application",
+            "MRZ nationality does not match the application", field="applicant.nationality",
         ),
         _result(
             IdentityCheck.MRZ_ISSUING_STATE_MATCH,
             _iso3(mrz.issuing_state) == document.issuing_country.upper(),
-            "MRZ issuing state does not match the application",
+            "MRZ issuing state does not match the application", field="document.issuing_country",
         ),
-        _result(
-            IdentityCheck.MRZ_NAME_MATCH,
-            _name_matches(mrz, applicant.family_name, applicant.given_names),
-            "MRZ name does not match the application",
-        ),
+        *_name_checks(mrz, applicant.family_name, applicant.given_names),
     ]
 
 
@@ -200,18 +208,21 @@ def _iso3(icao_code: str) -> str:
     return _ICAO_TO_ISO3.get(icao_code, icao_code)
 
 
-def _name_matches(mrz: MRZ, family_name: str, given_names: str) -> bool:
-    """Match surname and given names token by token under either transliteration variant.
-
-    When the MRZ name fills its whole field it may be truncated, and then each MRZ token
-    only has to be a prefix of the application's token in the same place.
-    """
+def _name_checks(mrz: MRZ, family_name: str, given_names: str) -> list[CheckResult]:
+    """Match surname and given names token by token under either transliteration variant (one
+    variant for both). When the MRZ name fills its whole field it may be truncated, and then each
+    MRZ token only has to be a prefix of the application's token in the same place. A mismatch
+    names the part that matches under no variant (both, if each matches only alone)."""
     mrz_surname, mrz_given = mrz.surname.split(), mrz.given_names.split()
-    return any(
-        _tokens_match(mrz_surname, _mrz_tokens(family_name, variant), mrz.name_may_be_truncated)
-        and _tokens_match(mrz_given, _mrz_tokens(given_names, variant), mrz.name_may_be_truncated)
-        for variant in (0, 1)
-    )
+    truncated = mrz.name_may_be_truncated
+    surname = [_tokens_match(mrz_surname, _mrz_tokens(family_name, v), truncated) for v in (0, 1)]
+    given = [_tokens_match(mrz_given, _mrz_tokens(given_names, v), truncated) for v in (0, 1)]
+    if any(s and g for s, g in zip(surname, given)):
+        return [_result(IdentityCheck.MRZ_NAME_MATCH, True, "")]
+    fields = [f for f, ok in (("applicant.family_name", any(surname)), ("applicant.given_names", any(given)))
+              if not ok] or ["applicant.family_name", "applicant.given_names"]
+    return [_result(IdentityCheck.MRZ_NAME_MATCH, False, "MRZ name does not match the application", field=field)
+            for field in fields]
 
 
 def _mrz_tokens(name: str, variant: int) -> list[str]:
@@ -227,13 +238,25 @@ def _tokens_match(mrz_tokens: list[str], tokens: list[str], truncated: bool) -> 
     return len(mrz_tokens) <= len(tokens) and all(t.startswith(m) for m, t in zip(mrz_tokens, tokens))
 
 
-def _images_check(document: IdentityDocument, images: Mapping[str, bytes]) -> CheckResult:
-    """Every image the channel announced reached the verifier. (What each image is checked for
-    belongs to the image checks; a vendor adapter would compare the selfie with the document.)"""
-    missing = [side.value for side in document.images if not images.get(side.value)]
-    return CheckResult(code=IdentityCheck.DOCUMENT_IMAGES, passed=not missing,
-                       detail=f"image(s) not received: {', '.join(missing)}" if missing else
-                       f"{len(document.images)} image(s) received")
+def _images_check(document: IdentityDocument, images: Mapping[str, UploadedImage]) -> list[CheckResult]:
+    """Every image the channel announced reached the verifier, one failure per missing side. (What
+    each image is checked for belongs to the image checks; a vendor adapter would compare the
+    selfie with the document.)"""
+    missing = [side.value for side in document.images if side.value not in images]
+    if not missing:
+        return [CheckResult(code=IdentityCheck.DOCUMENT_IMAGES, passed=True,
+                            detail=f"{len(document.images)} image(s) received")]
+    return [CheckResult(code=IdentityCheck.DOCUMENT_IMAGES, passed=False, field=f"document.images.{side}",
+                        detail=f"image not received: {side}") for side in missing]
+
+
+def _issue_date_check(document: IdentityDocument, today: date) -> CheckResult | None:
+    """A document issued in the future, or after it expires, is a typing error (or worse)."""
+    if document.issue_date is None:
+        return None
+    plausible = document.issue_date <= today and document.issue_date < document.expiry_date
+    return _result(IdentityCheck.DOCUMENT_ISSUE_DATE, plausible,
+                   "issue date is in the future or not before the expiry date", field="document.issue_date")
 
 
 def _validity_period_check(document: IdentityDocument, today: date, max_years: int) -> CheckResult:

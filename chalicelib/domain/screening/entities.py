@@ -174,12 +174,25 @@ def listed_birth_date(text: str, circa: bool = False) -> BirthDate | None:
     return BirthDate(year=year, month=month or None, circa=circa)
 
 
+def calendar_date(text: str) -> date | None:
+    """A list's YYYY-MM-DD date (a listing date), None if it is not one."""
+    try:
+        return date.fromisoformat(text.strip()) if len(text.strip()) == 10 else None
+    except ValueError:
+        return None
+
+
 class Identifier(Frozen):
     """An identity document number, e.g. kind "passport", value as listed, issuing country."""
 
     kind: str
     value: str
     country: str | None = None
+
+
+# What a reviewer reads of an entry but no screening compares: outside its content hash, so that
+# reading more of a list (a parser learning a new field) never turns a cleared entry into another.
+DESCRIPTIVE_FIELDS = frozenset({"places_of_birth", "remarks", "listed_on"})
 
 
 class ListEntity(Frozen):
@@ -196,11 +209,14 @@ class ListEntity(Frozen):
     identifiers: tuple[Identifier, ...] = ()
     programmes: tuple[str, ...] = ()
     address_countries: tuple[str, ...] = ()
+    places_of_birth: tuple[str, ...] = ()  # as the list writes them ("Medellin, Colombia")
+    remarks: str = ""  # the list's own free text about the entry
+    listed_on: date | None = None  # when the list first designated it, if the list says
 
     def content_hash(self) -> str:
         """SHA-256 (hex) of the entry as parsed: any change to a name, alias, birth date,
-        nationality, identifier or programme changes it."""
-        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()
+        nationality, identifier or programme changes it (the descriptive fields do not)."""
+        return hashlib.sha256(self.model_dump_json(exclude=DESCRIPTIVE_FIELDS).encode()).hexdigest()
 
     def birth_date_agrees(self, d: date) -> bool | None:
         """True if any listed birth date agrees with `d`, False if at least one is known and

@@ -4,7 +4,8 @@ http://eu.europa.ec/fpi/fsd/export), as described by OpenSanctions' zavod/shed/f
 `export/sanctionEntity@{logicalId, euReferenceNumber}` with `subjectType@code` (person |
 enterprise), `nameAlias@{wholeName, firstName, middleName, lastName, strong}`, `citizenship`,
 `birthdate@{birthdate, year, circa, yearRangeFrom, yearRangeTo}`, `identification`,
-`regulation@programme` and `address`. The first strong name is the primary name; names with
+`regulation@{programme, publicationDate}` (the first publication is the listing date), `address`,
+`remark` and the birthdate's `city`/`place` and `countryDescription` (the place of birth). The first strong name is the primary name; names with
 strong="false" are weak aliases. Tested on hand-written snippets only (no real file shipped).
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from chalicelib.domain.screening.entities import (
     EntityType,
     Identifier,
     ListEntity,
+    calendar_date,
     listed_birth_date,
 )
 
@@ -51,6 +53,8 @@ def _entity(e: ET.Element, source: str) -> ListEntity | None:
         if name != primary and aliases.get(name) is not AliasStrength.STRONG:
             aliases[name] = AliasStrength.STRONG if strong else AliasStrength.WEAK
     subject = (children.get("subjectType") or [{}])[0].get("code", "").casefold()
+    published = sorted(d for a in children.get("regulation", []) if (d := calendar_date(a.get("publicationDate", ""))))
+    remarks = [" ".join(c.text.split()) for c in e if _local(c.tag) == "remark" and c.text and c.text.strip()]
     return ListEntity(
         source=source,
         source_id=entity_id,
@@ -62,7 +66,15 @@ def _entity(e: ET.Element, source: str) -> ListEntity | None:
         identifiers=tuple(dict.fromkeys(i for a in children.get("identification", []) if (i := _identifier(a)))),
         programmes=tuple(dict.fromkeys(p for a in children.get("regulation", []) if (p := a.get("programme")))),
         address_countries=_countries(children.get("address", [])),
+        places_of_birth=tuple(dict.fromkeys(p for a in children.get("birthdate", []) if (p := _place(a)))),
+        remarks=" ".join(remarks),
+        listed_on=published[0] if published else None,
     )
+
+
+def _place(a: dict[str, str]) -> str:
+    """"Giza, Egypt" from a birthdate's city (or place) and country."""
+    return ", ".join(p for k in ("city", "place", "countryDescription") if (p := a.get(k)) and p != "UNKNOWN")
 
 
 def _name(a: dict[str, str]) -> str:

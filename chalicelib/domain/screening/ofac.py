@@ -1,8 +1,8 @@
 """Parser for OFAC's legacy SDN CSV files (sdn.csv, alt.csv, add.csv, sdn_comments.csv).
 
 The files have no header row, `-0-` for null, quoted text and a trailing 0x1A byte. Birth
-dates, nationalities, identity documents and weak aliases exist only in the free-text
-Remarks, which are parsed clause by clause (clauses are separated by ";"). Country and
+dates, places of birth, nationalities, identity documents and weak aliases exist only in the
+free-text Remarks (kept whole as the entry's remarks too), which are parsed clause by clause (clauses are separated by ";"). Country and
 programme names, repeated thousands of times, are interned to keep the entities compact.
 """
 from __future__ import annotations
@@ -54,6 +54,7 @@ _CLAUSE = re.compile(
     r"(?:alt\. )?(?:"
     r"DOB (?P<circa>circa )?(?P<dob>.+)"
     r"|(?:nationality|citizen):? (?P<nationality>[A-Z].*)"
+    r"|POB (?P<pob>.+)"
     rf"|(?P<id_kind>{_IDENTIFIER_LABELS}) (?P<id_value>[^()]*?\d[^()]*?)"
     r"(?: \((?P<id_country>[^()]+)\))?(?: (?:issued|expires) .*)?"
     r")"
@@ -229,6 +230,10 @@ def _entity_fields(source: str, ent_num: str, entry: _Entry) -> dict[str, object
         fields["identifiers"] = [
             {"kind": k, "value": v, "country": c} for k, v, c in dict.fromkeys(remarks.identifiers)
         ]
+    if remarks.places_of_birth:
+        fields["places_of_birth"] = tuple(dict.fromkeys(remarks.places_of_birth))
+    if text := " ".join(entry.remarks.split()):
+        fields["remarks"] = text
     return fields
 
 
@@ -242,6 +247,7 @@ class _Remarks:
     nationalities: list[str] = field(default_factory=list)
     identifiers: list[tuple[str, str, str | None]] = field(default_factory=list)
     weak_aliases: list[str] = field(default_factory=list)
+    places_of_birth: list[str] = field(default_factory=list)
 
 
 def _parse_remarks(text: str) -> _Remarks:
@@ -257,6 +263,8 @@ def _parse_remarks(text: str) -> _Remarks:
             remarks.nationalities.append(intern(m["nationality"]))
         elif m["weak_aka"] is not None:
             remarks.weak_aliases.append(m["weak_aka"])
+        elif m["pob"] is not None:
+            remarks.places_of_birth.append(m["pob"])
         else:
             kind = _IDENTIFIER_KINDS[m["id_kind"]]
             country = m["id_country"]

@@ -4,7 +4,8 @@ Row 1 is "Last Updated,<date>", row 2 the header, then one row per name variant,
 one entity by "Group ID". Names are "Name 1".."Name 5" (given names) then "Name 6" (surname);
 "Alias Type" "Primary Name" marks the primary name, "Alias Quality" "Low quality" a weak alias;
 "Name Non-Latin Script" is a strong alias. DOB is dd/mm/yyyy with 00 for an unknown day or
-month. Columns are found by header name, so reordered or added columns do no harm. Tested on
+month. "Town of Birth" and "Country of Birth" are the place of birth, "Other Information" the
+remarks, "Listed On" (dd/mm/yyyy) the listing date. Columns are found by header name, so reordered or added columns do no harm. Tested on
 hand-written snippets only (no real file shipped).
 """
 from __future__ import annotations
@@ -42,6 +43,9 @@ class _Group:
     identifiers: list[Identifier] = field(default_factory=list)
     programmes: list[str] = field(default_factory=list)
     countries: list[str] = field(default_factory=list)
+    places_of_birth: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+    listed_on: date | None = None
 
 
 def parse_uk_ofsi(data: bytes | str, source: str = SOURCE) -> list[ListEntity]:
@@ -70,6 +74,9 @@ def parse_uk_ofsi(data: bytes | str, source: str = SOURCE) -> list[ListEntity]:
             identifiers=tuple(dict.fromkeys(g.identifiers)),
             programmes=tuple(dict.fromkeys(g.programmes)),
             address_countries=tuple(dict.fromkeys(g.countries)),
+            places_of_birth=tuple(dict.fromkeys(g.places_of_birth)),
+            remarks=" ".join(dict.fromkeys(g.remarks)),
+            listed_on=g.listed_on,
         )
         for group_id, g in groups.items()
         if g.primary
@@ -97,6 +104,12 @@ def _add_row(g: _Group, row: dict[str, str]) -> None:
         g.programmes.append(regime)
     if country := row.get("Country"):
         g.countries.append(country)
+    if place := ", ".join(p for c in ("Town of Birth", "Country of Birth") if (p := row.get(c))):
+        g.places_of_birth.append(place)
+    if remark := row.get("Other Information"):
+        g.remarks.append(remark)
+    if (listed := _day(row.get("Listed On", ""))) and (g.listed_on is None or listed < g.listed_on):
+        g.listed_on = listed
 
 
 def _birth_date(text: str) -> BirthDate | None:
@@ -109,6 +122,17 @@ def _birth_date(text: str) -> BirthDate | None:
         except ValueError:
             pass
     return BirthDate(year=year, month=month if 1 <= month <= 12 else None) if year else None
+
+
+def _day(text: str) -> date | None:
+    """dd/mm/yyyy, None otherwise."""
+    if (m := _DOB.fullmatch(text)) is None:
+        return None
+    day, month, year = (int(g) for g in m.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
 
 
 def _split(text: str) -> list[str]:

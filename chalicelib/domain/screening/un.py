@@ -6,6 +6,7 @@ an ALIAS_NAME may hold several names ("Qasim Soleimani; Qasem Sulaimani", "a) ..
 NAME_ORIGINAL_SCRIPT becomes a strong alias. Birth dates: TYPE_OF_DATE EXACT (DATE or YEAR),
 APPROXIMATELY (circa) and BETWEEN (FROM_YEAR..TO_YEAR); an alias's own DATE_OF_BIRTH is kept
 too. The programme is UN_LIST_TYPE (e.g. "Al-Qaida", "DPRK"); the source id is REFERENCE_NUMBER.
+What a reviewer reads besides: INDIVIDUAL_PLACE_OF_BIRTH, COMMENTS1 (remarks) and LISTED_ON.
 
 The standard library's expat parser does not fetch external entities and (expat >= 2.4.1)
 refuses entity-expansion bombs, so the untrusted download is safe to parse.
@@ -22,6 +23,7 @@ from chalicelib.domain.screening.entities import (
     EntityType,
     Identifier,
     ListEntity,
+    calendar_date,
     listed_birth_date,
 )
 from chalicelib.domain.screening.normalise import reorder_surname_first
@@ -76,7 +78,15 @@ def _entity(e: ET.Element, kind: EntityType, source: str) -> ListEntity | None:
         identifiers=tuple(dict.fromkeys(_documents(e.findall("INDIVIDUAL_DOCUMENT")))),
         programmes=(programme,) if programme else (),
         address_countries=tuple(dict.fromkeys(_values(e, f"{prefix}_ADDRESS/COUNTRY"))),
+        places_of_birth=tuple(dict.fromkeys(p for b in e.findall("INDIVIDUAL_PLACE_OF_BIRTH") if (p := _place(b)))),
+        remarks=_text(e, "COMMENTS1"),
+        listed_on=calendar_date(_text(e, "LISTED_ON")),
     )
+
+
+def _place(b: ET.Element) -> str:
+    """"Kinshasa, Democratic Republic of the Congo" from CITY, STATE_PROVINCE and COUNTRY."""
+    return ", ".join(p for tag in ("CITY", "STATE_PROVINCE", "COUNTRY") if (p := _text(b, tag)))
 
 
 def _aliases(elements: list[ET.Element], kind: EntityType) -> dict[str, AliasStrength]:
