@@ -78,9 +78,9 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
         retention.schedule_unopened_application(checkpoint_id, decided=True, stores=stores)
     elif status == CheckpointStatus.CONFIRMED:
         case = _confirm_match(checkpoint, stores)
+    if checkpoint.kind is CheckpointKind.MONITORING:  # scheduled before the status says it is final
+        retention.schedule_alert(checkpoint, stores)  # a retried task schedules the same, logging nothing new
     decided = stores.checkpoints.decide(checkpoint_id, decision, customer_id, case) or stores.checkpoints.get(checkpoint_id)
-    if checkpoint.kind is CheckpointKind.MONITORING:
-        retention.schedule_alert(decided, stores)  # a retried task schedules the same, logging nothing new
     events.publish_checkpoint_changes(checkpoint_id, stores, decided)
     if checkpoint.kind is CheckpointKind.OFFBOARDING:
         analytics.record_exit(decided, stores)
