@@ -58,6 +58,11 @@ EXPRESS_MEMORY_GB = Decimal(64) / 1024  # Express bills each execution's duratio
 # AWS requests per checkpoint that this bench counted on 9d6a5da, the commit before the work on
 # per-request cost (2026-12-01), to print next to today's
 BEFORE = {"signup": 26, "closure": 111}
+BEFORE_STEPS = {  # what made them then (later work added steps: a sign-up's fraud signals and risk rating)
+    "signup": {"api", "verify_identity", "screen", "record_decision", "deliver_webhooks"},
+    "closure": {"api", "screen", "assess_exit_risk", "schedule_retention", "export_data", "record_decision",
+                "deliver_webhooks"},
+}
 # moto's Step Functions engine calls Lambda with a client of its own, signed with this key
 STEP_FUNCTIONS_ENGINE_KEY = "ak"
 DYNAMODB_WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
@@ -76,6 +81,7 @@ class Tally:
     """What one checkpoint made AWS do."""
 
     calls: Counter = field(default_factory=Counter)  # (service, operation) -> count
+    by_origin: Counter = field(default_factory=Counter)  # the function that made them ("api": the API) -> count
     invocations: Counter = field(default_factory=Counter)  # function -> count
     seconds: dict[str, float] = field(default_factory=dict)  # function -> handler seconds, summed
     transitions: int = 0
@@ -124,11 +130,13 @@ class Meter:
         original = lambda_dispatch.invoke_handler
 
         def timed(handler, name, payload, injector=None):
-            started = time.perf_counter()
+            started, function = time.perf_counter(), getattr(handler, "name", name)
+            self.bench.function = function
             try:
                 return original(handler, name, payload, injector)
             finally:
-                self._invoked(getattr(handler, "name", name), time.perf_counter() - started)
+                self.bench.function = None
+                self._invoked(function, time.perf_counter() - started)
 
         lambda_dispatch.invoke_handler = timed
 
@@ -139,6 +147,7 @@ class Meter:
             return  # the embedded Step Functions invoking a task: counted as an invocation
         with self.lock:
             self.tally.calls[(service, operation)] += 1
+            self.tally.by_origin[getattr(self.bench, "function", None) or "api"] += 1
 
     def _invoked(self, function: str, seconds: float) -> None:
         with self.lock:
@@ -211,11 +220,16 @@ def report(name: str, kind: str, outcome: dict, tally: Tally) -> dict:
           + ", ".join(f"{s} {n}" for s, n in per_service.items()))
     for (service, op), n in sorted(tally.calls.items()):
         print(f"    {service:16} {op:28} {n}")
+    print("  by who made them: " + ", ".join(f"{origin} {n}" for origin, n in sorted(tally.by_origin.items())))
+    same = sum(n for origin, n in tally.by_origin.items() if origin in BEFORE_STEPS[kind])
+    print(f"  of which the API and the tasks that {kind} ran on 9d6a5da: {same} (before: {before}, "
+          f"{same / before - 1:+.0%})")
     standard, express = tally.cost() * 1000, tally.cost(express=True) * 1000
     print(f"  per 1,000: ${standard:.4f} as a Standard workflow", end="")
     print(f" (Express would be ${express:.4f}, but the workflow waits for task tokens, which Express"
           " does not support)")
     return {"status": outcome["status"], "transitions": tally.transitions, "aws_requests_before": before,
+            "aws_requests_of_the_steps_then": same, "by_origin": dict(tally.by_origin),
             "invocations": dict(tally.invocations), "aws_requests": tally.aws_requests(),
             "per_service": per_service, "per_1000_usd_standard": f"{standard:.4f}",
             "per_1000_usd_express": f"{express:.4f}"}

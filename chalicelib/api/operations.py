@@ -208,8 +208,9 @@ class Operations:
             return
         current = self.find("GET", op.path)
         query = current.query.model_validate({}) if current.query is not None else None
+        headers = current.headers.model_validate({}) if current.headers is not None else None
         result = current.handler(Call(caller=call.caller, body=None, query=query, path=call.path,
-                                      idempotency_key=None, request=call.request))
+                                      idempotency_key=None, request=call.request, headers=headers))
         body = result.model_dump(mode="json", by_alias=True) if isinstance(result, BaseModel) else result
         if entity_tag(body) not in wanted:
             raise ApiError(412, "PRECONDITION_FAILED", "The resource has changed since that ETag: read it again.",

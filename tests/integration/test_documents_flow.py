@@ -62,7 +62,7 @@ def test_a_sign_up_waits_for_its_images_then_checks_them(http, stack):
         {"side": s, "received": True} for s in SIDES]
     completed = http.post(f"/v1/checkpoints/{checkpoint_id}/documents/complete", {}, key=False)
     assert completed.status_code == 200, completed.body
-    assert completed.json_body["status"] == "RUNNING"
+    assert completed.json_body["status"] in ("RUNNING", "APPROVED")  # the workflow resumed (and may have ended)
     final = http.wait_final(checkpoint_id)
     assert final["status"] == "APPROVED", final
     verification = AWS.customers.get(final["customer_id"]).verification
