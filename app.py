@@ -92,6 +92,7 @@ from chalicelib.domain.audit_log import MEDIA_TYPES as LOG_MEDIA_TYPES
 from chalicelib.domain.audit_log import LogName
 from chalicelib.domain.checkpoint import iso
 from chalicelib.lazy import lazy
+from chalicelib.policies import monitoring_policy
 from chalicelib.tasks.runner import run_task
 
 # Loaded on first use: each function of the app loads only the services it calls.
@@ -688,3 +689,10 @@ def export_link_events(event: Any) -> dict[str, int]:
     """Every 15 minutes: package downloads from CloudTrail's data events, and links that lapsed
     unused, into the export log. The event's time is the task's clock."""
     return exports.record_link_events(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
+
+
+@app.schedule(monitoring_policy().screening.full_rescreen, name="monitoring_rescreen")
+def monitoring_rescreen(event: Any) -> dict[str, Any]:
+    """On the monitoring policy's schedule (policies/monitoring.yaml, e.g. weekly): start the
+    period's full re-screen, once however often it fires. The event's time is the clock."""
+    return monitoring.scheduled(datetime.fromisoformat(event.time.replace("Z", "+00:00")))

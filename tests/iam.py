@@ -337,7 +337,7 @@ def tolerant(resolver: Any):
 # function's dead-letter queue.
 SERVICE_ACTIONS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "xray:*",
                    "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
-SERVICE_SIDS = ("DeadLetters", "ConsumeEvents", "ConsumeEventsDecrypt")
+SERVICE_SIDS = ("DeadLetters", "DeadLetterKey", "ConsumeEvents", "ConsumeEventsDecrypt")
 
 
 def _for_the_service(statement: dict[str, Any]) -> bool:

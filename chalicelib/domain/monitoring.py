@@ -23,7 +23,7 @@ schedule. Pure: the reverse index, the runs and the alerts are stored by the sto
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from pydantic import Field, model_validator
@@ -39,8 +39,23 @@ SHARD_PREFIX = "s"
 # --- the policy ---------------------------------------------------------------------------------
 
 class ScreeningSchedule(Frozen):
-    full_rescreen: str = Field(pattern=r"^rate\(\d+ (minute|minutes|hour|hours|day|days)\)$")
+    full_rescreen: str = Field(pattern=r"^rate\([1-9]\d* (minute|minutes|hour|hours|day|days)\)$")
     source: str
+
+    @property
+    def period(self) -> timedelta:
+        """The rate expression's period: `rate(7 days)` is seven days."""
+        count, unit = self.full_rescreen.removeprefix("rate(").removesuffix(")").split()
+        return timedelta(**{unit if unit.endswith("s") else f"{unit}s": int(count)})
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def period_start(at: datetime, period: timedelta) -> datetime:
+    """The start of the schedule's period that `at` falls in, periods counted from the Unix epoch
+    (UTC): every trigger of one period, however often EventBridge fires it, names the same period."""
+    return _EPOCH + ((at.astimezone(UTC) - _EPOCH) // period) * period
 
 
 class ShardPolicy(Frozen):

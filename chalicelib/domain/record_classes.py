@@ -39,7 +39,7 @@ _C = RecordClass
 STORED_IN: dict[str, dict[str, tuple[RecordClass, ...]]] = {
     # table or bucket -> key prefix ("" for a table's items) -> classes
     "CheckpointsTable": {"": (_C.CDD_IDENTITY, _C.CLOSURE_RECORD, _C.REJECTED_APPLICATION,
-                              _C.ABANDONED_APPLICATION)},
+                              _C.ABANDONED_APPLICATION, _C.SCREENING_RESULTS)},  # a monitoring alert: screening
     "CustomersTable": {"": (_C.CDD_IDENTITY,)},
     "IdempotencyTable": {"": (_C.REQUEST_FINGERPRINT,)},
     "ExportsTable": {"": (_C.EXPORT_RECORD,)},

@@ -34,11 +34,17 @@ class EventType(StrEnum):
     CHECKPOINT_STATUS_CHANGED = "checkpoint.status_changed"
     CHECKPOINT_ACTION_REQUIRED = "checkpoint.action_required"
     EXPORT_READY = "export.ready"
+    MONITORING_ALERT_OPENED = "monitoring.alert_opened"
+    MONITORING_ALERT_DECIDED = "monitoring.alert_decided"
+    MONITORING_RUN_FINISHED = "monitoring.run_finished"
 
     @property
     def roles(self) -> frozenset[Role]:
-        """Who may subscribe to it: these events concern a channel's own records, which compliance
-        may follow too."""
+        """Who may subscribe to it: the checkpoint and export events concern a channel's own
+        records, which compliance may follow too; monitoring is compliance's alone (a channel told
+        that its customer may be a listed person could tip them off)."""
+        if self.value.startswith("monitoring."):
+            return frozenset({Role.COMPLIANCE})
         return frozenset({Role.CHANNEL, Role.COMPLIANCE})
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind, CheckpointStatus
 from chalicelib.domain.export_record import ExportRecord, Recipient
+from chalicelib.domain.monitoring import RunSummary
 from chalicelib.domain.webhooks import EventType, RoutedEvent, WebhookEvent, event_id_for
 from chalicelib.errors import NotFound
 from chalicelib.stores import AWS, Stores
@@ -21,7 +22,10 @@ from chalicelib.stores import AWS, Stores
 
 def _owners(checkpoint: Checkpoint, stores: Stores) -> tuple[str, ...]:
     """The channels whose records the checkpoint concerns: the one that started it and the one
-    that on-boarded its customer (see services/access.py)."""
+    that on-boarded its customer (see services/access.py). A monitoring alert's events go to
+    compliance only: no channel is told that its customer may be a listed person."""
+    if checkpoint.kind is CheckpointKind.MONITORING:
+        return ()
     owners = [checkpoint.owner]
     if checkpoint.customer_id and checkpoint.kind is not CheckpointKind.ONBOARDING:  # a sign-up's customer is its own
         try:
@@ -76,11 +80,47 @@ def publish_checkpoint_changes(checkpoint_id: str, stores: Stores = AWS, checkpo
             events.append(WebhookEvent(event_id=event_id_for(checkpoint_id, "action", str(index)),
                                        type=EventType.CHECKPOINT_ACTION_REQUIRED, timestamp=at,
                                        data=_action_data(checkpoint, history[index].status)))
+        alert_event = _alert_event(checkpoint, index)
+        if alert_event is not None:
+            events.append(alert_event)
         for event in events:
             stores.events.publish(RoutedEvent(event=event, owners=owners))
     if not checkpoint.status.is_final:  # after a final status nothing changes: no watermark to advance
         stores.checkpoints.mark_events_published(checkpoint_id, len(history))
     return len(history) - first
+
+
+def _alert_event(alert: Checkpoint, index: int) -> WebhookEvent | None:
+    """A monitoring alert's own events: opened when it first enters the review queue, decided when
+    it ends CLEARED or CONFIRMED. Ids and the listed entry's ids only."""
+    if alert.kind is not CheckpointKind.MONITORING or alert.alert is None:
+        return None
+    history, status = alert.status_history, alert.status_history[index].status
+    if status is CheckpointStatus.IN_REVIEW and all(c.status is not status for c in history[:index]):
+        kind, event_type = "opened", EventType.MONITORING_ALERT_OPENED
+    elif status in (CheckpointStatus.CLEARED, CheckpointStatus.CONFIRMED):
+        kind, event_type = "decided", EventType.MONITORING_ALERT_DECIDED
+    else:
+        return None
+    data = {"checkpoint_id": alert.checkpoint_id, "customer_id": alert.customer_id, "run_id": alert.alert.run_id,
+            "source": alert.alert.source, "entry_id": alert.alert.entry_id, "list_version": alert.alert.list_version,
+            "status": status.value}
+    return WebhookEvent(event_id=event_id_for(alert.checkpoint_id, "alert", kind), type=event_type,
+                        timestamp=history[index].at, data=data)
+
+
+def publish_run_finished(summary: RunSummary, stores: Stores = AWS) -> None:
+    """A monitoring run ended (SUCCEEDED, INCOMPLETE or FAILED): its counts and the failed shards'
+    ids, to compliance. A retried last step publishes the same event, delivered once."""
+    run = summary.run
+    data = {"run_id": run.run_id, "mode": run.mode.value, "trigger": run.trigger.value, "status": summary.status.value,
+            "customers_total": run.customers_total, "customers_screened": summary.customers_screened,
+            "alerts_opened": summary.alerts_opened, "failed_shards": [f.shard_id for f in summary.failed_shards]}
+    if run.list_source:
+        data |= {"list_source": run.list_source, "list_version": run.list_version}
+    event = WebhookEvent(event_id=event_id_for(run.run_id, "finished"), type=EventType.MONITORING_RUN_FINISHED,
+                         timestamp=run.finished_at or run.started_at, data=data)
+    stores.events.publish(RoutedEvent(event=event, owners=()))
 
 
 def publish_export_ready(record: ExportRecord, stores: Stores = AWS) -> None:

@@ -12,6 +12,7 @@ The workflows carry run ids, shard ids, partition numbers and alert ids only."""
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from pydantic import RootModel
@@ -41,6 +42,7 @@ from chalicelib.domain.monitoring import (
     Shard,
     ShardOutcome,
     ShardStatus,
+    period_start,
     plan_shards,
     summarise,
 )
@@ -50,7 +52,7 @@ from chalicelib.domain.screening.index import NameIndex
 from chalicelib.domain.screening.reverse import alert_id_for, customer_index, delta_hits, profile_of, screen_all
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.policies import monitoring_policy, screening_policy
-from chalicelib.services import clearances, cursors, screening
+from chalicelib.services import clearances, cursors, events, screening
 from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.document_bucket import result_key
@@ -86,13 +88,29 @@ def entries_key(run_id: str) -> str:
 
 def start(caller: Caller, trigger: RunTrigger = RunTrigger.REQUEST, stores: Stores = AWS) -> MonitoringRun:
     """Start a full re-screen of every monitored customer against every list in force."""
-    run_id = new_id("mon")
-    arn = get_settings().monitoring_state_machine_arn
-    run = MonitoringRun(run_id=run_id, mode=RunMode.FULL, trigger=trigger, requested_by=caller.subject,
-                        started_at=iso(utc_now()), execution_arn=execution_arn(arn, run_id))
-    stores.monitoring.create_run(run)
-    stores.workflows.start(arn, run_id, {"run_id": run_id})
+    run, _ = _start_full(new_id("mon"), trigger, caller.subject, stores)
     return run
+
+
+def scheduled(at: datetime, stores: Stores = AWS) -> dict[str, Any]:
+    """The policy's schedule fired at `at`: start the full run of the period it falls in. The run's
+    id is the period's, so a second trigger in the same period (EventBridge delivers at least
+    once; an operator's replay) starts nothing new."""
+    period = period_start(at, monitoring_policy().screening.period)
+    run_id = "mon_" + hashlib.sha256(f"full|schedule|{iso(period)}".encode()).hexdigest()[:32]
+    run, created = _start_full(run_id, RunTrigger.SCHEDULE, system_actor("monitoring-schedule"), stores)
+    return {"run_id": run.run_id, "period_start": iso(period), "started": created}
+
+
+def _start_full(run_id: str, trigger: RunTrigger, requested_by: str, stores: Stores) -> tuple[MonitoringRun, bool]:
+    """Store the run (once) and start its execution, named after it: a retried start after the run
+    was stored starts the one execution, never a second."""
+    arn = get_settings().monitoring_state_machine_arn
+    run = MonitoringRun(run_id=run_id, mode=RunMode.FULL, trigger=trigger, requested_by=requested_by,
+                        started_at=iso(utc_now()), execution_arn=execution_arn(arn, run_id))
+    created = stores.monitoring.create_run(run)
+    stores.workflows.start(arn, run_id, {"run_id": run_id})
+    return run, created
 
 
 def start_delta(manifest: ListManifest, entry_ids: list[str], stores: Stores = AWS) -> MonitoringRun | None:
@@ -195,7 +213,8 @@ def shard_failed(run_id: str, shard: Shard, error: Any, stores: Stores = AWS) ->
 
 def finish(run_id: str, failure: Any = None, stores: Stores = AWS) -> RunSummary:
     """End the run: SUCCEEDED if every shard of the manifest succeeded, INCOMPLETE naming the
-    shards that did not, FAILED (with the error's name) if the run could not start its shards."""
+    shards that did not, FAILED (with the error's name) if the run could not start its shards;
+    then publish `monitoring.run_finished`."""
     run = stores.monitoring.get_run(run_id)
     now = iso(utc_now())
     if failure is not None:
@@ -204,7 +223,9 @@ def finish(run_id: str, failure: Any = None, stores: Stores = AWS) -> RunSummary
     else:
         summary = summarise(run, _shards(run, stores), stores.monitoring.outcomes(run_id), True)
         stores.monitoring.finish_run(run_id, summary.status, now)
-    return view(Caller(subject=system_actor("monitoring"), role=Role.COMPLIANCE), run_id, stores)
+    ended = view(Caller(subject=system_actor("monitoring"), role=Role.COMPLIANCE), run_id, stores)
+    events.publish_run_finished(ended, stores)
+    return ended
 
 
 def _shards(run: MonitoringRun, stores: Stores) -> list[Shard] | None:

@@ -78,6 +78,8 @@ def record(checkpoint_id: str, outcome: str, reason_code: str | None = None, sto
         retention.schedule_unopened_application(checkpoint_id, decided=True, stores=stores)
     elif status == CheckpointStatus.CONFIRMED:
         case = _confirm_match(checkpoint, stores)
+    if checkpoint.kind is CheckpointKind.MONITORING:  # scheduled before the status says it is final
+        retention.schedule_alert(checkpoint, stores)  # a retried task schedules the same, logging nothing new
     decided = stores.checkpoints.decide(checkpoint_id, decision, customer_id, case) or stores.checkpoints.get(checkpoint_id)
     events.publish_checkpoint_changes(checkpoint_id, stores, decided)
     if checkpoint.kind is CheckpointKind.OFFBOARDING:
@@ -175,6 +177,8 @@ def mark_failed(checkpoint_id: str, error: Any, stores: Stores = AWS) -> Checkpo
     checkpoint = stores.checkpoints.get(checkpoint_id)
     if checkpoint.kind is CheckpointKind.ONBOARDING:
         _schedule_abandoned(checkpoint, stores)
+    elif checkpoint.kind is CheckpointKind.MONITORING:
+        retention.schedule_alert(checkpoint, stores)
     return CheckpointStatus.FAILED
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from chalicelib.api.models import LegalHoldRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.audit_log import LogName
-from chalicelib.domain.checkpoint import Reason, Step, iso, utc_now
+from chalicelib.domain.checkpoint import Checkpoint, Reason, Step, iso, utc_now
 from chalicelib.domain.closure import ClosureRequest, SoftExit, Transaction
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import ExportRecord
@@ -200,8 +200,9 @@ def schedule_closure(checkpoint_id: str, stores: Stores = AWS) -> Step:
 def _records_of(customer: CustomerRecord, closure_id: str | None, stores: Stores, *,
                 booking_dates: bool = True) -> list[RecordRef]:
     """Every record of the customer: the objects of their sign-up, their closure (once there is
-    one) and under customers/<id>/ (transactions, export packages), their items, and the
-    screening matches a reviewer cleared for them (kept as screening results)."""
+    one) and under customers/<id>/ (transactions, export packages), their items, the screening
+    matches a reviewer cleared for them and their decided monitoring alerts (both kept as
+    screening results)."""
     prefixes = [f"checkpoints/{customer.onboarding_checkpoint_id}/", f"customers/{customer.customer_id}/"]
     if closure_id:
         prefixes.append(f"checkpoints/{closure_id}/")
@@ -210,8 +211,42 @@ def _records_of(customer: CustomerRecord, closure_id: str | None, stores: Stores
                   for c in stores.clearances.for_customer(customer.customer_id)]
     graph = _graph_records(customer.onboarding_checkpoint_id, RecordClass.CDD_IDENTITY, RecordClass.DEVICE_DATA,
                            customer.created_at, customer.customer_id, stores)
+    alerts = [ref for alert_id in _scheduled_alerts(customer.customer_id, stores)
+              for ref in _alert_records(alert_id, customer.customer_id, stores)]
     return [*_objects(prefixes, customer.customer_id, stores, booking_dates=booking_dates),
-            *_customer_items(customer, closure_id), *clearances, *graph]
+            *_customer_items(customer, closure_id), *clearances, *graph, *alerts]
+
+
+def _scheduled_alerts(customer_id: str, stores: Stores) -> list[str]:
+    """The monitoring alerts about the customer already scheduled (each is when it is decided):
+    the checkpoint items of theirs kept as screening results."""
+    return [item["record_id"].removeprefix(CHECKPOINT) for item in stores.schedules.of_customer(customer_id)
+            if item["record_id"].startswith(CHECKPOINT) and item["record_class"] == RecordClass.SCREENING_RESULTS]
+
+
+def _alert_records(alert_id: str, customer_id: str | None, stores: Stores) -> list[RecordRef]:
+    """A monitoring alert's records: its screening result (checkpoints/<id>/) and its checkpoint
+    item, made when the alert opened (the result's write)."""
+    objects = _objects([f"checkpoints/{alert_id}/"], customer_id, stores, RecordClass.SCREENING_RESULTS)
+    opened = min((o.created_at for o in objects), default=utc_now())
+    return [*objects, RecordRef(record_id=f"{CHECKPOINT}{alert_id}", record_class=RecordClass.SCREENING_RESULTS,
+                                created_at=opened, customer_id=customer_id)]
+
+
+def schedule_alert(alert: Checkpoint, stores: Stores = AWS) -> int:
+    """A monitoring alert once it is decided (CLEARED, CONFIRMED) or failed: its records are the
+    customer's screening results, kept as the sign-up's are: from the end of the relationship
+    (pending while it lasts; the closure's ScheduleRetention dates them) or, where the rule runs
+    from the record's making (US), from the alert's opening. Returns how many were scheduled."""
+    customer_id, now, end = alert.customer_id, utc_now(), None
+    if customer_id:
+        try:
+            closed_at = stores.customers.get(customer_id).closed_at
+            end = datetime.fromisoformat(closed_at.replace("Z", "+00:00")) if closed_at else None
+        except NotFound:
+            end = now  # the customer's own records are erased already: the alert's period runs from now
+    refs = _alert_records(alert.checkpoint_id, customer_id, stores)
+    return len(record(refs, Events(relationship_end=end), now, {"checkpoint_id": alert.checkpoint_id}, stores))
 
 
 def _customer_items(customer: CustomerRecord, closure_id: str | None) -> list[RecordRef]:

@@ -185,7 +185,8 @@ NEEDS = {
                            ("s3:PutObject", "${AuditBucket}/audit/export/*"), ("kms:Decrypt", "DataKey")],
     # Lambda sends a failed asynchronous invocation's event to the queue with the function's role.
     **{fn: [("sqs:SendMessage", f"{lid}DeadLetters")] for fn, lid in
-       (("build_export", "BuildExport"), ("retention_sweep", "RetentionSweep"))},
+       (("build_export", "BuildExport"), ("retention_sweep", "RetentionSweep"),
+        ("monitoring_rescreen", "MonitoringRescreen"))},
 }
 
 
@@ -249,6 +250,7 @@ def test_every_function_has_its_reserved_concurrency_from_the_table(packaged):
         assert resource["Properties"]["ReservedConcurrentExecutions"] == {
             "Fn::FindInMap": ["ReservedConcurrency", lid, "Limit"]}
     assert table["RetentionSweep"]["Limit"] == 1 and table["ExportLinkEvents"]["Limit"] == 1  # never two at once
+    assert table["MonitoringRescreen"]["Limit"] == 1
     assert sum(row["Limit"] for row in table.values()) <= 900  # Lambda keeps 100 of the default 1,000 unreserved
 
 
@@ -256,7 +258,7 @@ def test_every_asynchronously_invoked_function_has_an_encrypted_dead_letter_queu
     template = packaged["template"]
     resources = template["Resources"]
     asynchronous = _asynchronous(template)
-    assert asynchronous == {"BuildExport", "RetentionSweep", "ExportLinkEvents", "WebhookRetries"}
+    assert asynchronous == {"BuildExport", "RetentionSweep", "ExportLinkEvents", "WebhookRetries", "MonitoringRescreen"}
     alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
     for lid in asynchronous:
         target = resources[lid]["Properties"]["DeadLetterQueue"]

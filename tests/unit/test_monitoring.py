@@ -5,13 +5,15 @@ clears the match for later runs, a confirmed one freezes the customer and opens 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.checkpoint import CheckpointKind, CheckpointStatus, ReviewOutcome
+from chalicelib.api.models import WebhookRequest
+from chalicelib.domain.actors import Caller, Role
+from chalicelib.domain.checkpoint import CheckpointKind, CheckpointStatus, ReviewOutcome, iso
 from chalicelib.domain.customer import partition_of
 from chalicelib.domain.monitoring import (
     NO_OUTCOME,
@@ -19,15 +21,19 @@ from chalicelib.domain.monitoring import (
     RunMode,
     RunStatus,
     RunTrigger,
+    ScreeningSchedule,
     ShardStatus,
+    period_start,
     plan_shards,
     report_case,
     summarise,
 )
 from chalicelib.domain.alert import AlertOf
-from chalicelib.errors import Conflict
-from chalicelib.policies import monitoring_policy
-from chalicelib.services import exports, monitoring, outcomes, reviews, screening
+from chalicelib.errors import Conflict, InvalidField
+from chalicelib.domain.retention import Events
+from chalicelib.policies import monitoring_policy, retention_rules
+from chalicelib.settings import get_settings
+from chalicelib.services import exports, monitoring, outcomes, retention, reviews, screening, webhooks
 from tests.records import customer_record
 from tests.unit.fakes import fake_stores
 from tests.unit.test_clearances import LISTED, OFFICER, publish
@@ -193,3 +199,121 @@ def test_the_workflow_runs_as_many_shards_at_once_as_the_policy_says():
     assert fan_out["MaxConcurrency"] == monitoring_policy().shards.max_concurrency
     assert fan_out["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
     assert fan_out["ItemReader"]["Resource"] == "arn:aws:states:::s3:getObject"
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
+       st.sampled_from(["rate(7 days)", "rate(1 day)", "rate(6 hours)", "rate(1 minute)"]))
+def test_a_schedule_period_holds_its_trigger_and_follows_the_previous_one(at, expression):
+    period = ScreeningSchedule(full_rescreen=expression, source="test").period
+    start = period_start(at, period)
+    assert start <= at < start + period
+    assert period_start(start + period, period) == start + period and period_start(start, period) == start
+
+
+def test_a_schedule_period_is_the_rate_expressions():
+    assert monitoring_policy().screening.period == timedelta(days=7)
+    assert ScreeningSchedule(full_rescreen="rate(1 hour)", source="test").period == timedelta(hours=1)
+    with pytest.raises(ValueError):
+        ScreeningSchedule(full_rescreen="rate(0 days)", source="test")
+
+
+def test_the_schedule_starts_one_full_run_per_period_however_often_it_fires(stores):
+    week = monitoring_policy().screening.period
+    monday = datetime(2026, 11, 30, 9, tzinfo=UTC)
+    first = monitoring.scheduled(monday, stores)
+    again = monitoring.scheduled(period_start(monday, week) + week - timedelta(seconds=1), stores)
+    assert first["started"] and not again["started"] and again["run_id"] == first["run_id"]
+    assert list(stores.workflows.started) == [first["run_id"]]
+    run = stores.monitoring.get_run(first["run_id"])
+    assert (run.mode, run.trigger, run.requested_by) == (RunMode.FULL, RunTrigger.SCHEDULE, "system:monitoring-schedule")
+    assert first["period_start"] == "2026-11-26T00:00:00.000Z"  # periods count from the Unix epoch, a Thursday
+    following = monitoring.scheduled(monday + week, stores)
+    assert following["started"] and following["run_id"] != first["run_id"]
+    assert len(stores.workflows.started) == 2
+
+
+def test_the_schedule_in_app_is_the_policys():
+    import app
+
+    (source,) = [s for s in app.app.event_sources if getattr(s, "name", "") == "monitoring_rescreen"]
+    assert source.schedule_expression == monitoring_policy().screening.full_rescreen
+
+
+def _monitoring_events(stores, checkpoint_id: str | None = None) -> dict[str, list]:
+    found: dict[str, list] = {}
+    for routed in stores.events.published:
+        data = routed.event.data
+        if checkpoint_id is None or data.get("checkpoint_id") == checkpoint_id:
+            found.setdefault(routed.event.type.value, []).append(routed)
+    return found
+
+
+def test_an_alert_publishes_opened_and_decided_to_compliance_only_with_ids(stores):
+    alert_id, listed = _alert_in_review(stores)
+    reviews.enter_review(alert_id, f"token2-{alert_id}", 2, stores)  # escalated: still opened once
+    reviews.decide(OFFICER, alert_id, ReviewOutcome.REJECT, "the listed person", stores)
+    outcomes.record(alert_id, "CONFIRMED", stores=stores)
+    outcomes.record(alert_id, "CONFIRMED", stores=stores)  # a retried task: the same event again
+    published = _monitoring_events(stores, alert_id)
+    [opened] = {e.event.event_id: e for e in published["monitoring.alert_opened"]}.values()
+    decided = {e.event.event_id: e for e in published["monitoring.alert_decided"]}
+    assert len(decided) == 1
+    [decided_event] = decided.values()
+    assert dict(opened.event.data) == {"checkpoint_id": alert_id, "customer_id": listed, "run_id": opened.event.data["run_id"],
+                                       "source": "ofac-sdn", "entry_id": "901",
+                                       "list_version": opened.event.data["list_version"], "status": "IN_REVIEW"}
+    assert decided_event.event.data["status"] == "CONFIRMED" and decided_event.event.data["customer_id"] == listed
+    assert all(e.owners == () for events in published.values() for e in events)  # no channel is told
+    assert "Haraldur" not in str([e.event.body() for events in published.values() for e in events])
+
+
+def test_a_cleared_alert_is_decided_cleared_and_a_finished_run_is_published(stores):
+    alert_id, _ = _alert_in_review(stores)
+    reviews.decide(OFFICER, alert_id, ReviewOutcome.APPROVE, "not the listed person: born 1950", stores)
+    outcomes.record(alert_id, "CLEARED", stores=stores)
+    [decided] = _monitoring_events(stores, alert_id)["monitoring.alert_decided"]
+    assert decided.event.data["status"] == "CLEARED"
+
+    run_id, shards = run_all(stores)
+    for shard in shards:
+        monitoring.screen_shard(run_id, shard, stores)
+    monitoring.finish(run_id, stores=stores)
+    monitoring.finish(run_id, stores=stores)  # a retried last step
+    finished = [e for e in _monitoring_events(stores)["monitoring.run_finished"] if e.event.data["run_id"] == run_id]
+    assert len({e.event.event_id for e in finished}) == 1 and finished[0].owners == ()
+    data = finished[0].event.data
+    assert (data["status"], data["mode"], data["trigger"], data["failed_shards"]) == ("SUCCEEDED", "full", "request", [])
+    assert data["customers_screened"] == data["customers_total"] >= 1 and data["alerts_opened"] == 0
+
+
+def test_only_compliance_may_subscribe_to_monitoring_events(stores):
+    channel = Caller(subject="web-signup", role=Role.CHANNEL)
+    with pytest.raises(InvalidField) as refused:
+        webhooks.subscribe(channel, WebhookRequest(url="http://127.0.0.1:9/h", events=["monitoring.alert_opened"]), stores)
+    assert refused.value.field == "events"
+    subscribed = webhooks.subscribe(OFFICER, WebhookRequest(url="http://127.0.0.1:9/h", events=[
+        "monitoring.alert_opened", "monitoring.alert_decided", "monitoring.run_finished"]), stores)
+    assert len(subscribed.events) == 3
+
+
+def test_a_decided_alert_is_scheduled_as_the_customers_screening_results_and_dated_at_the_closure(stores,
+                                                                                                  monkeypatch):
+    monkeypatch.setenv("CHECKPOINT_ESTABLISHMENT", "EU")  # EU rules: five years from the relationship's end
+    get_settings.cache_clear()
+    alert_id, listed = _alert_in_review(stores)
+    reviews.decide(OFFICER, alert_id, ReviewOutcome.APPROVE, "not the listed person: born 1950", stores)
+    outcomes.record(alert_id, "CLEARED", stores=stores)
+    records = {f"checkpoint/{alert_id}", f"checkpoints/{alert_id}/results/screening.json"}
+    scheduled = {r: stores.schedules.schedule_of(r) for r in records}
+    assert all(s is not None and s["record_class"] == "screening_results" and s["customer_id"] == listed
+               for s in scheduled.values()), scheduled
+    rules = {s["rule_id"] for s in scheduled.values()}
+    assert rules <= {r.id for r in retention_rules().rules if r.record_class.value == "screening_results"}
+    assert rules == {"eu-screening-results"} and all(s["sweep_status"] == "pending" for s in scheduled.values())
+    closed_at = datetime(2027, 3, 1, tzinfo=UTC)
+    stores.customers.close(listed, iso(closed_at), "chk_" + "1" * 32)
+    refs = retention._records_of(stores.customers.get(listed), None, stores)
+    assert records <= {r.record_id for r in refs}  # the closure's ScheduleRetention finds them
+    retention.record(refs, Events(relationship_end=closed_at), closed_at, {"checkpoint_id": "c"}, stores)
+    assert all(stores.schedules.schedule_of(r)["keep_until"].startswith("2032-03-01") for r in records)
+    get_settings.cache_clear()
