@@ -16,7 +16,7 @@ exist."""
 from __future__ import annotations
 
 from chalicelib.domain.actors import Caller, Role
-from chalicelib.domain.checkpoint import Checkpoint
+from chalicelib.domain.checkpoint import Checkpoint, CheckpointKind
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.export_record import ExportRecord, Recipient
 from chalicelib.errors import NotFound, UnknownCustomer
@@ -40,8 +40,12 @@ def customer(caller: Caller, customer_id: str, stores: Stores = AWS, *, field: s
 
 
 def checkpoint(caller: Caller, checkpoint_id: str, stores: Stores = AWS) -> Checkpoint:
-    """The checkpoint, if the caller started it or may act for the customer it concerns."""
+    """The checkpoint, if the caller started it or may act for the customer it concerns. A
+    monitoring alert is compliance's alone: its customer's channel is never told that the customer
+    is being looked at (tipping-off), so for it the alert does not exist."""
     found = stores.checkpoints.get(checkpoint_id)
+    if found.kind is CheckpointKind.MONITORING and caller.role is Role.CHANNEL:
+        raise NotFound(checkpoint_id)
     if may_act_for(caller, found.owner):
         return found
     if found.customer_id and caller.role is Role.CHANNEL:

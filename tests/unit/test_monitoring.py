@@ -317,3 +317,14 @@ def test_a_decided_alert_is_scheduled_as_the_customers_screening_results_and_dat
     retention.record(refs, Events(relationship_end=closed_at), closed_at, {"checkpoint_id": "c"}, stores)
     assert all(stores.schedules.schedule_of(r)["keep_until"].startswith("2032-03-01") for r in records)
     get_settings.cache_clear()
+
+
+def test_the_customers_channel_does_not_know_an_alert_exists(stores):
+    from chalicelib.errors import NotFound
+    from chalicelib.services import access
+
+    alert_id, listed = _alert_in_review(stores)
+    channel = Caller(role=Role.CHANNEL, subject=stores.customers.get(listed).owner)
+    with pytest.raises(NotFound):  # tipping-off: the customer's own channel gets a 404, as for any unknown id
+        access.checkpoint(channel, alert_id, stores)
+    assert access.checkpoint(OFFICER, alert_id, stores).kind is CheckpointKind.MONITORING
