@@ -68,11 +68,11 @@ class Api:
                                      headers={"Content-Type": "application/json", **self.auth("compliance", reviewer)},
                                      body=json.dumps({"outcome": outcome, "reason": reason}))
 
-    def wait_final(self, checkpoint_id: str, timeout: float = 20.0, settled=("IN_REVIEW",)) -> dict:
+    def wait_final(self, checkpoint_id: str, timeout: float = 20.0, settled=("IN_REVIEW",), role: str = "channel") -> dict:
         """Long-poll until the checkpoint is final (or in one of the `settled` statuses)."""
         deadline = time.monotonic() + timeout
         while True:
-            response = self.get(f"/v1/checkpoints/{checkpoint_id}?wait=5")
+            response = self.get(f"/v1/checkpoints/{checkpoint_id}?wait=5", role=role)
             assert response.status_code == 200, response.body
             body = response.json_body
             if body["status"] in (*FINAL, *settled) or time.monotonic() > deadline:
