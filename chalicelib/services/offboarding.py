@@ -76,7 +76,7 @@ def _workflow_input(checkpoint_id: str, basis: PlanBasis) -> dict[str, Any]:
 
 
 def _start(identity: dict[str, Any], *, caller: Caller, request: OffboardingRequest, customer: CustomerRecord,
-           stores: Stores, made: list[Checkpoint]) -> dict[str, str]:
+           stores: Stores, made: list[tuple[Checkpoint, PlanBasis]]) -> dict[str, str]:
     """Store the closure request, its transactions and its plan with the customer's records, create
     the checkpoint and start the closure workflow (and put it in `made`); undo the writes if starting
     fails."""
@@ -114,7 +114,7 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OffboardingRequ
         for key in (request_key, tx_key, plan_key(checkpoint_id)):
             stores.documents.delete(key)
         raise
-    made.append(checkpoint)
+    made.append((checkpoint, basis))
     return {"checkpoint_id": checkpoint_id}
 
 
@@ -130,22 +130,27 @@ def start(caller: Caller, request: OffboardingRequest, idempotency_key: str,
                       reason=f"{request.requested_by.value} may not be chosen by a {caller.role.value} caller")
     if request.transactions_s3_key and not stores.documents.exists(request.transactions_s3_key):
         raise InvalidField("transactions_s3_key", "no such object in the documents bucket")
-    made: list[Checkpoint] = []  # what this call created; a repeated request reads what the first one did
+    made: list[tuple[Checkpoint, PlanBasis]] = []  # what this call created; a repeat reads what the first did
     started = call_once(_start, stores.idempotency.persistence(), caller.subject, idempotency_key, request,
                         caller=caller, request=request, customer=customer, stores=stores, made=made)
-    checkpoint = made[0] if made else stores.checkpoints.get(started["checkpoint_id"])
+    if made:
+        checkpoint, basis = made[0]
+        return checkpoint, plan(caller, checkpoint, stores, basis)
+    checkpoint = stores.checkpoints.get(started["checkpoint_id"])
     return checkpoint, plan(caller, checkpoint, stores)
 
 
-def plan(caller: Caller, checkpoint: Checkpoint, stores: Stores = AWS) -> ClosurePlan | None:
+def plan(caller: Caller, checkpoint: Checkpoint, stores: Stores = AWS, basis: PlanBasis | None = None
+         ) -> ClosurePlan | None:
     """The closure's plan as the checkpoint stands, as the caller may see it (None for a sign-up, or a
-    closure started before plans existed)."""
+    closure started before plans existed); `basis`: what the closure's start just stored, if at hand."""
     if checkpoint.kind is not CheckpointKind.OFFBOARDING:
         return None
-    try:
-        basis = stores.documents.get_json(plan_key(checkpoint.checkpoint_id), PlanBasis)
-    except NotFound:
-        return None
+    if basis is None:
+        try:
+            basis = stores.documents.get_json(plan_key(checkpoint.checkpoint_id), PlanBasis)
+        except NotFound:
+            return None
     return plan_of(basis, checkpoint, policy=closure_policy(), rules=retention_rules(),
                    review_timeout=timedelta(seconds=offboarding_policy().review_timeout_seconds),
                    for_channel=caller.role is Role.CHANNEL)
