@@ -18,6 +18,7 @@ from chalicelib.api import console, reference
 from chalicelib.api.auth import USER_POOL_PLACEHOLDER
 from chalicelib.api.errors import framework_errors_in_api_shape
 from chalicelib.api.models import (
+    MAX_WATCHLIST_BODY_BYTES,
     AccessHeaders,
     ApplicationPatch,
     AssetPath,
@@ -49,6 +50,7 @@ from chalicelib.api.models import (
     ReviewQueueQuery,
     ScreeningRequest,
     WebhookPath,
+    WatchlistVersionRequest,
     WebhookRequest,
     WinBackAnswer,
 )
@@ -291,6 +293,21 @@ def get_lists(call: Call[None, None, None]) -> ListsInForce:
                example=Example("list-refresh.json", "list-refreshed.json"), tags=("screening",))
 def refresh_list(call: Call[ListRefreshRequest, None, None]) -> Response:
     report = ListRefreshReport(**lists.refresh(call.caller, call.body))
+    return Response(body=report.model_dump(mode="json"), status_code=201 if report.status == "published" else 200,
+                    headers={"Content-Type": "application/json"})
+
+
+@api.operation("POST", "/v1/lists/internal/versions", "Publish a new version of the bank's internal watchlist",
+               roles=COMPLIANCE, body=WatchlistVersionRequest, content_types=("application/json", "text/csv"),
+               max_body_bytes=MAX_WATCHLIST_BODY_BYTES, status=201, also=(200,), response=ListRefreshReport,
+               errors=(422,),
+               description="The whole list, up to 50,000 entries, as JSON or CSV: each call publishes a new version, "
+                           "refused as an official list's would be (422 EMPTY_LIST, SUSPICIOUS_SHRINK); its added and "
+                           "changed entries are screened against every customer at once (a delta monitoring run). "
+                           "201 with the version and the diff; 200 when the entries are the version in force.",
+               example=Example("watchlist-version.json", "watchlist-published.json"), tags=("screening",))
+def publish_watchlist(call: Call[WatchlistVersionRequest, None, None]) -> Response:
+    report = ListRefreshReport(**lists.publish_internal(call.caller, call.body))
     return Response(body=report.model_dump(mode="json"), status_code=201 if report.status == "published" else 200,
                     headers={"Content-Type": "application/json"})
 

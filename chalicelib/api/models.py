@@ -4,13 +4,15 @@ id pattern of a request is written here (or in the domain type it names) once: t
 declarations in app.py point at these models, and the OpenAPI document is generated from them."""
 from __future__ import annotations
 
+import csv
+import io
 import ipaddress
 import re
 import unicodedata
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from iso3166 import countries
 from pydantic import (
@@ -93,14 +95,15 @@ def _country(code: str) -> str:
 # text than the one stored and screened (U+202E shows "Mallory" as "yrollaM"). Other format
 # characters stay as written: ZWNJ/ZWJ belong to Persian and Indic names, a soft hyphen is harmless
 # (the screening normaliser ignores them all).
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _plain_text(value: str) -> str:
     """Free text as stored: NFC, no control characters, no bidirectional controls."""
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in value):
+    if _CONTROL_CHARACTERS.search(value):
         raise ValueError("must not contain control characters")
-    if any(ch in _BIDI_CONTROLS for ch in value):
+    if _BIDI_CONTROLS.search(value):
         raise ValueError("must not contain bidirectional control characters (U+202A-U+202E, U+2066-U+2069)")
     return unicodedata.normalize("NFC", value)
 
@@ -622,6 +625,59 @@ class ListRefreshRequest(Strict):
     source: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
     upload_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,200}$")] | None = None
     snapshot: IsoDate | None = None
+
+
+MAX_WATCHLIST_ENTRIES = 50_000
+# A watchlist comes in one request: below Lambda's 6 MB synchronous payload limit, which also counts
+# the event around the body. 50,000 entries of about 100 bytes fit as CSV.
+MAX_WATCHLIST_BODY_BYTES = 5_000_000
+ListedName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_name)]
+
+
+class WatchlistEntry(Strict):
+    entry_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"),
+                        Field(description="The bank's own id of the entry, unique in the list")]
+    name: ListedName
+    aliases: list[ListedName] = Field(default_factory=list, max_length=20,
+                                      description="Other names of the person (in CSV: one cell, separated by ';')")
+    birth_date: BirthDateOfScreening | None = None
+    nationality: Country | None = None
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+                      AfterValidator(_plain_text), Field(description="Why the bank lists the person: what a reviewer "
+                                                                        "reads with a hit")] | None = None
+
+
+class WatchlistVersionRequest(Strict):
+    """The whole internal watchlist: each call publishes a new version of it."""
+
+    CSV_DESCRIPTION: ClassVar[str] = (
+        "UTF-8 CSV (RFC 4180): a header line naming the columns, entry_id and name and any of aliases, "
+        "birth_date, nationality, reason, then one line per entry; aliases in one cell, separated by ';'. "
+        "An error names the entry as entries.<i>: the i-th line after the header, from 0.")
+
+    entries: list[WatchlistEntry] = Field(max_length=MAX_WATCHLIST_ENTRIES)
+
+    @classmethod
+    def csv_of(cls, body: dict[str, Any]) -> str:
+        """A JSON-shaped body written as the CSV body that reads as it (the document's example)."""
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        columns = list(WatchlistEntry.model_fields)
+        writer.writerow(columns)
+        for entry in body["entries"]:
+            writer.writerow([";".join(entry.get(c) or ()) if c == "aliases" else entry.get(c) or "" for c in columns])
+        return out.getvalue()
+
+    @classmethod
+    def of_csv_rows(cls, rows: list[dict[str, str]]) -> dict[str, Any]:
+        """The JSON-shaped body of a CSV one: columns named as the fields, aliases separated by ';'."""
+        entries = []
+        for row in rows:
+            entry: dict[str, Any] = dict(row)
+            if "aliases" in entry:
+                entry["aliases"] = [a.strip() for a in entry["aliases"].split(";") if a.strip()]
+            entries.append(entry)
+        return {"entries": entries}
 
 
 MatchLimit = Annotated[StrictInt, Field(ge=1, le=50, description="At most this many matches, best first.")]

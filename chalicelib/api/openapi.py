@@ -149,6 +149,8 @@ def _operation(op: Operation, schemas: _Schemas) -> dict[str, Any]:
         example = samples.request(op.example.request) if op.example and op.example.request else None
         spec["requestBody"] = {"required": True, "content": {
             media: {"schema": schemas.ref(op.body), **({"example": example} if example and _is_json(media) else {})}
+            if media != "text/csv" else {"schema": {"type": "string", "description": op.body.CSV_DESCRIPTION},
+                                         **({"example": op.body.csv_of(example)} if example else {})}
             for media in op.content_types}}
     return spec
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.auth import require
 from chalicelib.api.errors import ApiError, error_boundary, validation_error
-from chalicelib.api.request_body import parse_json_body
+from chalicelib.api.request_body import MAX_BODY_BYTES, parse_csv_body, parse_json_body
 from chalicelib.domain.actors import Caller, Role
 
 B = TypeVar("B")
@@ -75,7 +75,9 @@ class Operation:
     status: int = 200
     response: type[BaseModel] | None = None
     media_types: tuple[str, ...] = ("application/json",)  # of the success response
-    content_types: tuple[str, ...] = ("application/json",)  # accepted request bodies
+    content_types: tuple[str, ...] = ("application/json",)  # accepted request bodies; text/csv: the
+    # body model's `of_csv_rows` turns the rows into the JSON-shaped value it validates
+    max_body_bytes: int = MAX_BODY_BYTES
     errors: tuple[int, ...] = ()  # error statuses beyond those the declaration implies
     also: tuple[int, ...] = ()  # other answers: 2xx with the same body, 3xx a redirect (Location, no body)
     example: Example | None = None
@@ -144,8 +146,11 @@ class Operation:
         key = _idempotency_key(request) if self.idempotent else None
         body = None
         if self.body is not None:
+            value = (self.body.of_csv_rows(parse_csv_body(request.raw_body, self.max_body_bytes))  # type: ignore[attr-defined]
+                     if CSV in self.content_types and _media_type(request) == CSV
+                     else parse_json_body(request.raw_body, self.max_body_bytes))
             try:
-                body = self.body.model_validate(parse_json_body(request.raw_body))
+                body = self.body.model_validate(value)
             except ValidationError as exc:
                 raise validation_error(exc) from None
         return Call(caller=caller, body=body, query=query, path=path, idempotency_key=key, request=request,
@@ -174,6 +179,13 @@ def entity_tag(body: Any) -> str:
 def _entity_tags(header: str) -> set[str]:
     """The tags an If-None-Match header lists (weak or strong, compared weakly, as RFC 9110 says)."""
     return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+
+
+CSV = "text/csv"
+
+
+def _media_type(request: Any) -> str:
+    return (request.headers or {}).get("content-type", "").split(";")[0].strip().lower()
 
 
 def _idempotency_key(request: Any) -> str:

@@ -429,6 +429,9 @@ class ListRefreshReport(View):
     previous_version: str | None = None
     entries: int | None = None
     diff: ListDiffView | None = None
+    monitoring_run_id: str | None = Field(None, description="The delta monitoring run screening the version's added "
+                                                            "and changed entries against every customer "
+                                                            "(GET /v1/monitoring/runs/{run_id})")
 
 
 class CheckView(View):
@@ -894,6 +897,9 @@ class MonitoringRunView(View):
     alerts_opened: int
     failed_shards: list[FailedShardView]
     failure: str | None = None
+    list_source: str | None = Field(default=None, description="A delta run: the list whose version it screens")
+    list_version: str | None = Field(default=None, description="A delta run: that version")
+    entries: int | None = Field(default=None, description="A delta run: the version's added and changed entries")
     links: RunLinks
 
     @classmethod
@@ -905,6 +911,7 @@ class MonitoringRunView(View):
                    shards_total=run.shards_total, shards_done=summary.shards_done,
                    alerts_opened=summary.alerts_opened,
                    failed_shards=[FailedShardView(**f.model_dump()) for f in summary.failed_shards],
+                   list_source=run.list_source, list_version=run.list_version, entries=run.entries,
                    failure=run.failure, links={"self": f"/v1/monitoring/runs/{run.run_id}"})
 
 

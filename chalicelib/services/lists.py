@@ -1,4 +1,5 @@
-"""Sanctions and PEP lists: publish a new version (validated, versioned, indexed), show the
+"""Sanctions and PEP lists: publish a new version (validated, versioned, indexed), from the
+publisher's files or, for the bank's internal watchlist, from compliance's entries; show the
 versions in force. The version in force changes only when a new one is fully stored."""
 from __future__ import annotations
 
@@ -6,13 +7,14 @@ import hashlib
 import urllib.request
 from typing import Any
 
-from chalicelib.api.models import ListRefreshRequest
+from chalicelib.api.models import ListRefreshRequest, WatchlistVersionRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.domain.screening.entities import ListEntity
 from chalicelib.domain.screening.formats import parse_list
 from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
-from chalicelib.domain.screening.list_update import RefreshRefused, check_size, diff, screened_ids
+from chalicelib.domain.screening.list_update import ListOrigin, RefreshRefused, check_size, diff, screened_ids
+from chalicelib.domain.screening.watchlist import FILE_NAME, canonical_file
 from chalicelib.errors import InvalidField, NotFound
 from chalicelib.policies import list_sources_policy
 from chalicelib.services import monitoring
@@ -20,6 +22,7 @@ from chalicelib.stores import AWS, Stores
 from chalicelib.stores.list_bucket import ListManifest, content_version
 
 MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024
+INTERNAL = "internal"  # the source id of the bank's own watchlist (policies/lists.yaml)
 _ENTRY_VERSIONS = 8  # list versions whose entries a process keeps parsed (case files read recent ones)
 _entries: dict[tuple[str, str], dict[str, ListEntity]] = {}
 
@@ -54,6 +57,9 @@ def refresh(caller: Caller, request: ListRefreshRequest, stores: Stores = AWS) -
     if request.source not in sources:
         raise InvalidField("source", f"must be one of {', '.join(sources)}")
     config = sources[request.source]
+    if config.origin is ListOrigin.BANK:
+        raise InvalidField("source", f"{request.source} is the bank's own list: publish it with "
+                                     f"POST /v1/lists/{request.source}/versions")
     if request.upload_prefix:
         try:
             files = stores.lists.read_upload(request.source, request.upload_prefix, list(config.files))
@@ -68,6 +74,17 @@ def refresh(caller: Caller, request: ListRefreshRequest, stores: Stores = AWS) -
     return publish(request.source, files, snapshot, stores)
 
 
+def publish_internal(caller: Caller, request: WatchlistVersionRequest, stores: Stores = AWS) -> dict[str, Any]:
+    """A new version of the bank's internal watchlist: the whole list, as compliance sends it."""
+    first: dict[str, int] = {}
+    for number, entry in enumerate(request.entries):
+        if (seen := first.setdefault(entry.entry_id, number)) != number:
+            raise InvalidField(f"entries.{number}.entry_id", f"is also the id of entries.{seen}: each entry id "
+                                                             f"must be unique")
+    entries = [e.model_dump(mode="json") for e in request.entries]
+    return publish(INTERNAL, {FILE_NAME: canonical_file(entries)}, utc_now().date().isoformat(), stores)
+
+
 def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores = AWS) -> dict[str, Any]:
     config = list_sources_policy().sources[source]
     try:
@@ -80,13 +97,13 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
         current = stores.lists.current(source)
     except NotFound:
         current = None
-    if current and current.version == version:
+    if current and (current.version == version or current.files == digests):  # the files in force
         if current.index_format == INDEX_FORMAT:
-            return {"status": "unchanged", "source": source, "version": version}
-        index = NameIndex.build(source, version, entities).to_bytes()  # stored by an older release: rebuilt
+            return {"status": "unchanged", "source": source, "version": current.version}
+        index = NameIndex.build(source, current.version, entities).to_bytes()  # stored by an older release: rebuilt
         stores.lists.publish(current.model_copy(update={"index_sha256": hashlib.sha256(index).hexdigest(),
                                                         "index_format": INDEX_FORMAT}), files, index)
-        return {"status": "reindexed", "source": source, "version": version}
+        return {"status": "reindexed", "source": source, "version": current.version}
     check_size(current.entity_count if current else None, len(entities), list_sources_policy().max_shrink.percent)
     previous = parse_list(current.format, stores.lists.read_files(current), source) if current else []
     index = NameIndex.build(source, version, entities).to_bytes()
@@ -94,11 +111,12 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
                             files=digests, published_at=iso(utc_now()), entity_count=len(entities),
                             index_sha256=hashlib.sha256(index).hexdigest(), index_format=INDEX_FORMAT)
     stores.lists.publish(manifest, files, index)
-    if current is not None:  # a list's first version is screened by the next full re-screen
-        monitoring.start_delta(manifest, screened_ids(previous, entities), stores)
+    run = monitoring.start_delta(manifest, screened_ids(previous, entities), stores) \
+        if current is not None or config.screens_first_version else None
     return {"status": "published", "source": source, "version": version,
             "previous_version": current.version if current else None,
-            "entries": len(entities), "diff": diff(previous, entities).model_dump()}
+            "entries": len(entities), "diff": diff(previous, entities).model_dump(),
+            "monitoring_run_id": run.run_id if run else None}
 
 
 def listed_entry(source: str, version: str, source_id: str, stores: Stores = AWS) -> ListEntity | None:

@@ -169,8 +169,12 @@ def screen_shard(run_id: str, shard: Shard, stores: Stores = AWS) -> ShardOutcom
     monitored = [c for c in stores.customers.in_partitions(shard.first, shard.last) if c.status != "closed"]
     if run.mode is RunMode.DELTA:
         screener = _delta_screener(run, stores)
-        hits = delta_hits([profile_of(c) for c in monitored], customer_index([profile_of(c) for c in monitored]),
-                          screener.indexes[0], screener.policy, monitoring_policy().reverse_index.min_coverage)
+        profiles, entries = [profile_of(c) for c in monitored], screener.indexes[0]
+        if len(entries.names) > len(profiles):  # a large delta (a list's first version): the customers are
+            hits = screen_all(profiles, screener)  # the fewer queries, screened against its entries: the same hits
+        else:
+            hits = delta_hits(profiles, customer_index(profiles), entries, screener.policy,
+                              monitoring_policy().reverse_index.min_coverage)
     else:
         screener = screening.current_screener(stores)
         hits = screen_all((profile_of(c) for c in monitored), screener)

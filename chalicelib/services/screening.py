@@ -40,8 +40,16 @@ _screeners: dict[tuple[tuple[str, str], ...], Screener] = {}
 
 
 def current_screener(stores: Stores = AWS) -> Screener:
-    """The engine over every list in force; rebuilt only when a list version changes."""
-    manifests = [stores.lists.current(source) for source in list_sources_policy().sources]
+    """The engine over every list in force; rebuilt only when a list version changes. A list the
+    bank has not published yet (its internal watchlist) is not in force; any other missing list
+    is a fault (NotFound)."""
+    manifests = []
+    for source, config in list_sources_policy().sources.items():
+        try:
+            manifests.append(stores.lists.current(source))
+        except NotFound:
+            if not config.optional:
+                raise
     versions = tuple((m.source, m.version) for m in manifests)
     if versions not in _screeners:
         indexes = [_index(m, stores) for m in manifests]

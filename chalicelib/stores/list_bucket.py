@@ -74,7 +74,7 @@ class ListBucket:
     """`ListStore` on S3 (the bucket named by the LISTS_BUCKET setting)."""
 
     def __init__(self) -> None:
-        self._current: dict[tuple[str, str], tuple[float, ListManifest]] = {}  # (bucket, source) -> (read at, manifest)
+        self._current: dict[tuple[str, str], tuple[float, ListManifest | None]] = {}  # (bucket, source) -> (read at, manifest)
 
     @staticmethod
     def _bucket() -> str:
@@ -102,10 +102,13 @@ class ListBucket:
     def current(self, source: str) -> ListManifest:
         cached = self._current.get((self._bucket(), source))
         if cached and time.monotonic() - cached[0] < CURRENT_CACHE_SECONDS:
+            if cached[1] is None:
+                raise NotFound(f"no list published for {source}")
             return cached[1]
         try:
             body = self._read(f"lists/{source}/current.json")
         except NotFound:
+            self._current[(self._bucket(), source)] = (time.monotonic(), None)  # none yet: cached as well
             raise NotFound(f"no list published for {source}") from None
         manifest = parse_json(ListManifest, body, "list manifest", source)
         self._current[(self._bucket(), source)] = (time.monotonic(), manifest)

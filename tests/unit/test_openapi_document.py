@@ -13,6 +13,7 @@ from jsonschema import Draft202012Validator
 from app import api
 from chalicelib.api import openapi, samples
 from chalicelib.api.operations import Operation
+from chalicelib.api.request_body import parse_csv_body
 
 DOCUMENT = openapi.document(api)
 SCHEMAS = DOCUMENT["components"]["schemas"]
@@ -91,6 +92,10 @@ def test_every_request_body_has_an_example_the_api_accepts(op):
     example = samples.request(op.example.request)
     op.body.model_validate(example)  # what the operation's parsing accepts
     for media, content in spec(op)["requestBody"]["content"].items():
+        if media == "text/csv":  # the same body as CSV, which reads as the JSON example does
+            read = op.body.of_csv_rows(parse_csv_body(content["example"].encode()))
+            assert op.body.model_validate(read) == op.body.model_validate(example)
+            continue
         assert content["example"] == example
         validate(example, content["schema"])
 

@@ -6,6 +6,7 @@ from chalicelib.domain.screening.formats import PARSERS, parse_list
 def test_registered_formats() -> None:
     assert set(PARSERS) == {
         "ofac-legacy-csv", "ofac-consolidated-csv", "un-consolidated-xml", "eu-fsf-xml", "uk-ofsi-csv", "senzing-json",
+        "internal-watchlist-json",
     }
 
 

@@ -8,6 +8,7 @@
 | eu-fsf-xml            | one .xml file (FSF export)                                 | sanctions |
 | uk-ofsi-csv           | one .csv file (ConList.csv, 2022 format)                   | sanctions |
 | senzing-json          | one .json/.jsonl file (OpenSanctions Senzing export)       | pep *     |
+| internal-watchlist-json | entries.json (the bank's own, see watchlist.py)          | sanctions |
 
 * a Senzing record with a "sanction" risk topic is a sanctions entry.
 """
@@ -21,6 +22,7 @@ from chalicelib.domain.screening.ofac import parse_ofac_sdn
 from chalicelib.domain.screening.senzing import parse_senzing
 from chalicelib.domain.screening.uk import parse_uk_ofsi
 from chalicelib.domain.screening.un import parse_un_consolidated
+from chalicelib.domain.screening.watchlist import FILE_NAME, parse_watchlist
 
 Parser = Callable[[Mapping[str, bytes], str], list[ListEntity]]
 
@@ -60,6 +62,7 @@ PARSERS: dict[str, Parser] = {
     "eu-fsf-xml": _single((".xml",), parse_eu_fsf),
     "uk-ofsi-csv": _single((".csv",), parse_uk_ofsi),
     "senzing-json": _single((".json", ".jsonl"), parse_senzing),
+    "internal-watchlist-json": lambda files, source: parse_watchlist(files[FILE_NAME], source),
 }
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from enum import StrEnum
 
 from pydantic import Field
 
@@ -12,10 +13,30 @@ from chalicelib.errors import Refused
 MAX_LISTED_IDS = 50
 
 
+class ListOrigin(StrEnum):
+    """Who publishes a list's versions."""
+
+    PUBLISHER = "publisher"  # downloaded from the publisher's URLs, or uploaded (POST /v1/lists/refresh)
+    BANK = "bank"  # the bank's own list, published whole by compliance (POST /v1/lists/internal/versions)
+
+
 class ListSource(Frozen):
     kind: ListKind
     format: str
-    files: Mapping[str, str]  # file name -> URL where the publisher puts it
+    origin: ListOrigin = ListOrigin.PUBLISHER
+    files: Mapping[str, str] = {}  # file name -> URL where the publisher puts it
+
+    @property
+    def optional(self) -> bool:
+        """A bank's own list may not exist yet: screening runs without it until its first version."""
+        return self.origin is ListOrigin.BANK
+
+    @property
+    def screens_first_version(self) -> bool:
+        """Whether a list's first version is screened against the customers at once (delta run).
+        An official list's first version comes with the installation and is screened by the next
+        full re-screen; the bank's own list is published to find its customers, from the first."""
+        return self.origin is ListOrigin.BANK
 
 
 class MaxShrink(Frozen):
