@@ -11,6 +11,11 @@ function progress(run) {
   return `${run.customers_screened} of ${total}` + (run.shards_total ? ` (${run.shards_done}/${run.shards_total} shards)` : "");
 }
 
+function kind(run) {
+  if (run.mode !== "delta") return `full (${run.trigger})`;
+  return `delta: ${run.entries} entries of ${run.list_source} ${run.list_version}`;
+}
+
 function failed(run) {
   if (run.failure) return run.failure;
   return run.failed_shards.map((s) => `${s.shard_id}: ${s.customers} customers, ${s.error}`).join("; ") || "none";
@@ -24,7 +29,7 @@ export async function showMonitoring({ view, fail }) {
     const content = page.items.length
       ? table(`Monitoring runs, newest first (${page.items.length} on this page)`,
         ["Run", "Kind", "Status", "Started", "Screened", "Alerts opened", "Failed shards"], page.items.map((r) => [
-          r.run_id, r.mode === "delta" ? `${r.trigger}` : `full (${r.trigger})`, badge(r.status), at(r.started_at),
+          r.run_id, kind(r), badge(r.status), at(r.started_at),
           progress(r), String(r.alerts_opened), failed(r)]))
       : notice("info", "No monitoring run yet.");
     return { content, next: page.next };
