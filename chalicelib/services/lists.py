@@ -10,6 +10,7 @@ from typing import Any
 from chalicelib.api.models import ListRefreshRequest, WatchlistVersionRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import iso, utc_now
+from chalicelib.domain.monitoring import MonitoringRun
 from chalicelib.domain.screening.entities import ListEntity
 from chalicelib.domain.screening.formats import parse_list
 from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
@@ -99,7 +100,9 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
         current = None
     if current and (current.version == version or current.files == digests):  # the files in force
         if current.index_format == INDEX_FORMAT:
-            return {"status": "unchanged", "source": source, "version": current.version}
+            run = _screen_unscreened(current, entities, stores)
+            return {"status": "unchanged", "source": source, "version": current.version,
+                    **({"monitoring_run_id": run.run_id} if run else {})}
         index = NameIndex.build(source, current.version, entities).to_bytes()  # stored by an older release: rebuilt
         stores.lists.publish(current.model_copy(update={"index_sha256": hashlib.sha256(index).hexdigest(),
                                                         "index_format": INDEX_FORMAT}), files, index)
@@ -109,7 +112,8 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
     index = NameIndex.build(source, version, entities).to_bytes()
     manifest = ListManifest(source=source, version=version, snapshot=snapshot, format=config.format,
                             files=digests, published_at=iso(utc_now()), entity_count=len(entities),
-                            index_sha256=hashlib.sha256(index).hexdigest(), index_format=INDEX_FORMAT)
+                            index_sha256=hashlib.sha256(index).hexdigest(), index_format=INDEX_FORMAT,
+                            previous_version=current.version if current else None)
     stores.lists.publish(manifest, files, index)
     run = monitoring.start_delta(manifest, screened_ids(previous, entities), stores) \
         if current is not None or config.screens_first_version else None
@@ -117,6 +121,22 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
             "previous_version": current.version if current else None,
             "entries": len(entities), "diff": diff(previous, entities).model_dump(),
             "monitoring_run_id": run.run_id if run else None}
+
+
+def _screen_unscreened(manifest: ListManifest, entities: list[ListEntity], stores: Stores) -> MonitoringRun | None:
+    """The version in force sent again: its delta run, started now if the publish stopped before
+    it did, so that no published version goes unscreened. None when no delta screens the version
+    (an official list's first; or it changed no entry)."""
+    config = list_sources_policy().sources[manifest.source]
+    if manifest.previous_version is None and not config.screens_first_version:
+        return None
+    if (run := monitoring.restart_delta(manifest, stores)) is not None:
+        return run
+    previous = []
+    if manifest.previous_version is not None:
+        replaced = stores.lists.manifest(manifest.source, manifest.previous_version)
+        previous = parse_list(replaced.format, stores.lists.read_files(replaced), manifest.source)
+    return monitoring.start_delta(manifest, screened_ids(previous, entities), stores)
 
 
 def listed_entry(source: str, version: str, source_id: str, stores: Stores = AWS) -> ListEntity | None:

@@ -119,7 +119,7 @@ def start_delta(manifest: ListManifest, entry_ids: list[str], stores: Stores = A
     if not entry_ids:
         return None
     source, version = manifest.source, manifest.version
-    run_id = "mon_" + hashlib.sha256(f"delta|{source}|{version}".encode()).hexdigest()[:32]
+    run_id = delta_run_id(manifest)
     arn = get_settings().monitoring_state_machine_arn
     stores.documents.put_json(entries_key(run_id), DeltaEntries(manifest=manifest, entry_ids=tuple(entry_ids)))
     run = MonitoringRun(run_id=run_id, mode=RunMode.DELTA, trigger=RunTrigger.LIST_PUBLISHED,
@@ -128,6 +128,23 @@ def start_delta(manifest: ListManifest, entry_ids: list[str], stores: Stores = A
                         entries=len(entry_ids))
     stores.monitoring.create_run(run)
     stores.workflows.start(arn, run_id, {"run_id": run_id})
+    return run
+
+
+def delta_run_id(manifest: ListManifest) -> str:
+    return "mon_" + hashlib.sha256(f"delta|{manifest.source}|{manifest.version}".encode()).hexdigest()[:32]
+
+
+def restart_delta(manifest: ListManifest, stores: Stores = AWS) -> MonitoringRun | None:
+    """The delta run stored for a published version, its execution started again while the run
+    has not ended (a publish may have stopped between storing the run and starting it; a start
+    of the same name is idempotent); None if no run was stored for the version."""
+    try:
+        run = stores.monitoring.get_run(delta_run_id(manifest))
+    except NotFound:
+        return None
+    if run.status is RunStatus.RUNNING:
+        stores.workflows.start(get_settings().monitoring_state_machine_arn, run.run_id, {"run_id": run.run_id})
     return run
 
 

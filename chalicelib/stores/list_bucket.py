@@ -35,6 +35,7 @@ class ListManifest(Frozen):
     entity_count: int = 0
     index_sha256: str | None = None
     index_format: str | None = None  # None: stored before formats were recorded (an older one)
+    previous_version: str | None = None  # the version it replaced (None: a list's first, or stored before it was kept)
 
 
 INDEX_FILE = "index.bin"

@@ -98,7 +98,8 @@ def test_a_watchlist_version_alerts_on_the_customers_it_names_and_remembers_what
     again = http.post("/v1/lists/internal/versions", "\r\n".join(lines) + "\r\n", role="compliance", key=False,
                       headers={"Content-Type": "text/csv"})
     assert again.status_code == 200 and again.json_body == {"status": "unchanged", "source": "internal",
-                                                            "version": second["version"]}
+                                                            "version": second["version"],
+                                                            "monitoring_run_id": second["run"]["run_id"]}
 
     confirmed = http.decide(alerts[tamsin]["checkpoint_id"], "reject", "the same person: the fraud case's documents")
     assert confirmed.status_code == 200, confirmed.body

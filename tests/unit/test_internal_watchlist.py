@@ -19,7 +19,7 @@ from chalicelib.domain.screening.list_update import RefreshRefused
 from chalicelib.domain.screening.watchlist import canonical_file, parse_watchlist
 from chalicelib.errors import InvalidField, NotFound
 from chalicelib.policies import list_sources_policy
-from chalicelib.services import lists, screening
+from chalicelib.services import lists, monitoring, screening
 from tests.conftest import ROOT
 from tests.unit.fakes import fake_stores
 
@@ -125,7 +125,8 @@ def test_each_version_is_published_with_its_diff_and_screened_against_the_custom
     assert stores.monitoring.get_run(first["monitoring_run_id"]).entries == 2
 
     assert lists.publish_internal(OFFICER, _request(_entry(2), _entry(1)), stores) == \
-        {"status": "unchanged", "source": "internal", "version": first["version"]}
+        {"status": "unchanged", "source": "internal", "version": first["version"],
+         "monitoring_run_id": first["monitoring_run_id"]}
 
     second = lists.publish_internal(OFFICER, _request(_entry(1), _entry(2, birth_date="1980"), _entry(3)), stores)
     assert (second["previous_version"], second["diff"]["changed_ids"], second["diff"]["added_ids"]) == \
@@ -145,6 +146,25 @@ def test_screening_runs_without_the_internal_list_until_it_is_published_but_neve
     assert [i.source for i in screening.current_screener(stores).indexes] == ["un-sc"]
     lists.publish_internal(OFFICER, _request(_entry(1)), stores)
     assert [i.source for i in screening.current_screener(stores).indexes] == ["un-sc", "internal"]
+
+
+def test_a_version_whose_delta_run_did_not_start_is_screened_when_it_is_sent_again(stores):
+    lists.publish_internal(OFFICER, _request(_entry(1), _entry(2)), stores)
+    stores.workflows.fail_start = RuntimeError("throttled")
+    with pytest.raises(RuntimeError):  # the version is stored and its run too, but no execution started
+        lists.publish_internal(OFFICER, _request(_entry(1), _entry(2), _entry(3)), stores)
+    run_id = monitoring.delta_run_id(stores.lists.current("internal"))
+    assert run_id not in stores.workflows.started
+    again = lists.publish_internal(OFFICER, _request(_entry(1), _entry(2), _entry(3)), stores)
+    assert (again["status"], again["monitoring_run_id"]) == ("unchanged", run_id)
+    assert stores.workflows.started[run_id] == {"run_id": run_id}
+    assert stores.monitoring.get_run(run_id).entries == 1
+
+    del stores.monitoring.run_items[run_id]  # stopped before the run was stored: it is worked out again
+    stores.workflows.started.clear()
+    assert lists.publish_internal(OFFICER, _request(_entry(1), _entry(2), _entry(3)), stores)["monitoring_run_id"] \
+        == run_id
+    assert run_id in stores.workflows.started and stores.monitoring.get_run(run_id).entries == 1
 
 
 def test_a_version_is_refused_as_an_official_one_would_be(stores):
