@@ -38,6 +38,7 @@ from chalicelib.api.models import (
     ExportRequestBody,
     LegalHoldPath,
     LegalHoldRequest,
+    ListRefreshPath,
     ListRefreshRequest,
     LocalClockRequest,
     MonitoringRunPath,
@@ -74,6 +75,7 @@ from chalicelib.api.views import (
     Health,
     LegalHoldView,
     ListRefreshReport,
+    ListRefreshView,
     ListsInForce,
     LocalClock,
     MonitoringRuns,
@@ -287,14 +289,29 @@ def get_lists(call: Call[None, None, None]) -> ListsInForce:
 
 
 @api.operation("POST", "/v1/lists/refresh", "Load, validate and publish a new list version", roles=COMPLIANCE,
-               body=ListRefreshRequest, status=201, also=(200,), response=ListRefreshReport, errors=(422,),
+               body=ListRefreshRequest, status=201, also=(200, 202), response=ListRefreshReport, errors=(422,),
                description="201 when a new version is published; 200 when the files are the version in force "
-                           "(reindexed: its index was stored by an older release and is rebuilt).",
+                           "(reindexed: its index was stored by an older release and is rebuilt); 202 when the "
+                           "refresh runs in the background (a list too large for 29 s, or `asynchronous`): "
+                           "follow links.self (GET /v1/lists/refreshes/{refresh_id}).",
                example=Example("list-refresh.json", "list-refreshed.json"), tags=("screening",))
 def refresh_list(call: Call[ListRefreshRequest, None, None]) -> Response:
-    report = ListRefreshReport(**lists.refresh(call.caller, call.body))
+    answer = lists.refresh(call.caller, call.body)
+    if answer["status"] == "accepted":
+        location = f"/v1/lists/refreshes/{answer['refresh_id']}"
+        report = ListRefreshReport(**answer, links={"self": location})
+        return Response(body=report.model_dump(mode="json", by_alias=True), status_code=202,
+                        headers={"Content-Type": "application/json", "Location": location})
+    report = ListRefreshReport(**answer)
     return Response(body=report.model_dump(mode="json"), status_code=201 if report.status == "published" else 200,
                     headers={"Content-Type": "application/json"})
+
+
+@api.operation("GET", "/v1/lists/refreshes/{refresh_id}", "A list refresh in the background: its stage, and how "
+               "it ended", roles=COMPLIANCE | AUDITOR, path_params=ListRefreshPath, response=ListRefreshView,
+               example=Example(response="list-refresh-state.json"), tags=("screening",))
+def get_list_refresh(call: Call[None, None, ListRefreshPath]) -> ListRefreshView:
+    return ListRefreshView.of(lists.refresh_state(call.caller, call.path.refresh_id))
 
 
 @api.operation("POST", "/v1/lists/internal/versions", "Publish a new version of the bank's internal watchlist",
@@ -686,6 +703,17 @@ def record_shard_failure(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @app.lambda_function(name="finish_monitoring_run")
 def finish_monitoring_run(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return run_task("finish_monitoring_run", steps.RunEndEvent, steps.finish_monitoring_run, event)
+
+
+@app.lambda_function(name="publish_list_version")
+def publish_list_version(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """The list refresh workflow's task: read, parse, index and publish a version in the background."""
+    return run_task("publish_list_version", steps.RefreshEvent, steps.publish_list_version, event)
+
+
+@app.lambda_function(name="record_refresh_failure")
+def record_refresh_failure(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return run_task("record_refresh_failure", steps.RefreshFailureEvent, steps.record_refresh_failure, event)
 
 
 @app.schedule("rate(1 day)", name="retention_sweep")

@@ -43,6 +43,7 @@ class Settings:
     offboarding_state_machine_arn: str
     monitoring_state_machine_arn: str
     alert_state_machine_arn: str
+    list_refresh_state_machine_arn: str
     stage: str
     public_endpoint: str | None = None  # local stage only: where callers reach the embedded AWS
     establishment: tuple[str, ...] = ()  # the jurisdictions where the stage's legal entity is established
@@ -82,6 +83,7 @@ def get_settings() -> Settings:
         offboarding_state_machine_arn=env["OFFBOARDING_STATE_MACHINE_ARN"],
         monitoring_state_machine_arn=env["MONITORING_STATE_MACHINE_ARN"],
         alert_state_machine_arn=env["ALERT_STATE_MACHINE_ARN"],
+        list_refresh_state_machine_arn=env["LIST_REFRESH_STATE_MACHINE_ARN"],
         stage=env.get("CHECKPOINT_STAGE", "prod"),
         public_endpoint=env.get("CHECKPOINT_PUBLIC_ENDPOINT") if env.get("CHECKPOINT_STAGE") == LOCAL_STAGE else None,
         establishment=tuple(j.strip() for j in env.get("CHECKPOINT_ESTABLISHMENT", "").split(",") if j.strip()),

@@ -73,7 +73,7 @@ def _assert_every_call_allowed(provisioned: Stack, recorder: iam.Recorder) -> No
 def _assert_no_personal_data(provisioned: Stack, log_text: str) -> None:
     histories = []
     for arn_variable in ("ONBOARDING_STATE_MACHINE_ARN", "OFFBOARDING_STATE_MACHINE_ARN", "MONITORING_STATE_MACHINE_ARN",
-                         "ALERT_STATE_MACHINE_ARN"):
+                         "ALERT_STATE_MACHINE_ARN", "LIST_REFRESH_STATE_MACHINE_ARN"):
         sfn = clients.client("stepfunctions")
         for page in sfn.get_paginator("list_executions").paginate(
                 stateMachineArn=provisioned.environment[arn_variable]):

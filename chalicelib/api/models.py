@@ -625,6 +625,9 @@ class ListRefreshRequest(Strict):
     source: Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}$")]
     upload_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._/-]{1,200}$")] | None = None
     snapshot: IsoDate | None = None
+    asynchronous: StrictBool | None = Field(None, description="Refresh in the background (202, then GET "
+                                                              "/v1/lists/refreshes/{refresh_id}); default: the "
+                                                              "source's policy (a list too large for 29 s)")
 
 
 MAX_WATCHLIST_ENTRIES = 50_000
@@ -877,6 +880,11 @@ class CheckpointPath(Query):
 class MonitoringRunsQuery(Query):
     limit: whole_number(ge=1, le=100) = 20
     cursor: Annotated[Cursor | None, Field(description="The `next` of the previous page.")] = None
+
+
+class ListRefreshPath(Query):
+    refresh_id: Annotated[str, StringConstraints(pattern=r"^lrf_[0-9a-f]{32}$"),
+                          Field(description="A list refresh's id (lrf_ and 32 hex digits)")]
 
 
 class MonitoringRunPath(Query):

@@ -40,6 +40,7 @@ from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.retention import Action, RecordClass
 from chalicelib.domain.screening.engine import Match
 from chalicelib.domain.screening.entities import ListKind
+from chalicelib.domain.screening.list_update import ListRefresh, RefreshStage, RefreshState
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
 from chalicelib.domain.visibility import as_seen_by
 
@@ -415,23 +416,57 @@ class ListDiffView(View):
 
 class RefreshStatus(StrEnum):
     """published: a new version is in force; unchanged: the files are the version in force;
-    reindexed: the version in force, its index (stored by an older release) rebuilt in this one's format."""
+    reindexed: the version in force, its index (stored by an older release) rebuilt in this one's format;
+    accepted: the refresh runs in the background (202: follow links.self)."""
 
     PUBLISHED = "published"
     UNCHANGED = "unchanged"
     REINDEXED = "reindexed"
+    ACCEPTED = "accepted"
+
+
+class RefreshLinks(View):
+    self_: str = Field(alias="self")
 
 
 class ListRefreshReport(View):
     status: RefreshStatus
     source: str
-    version: str
+    version: str | None = Field(None, description="The version in force after the refresh (not yet known when "
+                                                  "accepted)")
+    refresh_id: str | None = Field(None, description="Accepted: the refresh in the background")
+    links: RefreshLinks | None = None
     previous_version: str | None = None
     entries: int | None = None
     diff: ListDiffView | None = None
     monitoring_run_id: str | None = Field(None, description="The delta monitoring run screening the version's added "
                                                             "and changed entries against every customer "
                                                             "(GET /v1/monitoring/runs/{run_id})")
+
+
+class ListRefreshView(View):
+    """A refresh in the background: its state, the stage it is at, and once it has ended the
+    report a synchronous refresh answers (published, unchanged, reindexed) or why it was refused."""
+
+    refresh_id: str
+    source: str
+    state: RefreshState
+    stage: RefreshStage | None = None
+    requested_by: str
+    requested_at: Timestamp
+    updated_at: Timestamp
+    finished_at: Timestamp | None = None
+    report: ListRefreshReport | None = None
+    error_code: str | None = Field(None, description="Refused: the refusal's code (e.g. SUSPICIOUS_SHRINK); "
+                                                     "failed: REFRESH_FAILED")
+    error: str | None = None
+    links: RefreshLinks
+
+    @classmethod
+    def of(cls, refresh: ListRefresh) -> ListRefreshView:
+        return cls(**refresh.model_dump(exclude={"upload_prefix", "snapshot", "report"}),
+                   report=ListRefreshReport(**refresh.report) if refresh.report else None,
+                   links=RefreshLinks(self=f"/v1/lists/refreshes/{refresh.refresh_id}"))
 
 
 class CheckView(View):

@@ -71,6 +71,7 @@ STORED_IN: dict[str, dict[str, tuple[RecordClass, ...]]] = {
     "OffboardingStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
     "MonitoringStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
     "MonitoringAlertStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
+    "ListRefreshStateMachineLogGroup": {"": (_C.ACCESS_LOGS,)},
 }
 STORAGE_TYPES = ("AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::Logs::LogGroup")
 

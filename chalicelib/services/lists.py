@@ -5,20 +5,32 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.api.models import ListRefreshRequest, WatchlistVersionRequest
 from chalicelib.domain.actors import Caller
 from chalicelib.domain.checkpoint import iso, utc_now
+from chalicelib.domain.ids import new_id
 from chalicelib.domain.monitoring import MonitoringRun
 from chalicelib.domain.screening.entities import ListEntity
 from chalicelib.domain.screening.formats import parse_list
 from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
-from chalicelib.domain.screening.list_update import ListOrigin, RefreshRefused, check_size, diff, screened_ids
+from chalicelib.domain.screening.list_update import (
+    ListOrigin,
+    ListRefresh,
+    RefreshRefused,
+    RefreshStage,
+    RefreshState,
+    check_size,
+    diff,
+    screened_ids,
+)
 from chalicelib.domain.screening.watchlist import FILE_NAME, canonical_file
 from chalicelib.errors import InvalidField, NotFound
 from chalicelib.policies import list_sources_policy
 from chalicelib.services import monitoring
+from chalicelib.settings import get_settings
 from chalicelib.stores import AWS, Stores
 from chalicelib.stores.list_bucket import ListManifest, content_version
 
@@ -61,18 +73,83 @@ def refresh(caller: Caller, request: ListRefreshRequest, stores: Stores = AWS) -
     if config.origin is ListOrigin.BANK:
         raise InvalidField("source", f"{request.source} is the bank's own list: publish it with "
                                      f"POST /v1/lists/{request.source}/versions")
-    if request.upload_prefix:
+    snapshot = request.snapshot.isoformat() if request.snapshot else None
+    if config.asynchronous if request.asynchronous is None else request.asynchronous:
+        return _accept(caller, request.source, request.upload_prefix, snapshot, stores)
+    files = _files(request.source, request.upload_prefix, stores)
+    return publish(request.source, files, snapshot or utc_now().date().isoformat(), stores)
+
+
+def _files(source: str, upload_prefix: str | None, stores: Stores) -> dict[str, bytes]:
+    """The files of a new version: uploaded under uploads/<source>/<prefix>/, or downloaded from
+    the publisher's URLs."""
+    config = list_sources_policy().sources[source]
+    if upload_prefix:
         try:
-            files = stores.lists.read_upload(request.source, request.upload_prefix, list(config.files))
+            return stores.lists.read_upload(source, upload_prefix, list(config.files))
         except NotFound as exc:
             raise InvalidField("upload_prefix", f"a file of the list is missing: {exc}") from None
-    else:
-        try:
-            files = {name: _download(url) for name, url in config.files.items()}
-        except OSError as exc:
-            raise RefreshRefused("DOWNLOAD_FAILED", f"could not download the list: {type(exc).__name__}") from exc
-    snapshot = request.snapshot.isoformat() if request.snapshot else utc_now().date().isoformat()
-    return publish(request.source, files, snapshot, stores)
+    try:
+        return {name: _download(url) for name, url in config.files.items()}
+    except OSError as exc:
+        raise RefreshRefused("DOWNLOAD_FAILED", f"could not download the list: {type(exc).__name__}") from exc
+
+
+# ---- a refresh in the background (the list refresh workflow) ----
+
+def _accept(caller: Caller, source: str, upload_prefix: str | None, snapshot: str | None,
+            stores: Stores) -> dict[str, Any]:
+    """Record the refresh and start its workflow, named after it; the answer is 202 with its id."""
+    now = iso(utc_now())
+    refresh = ListRefresh(refresh_id=new_id("lrf"), source=source, upload_prefix=upload_prefix, snapshot=snapshot,
+                          requested_by=caller.subject, requested_at=now, updated_at=now)
+    stores.lists.put_refresh(refresh)
+    stores.workflows.start(get_settings().list_refresh_state_machine_arn, refresh.refresh_id,
+                           {"refresh_id": refresh.refresh_id})
+    return {"status": "accepted", "source": source, "refresh_id": refresh.refresh_id}
+
+
+def refresh_state(caller: Caller, refresh_id: str, stores: Stores = AWS) -> ListRefresh:
+    return stores.lists.get_refresh(refresh_id)
+
+
+def run_refresh(refresh_id: str, stores: Stores = AWS) -> dict[str, Any]:
+    """The workflow's task: read, parse, index and publish the version (or refuse it), recording
+    each stage in the refresh record. A refresh that has ended is not run again (a retried task)."""
+    refresh = stores.lists.get_refresh(refresh_id)
+    if refresh.ended:
+        return {"state": refresh.state.value}
+
+    def at(stage: RefreshStage, **update: Any) -> None:
+        nonlocal refresh
+        refresh = refresh.model_copy(update={"state": RefreshState.RUNNING, "stage": stage,
+                                             "updated_at": iso(utc_now()), **update})
+        stores.lists.put_refresh(refresh)
+
+    at(RefreshStage.READING)
+    try:
+        files = _files(refresh.source, refresh.upload_prefix, stores)
+        report = publish(refresh.source, files, refresh.snapshot or utc_now().date().isoformat(), stores, at)
+    except (RefreshRefused, InvalidField) as exc:
+        code = exc.code if isinstance(exc, RefreshRefused) else "UPLOAD_INCOMPLETE"
+        _ended(refresh, stores, state=RefreshState.REFUSED, error_code=code, error=str(exc))
+        return {"state": RefreshState.REFUSED.value, "error_code": code}
+    _ended(refresh, stores, state=RefreshState(report["status"]), report=report)
+    return {"state": report["status"]}
+
+
+def refresh_failed(refresh_id: str, error: Any, stores: Stores = AWS) -> dict[str, Any]:
+    """The workflow's catch: the refresh failed (a fault, retried already); the version in force keeps serving."""
+    refresh = stores.lists.get_refresh(refresh_id)
+    name = str(error.get("Error") if isinstance(error, dict) else error or "RefreshFailed")[:128]
+    if not refresh.ended:
+        _ended(refresh, stores, state=RefreshState.FAILED, error_code="REFRESH_FAILED", error=name)
+    return {"state": RefreshState.FAILED.value, "error": name}
+
+
+def _ended(refresh: ListRefresh, stores: Stores, **update: Any) -> None:
+    now = iso(utc_now())
+    stores.lists.put_refresh(refresh.model_copy(update={"updated_at": now, "finished_at": now, **update}))
 
 
 def publish_internal(caller: Caller, request: WatchlistVersionRequest, stores: Stores = AWS) -> dict[str, Any]:
@@ -86,8 +163,12 @@ def publish_internal(caller: Caller, request: WatchlistVersionRequest, stores: S
     return publish(INTERNAL, {FILE_NAME: canonical_file(entries)}, utc_now().date().isoformat(), stores)
 
 
-def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores = AWS) -> dict[str, Any]:
+def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores = AWS,
+            progress: Callable[[RefreshStage], None] | None = None) -> dict[str, Any]:
+    """Parse, diff, index and store a new version unless it is refused; `progress` hears each stage."""
     config = list_sources_policy().sources[source]
+    if progress:
+        progress(RefreshStage.PARSING)
     try:
         entities = parse_list(config.format, files, source)
     except Exception as exc:  # a parser failing on a broken file is a refusal, not a crash
@@ -108,6 +189,8 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
                                                         "index_format": INDEX_FORMAT}), files, index)
         return {"status": "reindexed", "source": source, "version": current.version}
     check_size(current.entity_count if current else None, len(entities), list_sources_policy().max_shrink.percent)
+    if progress:
+        progress(RefreshStage.INDEXING)
     previous = parse_list(current.format, stores.lists.read_files(current), source) if current else []
     index = NameIndex.build(source, version, entities).to_bytes()
     manifest = ListManifest(source=source, version=version, snapshot=snapshot, format=config.format,

@@ -5,6 +5,7 @@
     lists/<source>/<version>/manifest.json  that version's manifest (a case file reads an older version)
     lists/<source>/current.json          the manifest of the version in force
     uploads/<source>/...                 files a compliance officer uploads for a refresh
+    lists/refreshes/<refresh_id>.json    a refresh in the background, as it stands
 
 A version is the snapshot date plus the first 12 hex digits of the SHA-256 over the files,
 so the same content always gets the same version and any change gets a new one.
@@ -19,6 +20,7 @@ from typing import Protocol
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.models import Frozen
+from chalicelib.domain.screening.list_update import ListRefresh
 from chalicelib.errors import NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import client
@@ -63,6 +65,8 @@ class ListStore(Protocol):
     def read_index(self, manifest: ListManifest) -> bytes: ...
     def read_files(self, manifest: ListManifest) -> dict[str, bytes]: ...
     def read_upload(self, source: str, prefix: str, names: list[str]) -> dict[str, bytes]: ...
+    def put_refresh(self, refresh: ListRefresh) -> None: ...
+    def get_refresh(self, refresh_id: str) -> ListRefresh: ...
 
 
 # Which version of each list is in force is read from S3 at most once per this many seconds per
@@ -145,3 +149,15 @@ class ListBucket:
     def read_upload(self, source: str, prefix: str, names: list[str]) -> dict[str, bytes]:
         """Files uploaded for a refresh under uploads/<source>/<prefix>/; NotFound names the missing one."""
         return {name: self._read(f"uploads/{source}/{prefix.strip('/')}/{name}") for name in names}
+
+    def put_refresh(self, refresh: ListRefresh) -> None:
+        """A refresh in the background, as it stands (written by the API, then by its workflow)."""
+        client("s3").put_object(Bucket=self._bucket(), Key=_refresh_key(refresh.refresh_id),
+                                Body=refresh.model_dump_json().encode(), ContentType="application/json")
+
+    def get_refresh(self, refresh_id: str) -> ListRefresh:
+        return parse_json(ListRefresh, self._read(_refresh_key(refresh_id)), "list refresh", refresh_id)
+
+
+def _refresh_key(refresh_id: str) -> str:
+    return f"lists/refreshes/{refresh_id}.json"  # "refreshes" is no list source's name (policies/lists.yaml)

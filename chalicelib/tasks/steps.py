@@ -15,11 +15,11 @@ from chalicelib.domain.webhooks import RoutedEvent
 from chalicelib.lazy import lazy
 
 # Loaded on first use: a task loads only the service it calls.
-(closure_stages, corrections, documents, exports, fraud, monitoring, offboarding, onboarding, outcomes, retention,
- reviews, risk, screening, webhooks) = (
+(closure_stages, corrections, documents, exports, fraud, lists, monitoring, offboarding, onboarding, outcomes,
+ retention, reviews, risk, screening, webhooks) = (
     lazy(f"chalicelib.services.{name}") for name in ("closure_stages", "corrections", "documents", "exports", "fraud",
-                                                     "monitoring", "offboarding", "onboarding", "outcomes", "retention",
-                                                     "reviews", "risk", "screening", "webhooks"))
+                                                     "lists", "monitoring", "offboarding", "onboarding", "outcomes",
+                                                     "retention", "reviews", "risk", "screening", "webhooks"))
 
 
 class CheckpointEvent(BaseModel):
@@ -195,6 +195,23 @@ def finish_monitoring_run(event: RunEndEvent) -> dict[str, Any]:
     summary = monitoring.finish(event.run_id, event.error)
     return {"status": summary.status.value, "screened": summary.customers_screened,
             "failed_shards": [f.shard_id for f in summary.failed_shards]}
+
+
+class RefreshEvent(BaseModel):
+    model_config = ConfigDict(defer_build=True, extra="ignore")
+    refresh_id: Annotated[str, StringConstraints(pattern=r"^lrf_[0-9a-f]{32}$")]
+
+
+class RefreshFailureEvent(RefreshEvent):
+    error: Any = None
+
+
+def publish_list_version(event: RefreshEvent) -> dict[str, Any]:
+    return lists.run_refresh(event.refresh_id)
+
+
+def record_refresh_failure(event: RefreshFailureEvent) -> dict[str, Any]:
+    return lists.refresh_failed(event.refresh_id, event.error)
 
 
 class QueueEvent(BaseModel):

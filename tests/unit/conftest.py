@@ -23,6 +23,7 @@ SETTINGS = {
     "OFFBOARDING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-offboarding",
     "MONITORING_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-monitoring",
     "ALERT_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-monitoring-alert",
+    "LIST_REFRESH_STATE_MACHINE_ARN": "arn:aws:states:eu-west-1:123456789012:stateMachine:unit-list-refresh",
     "CHECKPOINT_STAGE": "local",
 }
 

@@ -47,6 +47,7 @@ from chalicelib.domain.link_events import TrailRecord
 from chalicelib.domain.monitoring import MonitoringRun, RunStatus, ShardOutcome, ShardStatus
 from chalicelib.domain.record_classes import tagging
 from chalicelib.domain.screening.clearance import Clearance, ClearanceStatus
+from chalicelib.domain.screening.list_update import ListRefresh
 from chalicelib.domain.retention import RetentionDecision
 from chalicelib.domain.webhooks import Attempt, Delivery, DeliveryStatus, RoutedEvent, SigningSecret, Subscription
 from chalicelib.errors import Conflict, NotFound
@@ -511,6 +512,7 @@ class FakeLists:
         self.indexes: dict[tuple[str, str], bytes] = {}
         self.versions: dict[tuple[str, str], ListManifest] = {}
         self.uploads: dict[str, bytes] = {}
+        self.refreshes: dict[str, ListRefresh] = {}
 
     def publish(self, manifest: ListManifest, files: dict[str, bytes], index: bytes) -> None:
         self.files[(manifest.source, manifest.version)] = dict(files)
@@ -542,6 +544,14 @@ class FakeLists:
                 raise NotFound(key)
             files[name] = self.uploads[key]
         return files
+
+    def put_refresh(self, refresh: ListRefresh) -> None:
+        self.refreshes[refresh.refresh_id] = refresh
+
+    def get_refresh(self, refresh_id: str) -> ListRefresh:
+        if refresh_id not in self.refreshes:
+            raise NotFound(refresh_id)
+        return self.refreshes[refresh_id]
 
 
 class FakeAudit:

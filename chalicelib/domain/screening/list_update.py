@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import StrEnum
+from typing import Any
 
 from pydantic import Field
 
@@ -25,6 +26,9 @@ class ListSource(Frozen):
     format: str
     origin: ListOrigin = ListOrigin.PUBLISHER
     files: Mapping[str, str] = {}  # file name -> URL where the publisher puts it
+    # Refreshed in the background (POST /v1/lists/refresh answers 202 and the list refresh workflow
+    # publishes it): a list too large to download, parse and index within API Gateway's 29 s.
+    asynchronous: bool = False
 
     @property
     def optional(self) -> bool:
@@ -95,3 +99,46 @@ def check_size(previous_count: int | None, new_count: int, max_shrink_percent: f
         raise RefreshRefused("SUSPICIOUS_SHRINK",
                              f"the new version has {new_count} entries, {lost:.1f}% fewer than the {previous_count} "
                              f"in force (policy: at most {max_shrink_percent:g}%); it was not published")
+
+
+class RefreshState(StrEnum):
+    """Where a refresh in the background is: accepted (its workflow starts), running (at `stage`),
+    and how it ended: published, unchanged or reindexed (as a synchronous refresh answers),
+    refused (the version in force keeps serving: `error_code` says why), or failed (a fault)."""
+
+    ACCEPTED = "accepted"
+    RUNNING = "running"
+    PUBLISHED = "published"
+    UNCHANGED = "unchanged"
+    REINDEXED = "reindexed"
+    REFUSED = "refused"
+    FAILED = "failed"
+
+
+class RefreshStage(StrEnum):
+    READING = "reading"  # downloading from the publisher, or reading the upload
+    PARSING = "parsing"
+    INDEXING = "indexing"  # the diff, the index, storing the version and starting its delta run
+
+
+class ListRefresh(Frozen):
+    """A refresh in the background: what was asked, by whom, and how far it got. Ids, codes and
+    counts only (the entries' diff is in `report`)."""
+
+    refresh_id: str
+    source: str
+    upload_prefix: str | None = None
+    snapshot: str | None = None
+    requested_by: str
+    requested_at: str
+    state: RefreshState = RefreshState.ACCEPTED
+    stage: RefreshStage | None = None
+    updated_at: str
+    finished_at: str | None = None
+    report: dict[str, Any] | None = None  # the publish's report, as a synchronous refresh answers it
+    error_code: str | None = None
+    error: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.state not in (RefreshState.ACCEPTED, RefreshState.RUNNING)

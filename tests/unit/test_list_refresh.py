@@ -1,0 +1,88 @@
+"""A list refresh in the background (the list refresh workflow's tasks on in-memory stores): the
+API records it and starts its workflow; the task reads, parses, indexes and publishes, recording
+each stage; a refusal or a fault is recorded, and the version in force keeps serving."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.api.models import ListRefreshRequest
+from chalicelib.domain.actors import Caller, Role
+from chalicelib.domain.screening.list_update import RefreshStage, RefreshState
+from chalicelib.services import lists
+from tests.conftest import ROOT
+from tests.unit.fakes import fake_stores
+
+OFFICER = Caller(subject="officer-1", role=Role.COMPLIANCE)
+UN_XML = (ROOT / "data" / "lists" / "un-sc" / "consolidated.xml").read_bytes()
+
+
+@pytest.fixture
+def stores(unit_settings):
+    return fake_stores()
+
+
+def _upload(stores, prefix: str, body: bytes) -> None:
+    stores.lists.uploads[f"uploads/un-sc/{prefix}/consolidated.xml"] = body
+
+
+def _accepted(stores, prefix: str) -> str:
+    answer = lists.refresh(OFFICER, ListRefreshRequest(source="un-sc", upload_prefix=prefix, asynchronous=True), stores)
+    assert answer["status"] == "accepted" and answer["source"] == "un-sc"
+    return answer["refresh_id"]
+
+
+def test_a_refresh_in_the_background_is_recorded_then_published_by_its_task(stores, monkeypatch):
+    _upload(stores, "v1", UN_XML)
+    refresh_id = _accepted(stores, "v1")
+    assert stores.workflows.started[refresh_id] == {"refresh_id": refresh_id}
+    assert stores.lists.get_refresh(refresh_id).state is RefreshState.ACCEPTED
+    stages = []
+    put = stores.lists.put_refresh
+    monkeypatch.setattr(stores.lists, "put_refresh", lambda r: (stages.append((r.state, r.stage)), put(r)))
+
+    assert lists.run_refresh(refresh_id, stores) == {"state": "published"}
+    assert stages == [(RefreshState.RUNNING, RefreshStage.READING), (RefreshState.RUNNING, RefreshStage.PARSING),
+                      (RefreshState.RUNNING, RefreshStage.INDEXING), (RefreshState.PUBLISHED, RefreshStage.INDEXING)]
+    ended = stores.lists.get_refresh(refresh_id)
+    assert ended.finished_at and ended.report["status"] == "published" and ended.report["entries"] > 1000
+    assert stores.lists.current("un-sc").version == ended.report["version"]
+    assert lists.run_refresh(refresh_id, stores) == {"state": "published"}  # a retried task does nothing again
+    assert len(stages) == 4
+
+
+def test_a_refused_version_is_recorded_as_refused_and_the_version_in_force_keeps_serving(stores):
+    _upload(stores, "v1", UN_XML)
+    lists.run_refresh(_accepted(stores, "v1"), stores)
+    in_force = stores.lists.current("un-sc").version
+    cut = UN_XML.find(b"<INDIVIDUAL>", len(UN_XML) // 2)
+    _upload(stores, "cut", UN_XML[:cut] + b"</INDIVIDUALS></CONSOLIDATED_LIST>")
+    refused = _accepted(stores, "cut")
+    assert lists.run_refresh(refused, stores) == {"state": "refused", "error_code": "SUSPICIOUS_SHRINK"}
+    record = stores.lists.get_refresh(refused)
+    assert (record.state, record.error_code, record.report) == (RefreshState.REFUSED, "SUSPICIOUS_SHRINK", None)
+    assert "keeps serving" in record.error and stores.lists.current("un-sc").version == in_force
+
+    missing = _accepted(stores, "nothing-here")
+    assert lists.run_refresh(missing, stores)["error_code"] == "UPLOAD_INCOMPLETE"
+
+
+def test_a_fault_is_recorded_as_failed_once(stores):
+    _upload(stores, "v1", UN_XML)
+    refresh_id = _accepted(stores, "v1")
+    assert lists.refresh_failed(refresh_id, {"Error": "MemoryError", "Cause": "..."}, stores) == \
+        {"state": "failed", "error": "MemoryError"}
+    record = stores.lists.get_refresh(refresh_id)
+    assert (record.state, record.error_code, record.error) == (RefreshState.FAILED, "REFRESH_FAILED", "MemoryError")
+    assert lists.run_refresh(refresh_id, stores) == {"state": "failed"}  # ended: not run after all
+
+
+def test_a_source_the_policy_marks_asynchronous_is_refreshed_in_the_background(stores, monkeypatch):
+    policy = lists.list_sources_policy()
+    background = policy.sources["un-sc"].model_copy(update={"asynchronous": True})
+    monkeypatch.setattr(lists, "list_sources_policy",
+                        lambda: policy.model_copy(update={"sources": {**policy.sources, "un-sc": background}}))
+    _upload(stores, "v1", UN_XML)
+    assert lists.refresh(OFFICER, ListRefreshRequest(source="un-sc", upload_prefix="v1"), stores)["status"] == \
+        "accepted"
+    assert lists.refresh(OFFICER, ListRefreshRequest(source="un-sc", upload_prefix="v1", asynchronous=False),
+                         stores)["status"] == "published"
