@@ -47,7 +47,7 @@ def test_state_machines_use_definition_objects_with_substitutions(packaged):
     machines = {k: r for k, r in packaged["template"]["Resources"].items()
                 if r["Type"] == "AWS::StepFunctions::StateMachine"}
     assert set(machines) == {"OnboardingStateMachine", "OffboardingStateMachine", "MonitoringStateMachine",
-                             "MonitoringAlertStateMachine"}
+                             "MonitoringAlertStateMachine", "ListRefreshStateMachine"}
     for resource in machines.values():
         props = resource["Properties"]
         assert isinstance(props["Definition"], dict) and "DefinitionString" not in props
@@ -291,7 +291,8 @@ def test_every_log_group_is_encrypted_and_kept_as_long_as_policy_says(packaged):
     expected = {"ApiAccessLogGroup": "api_access", "FunctionLogGroup": "functions",
                 "OnboardingStateMachineLogGroup": "state_machines", "OffboardingStateMachineLogGroup": "state_machines",
                 "MonitoringStateMachineLogGroup": "state_machines",
-                "MonitoringAlertStateMachineLogGroup": "state_machines"}
+                "MonitoringAlertStateMachineLogGroup": "state_machines",
+                "ListRefreshStateMachineLogGroup": "state_machines"}
     assert set(groups) == set(expected)
     key_policy = json.dumps(resources["DataKey"]["Properties"]["KeyPolicy"])
     for lid, name in expected.items():

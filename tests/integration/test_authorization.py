@@ -48,7 +48,7 @@ def request(http, op: Operation, role: Role | None, ids: dict[str, str], subject
     values = {"checkpoint_id": ids["checkpoint_id"], "export_id": ids.get("export_id", f"exp_{'0' * 32}"),
               "hold_id": f"lh_{'0' * 32}", "clearance_id": f"clr_{'0' * 32}", "asset": "app.js",
               "webhook_id": f"wh_{'0' * 32}", "delivery_id": f"dlv_{'0' * 32}",
-              "run_id": f"mon_{'0' * 32}"}
+              "run_id": f"mon_{'0' * 32}", "refresh_id": f"lrf_{'0' * 32}"}
     path = op.path.format(**values) + (QUERIES.get(op.query.__name__, "") if op.query else "")
     headers = {"Content-Type": "application/json", **http.auth(role and role.value, subject)}
     if op.idempotent:
