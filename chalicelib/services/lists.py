@@ -12,7 +12,7 @@ from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.domain.screening.entities import ListEntity
 from chalicelib.domain.screening.formats import parse_list
 from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
-from chalicelib.domain.screening.list_update import RefreshRefused, check_size, diff, screened_ids
+from chalicelib.domain.screening.list_update import ListSource, RefreshRefused, check_size, diff, screened_ids
 from chalicelib.errors import InvalidField, NotFound
 from chalicelib.policies import list_sources_policy
 from chalicelib.services import monitoring
@@ -25,17 +25,24 @@ _entries: dict[tuple[str, str], dict[str, ListEntity]] = {}
 
 
 def in_force(caller: Caller, stores: Stores = AWS) -> list[dict[str, Any]]:
+    """Every source of the policy: the version in force of each (None before its first), and for a
+    retired one since when, what replaces it and its last version (no longer screened)."""
     items = []
     for source, config in list_sources_policy().sources.items():
+        item: dict[str, Any] = {"source": source, "kind": config.kind.value, "format": config.format,
+                                "publisher": config.publisher,
+                                "status": "retired" if config.retired else "in_force", "required": config.required}
+        if config.retired:
+            item |= {"retired_on": config.retired_on.isoformat(), "replaced_by": config.replaced_by,
+                     "retirement": config.retirement}
         try:
             manifest = stores.lists.current(source)
         except NotFound:
-            items.append({"source": source, "kind": config.kind.value, "version": None})
+            items.append(item | {"version": None})
             continue
-        items.append({"source": source, "kind": config.kind.value, "version": manifest.version,
-                      "snapshot": manifest.snapshot, "published_at": manifest.published_at,
-                      "entries": manifest.entity_count, "files": manifest.files,
-                      "index_sha256": manifest.index_sha256})
+        items.append(item | {"version": manifest.version, "snapshot": manifest.snapshot,
+                             "published_at": manifest.published_at, "entries": manifest.entity_count,
+                             "files": manifest.files, "index_sha256": manifest.index_sha256})
     return items
 
 
@@ -54,6 +61,7 @@ def refresh(caller: Caller, request: ListRefreshRequest, stores: Stores = AWS) -
     if request.source not in sources:
         raise InvalidField("source", f"must be one of {', '.join(sources)}")
     config = sources[request.source]
+    _refuse_retired(request.source, config)
     if request.upload_prefix:
         try:
             files = stores.lists.read_upload(request.source, request.upload_prefix, list(config.files))
@@ -68,8 +76,16 @@ def refresh(caller: Caller, request: ListRefreshRequest, stores: Stores = AWS) -
     return publish(request.source, files, snapshot, stores)
 
 
+def _refuse_retired(source: str, config: ListSource) -> None:
+    if config.retired_on is not None:
+        replaced = f"; {config.replaced_by} replaces it" if config.replaced_by else ""
+        raise RefreshRefused("RETIRED_LIST", f"{source} was retired on {config.retired_on.isoformat()}{replaced}: "
+                                             f"no new version of it is published")
+
+
 def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores = AWS) -> dict[str, Any]:
     config = list_sources_policy().sources[source]
+    _refuse_retired(source, config)
     try:
         entities = parse_list(config.format, files, source)
     except Exception as exc:  # a parser failing on a broken file is a refusal, not a crash

@@ -40,8 +40,15 @@ _screeners: dict[tuple[tuple[str, str], ...], Screener] = {}
 
 
 def current_screener(stores: Stores = AWS) -> Screener:
-    """The engine over every list in force; rebuilt only when a list version changes."""
-    manifests = [stores.lists.current(source) for source in list_sources_policy().sources]
+    """The engine over every list in force; rebuilt only when a list version changes. A required
+    list with no version fails it (NotFound); one not required is screened once it has one."""
+    manifests = []
+    for source, config in list_sources_policy().in_force().items():
+        try:
+            manifests.append(stores.lists.current(source))
+        except NotFound:
+            if config.required:
+                raise
     versions = tuple((m.source, m.version) for m in manifests)
     if versions not in _screeners:
         indexes = [_index(m, stores) for m in manifests]

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.entities import ListEntity, ListKind
@@ -13,9 +14,33 @@ MAX_LISTED_IDS = 50
 
 
 class ListSource(Frozen):
+    """One list the product reads. In force unless `retired_on` is set: a retired source (its
+    publisher stopped it, `replaced_by` names the source that replaces it) is never screened
+    nor refreshed again; its versions stay readable (case files show the entries they matched).
+    A `required` source in force must have a version: screening fails without one and health
+    reports degraded; one not required (a source added before its first version is loaded) is
+    screened from its first version on, and shows version None until then."""
+
     kind: ListKind
     format: str
     files: Mapping[str, str]  # file name -> URL where the publisher puts it
+    publisher: str | None = None  # the publisher's page for the list
+    required: bool = True
+    retired_on: date | None = None
+    replaced_by: str | None = None
+    retirement: str | None = None  # why and on whose word, for the reviewer
+
+    @property
+    def retired(self) -> bool:
+        return self.retired_on is not None
+
+    @model_validator(mode="after")
+    def _retirement(self) -> ListSource:
+        if (self.replaced_by or self.retirement) and self.retired_on is None:
+            raise ValueError("replaced_by and retirement need retired_on")
+        if self.retired_on is not None and self.required:
+            raise ValueError("a retired source cannot be required (set required: false)")
+        return self
 
 
 class MaxShrink(Frozen):
@@ -28,6 +53,18 @@ class ListSourcesPolicy(Frozen):
     version: str
     max_shrink: MaxShrink
     sources: Mapping[str, ListSource]
+
+    @model_validator(mode="after")
+    def _replacements_exist(self) -> ListSourcesPolicy:
+        for name, source in self.sources.items():
+            if source.replaced_by is not None and (source.replaced_by == name or source.replaced_by not in self.sources
+                                                   or self.sources[source.replaced_by].retired):
+                raise ValueError(f"{name}: replaced_by must name another source in force")
+        return self
+
+    def in_force(self) -> dict[str, ListSource]:
+        """The sources screened (every one not retired), in policy order."""
+        return {name: source for name, source in self.sources.items() if not source.retired}
 
 
 class RefreshRefused(Refused):
