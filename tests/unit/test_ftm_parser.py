@@ -146,3 +146,12 @@ def test_any_input_parses_or_raises_a_value_error(lines: list[str]) -> None:
     except ValueError:
         return
     assert all(isinstance(e, ListEntity) for e in entities)
+
+
+def test_a_peps_positions_reach_the_case_file_and_not_the_content_hash(by_id) -> None:
+    from chalicelib.domain.case_file import listed_entry
+
+    pep = by_id["spec-pep-lin"]
+    assert listed_entry(pep, "v1").positions == ("Mayor of a fictional city", "Member of a fictional legislature")
+    # what a reviewer reads, not what screening compares: a new position leaves the entry's clearances as they are
+    assert pep.model_copy(update={"positions": ()}).content_hash() == pep.content_hash()
