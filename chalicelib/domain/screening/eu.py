@@ -15,6 +15,7 @@ and on a fabricated multi-entity specimen (tests/unit/data/lists/), no real file
 """
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -40,14 +41,20 @@ _LETTERED = re.compile(r"\([a-h]\)")
 
 
 def parse_eu_fsf(xml: bytes | str, source: str = SOURCE) -> list[ListEntity]:
-    """Every sanctionEntity with an id and a name, in file order."""
-    root = ET.fromstring(xml)
-    if _local(root.tag) != "export":
-        raise ValueError(f"not an EU Financial Sanctions File: the root element is <{_local(root.tag)}>, not <export>")
-    entities = []
-    for element in root.iter():
-        if _local(element.tag) == "sanctionEntity" and (entity := _entity(element, source)):
-            entities.append(entity)
+    """Every sanctionEntity with an id and a name, in file order. Streamed: each entity's element
+    is cleared once read."""
+    stream = io.BytesIO(xml if isinstance(xml, bytes) else xml.encode("utf-8"))
+    root_seen, entities = False, []
+    for event, element in ET.iterparse(stream, events=("start", "end")):
+        if event == "start":
+            if not root_seen and _local(element.tag) != "export":
+                raise ValueError(f"not an EU Financial Sanctions File: the root element is <{_local(element.tag)}>, "
+                                 "not <export>")
+            root_seen = True
+        elif _local(element.tag) == "sanctionEntity":
+            if entity := _entity(element, source):
+                entities.append(entity)
+            element.clear()
     return entities
 
 

@@ -28,8 +28,10 @@ fabricated specimen file (tests/unit/data/lists/), no real list version shipped.
 from __future__ import annotations
 
 import calendar
+import io
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
 from chalicelib.domain.screening.entities import (
@@ -88,37 +90,102 @@ class _References:
         return self.tables[table].get(value_id or "", ("", {}))[1].get(name, "")
 
 
+@dataclass(slots=True)
+class _Party:
+    """What a DistinctParty gives, before the documents and sanctions entries that refer to it."""
+
+    fixed_ref: str
+    profile_id: str
+    type: EntityType
+    primary: str
+    names: dict[str, AliasStrength]
+    identity_ids: list[str]
+    birth_dates: list[BirthDate]
+    nationalities: list[str]
+    address_countries: list[str]
+    places_of_birth: list[str]
+    positions: list[str]
+    remarks: str
+
+
 def parse_ofac_advanced(xml: bytes | str, source: str = SOURCE) -> list[ListEntity]:
     """Every distinct party with a fixed ref and a name, in file order. ET.ParseError if the
-    file is not well-formed XML, ValueError if it is XML but not an advanced sanctions file."""
-    root = ET.fromstring(xml)
-    for element in root.iter():
-        element.tag = element.tag.rpartition("}")[2] if isinstance(element.tag, str) else ""
-    if root.tag != "Sanctions" or root.find("DistinctParties") is None:
-        raise ValueError(f"not an OFAC advanced sanctions file: root <{root.tag}> without <DistinctParties>")
-    refs = _References(root.find("ReferenceValueSets"))
-    locations = {loc.get("ID"): loc for loc in root.iterfind("Locations/Location")}
-    documents: dict[str, list[ET.Element]] = defaultdict(list)
-    for doc in root.iterfind("IDRegDocuments/IDRegDocument"):
-        documents[doc.get("IdentityID", "")].append(doc)
-    entries: dict[str, list[ET.Element]] = defaultdict(list)
-    for entry in root.iterfind("SanctionsEntries/SanctionsEntry"):
-        entries[entry.get("ProfileID", "")].append(entry)
-    entities = []
-    for party in root.iterfind("DistinctParties/DistinctParty"):
-        if (entity := _party(party, refs, locations, documents, entries, source)) is not None:
-            entities.append(entity)
-    return entities
+    file is not well-formed XML, ValueError if it is XML but not an advanced sanctions file.
+
+    Streamed (`iterparse`): each location, document, party and sanctions entry is read into what
+    the entities need and its element cleared, so the 120 MB SDN file is never a whole tree."""
+    stream = io.BytesIO(xml if isinstance(xml, bytes) else xml.encode("utf-8"))
+    refs: _References | None = None
+    locations: dict[str, list[str]] = {}  # location id → its countries
+    documents: dict[str, list[Identifier]] = defaultdict(list)  # identity id → documents
+    programmes: dict[str, list[str]] = defaultdict(list)  # profile id → programmes
+    entry_dates: dict[str, list[date]] = defaultdict(list)  # profile id → entry event dates
+    parties: list[_Party] = []
+    sections: set[str] = set()
+    root: ET.Element | None = None
+    for event, element in ET.iterparse(stream, events=("start", "end")):
+        if event == "start":
+            if root is None:
+                root = element
+                if _local(root.tag) != "Sanctions":
+                    raise ValueError(f"not an OFAC advanced sanctions file: the root element is <{_local(root.tag)}>")
+            continue
+        tag = element.tag = _local(element.tag)  # children end first: a parent's subtree is local already
+        if tag == "ReferenceValueSets":
+            refs = _References(element)
+        elif tag in ("Location", "IDRegDocument", "DistinctParty", "SanctionsEntry"):
+            if refs is None:
+                raise ValueError(f"not an OFAC advanced sanctions file: <{tag}> before <ReferenceValueSets>")
+            if tag == "Location":
+                locations[element.get("ID", "")] = _location_countries(element, refs)
+            elif tag == "IDRegDocument":
+                if (identifier := _identifier(element, refs)) is not None:
+                    documents[element.get("IdentityID", "")].append(identifier)
+            elif tag == "DistinctParty":
+                if (party := _party(element, refs)) is not None:
+                    parties.append(party)
+            else:
+                profile_id = element.get("ProfileID", "")
+                programmes[profile_id] += [p for m in element.iterfind("SanctionsMeasure")
+                                           if refs.text("SanctionsType", m.get("SanctionsTypeID")).casefold() == "program"
+                                           and (p := " ".join((m.findtext("Comment") or "").split()))]
+                entry_dates[profile_id] += [d for ev in element.iterfind("EntryEvent") if (d := _date(ev.find("Date")))]
+        elif tag in ("Locations", "IDRegDocuments", "DistinctParties", "ProfileRelationships", "SanctionsEntries"):
+            sections.add(tag)
+        else:
+            continue
+        element.clear()
+    if "DistinctParties" not in sections:
+        raise ValueError("not an OFAC advanced sanctions file: no <DistinctParties>")
+    return [_entity(p, locations, documents, programmes, entry_dates, source) for p in parties]
 
 
-def _party(party: ET.Element, refs: _References, locations: dict[str | None, ET.Element],
-           documents: dict[str, list[ET.Element]], entries: dict[str, list[ET.Element]],
-           source: str) -> ListEntity | None:
+def _entity(p: _Party, locations: dict[str, list[str]], documents: dict[str, list[Identifier]],
+            programmes: dict[str, list[str]], entry_dates: dict[str, list[date]], source: str) -> ListEntity:
+    dates = sorted(entry_dates.get(p.profile_id, []))
+    return ListEntity(
+        source=source,
+        source_id=p.fixed_ref,
+        type=p.type,
+        primary_name=p.primary,
+        aliases=tuple(Alias(name=n, strength=s) for n, s in p.names.items() if n != p.primary),
+        birth_dates=tuple(dict.fromkeys(p.birth_dates)),
+        nationalities=tuple(dict.fromkeys(c for loc in p.nationalities for c in locations.get(loc, []))),
+        identifiers=tuple(dict.fromkeys(i for identity in p.identity_ids for i in documents.get(identity, []))),
+        programmes=tuple(dict.fromkeys(programmes.get(p.profile_id, []))),
+        address_countries=tuple(dict.fromkeys(c for loc in p.address_countries for c in locations.get(loc, []))),
+        places_of_birth=tuple(dict.fromkeys(p.places_of_birth)),
+        remarks=p.remarks,
+        listed_on=dates[0] if dates else None,
+        positions=tuple(dict.fromkeys(p.positions)),
+    )
+
+
+def _party(party: ET.Element, refs: _References) -> _Party | None:
     profile = party.find("Profile")
     fixed_ref = party.get("FixedRef")
     if profile is None or not fixed_ref:
         return None
-    kind = _type(profile.get("PartySubTypeID"), refs)
     primary, names = "", {}
     identity_ids = []
     for identity in profile.iterfind("Identity"):
@@ -144,29 +211,20 @@ def _party(party: ET.Element, refs: _References, locations: dict[str | None, ET.
     features: dict[str, list[ET.Element]] = defaultdict(list)
     for feature in profile.iterfind("Feature"):
         features[refs.text("FeatureType", feature.get("FeatureTypeID")).casefold()].append(feature)
-    profile_entries = entries.get(profile.get("ID", ""), [])
-    listed = sorted(d for e in profile_entries for ev in e.iterfind("EntryEvent") if (d := _date(ev.find("Date"))))
-    return ListEntity(
-        source=source,
-        source_id=fixed_ref,
-        type=kind,
-        primary_name=primary,
-        aliases=tuple(Alias(name=n, strength=s) for n, s in names.items() if n != primary),
-        birth_dates=tuple(dict.fromkeys(b for f in features[_BIRTH_DATE]
-                                        for p in f.iterfind("FeatureVersion/DatePeriod") if (b := _birth_date(p)))),
-        nationalities=tuple(dict.fromkeys(c for label in sorted(_NATIONALITY) for f in features[label]
-                                          for c in _feature_countries(f, locations, refs))),
-        identifiers=tuple(dict.fromkeys(i for identity_id in identity_ids for d in documents.get(identity_id, [])
-                                        if (i := _identifier(d, refs)))),
-        programmes=tuple(dict.fromkeys(p for e in profile_entries for m in e.iterfind("SanctionsMeasure")
-                                       if refs.text("SanctionsType", m.get("SanctionsTypeID")).casefold() == "program"
-                                       and (p := " ".join((m.findtext("Comment") or "").split())))),
-        address_countries=tuple(dict.fromkeys(c for f in features[_LOCATION]
-                                              for c in _feature_countries(f, locations, refs))),
-        places_of_birth=tuple(dict.fromkeys(_details(features[_PLACE_OF_BIRTH], refs))),
+    return _Party(
+        fixed_ref=fixed_ref,
+        profile_id=profile.get("ID", ""),
+        type=_type(profile.get("PartySubTypeID"), refs),
+        primary=primary,
+        names=names,
+        identity_ids=identity_ids,
+        birth_dates=[b for f in features[_BIRTH_DATE] for p in f.iterfind("FeatureVersion/DatePeriod")
+                     if (b := _birth_date(p))],
+        nationalities=[loc for label in sorted(_NATIONALITY) for f in features[label] for loc in _location_ids(f)],
+        address_countries=[loc for f in features[_LOCATION] for loc in _location_ids(f)],
+        places_of_birth=_details(features[_PLACE_OF_BIRTH], refs),
+        positions=_details(features[_TITLE], refs),
         remarks=" ".join((party.findtext("Comment") or "").split()),
-        listed_on=listed[0] if listed else None,
-        positions=tuple(dict.fromkeys(_details(features[_TITLE], refs))),
     )
 
 
@@ -232,16 +290,14 @@ def _date(e: ET.Element | None) -> date | None:
         return None
 
 
-def _feature_countries(feature: ET.Element, locations: dict[str | None, ET.Element], refs: _References) -> list[str]:
-    countries = []
-    for version_location in feature.iterfind("FeatureVersion/VersionLocation"):
-        location = locations.get(version_location.get("LocationID"))
-        if location is None:
-            continue
-        for country in location.iterfind("LocationCountry"):
-            if (name := refs.text("Country", country.get("CountryID"))) and name.casefold() != "undetermined":
-                countries.append(name)
-    return countries
+def _location_ids(feature: ET.Element) -> list[str]:
+    return [loc for v in feature.iterfind("FeatureVersion/VersionLocation") if (loc := v.get("LocationID"))]
+
+
+def _location_countries(location: ET.Element, refs: _References) -> list[str]:
+    """A Location's countries by name ("undetermined" is no country)."""
+    return [name for country in location.iterfind("LocationCountry")
+            if (name := refs.text("Country", country.get("CountryID"))) and name.casefold() != "undetermined"]
 
 
 def _details(features: list[ET.Element], refs: _References) -> list[str]:
@@ -270,3 +326,8 @@ def _identifier(doc: ET.Element, refs: _References) -> Identifier | None:
 def _int(text: str | None) -> int | None:
     text = (text or "").strip()
     return int(text) if text.isdigit() else None
+
+
+def _local(tag: str) -> str:
+    """The element name without its "{namespace}"."""
+    return tag.rpartition("}")[2]

@@ -23,6 +23,7 @@ file (tests/unit/data/lists/), no real list version shipped.
 """
 from __future__ import annotations
 
+import io
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -46,14 +47,23 @@ _YEAR = re.compile(r"\d{4}")
 
 def parse_uk_fcdo(xml: bytes | str, source: str = SOURCE) -> list[ListEntity]:
     """Every designation with a unique id and a name, in file order. ET.ParseError if the file
-    is not well-formed XML, ValueError if it is XML but not a UK Sanctions List."""
-    root = ET.fromstring(xml)
-    for element in root.iter():
-        element.tag = _local(element.tag)
-    designations = [root] if root.tag == "Designation" else list(root.iter("Designation"))
-    if root.tag not in ("Designations", "Designation") and not designations:
-        raise ValueError(f"not a UK Sanctions List: the root element is <{root.tag}>, no <Designation>")
-    return [entity for d in designations if (entity := _entity(d, source)) is not None]
+    is not well-formed XML, ValueError if it is XML but not a UK Sanctions List. Streamed: each
+    designation's element is cleared once read."""
+    stream = io.BytesIO(xml if isinstance(xml, bytes) else xml.encode("utf-8"))
+    root_tag, designations, entities = None, 0, []
+    for event, element in ET.iterparse(stream, events=("start", "end")):
+        if event == "start":
+            root_tag = root_tag or _local(element.tag)
+            continue
+        element.tag = _local(element.tag)  # children end first: a designation's subtree is local already
+        if element.tag == "Designation":
+            designations += 1
+            if (entity := _entity(element, source)) is not None:
+                entities.append(entity)
+            element.clear()
+    if root_tag != "Designations" and not designations:
+        raise ValueError(f"not a UK Sanctions List: the root element is <{root_tag}>, no <Designation>")
+    return entities
 
 
 def _entity(d: ET.Element, source: str) -> ListEntity | None:
@@ -150,6 +160,6 @@ def _texts(e: ET.Element, path: str) -> list[str]:
     return [t for v in e.findall(path) if (t := " ".join((v.text or "").split()))]
 
 
-def _local(tag: object) -> str:
-    """The element name without its "{namespace}" (comments and processing instructions: "")."""
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+def _local(tag: str) -> str:
+    """The element name without its "{namespace}"."""
+    return tag.rpartition("}")[2]
