@@ -6,7 +6,7 @@ from chalicelib.domain.screening.formats import PARSERS, parse_list
 def test_registered_formats() -> None:
     assert set(PARSERS) == {
         "ofac-legacy-csv", "ofac-consolidated-csv", "ofac-advanced-xml", "un-consolidated-xml", "eu-fsf-xml",
-        "uk-fcdo-xml", "uk-ofsi-csv", "senzing-json", "ftm-json",
+        "uk-fcdo-xml", "uk-fcdo-csv", "uk-ofsi-csv", "senzing-json", "ftm-json",
     }
 
 

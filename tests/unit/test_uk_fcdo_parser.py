@@ -112,3 +112,23 @@ def test_a_truncated_file_raises_a_parse_error(cut: int) -> None:
     that into 422 UNREADABLE_LIST (test_list_sources)."""
     with pytest.raises((ET.ParseError, ValueError)):
         parse_uk_fcdo(SPECIMEN.read_bytes()[:cut])
+
+
+CSV_SPECIMEN = SPECIMEN.with_suffix(".csv")  # the same designations in the list's CSV layout
+
+
+def test_the_csv_of_the_list_parses_into_the_same_entities_as_its_xml() -> None:
+    """One row per name, grouped by Unique ID: the same entities, so the same content hashes (a
+    clearance survives a switch between the two files of the list)."""
+    from_csv = parse_list("uk-fcdo-csv", {"UK-Sanctions-List.csv": CSV_SPECIMEN.read_bytes()}, "uk-fcdo")
+    from_xml = parse_uk_fcdo(SPECIMEN.read_bytes())
+    assert from_csv == from_xml
+    assert [e.content_hash() for e in from_csv] == [e.content_hash() for e in from_xml]
+
+
+def test_a_csv_without_the_lists_columns_is_refused() -> None:
+    from chalicelib.domain.screening.uk_fcdo import parse_uk_fcdo_csv
+
+    with pytest.raises(ValueError, match="not a UK Sanctions List CSV: no Designation Type, Name 6, Name type"):
+        parse_uk_fcdo_csv(b"Last Updated,Group ID,Unique ID\r\n01/01/2026,1,X1\r\n")  # ConList-like
+    assert parse_uk_fcdo_csv(CSV_SPECIMEN.read_bytes().split(b"\n", 1)[1])[0].source_id == "RUS9901"  # no report line

@@ -8,6 +8,7 @@
 | un-consolidated-xml   | consolidated.xml                                             | sanctions    |
 | eu-fsf-xml            | one .xml file (FSF export)                                   | sanctions    |
 | uk-fcdo-xml           | one .xml file (UK-Sanctions-List.xml, FCDO)                  | sanctions    |
+| uk-fcdo-csv           | one .csv file (UK-Sanctions-List.csv, FCDO)                  | sanctions    |
 | uk-ofsi-csv           | one .csv file (ConList.csv, 2022 format; retired 2026-01-28) | sanctions    |
 | senzing-json          | one .json/.jsonl file (OpenSanctions Senzing export)         | pep *        |
 | ftm-json              | one .json/.jsonl file (OpenSanctions FollowTheMoney entities) | by topic **  |
@@ -27,7 +28,7 @@ from chalicelib.domain.screening.ofac import parse_ofac_sdn
 from chalicelib.domain.screening.ofac_advanced import parse_ofac_advanced
 from chalicelib.domain.screening.senzing import parse_senzing
 from chalicelib.domain.screening.uk import parse_uk_ofsi
-from chalicelib.domain.screening.uk_fcdo import parse_uk_fcdo
+from chalicelib.domain.screening.uk_fcdo import parse_uk_fcdo, parse_uk_fcdo_csv
 from chalicelib.domain.screening.un import parse_un_consolidated
 
 Parser = Callable[[Mapping[str, bytes], str], list[ListEntity]]
@@ -68,6 +69,7 @@ PARSERS: dict[str, Parser] = {
     "un-consolidated-xml": _single((".xml",), parse_un_consolidated),
     "eu-fsf-xml": _single((".xml",), parse_eu_fsf),
     "uk-fcdo-xml": _single((".xml",), parse_uk_fcdo),
+    "uk-fcdo-csv": _single((".csv",), parse_uk_fcdo_csv),
     "uk-ofsi-csv": _single((".csv",), parse_uk_ofsi),
     "senzing-json": _single((".json", ".jsonl"), parse_senzing),
     "ftm-json": _single((".json", ".jsonl"), parse_ftm),

@@ -18,14 +18,24 @@ listing date), `OtherInformation` (remarks) and:
 - `EntityDetails/Entity/BusinessRegistrationNumbers/BusinessRegistrationNumber`,
   `ShipDetails/Ship/IMONumbers/IMONumber`, `Addresses/Address/AddressCountry`.
 Element names are matched without their namespace. The standard library's expat parser does
-not fetch external entities and refuses entity-expansion bombs. Tested on a fabricated specimen
-file (tests/unit/data/lists/), no real list version shipped.
+not fetch external entities and refuses entity-expansion bombs.
+
+The same list as CSV (UK-Sanctions-List.csv, `parse_uk_fcdo_csv`): a first line with the report
+date, a header, then one row per name (and per address) of a designation, grouped by "Unique ID";
+the columns are found by header name ("Name 1".."Name 6", "Name type", "Alias strength", "Name
+non-latin script", "Regime Name", "Designation Type", "Date Designated", "D.O.B",
+"Nationality(/ies)", "Passport number", "National Identifier number", "Position", "Town of birth",
+"Country of birth", "Address Country", "Business registration number (s)", "IMO number", "Other
+Information"), as OpenSanctions' `gb_fcdo_sanctions` crawler reads them. Both tested on fabricated
+specimen files (tests/unit/data/lists/), no real list version shipped.
 """
 from __future__ import annotations
 
+import csv
 import io
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
 from datetime import date
 
 from chalicelib.domain.screening.entities import (
@@ -120,6 +130,91 @@ def _names(d: ET.Element, kind: EntityType) -> tuple[str, dict[str, AliasStrengt
     if not primary:  # no name typed primary: the first strong one
         primary = next((n for n, s in names.items() if s is AliasStrength.STRONG), next(iter(names), ""))
     return primary, names
+
+
+@dataclass(slots=True)
+class _Rows:
+    """One designation's CSV rows, folded."""
+
+    type: EntityType
+    primary: str = ""
+    names: dict[str, AliasStrength] = field(default_factory=dict)
+    originals: list[str] = field(default_factory=list)  # non-Latin names: after the others, as in the XML
+    birth_dates: list[BirthDate] = field(default_factory=list)
+    nationalities: list[str] = field(default_factory=list)
+    identifiers: list[Identifier] = field(default_factory=list)
+    programmes: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)
+    places_of_birth: list[str] = field(default_factory=list)
+    remarks: list[str] = field(default_factory=list)
+    positions: list[str] = field(default_factory=list)
+    listed_on: date | None = None
+
+
+_CSV_NAMES = ("Name 1", "Name 2", "Name 3", "Name 4", "Name 5", "Name 6")
+_CSV_IDENTIFIERS = (("Passport number", "passport"), ("National Identifier number", "national_id"),
+                    ("Business registration number (s)", "registration_number"), ("IMO number", "imo"))
+
+
+def parse_uk_fcdo_csv(data: bytes | str, source: str = SOURCE) -> list[ListEntity]:
+    """One entity per Unique ID, in order of first appearance; ValueError if the header lacks the
+    columns that make an entry (Unique ID, Designation Type, Name 6, Name type)."""
+    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
+    lines = io.StringIO(text, newline="")
+    if "Unique ID" in lines.readline():  # no report-date line: the first line is the header
+        lines.seek(0)
+    reader = csv.DictReader(lines)
+    missing = {"Unique ID", "Designation Type", "Name 6", "Name type"} - {h.strip() for h in reader.fieldnames or []}
+    if missing:
+        raise ValueError(f"not a UK Sanctions List CSV: no {', '.join(sorted(missing))} column")
+    groups: dict[str, _Rows] = {}
+    for raw in reader:
+        row = {k.strip(): " ".join((v or "").split()) for k, v in raw.items() if isinstance(k, str) and isinstance(v, str)}
+        if not (unique_id := row.get("Unique ID")):
+            continue
+        kind = _TYPES.get(row.get("Designation Type", "").casefold(), EntityType.ORGANISATION)
+        _fold(groups.setdefault(unique_id, _Rows(type=kind)), row)
+    entities = []
+    for unique_id, g in groups.items():
+        for original in g.originals:
+            g.names[original] = AliasStrength.STRONG
+        primary = g.primary or next((n for n, st in g.names.items() if st is AliasStrength.STRONG), "")
+        if not primary:
+            continue
+        entities.append(ListEntity(
+            source=source, source_id=unique_id, type=g.type, primary_name=primary,
+            aliases=tuple(Alias(name=n, strength=st) for n, st in g.names.items() if n != primary),
+            birth_dates=tuple(dict.fromkeys(g.birth_dates)), nationalities=tuple(dict.fromkeys(g.nationalities)),
+            identifiers=tuple(dict.fromkeys(g.identifiers)), programmes=tuple(dict.fromkeys(g.programmes)),
+            address_countries=tuple(dict.fromkeys(g.countries)), places_of_birth=tuple(dict.fromkeys(g.places_of_birth)),
+            remarks=" ".join(dict.fromkeys(g.remarks)), listed_on=g.listed_on, positions=tuple(dict.fromkeys(g.positions))))
+    return entities
+
+
+def _fold(g: _Rows, row: dict[str, str]) -> None:
+    if name := " ".join(p for c in _CSV_NAMES if (p := row.get(c))):
+        name_type = row.get("Name type", "").casefold()
+        if name_type == "primary name" and not g.primary:
+            g.primary = name
+        strength_text = row.get("Alias strength", "").casefold()
+        weak = name_type == "alias" and (strength_text.startswith("low") or (
+            not strength_text and g.type is EntityType.PERSON and " " not in name))
+        if g.names.get(name) is not AliasStrength.STRONG:
+            g.names[name] = AliasStrength.WEAK if weak else AliasStrength.STRONG
+    if original := row.get("Name non-latin script"):
+        g.originals.append(original)
+    if birth_date := _birth_date(row.get("D.O.B", "")):
+        g.birth_dates.append(birth_date)
+    g.nationalities += [n for n in (row.get("Nationality(/ies)"),) if n]
+    g.identifiers += [Identifier(kind=kind, value=v) for column, kind in _CSV_IDENTIFIERS if (v := row.get(column))]
+    g.programmes += [p for p in (row.get("Regime Name"),) if p]
+    g.countries += [c for c in (row.get("Address Country"),) if c]
+    g.positions += [p for p in (row.get("Position"),) if p]
+    g.remarks += [r for r in (row.get("Other Information"),) if r]
+    if place := ", ".join(p for c in ("Town of birth", "Country of birth") if (p := row.get(c))):
+        g.places_of_birth.append(place)
+    if (listed := _day(row.get("Date Designated", ""))) and (g.listed_on is None or listed < g.listed_on):
+        g.listed_on = listed
 
 
 def _birth_date(text: str) -> BirthDate | None:
