@@ -135,3 +135,31 @@ def test_screening_and_health_wait_for_required_lists_only(stores) -> None:
     assert "uk-ofsi" not in report["lists"]  # retired: not in force
     _publish_empty(stores, ["uk-fcdo"])
     assert "uk-fcdo" in {i.source for i in screening.current_screener(stores).indexes}  # from its first version on
+
+
+def test_the_new_formats_names_in_every_script_are_screened() -> None:
+    """The parsed specimens through the engine as it is: a listed name in Cyrillic, Hangul or
+    Chinese, or its Latin form with the listed birth date, finds its entry; a crime entry is a
+    match that fails no screening check."""
+    from chalicelib.domain.screening.engine import Band, Screener, classify
+    from chalicelib.domain.screening.formats import parse_list
+    from chalicelib.policies import screening_policy
+
+    uk = parse_list("uk-fcdo-xml", {"UK-Sanctions-List.xml": (SPECIMENS / "uk-sanctions-list.specimen.xml").read_bytes()},
+                    "uk-fcdo")
+    ftm = parse_list("ftm-json", {"e.json": (SPECIMENS / "opensanctions-entities.specimen.ftm.json").read_bytes()},
+                     "opensanctions")
+    screener = Screener([NameIndex.build("uk-fcdo", "v1", uk), NameIndex.build("opensanctions", "v1", ftm)],
+                        screening_policy())
+
+    def found(name: str, born: date | None = None) -> set[tuple[str, str]]:
+        return {(m.source, m.source_id) for m in screener.screen(name, born) if m.band is not Band.PASS}
+
+    assert found("Arkady Volkovsky", date(1961, 3, 14)) == {("uk-fcdo", "RUS9901"), ("opensanctions", "spec-person-volkovsky")}
+    assert ("uk-fcdo", "RUS9901") in found("Аркадий Семёнович ВОЛКОВСКИЙ")
+    assert found("김철민") == {("uk-fcdo", "DPR9903")}
+    assert found("深圳示例物流有限公司") == {("uk-fcdo", "RUS9904"), ("opensanctions", "spec-company-logistika")}
+    assert ("opensanctions", "spec-pep-lin") in found("林美华", date(1965, 4, 20))
+    crime = [m for m in screener.screen("Dmitri Igorevich Morozov", date(1968, 5, 17)) if m.kind is ListKind.CRIME]
+    assert crime and crime[0].band is Band.BLOCK
+    assert all(check.passed for check in classify(crime))  # reported, fails no check by itself
