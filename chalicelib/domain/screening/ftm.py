@@ -14,7 +14,8 @@ Occupancy → Position names (positions); `birthPlace`, `notes`.
 The kind comes from `topics` (in `properties`, or top level): `sanction*` (`sanction`,
 `sanction.linked`; not `sanction.counter`, a retaliatory listing) or a linked Sanction entity →
 sanctions, else `role.pep` / `role.rca` → PEP, else `crime*` → crime; an entity with none of
-these (an owner, a debarment, a counter-sanctioned official) is not screened. Programmes are the linked
+these (an owner, a debarment, a counter-sanctioned official) is not screened; `target` is not
+read (the topics say why an entity is there). Programmes are the linked
 Sanction entities' `program` (or `programId`), the earliest `listingDate`/`startDate` the listing
 date. Other schemas (Address, Sanction, Occupancy, Position, Identification, Passport, relations)
 only enrich the entities that reference them. A line that is not a JSON entity raises ValueError

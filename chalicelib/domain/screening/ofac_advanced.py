@@ -22,7 +22,8 @@ the designations. One `DistinctParty@FixedRef` (the source id, the legacy CSV's 
   address, its country); Title (a position).
 - `SanctionsEntry/SanctionsMeasure` of type Program: its `Comment` is the programme ("SDGT",
   "IRAN-EO13902"); the earliest `EntryEvent/Date` is the listing date.
-Element names are matched without their namespace (OFAC moved it in 2024). Tested on a
+Element names are matched without their namespace (older and current exports differ in it).
+Streamed with iterparse (see parse_ofac_advanced). Tested on a
 fabricated specimen file (tests/unit/data/lists/), no real list version shipped.
 """
 from __future__ import annotations
