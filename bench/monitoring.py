@@ -24,7 +24,7 @@ import time
 import tracemalloc
 from datetime import date
 
-from screening_data import load_entities, policy, screener
+from screening_data import LISTS_DIR, load_entities, policy, screener
 from customer_base import customers
 from chalicelib.domain.screening.engine import Screener
 from chalicelib.domain.screening.entities import EntityType
@@ -107,7 +107,7 @@ def main() -> None:
 
     del index, blob, hits
     gc.collect()
-    full, _ = screener(tuple(list_sources_policy().sources))
+    full, _ = screener(tuple(s for s in list_sources_policy().in_force() if (LISTS_DIR / s / "source.json").exists()))
     chosen = base[:args.rescreen]
     start, cpu = time.perf_counter(), time.process_time()
     flagged = screen_all(chosen, full)

@@ -390,10 +390,25 @@ class Executions(View):
 
 # ---- lists, screening, health ----
 
+class ListStatus(StrEnum):
+    """in_force: screened (from its first version on); retired: its publisher stopped it, no longer
+    screened nor refreshed (`replaced_by` names the source that replaces it)."""
+
+    IN_FORCE = "in_force"
+    RETIRED = "retired"
+
+
 class ListInForce(View):
     source: str
     kind: ListKind
-    version: str | None
+    format: str = Field(description="the parser of the list's files (policies/lists.yaml)")
+    publisher: str | None = Field(None, description="the publisher's page for the list")
+    status: ListStatus
+    required: bool = Field(description="screening needs a version of it (health is degraded without one)")
+    retired_on: date | None = Field(None, description="since when the list is retired (no longer updated)")
+    replaced_by: str | None = Field(None, description="the source that replaces a retired list")
+    retirement: str | None = Field(None, description="why the list was retired, and on whose word")
+    version: str | None = Field(description="the version in force (a retired list: its last), null before the first")
     snapshot: str | None = None
     published_at: Timestamp | None = None
     entries: int | None = None

@@ -84,6 +84,7 @@ class ListedEntry(Frozen):
     address_countries: tuple[str, ...]
     remarks: str
     listed_on: date | None
+    positions: tuple[str, ...] = ()  # a PEP's positions (or a designee's), as the list gives them
     entry_hash: str  # the content hash of the entry as read now (the match's, if the list is the same)
 
 
@@ -112,7 +113,7 @@ def listed_entry(entity: ListEntity, list_version: str) -> ListedEntry:
         birth_dates=tuple(birth_date_text(b) for b in entity.birth_dates if b.exact or b.year or b.year_from),
         nationalities=entity.nationalities, places_of_birth=entity.places_of_birth, identifiers=entity.identifiers,
         programmes=entity.programmes, address_countries=entity.address_countries, remarks=entity.remarks,
-        listed_on=entity.listed_on, entry_hash=entity.content_hash())
+        listed_on=entity.listed_on, positions=entity.positions, entry_hash=entity.content_hash())
 
 
 def _countries(subject: str, listed: Iterable[str], what: str, whats: str) -> tuple[Agreement, str]:

@@ -1,4 +1,5 @@
-"""What the service runs on: the list versions in force and the policy versions loaded."""
+"""What the service runs on: the list versions in force and the policy versions loaded (a retired
+list is not in force: GET /v1/lists shows it)."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,12 +13,12 @@ from chalicelib.stores import AWS, Stores
 def report(stores: Stores = AWS) -> dict[str, Any]:
     in_force: dict[str, Any] = {}
     healthy = True
-    for source, config in list_sources_policy().sources.items():
+    for source, config in list_sources_policy().in_force().items():
         try:
             manifest = stores.lists.current(source)
-        except NotFound:
+        except NotFound:  # degraded if screening needs it; one not required yet is shown as null
             in_force[source] = None
-            healthy = healthy and config.optional  # the bank's own list may not be published yet
+            healthy = healthy and not config.required
             continue
         in_force[source] = {"version": manifest.version, "snapshot": manifest.snapshot,
                             "published_at": manifest.published_at}

@@ -19,6 +19,7 @@ from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
 from chalicelib.domain.screening.list_update import (
     ListOrigin,
     ListRefresh,
+    ListSource,
     RefreshRefused,
     RefreshStage,
     RefreshState,
@@ -41,17 +42,24 @@ _entries: dict[tuple[str, str], dict[str, ListEntity]] = {}
 
 
 def in_force(caller: Caller, stores: Stores = AWS) -> list[dict[str, Any]]:
+    """Every source of the policy: the version in force of each (None before its first), and for a
+    retired one since when, what replaces it and its last version (no longer screened)."""
     items = []
     for source, config in list_sources_policy().sources.items():
+        item: dict[str, Any] = {"source": source, "kind": config.kind.value, "format": config.format,
+                                "publisher": config.publisher,
+                                "status": "retired" if config.retired else "in_force", "required": config.required}
+        if config.retired:
+            item |= {"retired_on": config.retired_on.isoformat(), "replaced_by": config.replaced_by,
+                     "retirement": config.retirement}
         try:
             manifest = stores.lists.current(source)
         except NotFound:
-            items.append({"source": source, "kind": config.kind.value, "version": None})
+            items.append(item | {"version": None})
             continue
-        items.append({"source": source, "kind": config.kind.value, "version": manifest.version,
-                      "snapshot": manifest.snapshot, "published_at": manifest.published_at,
-                      "entries": manifest.entity_count, "files": manifest.files,
-                      "index_sha256": manifest.index_sha256})
+        items.append(item | {"version": manifest.version, "snapshot": manifest.snapshot,
+                             "published_at": manifest.published_at, "entries": manifest.entity_count,
+                             "files": manifest.files, "index_sha256": manifest.index_sha256})
     return items
 
 
@@ -73,6 +81,7 @@ def refresh(caller: Caller, request: ListRefreshRequest, stores: Stores = AWS) -
     if config.origin is ListOrigin.BANK:
         raise InvalidField("source", f"{request.source} is the bank's own list: publish it with "
                                      f"POST /v1/lists/{request.source}/versions")
+    _refuse_retired(request.source, config)
     snapshot = request.snapshot.isoformat() if request.snapshot else None
     if config.asynchronous if request.asynchronous is None else request.asynchronous:
         return _accept(caller, request.source, request.upload_prefix, snapshot, stores)
@@ -163,10 +172,18 @@ def publish_internal(caller: Caller, request: WatchlistVersionRequest, stores: S
     return publish(INTERNAL, {FILE_NAME: canonical_file(entries)}, utc_now().date().isoformat(), stores)
 
 
+def _refuse_retired(source: str, config: ListSource) -> None:
+    if config.retired_on is not None:
+        replaced = f"; {config.replaced_by} replaces it" if config.replaced_by else ""
+        raise RefreshRefused("RETIRED_LIST", f"{source} was retired on {config.retired_on.isoformat()}{replaced}: "
+                                             f"no new version of it is published")
+
+
 def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores = AWS,
             progress: Callable[[RefreshStage], None] | None = None) -> dict[str, Any]:
     """Parse, diff, index and store a new version unless it is refused; `progress` hears each stage."""
     config = list_sources_policy().sources[source]
+    _refuse_retired(source, config)
     if progress:
         progress(RefreshStage.PARSING)
     try:

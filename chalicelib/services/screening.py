@@ -40,15 +40,14 @@ _screeners: dict[tuple[tuple[str, str], ...], Screener] = {}
 
 
 def current_screener(stores: Stores = AWS) -> Screener:
-    """The engine over every list in force; rebuilt only when a list version changes. A list the
-    bank has not published yet (its internal watchlist) is not in force; any other missing list
-    is a fault (NotFound)."""
+    """The engine over every list in force; rebuilt only when a list version changes. A required
+    list with no version fails it (NotFound); one not required is screened once it has one."""
     manifests = []
-    for source, config in list_sources_policy().sources.items():
+    for source, config in list_sources_policy().in_force().items():
         try:
             manifests.append(stores.lists.current(source))
         except NotFound:
-            if not config.optional:
+            if config.required:
                 raise
     versions = tuple((m.source, m.version) for m in manifests)
     if versions not in _screeners:

@@ -119,8 +119,9 @@ def test_health_reports_list_and_policy_versions(http):
     assert body["lists"]["ofac-sdn"]["snapshot"] == "2021-07-07"
     assert {"onboarding-decision", "offboarding-decision", "exit-risk", "screening", "list-sources"} <= \
         set(body["policies"])
-    assert set(body["lists"]) == {"ofac-sdn", "ofac-consolidated", "un-sc", "pep-us-congress", "internal"}
-    # "ok" whether or not the bank has published its internal watchlist yet (null until it has)
+    assert set(body["lists"]) == {"ofac-sdn", "ofac-consolidated", "un-sc", "pep-us-congress", "uk-fcdo", "eu-fsf",
+                                  "ofac-sdn-advanced", "ofac-consolidated-advanced", "internal"}  # not uk-ofsi (retired)
+    assert body["lists"]["uk-fcdo"] is None  # in force from its first version on: not required until loaded
 
 
 def test_final_status_never_goes_back(http):

@@ -83,6 +83,22 @@ def test_a_truncated_list_is_refused_and_the_version_in_force_keeps_serving(http
     assert garbage.status_code == 400 and garbage.json_body["error"]["fields"][0]["field"] == "upload_prefix"
 
 
+def test_the_uk_list_in_force_is_the_fcdo_one_and_the_retired_ofsi_list_takes_no_new_version(http, stack):
+    items = {i["source"]: i for i in http.get("/v1/lists", role="auditor").json_body["items"]}
+    assert (items["uk-ofsi"]["status"], items["uk-ofsi"]["retired_on"], items["uk-ofsi"]["replaced_by"]) == (
+        "retired", "2026-01-28", "uk-fcdo")
+    assert (items["uk-fcdo"]["status"], items["uk-fcdo"]["format"], items["uk-fcdo"]["version"]) == (
+        "in_force", "uk-fcdo-xml", None)  # no version loaded yet: screening does not wait for it
+    retired = http.post("/v1/lists/refresh", {"source": "uk-ofsi"}, key=False, role="compliance")
+    assert retired.status_code == 422 and retired.json_body["error"]["code"] == "RETIRED_LIST"
+    clients.client("s3").put_object(Bucket=stack.environment["LISTS_BUCKET"],
+                                    Key="uploads/uk-fcdo/broken/UK-Sanctions-List.xml", Body=b"<Designations><Desig")
+    broken = http.post("/v1/lists/refresh", {"source": "uk-fcdo", "upload_prefix": "broken"}, key=False,
+                       role="compliance")
+    assert broken.status_code == 422 and broken.json_body["error"]["code"] == "UNREADABLE_LIST"
+    assert {i["source"]: i for i in http.get("/v1/lists", role="auditor").json_body["items"]}["uk-fcdo"]["version"] is None
+
+
 def test_a_refresh_publishes_a_new_version_with_its_diff(http, stack):
     first = UN_XML.find(b"<INDIVIDUAL>")
     end = UN_XML.find(b"</INDIVIDUAL>", first) + len(b"</INDIVIDUAL>")

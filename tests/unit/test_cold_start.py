@@ -22,6 +22,8 @@ print(json.dumps({"modules": sorted(sys.modules), "aws_calls": calls}))
 NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.domain.screening.ofac",
                  "chalicelib.domain.screening.un", "chalicelib.domain.screening.eu", "chalicelib.domain.screening.uk",
                  "chalicelib.domain.screening.senzing", "chalicelib.domain.screening.formats",
+                 "chalicelib.domain.screening.uk_fcdo", "chalicelib.domain.screening.ofac_advanced",
+                 "chalicelib.domain.screening.ftm",
                  "aws_lambda_powertools.utilities.idempotency", "aws_lambda_powertools.utilities.data_masking",
                  "jsonpath_ng", "chalicelib.services", "chalicelib.stores", "chalicelib.tasks.steps",
                  "chalicelib.domain.export_package", "PIL", "imagehash", "phonenumbers", "email_validator",

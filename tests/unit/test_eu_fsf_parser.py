@@ -1,4 +1,10 @@
+import xml.etree.ElementTree as ET
 from datetime import date
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.screening.entities import (
     Alias,
@@ -73,3 +79,76 @@ def test_person_and_enterprise() -> None:
 def test_custom_source_and_empty_export() -> None:
     assert parse_eu_fsf(FSF, source="eu-test")[0].source == "eu-test"
     assert parse_eu_fsf('<export xmlns="http://eu.europa.ec/fpi/fsd/export"/>') == []
+
+
+# A fabricated multi-entity file in the full FSF layout (tests/unit/data/lists/README.md).
+SPECIMEN = Path(__file__).parent / "data" / "lists" / "eu-fsf.specimen.xml"
+STRONG, WEAK = AliasStrength.STRONG, AliasStrength.WEAK
+
+
+@pytest.fixture(scope="module")
+def by_id() -> dict[str, ListEntity]:
+    entities = parse_eu_fsf(SPECIMEN.read_bytes())
+    assert [e.source_id for e in entities] == ["990101", "990201", "990301", "990401"]  # 990501 has no name
+    return {e.source_id: e for e in entities}
+
+
+def test_specimen_person_with_cyrillic_names_weak_remark_and_functions(by_id) -> None:
+    assert by_id["990101"] == ListEntity(
+        source="eu-fsf", source_id="990101", type=EntityType.PERSON,
+        primary_name="Arkady Semyonovich VOLKOVSKY",
+        aliases=(
+            Alias(name="Аркадий Семёнович Волковский", strength=STRONG),  # nameLanguage RU, strong
+            Alias(name="Arkasha", strength=WEAK),  # strong="false"
+            Alias(name="Arkadii Volkovskii", strength=WEAK),  # strong="true" but its remark says low quality
+        ),
+        birth_dates=(BirthDate(exact=date(1961, 3, 14)), BirthDate(year=1962)),
+        nationalities=("RU",),
+        identifiers=(Identifier(kind="passport", value="753190001", country="RUSSIAN FEDERATION"),
+                     Identifier(kind="tax_number", value="771234500011")),  # "tin"; country UNKNOWN: none
+        programmes=("UKR",),  # two regulations of one programme
+        address_countries=("RU",),
+        places_of_birth=("Tula, RUSSIAN FEDERATION",),
+        remarks="Fabricated specimen entry.",
+        listed_on=date(2022, 3, 15),  # the first publication, not the amendment
+        positions=("Deputy Director of a fictional state corporation", "Member of a fictional board"),
+    )
+
+
+def test_specimen_person_with_arabic_name_circa_month_and_year_range(by_id) -> None:
+    e = by_id["990201"]
+    assert (e.primary_name, e.aliases) == ("Khalid Yusuf Al-Najjari", (
+        Alias(name="خالد يوسف النجاري", strength=STRONG), Alias(name="Abu Yusuf", strength=WEAK)))
+    assert e.birth_dates == (BirthDate(year=1970, month=7, circa=True), BirthDate(year_from=1971, year_to=1973))
+    assert e.nationalities == ("SY",)  # the UNKNOWN citizenship is a blank
+    assert (e.identifiers, e.programmes, e.listed_on) == (
+        (Identifier(kind="passport", value="N009911", country="SYRIAN ARAB REPUBLIC"),), ("TAQA",), date(2002, 5, 29))
+
+
+def test_specimen_enterprise_with_chinese_name_and_registration_number(by_id) -> None:
+    assert by_id["990301"] == ListEntity(
+        source="eu-fsf", source_id="990301", type=EntityType.ORGANISATION,
+        primary_name="Specimen Harbour Trading Co., Limited",
+        aliases=(Alias(name="示例港贸易有限公司", strength=STRONG), Alias(name="SHT", strength=WEAK)),
+        identifiers=(Identifier(kind="registration_number", value="91440101MA5SPEC01X", country="CHINA"),),
+        programmes=("PRK",), address_countries=("CN",), listed_on=date(2017, 4, 6),
+    )
+
+
+def test_specimen_person_with_korean_name_and_birth_date_in_parts(by_id) -> None:
+    e = by_id["990401"]
+    assert (e.primary_name, e.aliases) == ("KIM Chol Min", (Alias(name="김철민", strength=STRONG),))
+    # "1975-00-00" is the year; year/monthOfYear/dayOfMonth without a birthdate attribute is the day
+    assert e.birth_dates == (BirthDate(year=1975), BirthDate(exact=date(1976, 2, 11)))
+    assert e.places_of_birth == ("KOREA, DEMOCRATIC PEOPLE'S REPUBLIC OF",) and e.nationalities == ()
+
+
+def test_xml_that_is_not_an_fsf_export_is_refused() -> None:
+    with pytest.raises(ValueError, match="not an EU Financial Sanctions File"):
+        parse_eu_fsf("<Designations><Designation/></Designations>")
+
+
+@given(st.integers(min_value=0, max_value=len(SPECIMEN.read_bytes().rstrip()) - 1))
+def test_a_truncated_file_raises_a_parse_error(cut: int) -> None:
+    with pytest.raises((ET.ParseError, ValueError)):
+        parse_eu_fsf(SPECIMEN.read_bytes()[:cut])

@@ -161,6 +161,21 @@ def test_report_deadlines_come_from_the_policy_in_business_days():
         ("OFSI", "as soon as practicable", None)]
 
 
+def test_the_new_list_sources_owe_their_authoritys_report():
+    about = AlertOf(run_id="mon_x", source="uk-fcdo", entry_id="RUS9901", list_version="v", entry_hash="h")
+    friday = datetime(2026, 12, 4, 10, tzinfo=UTC)
+    rules = monitoring_policy().report_cases
+
+    def authorities(source: str, jurisdictions: list[str]) -> list[str]:
+        case = report_case("cp_" + "a" * 32, "cus_x", about.model_copy(update={"source": source}), friday,
+                           jurisdictions, rules)
+        return [r.authority.split(" ")[0] for r in case.reports]
+
+    assert authorities("uk-fcdo", ["UK"]) == ["OFSI"]  # the FCDO list in force in place of OFSI's retired one
+    assert authorities("eu-fsf", ["EU"]) == ["the"]  # the national competent authority
+    assert authorities("ofac-sdn-advanced", ["EU"]) == authorities("ofac-consolidated-advanced", ["UK"]) == ["OFAC"]
+
+
 def test_an_approved_customer_is_in_the_reverse_index_until_closed(stores):
     customer_id = customer(stores)
     partition = partition_of(customer_id, PARTITIONS)

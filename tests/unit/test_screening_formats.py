@@ -5,8 +5,8 @@ from chalicelib.domain.screening.formats import PARSERS, parse_list
 
 def test_registered_formats() -> None:
     assert set(PARSERS) == {
-        "ofac-legacy-csv", "ofac-consolidated-csv", "un-consolidated-xml", "eu-fsf-xml", "uk-ofsi-csv", "senzing-json",
-        "internal-watchlist-json",
+        "ofac-legacy-csv", "ofac-consolidated-csv", "ofac-advanced-xml", "un-consolidated-xml", "eu-fsf-xml",
+        "uk-fcdo-xml", "uk-fcdo-csv", "uk-ofsi-csv", "senzing-json", "ftm-json", "internal-watchlist-json",
     }
 
 

@@ -27,11 +27,15 @@ class EntityType(StrEnum):
 
 
 class ListKind(StrEnum):
-    """Why an entry is listed: a sanctions designation (may block) or a politically exposed
-    person (never blocks by itself; calls for enhanced due diligence)."""
+    """Why an entry is listed: a sanctions designation (may block), a politically exposed
+    person (never blocks by itself; calls for enhanced due diligence), or a crime / wanted /
+    debarment entry of a consolidated dataset (OpenSanctions' `crime*` topics). The screening
+    checks read SANCTIONS and PEP only: a CRIME match is reported among the matches and fails
+    no check by itself."""
 
     SANCTIONS = "sanctions"
     PEP = "pep"
+    CRIME = "crime"
 
 
 class AliasStrength(StrEnum):
@@ -192,7 +196,7 @@ class Identifier(Frozen):
 
 # What a reviewer reads of an entry but no screening compares: outside its content hash, so that
 # reading more of a list (a parser learning a new field) never turns a cleared entry into another.
-DESCRIPTIVE_FIELDS = frozenset({"places_of_birth", "remarks", "listed_on"})
+DESCRIPTIVE_FIELDS = frozenset({"places_of_birth", "remarks", "listed_on", "positions"})
 
 
 class ListEntity(Frozen):
@@ -212,6 +216,7 @@ class ListEntity(Frozen):
     places_of_birth: tuple[str, ...] = ()  # as the list writes them ("Medellin, Colombia")
     remarks: str = ""  # the list's own free text about the entry
     listed_on: date | None = None  # when the list first designated it, if the list says
+    positions: tuple[str, ...] = ()  # a PEP's positions (occupancies), or a designee's, as listed
 
     def content_hash(self) -> str:
         """SHA-256 (hex) of the entry as parsed: any change to a name, alias, birth date,

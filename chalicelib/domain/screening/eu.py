@@ -5,12 +5,20 @@ http://eu.europa.ec/fpi/fsd/export), as described by OpenSanctions' zavod/shed/f
 enterprise), `nameAlias@{wholeName, firstName, middleName, lastName, strong}`, `citizenship`,
 `birthdate@{birthdate, year, circa, yearRangeFrom, yearRangeTo}`, `identification`,
 `regulation@{programme, publicationDate}` (the first publication is the listing date), `address`,
-`remark` and the birthdate's `city`/`place` and `countryDescription` (the place of birth). The first strong name is the primary name; names with
-strong="false" are weak aliases. Tested on hand-written snippets only (no real file shipped).
+`remark` and the birthdate's `city`/`place` and `countryDescription` (the place of birth). The
+first strong name is the primary name; names with strong="false", or whose own `remark` says
+"low quality", are weak aliases; a person's nameAlias `function` ("(a) ..., (b) ...") gives
+the positions. A birthdate is exact (`birthdate`, or year, monthOfYear and dayOfMonth), a
+month or a year, a yearRangeFrom..yearRangeTo range, each possibly `circa`. "00" and "UNKNOWN"
+countries are blanks. A root other than `export` is refused (ValueError). Tested on snippets
+and on a fabricated multi-entity specimen (tests/unit/data/lists/), no real file shipped.
 """
 from __future__ import annotations
 
+import io
+import re
 import xml.etree.ElementTree as ET
+from datetime import date
 
 from chalicelib.domain.screening.entities import (
     Alias,
@@ -26,24 +34,41 @@ from chalicelib.domain.screening.entities import (
 SOURCE = "eu-fsf"
 
 _TYPES = {"person": EntityType.PERSON, "enterprise": EntityType.ORGANISATION}
+_UNKNOWN_COUNTRIES = frozenset({"00", "UNKNOWN"})
+# FSF identificationTypeCode → the identifier kinds the other parsers use; other codes kept as given.
+_DOCUMENT_KINDS = {"id": "national_id", "tin": "tax_number", "regnumber": "registration_number"}
+_LETTERED = re.compile(r"\([a-h]\)")
 
 
 def parse_eu_fsf(xml: bytes | str, source: str = SOURCE) -> list[ListEntity]:
-    """Every sanctionEntity with an id and a name, in file order."""
-    root = ET.fromstring(xml)
-    entities = []
-    for element in root.iter():
-        if _local(element.tag) == "sanctionEntity" and (entity := _entity(element, source)):
-            entities.append(entity)
+    """Every sanctionEntity with an id and a name, in file order. Streamed: each entity's element
+    is cleared once read."""
+    stream = io.BytesIO(xml if isinstance(xml, bytes) else xml.encode("utf-8"))
+    root_seen, entities = False, []
+    for event, element in ET.iterparse(stream, events=("start", "end")):
+        if event == "start":
+            if not root_seen and _local(element.tag) != "export":
+                raise ValueError(f"not an EU Financial Sanctions File: the root element is <{_local(element.tag)}>, "
+                                 "not <export>")
+            root_seen = True
+        elif _local(element.tag) == "sanctionEntity":
+            if entity := _entity(element, source):
+                entities.append(entity)
+            element.clear()
     return entities
 
 
 def _entity(e: ET.Element, source: str) -> ListEntity | None:
     children: dict[str, list[dict[str, str]]] = {}
+    weak_remarks: list[bool] = []  # per nameAlias: its own remark says "low quality"
     for child in e:
         attributes = {k: " ".join(v.split()) for k, v in child.attrib.items()}
         children.setdefault(_local(child.tag), []).append(attributes)
-    names = [(n, a.get("strong", "true").casefold() != "false") for a in children.get("nameAlias", []) if (n := _name(a))]
+        if _local(child.tag) == "nameAlias":
+            remark = " ".join(c.text or "" for c in child if _local(c.tag) == "remark").casefold()
+            weak_remarks.append("low quality" in remark or "lo quality" in remark)
+    names = [(n, a.get("strong", "true").casefold() != "false" and not weak)
+             for a, weak in zip(children.get("nameAlias", []), weak_remarks) if (n := _name(a))]
     entity_id = e.get("logicalId") or e.get("euReferenceNumber")
     if not names or not entity_id:
         return None
@@ -69,7 +94,14 @@ def _entity(e: ET.Element, source: str) -> ListEntity | None:
         places_of_birth=tuple(dict.fromkeys(p for a in children.get("birthdate", []) if (p := _place(a)))),
         remarks=" ".join(remarks),
         listed_on=published[0] if published else None,
+        positions=tuple(dict.fromkeys(p for a in children.get("nameAlias", []) for p in _functions(a)))
+        if subject == "person" else (),
     )
+
+
+def _functions(a: dict[str, str]) -> list[str]:
+    """A person's positions from a nameAlias's function: "(a) Minister of X, (b) General" → two."""
+    return [p for part in _LETTERED.split(a.get("function", "")) if (p := part.strip(" ,;"))]
 
 
 def _place(a: dict[str, str]) -> str:
@@ -90,9 +122,15 @@ def _birth_date(a: dict[str, str]) -> BirthDate | None:
     low, high = _int(a.get("yearRangeFrom")), _int(a.get("yearRangeTo"))
     if low and high and low <= high:
         return BirthDate(year_from=low, year_to=high, circa=circa)
-    if year := _int(a.get("year")):
+    if (year := _int(a.get("year"))) and 1800 <= year <= 2100:
         month = _int(a.get("monthOfYear") or a.get("month"))
-        return BirthDate(year=year, month=month if month and 1 <= month <= 12 else None, circa=circa)
+        month = month if month and 1 <= month <= 12 else None
+        if month and (day := _int(a.get("dayOfMonth"))):  # the parts without the "birthdate" attribute
+            try:
+                return BirthDate(exact=date(year, month, day), circa=circa)
+            except ValueError:
+                pass
+        return BirthDate(year=year, month=month, circa=circa)
     return None
 
 
@@ -101,12 +139,16 @@ def _identifier(a: dict[str, str]) -> Identifier | None:
     kind = a.get("identificationTypeCode") or a.get("identificationTypeDescription")
     if not (number and kind):
         return None
-    return Identifier(kind=kind.casefold(), value=number, country=a.get("countryDescription") or a.get("countryIso2Code") or None)
+    return Identifier(kind=_DOCUMENT_KINDS.get(kind.casefold(), kind.casefold()), value=number, country=_country(a, "countryDescription", "countryIso2Code"))
 
 
 def _countries(items: list[dict[str, str]]) -> tuple[str, ...]:
-    countries = (a.get("countryIso2Code") or a.get("countryDescription") for a in items)
-    return tuple(dict.fromkeys(c for c in countries if c and c != "00"))
+    return tuple(dict.fromkeys(c for a in items if (c := _country(a, "countryIso2Code", "countryDescription"))))
+
+
+def _country(a: dict[str, str], *keys: str) -> str | None:
+    """The first known of the keys' values: "00" and "UNKNOWN" are the file's blanks."""
+    return next((v for k in keys if (v := a.get(k)) and v not in _UNKNOWN_COUNTRIES), None)
 
 
 def _int(text: str | None) -> int | None:

@@ -1,16 +1,22 @@
 """List parsers by published format: files (name -> bytes) in, entities out.
 
-| format                | files                                                      | kind      |
-|-----------------------|------------------------------------------------------------|-----------|
-| ofac-legacy-csv       | sdn.csv, alt.csv, add.csv, sdn_comments.csv                | sanctions |
-| ofac-consolidated-csv | cons_prim.csv, cons_alt.csv, cons_add.csv, cons_comments.csv | sanctions |
-| un-consolidated-xml   | consolidated.xml                                           | sanctions |
-| eu-fsf-xml            | one .xml file (FSF export)                                 | sanctions |
-| uk-ofsi-csv           | one .csv file (ConList.csv, 2022 format)                   | sanctions |
-| senzing-json          | one .json/.jsonl file (OpenSanctions Senzing export)       | pep *     |
-| internal-watchlist-json | entries.json (the bank's own, see watchlist.py)          | sanctions |
+| format                | files                                                        | kind         |
+|-----------------------|--------------------------------------------------------------|--------------|
+| ofac-legacy-csv       | sdn.csv, alt.csv, add.csv, sdn_comments.csv                  | sanctions    |
+| ofac-consolidated-csv | cons_prim.csv, cons_alt.csv, cons_add.csv, cons_comments.csv | sanctions    |
+| ofac-advanced-xml     | one .xml file (SDN_ADVANCED.XML or CONS_ADVANCED.XML)        | sanctions    |
+| un-consolidated-xml   | consolidated.xml                                             | sanctions    |
+| eu-fsf-xml            | one .xml file (FSF export)                                   | sanctions    |
+| uk-fcdo-xml           | one .xml file (UK-Sanctions-List.xml, FCDO)                  | sanctions    |
+| uk-fcdo-csv           | one .csv file (UK-Sanctions-List.csv, FCDO)                  | sanctions    |
+| uk-ofsi-csv           | one .csv file (ConList.csv, 2022 format; retired 2026-01-28) | sanctions    |
+| senzing-json          | one .json/.jsonl file (OpenSanctions Senzing export)         | pep *        |
+| ftm-json              | one .json/.jsonl file (OpenSanctions FollowTheMoney entities) | by topic **  |
+| internal-watchlist-json | entries.json (the bank's own, see watchlist.py)            | sanctions    |
 
 * a Senzing record with a "sanction" risk topic is a sanctions entry.
+** `sanction*` → sanctions, `role.pep`/`role.rca` → pep, `crime*` → crime; other entities are
+   not screened (see ftm.py).
 """
 from __future__ import annotations
 
@@ -18,9 +24,12 @@ from collections.abc import Callable, Mapping
 
 from chalicelib.domain.screening.entities import ListEntity
 from chalicelib.domain.screening.eu import parse_eu_fsf
+from chalicelib.domain.screening.ftm import parse_ftm
 from chalicelib.domain.screening.ofac import parse_ofac_sdn
+from chalicelib.domain.screening.ofac_advanced import parse_ofac_advanced
 from chalicelib.domain.screening.senzing import parse_senzing
 from chalicelib.domain.screening.uk import parse_uk_ofsi
+from chalicelib.domain.screening.uk_fcdo import parse_uk_fcdo, parse_uk_fcdo_csv
 from chalicelib.domain.screening.un import parse_un_consolidated
 from chalicelib.domain.screening.watchlist import FILE_NAME, parse_watchlist
 
@@ -58,10 +67,14 @@ def _single(suffixes: tuple[str, ...], parse: Callable[[bytes, str], list[ListEn
 PARSERS: dict[str, Parser] = {
     "ofac-legacy-csv": _ofac_csv("", "sdn.csv"),
     "ofac-consolidated-csv": _ofac_csv("cons_", "cons_prim.csv"),
+    "ofac-advanced-xml": _single((".xml",), parse_ofac_advanced),
     "un-consolidated-xml": _single((".xml",), parse_un_consolidated),
     "eu-fsf-xml": _single((".xml",), parse_eu_fsf),
+    "uk-fcdo-xml": _single((".xml",), parse_uk_fcdo),
+    "uk-fcdo-csv": _single((".csv",), parse_uk_fcdo_csv),
     "uk-ofsi-csv": _single((".csv",), parse_uk_ofsi),
     "senzing-json": _single((".json", ".jsonl"), parse_senzing),
+    "ftm-json": _single((".json", ".jsonl"), parse_ftm),
     "internal-watchlist-json": lambda files, source: parse_watchlist(files[FILE_NAME], source),
 }
 

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.entities import ListEntity, ListKind
@@ -22,18 +23,29 @@ class ListOrigin(StrEnum):
 
 
 class ListSource(Frozen):
+    """One list the product reads. In force unless `retired_on` is set: a retired source (its
+    publisher stopped it, `replaced_by` names the source that replaces it) is never screened
+    nor refreshed again; its versions stay readable (case files show the entries they matched).
+    A `required` source in force must have a version: screening fails without one and health
+    reports degraded; one not required (a source added before its first version is loaded) is
+    screened from its first version on, and shows version None until then."""
+
     kind: ListKind
     format: str
     origin: ListOrigin = ListOrigin.PUBLISHER
     files: Mapping[str, str] = {}  # file name -> URL where the publisher puts it
+    publisher: str | None = None  # the publisher's page for the list
+    required: bool = True
+    retired_on: date | None = None
+    replaced_by: str | None = None
+    retirement: str | None = None  # why and on whose word, for the reviewer
     # Refreshed in the background (POST /v1/lists/refresh answers 202 and the list refresh workflow
     # publishes it): a list too large to download, parse and index within API Gateway's 29 s.
     asynchronous: bool = False
 
     @property
-    def optional(self) -> bool:
-        """A bank's own list may not exist yet: screening runs without it until its first version."""
-        return self.origin is ListOrigin.BANK
+    def retired(self) -> bool:
+        return self.retired_on is not None
 
     @property
     def screens_first_version(self) -> bool:
@@ -41,6 +53,14 @@ class ListSource(Frozen):
         An official list's first version comes with the installation and is screened by the next
         full re-screen; the bank's own list is published to find its customers, from the first."""
         return self.origin is ListOrigin.BANK
+
+    @model_validator(mode="after")
+    def _retirement(self) -> ListSource:
+        if (self.replaced_by or self.retirement) and self.retired_on is None:
+            raise ValueError("replaced_by and retirement need retired_on")
+        if self.retired_on is not None and self.required:
+            raise ValueError("a retired source cannot be required (set required: false)")
+        return self
 
 
 class MaxShrink(Frozen):
@@ -53,6 +73,18 @@ class ListSourcesPolicy(Frozen):
     version: str
     max_shrink: MaxShrink
     sources: Mapping[str, ListSource]
+
+    @model_validator(mode="after")
+    def _replacements_exist(self) -> ListSourcesPolicy:
+        for name, source in self.sources.items():
+            if source.replaced_by is not None and (source.replaced_by == name or source.replaced_by not in self.sources
+                                                   or self.sources[source.replaced_by].retired):
+                raise ValueError(f"{name}: replaced_by must name another source in force")
+        return self
+
+    def in_force(self) -> dict[str, ListSource]:
+        """The sources screened (every one not retired), in policy order."""
+        return {name: source for name, source in self.sources.items() if not source.retired}
 
 
 class RefreshRefused(Refused):
