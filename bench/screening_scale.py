@@ -186,6 +186,14 @@ def stage_screen(size: int, work: Path, args: argparse.Namespace) -> dict:
         blocked += any(m.band is Band.BLOCK for m in flagged)
         flagged_name_only += bool([m for m in screener.screen(name, type=EntityType.PERSON, limit=None)
                                    if m.band is not Band.PASS])
+    # what the screener's caches hold after the run (engine.Screener: per-name weights filled in when
+    # a name is first scored; per query form its similar words, and the set of names holding them)
+    caches = {
+        "name_weights_filled": sum(w is not None for w in screener._name_weights[index.source]),
+        "reached_forms": len(screener._reached[index.source]),
+        "reached_name_sets": len(screener._reached_names[index.source]),
+        "reached_name_ids": sum(len(names) for _, names in screener._reached_names[index.source].values()),
+    }
     for _, _, variant, _ in listed[:300]:
         candidates.append(screener.retrieval_size(variant))
     result = {
@@ -198,7 +206,7 @@ def stage_screen(size: int, work: Path, args: argparse.Namespace) -> dict:
         "fp_block": blocked, "fp_by_locale": {k: (by_locale[k], probes_by_locale[k]) for k in probes_by_locale},
         "non_listed": len(people), "fp_contained": contained / len(people), "fp_examples": examples,
         "candidates_mean": statistics.mean(candidates), "candidates_max": max(candidates),
-        "loaded_rss_mb": loaded_rss, "screener_rss_mb": screener_rss, "screen_rss_mb": rss_mb(),
+        "caches": caches, "loaded_rss_mb": loaded_rss, "screener_rss_mb": screener_rss, "screen_rss_mb": rss_mb(),
     }
     if args.profile:
         result["profile"] = profile(screener, listed, people)
@@ -287,8 +295,11 @@ def run_stage(stage: str, size: int, args: argparse.Namespace, profile: bool = F
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def table(rows: list[dict]) -> None:
-    base = rows[0]["recall"]
+def table(rows: list[dict], recall_30k: float | None) -> None:
+    base = recall_30k if recall_30k is not None else next((r["recall"] for r in rows if r["entities"] == 30_000), None)
+    if base is None:
+        base = rows[0]["recall"]
+        print(f"\n(no 30k row: recall compared with the {rows[0]['entities']:,} row; see --recall-30k)")
     print("\n| entities | names | build (CPU) | index size | cold load (CPU) | peak RSS (screening) | p50 / p99 CPU | "
           "p50 / p99 wall | recall (variants) | FP non-listed (name only) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
@@ -325,6 +336,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/screening-scale"), help="where indexes are written")
     parser.add_argument("--profile", action="store_true", help="profile time and memory at the largest size")
     parser.add_argument("--keep", action="store_true", help="keep the index files")
+    parser.add_argument("--recall-30k", type=float, help="the 30k recall, for a run without that size")
     parser.add_argument("--stage", choices=STAGES, help=argparse.SUPPRESS)
     args = parser.parse_args()
     sizes = [int(s.replace("_", "")) for s in args.sizes.split(",")]
@@ -354,7 +366,10 @@ def main() -> None:
               f"max {row['max_wall_ms']:.0f} ms; names scored per query mean {row['candidates_mean']:.0f}, "
               f"max {row['candidates_max']:,}")
         print(f"  memory: {row['loaded_rss_mb']:,.0f} MB after load, {row['screener_rss_mb']:,.0f} MB with the "
-              f"Screener, peak {row['screen_rss_mb']:,.0f} MB after screening")
+              f"Screener, peak {row['screen_rss_mb']:,.0f} MB after screening; the screener's caches then hold "
+              f"{row['caches']['name_weights_filled']:,} names' weights, {row['caches']['reached_forms']:,} query forms' "
+              f"similar words and {row['caches']['reached_name_sets']:,} sets of names holding them "
+              f"({row['caches']['reached_name_ids']:,} name ids in all)")
         print(f"  recall {row['recall']:.4f} of {row['variants']:,} variants: "
               + ", ".join(f"{k} {v:.3f}" for k, v in row["recall_by_kind"].items()))
         print(f"  false positives {row['fp']:.2%} of {row['non_listed']:,} non-listed persons with birth date and "
@@ -375,7 +390,7 @@ def main() -> None:
         if not args.keep:
             for suffix in ("index", "workload.json"):
                 (args.work / f"{size}.{suffix}").unlink(missing_ok=True)
-    table(rows)
+    table(rows, args.recall_30k)
     print(f"\nload average at the end {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
 
 
