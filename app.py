@@ -1,19 +1,20 @@
 """checkpoint: the compliance-checkpoint API and its workflow task entry points.
 
-The API's operations are declared in chalicelib/api/routes.py (a blueprint, registered here).
+The API's operations are declared in chalicelib/api/routes.py (a blueprint, registered here
+in the API handler and off Lambda, see `serves_api`).
 Each `@app.lambda_function` is a Step Functions task (chalicelib/tasks/steps.py), each
 `@app.schedule` a periodic job. No compliance logic and no storage call here.
 """
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
 from chalice import Chalice
+from chalice.app import ScheduleExpression
 
-from chalicelib.api.routes import api, routes
 from chalicelib.lazy import lazy
-from chalicelib.policies import monitoring_policy
 from chalicelib.tasks.runner import run_task
 
 # Loaded on first use: each function of the app loads only the services it calls.
@@ -23,10 +24,22 @@ retention = lazy("chalicelib.services.retention")
 steps = lazy("chalicelib.tasks.steps")
 webhooks = lazy("chalicelib.services.webhooks")
 
-app = Chalice(app_name="checkpoint")
-app.register_blueprint(routes)
 
-__all__ = ["api", "app"]  # api: the declared operations (the OpenAPI document and the tests read them)
+def serves_api() -> bool:
+    """Whether this process answers HTTP requests. On Lambda, the runtime names the function's
+    handler in $_HANDLER: the API handler is `app.app`, a task or schedule `app.<its name>` and
+    needs none of the API's declarations, models and views (a cold start of a task does not load
+    them). Off Lambda (the local server, the tests, `chalice package`, which must see every
+    route) every route is registered."""
+    return os.environ.get("_HANDLER", "app.app") == "app.app"
+
+
+app = Chalice(app_name="checkpoint")
+if serves_api():
+    from chalicelib.api import routes as api_routes
+
+    app.register_blueprint(api_routes.routes)
+    api = api_routes.api  # the declared operations (the OpenAPI document and the tests read them)
 
 
 # ---- Step Functions tasks (stepfunctions/onboarding.asl.json, offboarding.asl.json) ----
@@ -155,7 +168,17 @@ def export_link_events(event: Any) -> dict[str, int]:
     return exports.record_link_events(datetime.fromisoformat(event.time.replace("Z", "+00:00")))
 
 
-@app.schedule(monitoring_policy().screening.full_rescreen, name="monitoring_rescreen")
+class RescreenSchedule(ScheduleExpression):
+    """The monitoring policy's full re-screen rate (policies/monitoring.yaml), read when the
+    schedule is asked for (`chalice package` puts it in the template), not on every cold start."""
+
+    def to_string(self) -> str:
+        from chalicelib.policies import monitoring_policy
+
+        return monitoring_policy().screening.full_rescreen
+
+
+@app.schedule(RescreenSchedule(), name="monitoring_rescreen")
 def monitoring_rescreen(event: Any) -> dict[str, Any]:
     """On the monitoring policy's schedule (policies/monitoring.yaml, e.g. weekly): start the
     period's full re-screen, once however often it fires. The event's time is the clock."""
