@@ -1,7 +1,8 @@
 """What `import app` loads, which every Lambda function of the app does on a cold start: not the
 export packager (stream-zip, pycryptodome), not the OpenAPI machinery, not the list parsers, not
 Powertools' idempotency or data masking, no service and no store (each loads on first use), no
-YAML parser (policy files are read on first use), and no AWS call.
+YAML parser (policy files are read on first use), not the screening engine (the API's views show
+matches: chalicelib.domain.screening.matches), and no AWS call.
 A workflow task's or a schedule's function ($_HANDLER `app.<name>` on Lambda) loads none of the API
 either: not its routes, declarations, models or views, no domain module, no policy file.
 A list of modules, not a timing (bench/cold_start.py measures)."""
@@ -30,7 +31,9 @@ NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.d
                  "aws_lambda_powertools.utilities.idempotency", "aws_lambda_powertools.utilities.data_masking",
                  "jsonpath_ng", "chalicelib.services", "chalicelib.stores", "chalicelib.tasks.steps",
                  "chalicelib.domain.export_package", "PIL", "imagehash", "phonenumbers", "email_validator",
-                 "disposable_email_domains", "yaml")  # policy files are parsed on first use
+                 "disposable_email_domains",
+                 "yaml",  # policy files are parsed on first use
+                 "rapidfuzz", "chalicelib.domain.screening.engine")  # the views show matches, the engine makes them
 
 
 # What a task's function loads of the app's own code (the rest loads on its first invocation).
