@@ -10,7 +10,8 @@ first, so the list index is already loaded (as on a warm instance).
 
 Priced with the published on-demand prices below (one region, their date and page), per 1,000
 sign-ups and per 1,000 closures, Standard workflows against Express where Express would fit.
-Usage: bench/cost.py [--json]
+Usage: bench/cost.py [--json] [--sites] (--sites: each request of the sign-up and the closure in
+order, with the product's frames that made it: what to look at for a redundant one)
 """
 from __future__ import annotations
 
@@ -19,10 +20,12 @@ import json
 import sys
 import threading
 import time
+import traceback
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 import boto3
 import requests
@@ -81,6 +84,7 @@ class Tally:
     """What one checkpoint made AWS do."""
 
     calls: Counter = field(default_factory=Counter)  # (service, operation) -> count
+    sites: list = field(default_factory=list)  # with --sites: (origin, service, operation, the product's frames)
     by_origin: Counter = field(default_factory=Counter)  # the function that made them ("api": the API) -> count
     invocations: Counter = field(default_factory=Counter)  # function -> count
     seconds: dict[str, float] = field(default_factory=dict)  # function -> handler seconds, summed
@@ -113,8 +117,9 @@ class Tally:
 class Meter:
     """Counts calls made by the product's threads; the bench's own thread is left out."""
 
-    def __init__(self) -> None:
+    def __init__(self, sites: bool = False) -> None:
         self.tally = Tally()
+        self.sites = sites
         self.bench = threading.local()
         self.lock = threading.Lock()
 
@@ -145,9 +150,14 @@ class Meter:
             return
         if access_key == STEP_FUNCTIONS_ENGINE_KEY:
             return  # the embedded Step Functions invoking a task: counted as an invocation
+        origin = getattr(self.bench, "function", None) or "api"
         with self.lock:
             self.tally.calls[(service, operation)] += 1
-            self.tally.by_origin[getattr(self.bench, "function", None) or "api"] += 1
+            self.tally.by_origin[origin] += 1
+            if self.sites:
+                frames = [f"{Path(f.filename).relative_to(ROOT)}:{f.lineno} {f.name}" for f in traceback.extract_stack()
+                          if f.filename.startswith(str(ROOT / "chalicelib")) and "/local/" not in f.filename]
+                self.tally.sites.append((origin, service, operation, frames[-3:]))
 
     def _invoked(self, function: str, seconds: float) -> None:
         with self.lock:
@@ -220,6 +230,8 @@ def report(name: str, kind: str, outcome: dict, tally: Tally) -> dict:
           + ", ".join(f"{s} {n}" for s, n in per_service.items()))
     for (service, op), n in sorted(tally.calls.items()):
         print(f"    {service:16} {op:28} {n}")
+    for origin, service, op, frames in tally.sites:
+        print(f"    {origin:18} {service}.{op:26} " + " < ".join(reversed(frames)))
     print("  by who made them: " + ", ".join(f"{origin} {n}" for origin, n in sorted(tally.by_origin.items())))
     same = sum(n for origin, n in tally.by_origin.items() if origin in BEFORE_STEPS[kind])
     print(f"  of which the API and the tasks that {kind} ran on 9d6a5da: {same} (before: {before}, "
@@ -238,8 +250,9 @@ def report(name: str, kind: str, outcome: dict, tally: Tally) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="also print the counts as one JSON line")
+    parser.add_argument("--sites", action="store_true", help="print each request with the frames that made it")
     args = parser.parse_args()
-    meter = Meter()
+    meter = Meter(sites=args.sites)
     with local_api() as (base, _):
         meter.install()
         channel = issue_local_token(Role.CHANNEL, "web-signup")

@@ -5,7 +5,6 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.settings import POLICIES_DIR
@@ -35,6 +34,8 @@ class PolicyError(ValueError):
 
 
 def load_policy(path: Path, model: type[M]) -> M:
+    import yaml  # on the first policy read, not at every cold start
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:

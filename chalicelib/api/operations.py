@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from chalice import Chalice, Response
+from chalice import Blueprint, Chalice, Response
 from pydantic import BaseModel, ValidationError
 
 from chalicelib.api.auth import require
@@ -198,9 +198,9 @@ def _idempotency_key(request: Any) -> str:
 
 @dataclass
 class Operations:
-    """The app's operations, registered on a Chalice app as they are declared."""
+    """The app's operations, registered on a Chalice app (or blueprint) as they are declared."""
 
-    app: Chalice
+    app: Chalice | Blueprint
     authorizer: Any = None
     declared: list[Operation] = field(default_factory=list)
 

@@ -38,7 +38,7 @@ from chalicelib.domain.models import DocumentKind, DocumentType, Verdict
 from chalicelib.domain.monitoring import RunMode, RunStatus, RunSummary, RunTrigger
 from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.retention import Action, RecordClass
-from chalicelib.domain.screening.engine import Match
+from chalicelib.domain.screening.matches import Match
 from chalicelib.domain.screening.entities import ListKind
 from chalicelib.domain.screening.list_update import ListRefresh, RefreshStage, RefreshState
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from chalicelib.domain.models import Applicant, Frozen, IdentityDocument
 from chalicelib.domain.screening.countries import iso3
-from chalicelib.domain.screening.engine import Match
+from chalicelib.domain.screening.matches import Match
 from chalicelib.domain.screening.entities import (
     AliasStrength,
     BirthDate,

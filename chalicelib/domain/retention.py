@@ -34,13 +34,15 @@ from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import yaml
 from pydantic import AfterValidator, AwareDatetime, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain.decisions import SourcedValue
 from chalicelib.domain.models import Frozen
+
+if TYPE_CHECKING:
+    import yaml
 
 
 class RetentionRuleError(ValueError):
@@ -227,6 +229,8 @@ def _first_conflict(rules: Sequence[RetentionRule]) -> tuple[int, int, str] | No
 
 def load_rules(text: str, filename: str) -> RuleSet:
     """Parse and validate a rules file; raises RetentionRuleError naming `filename` and the line."""
+    import yaml  # when the rules are read, not at every cold start
+
     loader = yaml.SafeLoader(text)
     try:
         root = loader.get_single_node()

@@ -28,6 +28,7 @@ from chalicelib.settings import LOCAL_STAGE, PROJECT_ROOT
 
 SAMPLES = PROJECT_ROOT / "data" / "samples"
 RETRY_POLL_SECONDS = 10
+LISTEN_BACKLOG = 128
 
 
 def _curl(port: int, sample: str) -> str:
@@ -69,6 +70,10 @@ def api_server(port: int) -> LocalDevServer:
                            config_from_disk=json.loads((PROJECT_ROOT / ".chalice" / "config.json").read_text()))
     server = create_local_server(app, config, "127.0.0.1", port)
     server.server.RequestHandlerClass = functools.partial(_RequestHandler, app_object=app, config=config)
+    # Python's HTTP server listens with a backlog of 5: with a few dozen clients (re)connecting
+    # while the stack is busy, the queue overflows and connections are reset. Listening again on
+    # the bound socket sets a longer one.
+    server.server.socket.listen(LISTEN_BACKLOG)
     return server
 
 

@@ -49,7 +49,7 @@ def correct(caller: Caller, checkpoint_id: str, patch: ApplicationPatch, stores:
     """Merge the corrected fields into the application and run again the checks they affect. A
     patch that changes nothing is a 400; a checkpoint not waiting for a correction 409."""
     checkpoint = _waiting(caller, checkpoint_id, stores)
-    corrected, fields = apply_patch(application_of(checkpoint_id, stores), patch.members())
+    corrected, fields = apply_patch(application_of(checkpoint_id, stores, checkpoint.request_key), patch.members())
     if not fields:
         raise InvalidField("(body)", "changes no field of the application")
     key = corrected_application_key(checkpoint_id, new_id("cor"))
@@ -77,9 +77,10 @@ def _resume(caller: Caller, checkpoint: Checkpoint, fields: tuple[str, ...], ste
     except Conflict:
         raise NotAwaitingCorrection(f"checkpoint {checkpoint_id} is no longer waiting for a correction") from None
     try:
-        stores.workflows.send_task_success(token, {
+        stores.workflows.send_task_success(token, {  # the workflow's $.correction
             "rerun": rerun_flags(steps), "fields": list(fields), "corrections": done,
-            "limit_reached": done >= onboarding_policy().corrections.max_corrections})
+            "limit_reached": done >= onboarding_policy().corrections.max_corrections,
+            "application_key": request_key or checkpoint.request_key})  # the write above made it current
     except TaskTokenExpired:
         raise NotAwaitingCorrection("the wait for a correction had already timed out; the sign-up was not "
                                     "approved") from None

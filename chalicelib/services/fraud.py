@@ -36,7 +36,7 @@ def assess_checkpoint(checkpoint_id: str, images: Mapping[str, str] | None = Non
     a correction replaces this sign-up's links (and keeps its place in time: the sign-up's start)."""
     policy = fraud_policy()
     checkpoint = stores.checkpoints.get(checkpoint_id)
-    application = application_of(checkpoint_id, stores)
+    application = application_of(checkpoint_id, stores, checkpoint.request_key)
     hasher = Hasher(stores.hash_key.key())
     links = [*person_links(application.applicant, application.document, hasher),
              *device_links(application.channel.device, application.channel.ip_prefix)]

@@ -1,6 +1,8 @@
 """Sign-up: start the checkpoint (POST /v1/onboarding) and verify the applicant's identity
 (the workflow's VerifyIdentity step). The application a step reads is the checkpoint's current
-one (`application_of`): the first as sent, or the latest correction (services/corrections.py)."""
+one (`application_of`): the first as sent, or the latest correction (services/corrections.py);
+the workflow carries its S3 key (`$.correction.application_key`), so a step need not read the
+checkpoint to find it."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -61,7 +63,7 @@ def _start(identity: dict[str, Any], *, caller: Caller, request: OnboardingReque
             "documents_timeout_seconds": policy.document_images.await_timeout_seconds,
             "documents": {"images": {}},
             "correction_timeout_seconds": policy.corrections.timeout_seconds,
-            "correction": {"rerun": rerun_flags(CheckStep), "limit_reached": False}})
+            "correction": {"rerun": rerun_flags(CheckStep), "limit_reached": False, "application_key": key}})
     except Exception:
         stores.checkpoints.delete(checkpoint_id)
         stores.documents.delete(key)
@@ -83,9 +85,10 @@ def start(caller: Caller, request: OnboardingRequest, idempotency_key: str, stor
     return made[0] if made else stores.checkpoints.get(started["checkpoint_id"])
 
 
-def application_of(checkpoint_id: str, stores: Stores = AWS) -> Application:
-    """The sign-up's application as it stands (its latest correction)."""
-    return stores.documents.get_json(stores.checkpoints.get(checkpoint_id).request_key, Application)
+def application_of(checkpoint_id: str, stores: Stores = AWS, key: str | None = None) -> Application:
+    """The sign-up's application as it stands (its latest correction): at `key` when the caller
+    has it (the workflow's state, a checkpoint just read), else where the checkpoint says."""
+    return stores.documents.get_json(key or stores.checkpoints.get(checkpoint_id).request_key, Application)
 
 
 def uploaded_images(images: Mapping[str, str] | None, stores: Stores = AWS) -> dict[str, UploadedImage]:
@@ -98,11 +101,11 @@ def uploaded_images(images: Mapping[str, str] | None, stores: Stores = AWS) -> d
 
 
 def verify_identity(checkpoint_id: str, images: Mapping[str, str] | None = None, stores: Stores = AWS,
-                    verifier: IdentityVerifier | None = None) -> Step:
+                    verifier: IdentityVerifier | None = None, application_key: str | None = None) -> Step:
     """Check the applicant's document (expiry, age, MRZ; the uploaded images, whose S3 keys the
-    workflow passes) and record the step's verdict."""
+    workflow passes, as it passes the current application's) and record the step's verdict."""
     policy = onboarding_policy()
-    application = application_of(checkpoint_id, stores)
+    application = application_of(checkpoint_id, stores, application_key)
     uploaded = uploaded_images(images, stores)
     now = utc_now()
     image_rules = policy.document_images.checks

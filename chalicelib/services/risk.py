@@ -69,7 +69,7 @@ def rate_checkpoint(checkpoint_id: str, stores: Stores = AWS) -> Step:
     a rating at the policy's enhanced-due-diligence level sends the sign-up to review (RISK_HIGH)
     even when every check passed."""
     checkpoint = stores.checkpoints.get(checkpoint_id)
-    application = application_of(checkpoint_id, stores)
+    application = application_of(checkpoint_id, stores, checkpoint.request_key)
     screening, fraud = checkpoint.steps.get("screening"), checkpoint.steps.get("fraud")
     pep = bool(screening and any(r.code == PEP_MATCH for r in screening.reasons))
     assessment = stores.documents.get_json(fraud.result_key, FraudAssessment) if fraud and fraud.result_key else None

@@ -69,12 +69,12 @@ def _index(manifest: ListManifest, stores: Stores) -> NameIndex:
     return NameIndex.build(manifest.source, manifest.version, entities)
 
 
-def _subjects(checkpoint_id: str, kind: CheckpointKind, stores: Stores
+def _subjects(checkpoint_id: str, kind: CheckpointKind, stores: Stores, application_key: str | None = None
               ) -> tuple[list[tuple[str, str, Applicant]], list[CheckResult]]:
     """(subject id, customer id, profile) of each person to screen, and checks about subjects that
     cannot be screened. A sign-up's applicant is known by the customer id its approval creates."""
     if kind is CheckpointKind.ONBOARDING:
-        application = application_of(checkpoint_id, stores)
+        application = application_of(checkpoint_id, stores, application_key)
         return [(APPLICANT, clearances.applicant_identity(checkpoint_id), application.applicant)], []
     request = stores.documents.get_json(closure_request_key(checkpoint_id), ClosureRequest)
     holder_ids = dict.fromkeys([request.customer_id, *(h for a in request.accounts for h in a.holders)])
@@ -89,9 +89,11 @@ def _subjects(checkpoint_id: str, kind: CheckpointKind, stores: Stores
     return found, [unknown]
 
 
-def screen_checkpoint(checkpoint_id: str, kind: CheckpointKind, stores: Stores = AWS) -> Step:
-    """Screen everyone the checkpoint concerns, store the explained result, record the verdict."""
-    subjects, extra = _subjects(checkpoint_id, kind, stores)
+def screen_checkpoint(checkpoint_id: str, kind: CheckpointKind, stores: Stores = AWS,
+                      application_key: str | None = None) -> Step:
+    """Screen everyone the checkpoint concerns, store the explained result, record the verdict (a
+    sign-up's application at `application_key` when the workflow passes it)."""
+    subjects, extra = _subjects(checkpoint_id, kind, stores, application_key)
     screener = current_screener(stores)
     screened = []
     for subject_id, customer_id, person in subjects:

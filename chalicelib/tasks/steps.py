@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.domain.checkpoint import CheckpointKind, Step, utc_now
 from chalicelib.domain.closure import ClosureStage
@@ -27,12 +27,27 @@ class CheckpointEvent(BaseModel):
     checkpoint_id: CheckpointId
 
 
-class IdentityEvent(CheckpointEvent):
+class ApplicationEvent(CheckpointEvent):
+    """A sign-up's step: the workflow passes the S3 key of the application as it stands (the first,
+    or the latest correction's), which must be this checkpoint's; without it (an execution started
+    before the workflow carried it) the step reads the checkpoint for it."""
+
+    application_key: Annotated[str, StringConstraints(
+        pattern=r"^checkpoints/cp_[0-9a-f]{32}/(application|applications/cor_[0-9a-f]{32})\.json$")] | None = None
+
+    @model_validator(mode="after")
+    def _own_application(self) -> ApplicationEvent:
+        if self.application_key and not self.application_key.startswith(f"checkpoints/{self.checkpoint_id}/"):
+            raise ValueError("application_key is another checkpoint's")
+        return self
+
+
+class IdentityEvent(ApplicationEvent):
     images: dict[ImageSide, Annotated[str, StringConstraints(pattern=r"^checkpoints/cp_[0-9a-f]{32}/documents/")]] = \
         Field(default_factory=dict)  # side -> S3 key of the uploaded image
 
 
-class ScreenEvent(CheckpointEvent):
+class ScreenEvent(ApplicationEvent):
     kind: CheckpointKind
 
 
@@ -72,7 +87,8 @@ def _codes(step: Step) -> dict[str, Any]:
 
 
 def verify_identity(event: IdentityEvent) -> dict[str, Any]:
-    return _codes(onboarding.verify_identity(event.checkpoint_id, {side.value: key for side, key in event.images.items()}))
+    return _codes(onboarding.verify_identity(event.checkpoint_id, {side.value: key for side, key in event.images.items()},
+                                             application_key=event.application_key))
 
 
 def assess_fraud(event: IdentityEvent) -> dict[str, Any]:
@@ -98,7 +114,7 @@ def await_documents(event: TokenEvent) -> dict[str, Any]:
 
 
 def screen(event: ScreenEvent) -> dict[str, Any]:
-    return _codes(screening.screen_checkpoint(event.checkpoint_id, event.kind))
+    return _codes(screening.screen_checkpoint(event.checkpoint_id, event.kind, application_key=event.application_key))
 
 
 def assess_exit_risk(event: CheckpointEvent) -> dict[str, Any]:

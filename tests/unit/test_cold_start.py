@@ -1,11 +1,15 @@
 """What `import app` loads, which every Lambda function of the app does on a cold start: not the
 export packager (stream-zip, pycryptodome), not the OpenAPI machinery, not the list parsers, not
-Powertools' idempotency or data masking, no service and no store (each loads on first use), and
-no AWS call.
+Powertools' idempotency or data masking, no service and no store (each loads on first use), no
+YAML parser (policy files are read on first use), not the screening engine (the API's views show
+matches: chalicelib.domain.screening.matches), and no AWS call.
+A workflow task's or a schedule's function ($_HANDLER `app.<name>` on Lambda) loads none of the API
+either: not its routes, declarations, models or views, no domain module, no policy file.
 A list of modules, not a timing (bench/cold_start.py measures)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -17,7 +21,9 @@ import botocore.client
 calls = []
 botocore.client.BaseClient._make_api_call = lambda self, name, params: calls.append(name)
 import app
-print(json.dumps({"modules": sorted(sys.modules), "aws_calls": calls}))
+print(json.dumps({"modules": sorted(sys.modules), "aws_calls": calls, "routes": sorted(app.app.routes),
+                  "functions": sorted(f.name for f in app.app.pure_lambda_functions),
+                  "schedules": sorted(s.name for s in app.app.event_sources)}))
 """
 NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.domain.screening.ofac",
                  "chalicelib.domain.screening.un", "chalicelib.domain.screening.eu", "chalicelib.domain.screening.uk",
@@ -27,14 +33,40 @@ NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.d
                  "aws_lambda_powertools.utilities.idempotency", "aws_lambda_powertools.utilities.data_masking",
                  "jsonpath_ng", "chalicelib.services", "chalicelib.stores", "chalicelib.tasks.steps",
                  "chalicelib.domain.export_package", "PIL", "imagehash", "phonenumbers", "email_validator",
-                 "disposable_email_domains")
+                 "disposable_email_domains",
+                 "yaml",  # policy files are parsed on first use
+                 "rapidfuzz", "chalicelib.domain.screening.engine")  # the views show matches, the engine makes them
+
+
+# What a task's function loads of the app's own code (the rest loads on its first invocation).
+TASK_MODULES = {"chalicelib", "chalicelib.errors", "chalicelib.lazy", "chalicelib.tasks", "chalicelib.tasks.runner"}
+
+
+def _import_app(handler: str | None = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "_HANDLER"}
+    if handler is not None:
+        env["_HANDLER"] = handler  # what the Lambda runtime sets: the function's configured handler
+    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def test_import_app_loads_only_what_every_function_needs():
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=True)
-    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    loaded = _import_app()
     modules = set(loaded["modules"])
     assert not {m for m in modules if m.split(".")[0] in NOT_AT_IMPORT or m in NOT_AT_IMPORT
                 or any(m.startswith(f"{n}.") for n in NOT_AT_IMPORT)}
     assert loaded["aws_calls"] == []  # nothing at import time reads S3 or DynamoDB
     assert "chalicelib.api.models" in modules  # the declarations themselves are there (the probe sees)
+
+
+def test_a_task_function_loads_no_api_and_no_domain_but_has_every_task_and_schedule():
+    everything, api_handler, task = _import_app(), _import_app("app.app"), _import_app("app.screen")
+    assert api_handler["routes"] == everything["routes"] and len(everything["routes"]) > 40
+    assert task["routes"] == []
+    for name in ("functions", "schedules"):  # every function finds its own handler in app.py
+        assert task[name] == api_handler[name] == everything[name] and task[name]
+    own = {m for m in task["modules"] if m == "chalicelib" or m.startswith("chalicelib.")}
+    assert own == TASK_MODULES, own - TASK_MODULES
+    assert "yaml" not in task["modules"]  # no policy file read (the rescreen rate: when the schedule is packaged)
+    assert task["aws_calls"] == []

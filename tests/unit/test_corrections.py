@@ -95,7 +95,7 @@ def test_a_correction_resumes_the_workflow_with_what_to_run_again(unit_settings)
     [(token, output)] = stores.workflows.resumed
     assert token == "token-0"
     assert output == {"rerun": {"identity": True, "screening": False, "fraud": True}, "fields": ["document.number"],
-                      "corrections": 1, "limit_reached": False}
+                      "corrections": 1, "limit_reached": False, "application_key": corrected.request_key}
     assert stores.documents.get_json(corrected.request_key, Application).document.number == "XK4419027"
     assert "XK4419027" not in str(corrected.corrections)  # the history names fields, never values
 

@@ -251,7 +251,7 @@ def test_the_schedule_in_app_is_the_policys():
     import app
 
     (source,) = [s for s in app.app.event_sources if getattr(s, "name", "") == "monitoring_rescreen"]
-    assert source.schedule_expression == monitoring_policy().screening.full_rescreen
+    assert source.schedule_expression.to_string() == monitoring_policy().screening.full_rescreen
 
 
 def _monitoring_events(stores, checkpoint_id: str | None = None) -> dict[str, list]:

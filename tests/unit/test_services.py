@@ -144,7 +144,8 @@ def test_a_sign_up_stores_the_application_and_starts_its_workflow_with_ids_only(
                        "documents_expected": False, "documents_timeout_seconds": 24 * 3600,
                        "documents": {"images": {}}, "correction_timeout_seconds": 72 * 3600,
                        "correction": {"rerun": {"identity": True, "screening": True, "fraud": True},
-                                      "limit_reached": False}}
+                                      "limit_reached": False,
+                                      "application_key": application_key(checkpoint.checkpoint_id)}}
 
 
 def test_a_retried_sign_up_returns_the_same_checkpoint_and_starts_nothing_new(stores):
@@ -167,6 +168,32 @@ def test_a_sign_up_whose_workflow_does_not_start_leaves_nothing_and_can_be_retri
     assert stores.checkpoints.items == {} and stores.documents.objects == {}
     retried = onboarding.start(WEB, signup(), idempotency_key, stores)
     assert retried.status is CheckpointStatus.RUNNING and list(stores.workflows.started) == [retried.checkpoint_id]
+
+
+def test_identity_verification_reads_the_application_the_workflow_names_without_reading_the_checkpoint(
+        stores, monkeypatch):
+    checkpoint = onboarding.start(WEB, signup(), key(), stores)
+    carried = stores.workflows.started[checkpoint.checkpoint_id]["correction"]["application_key"]
+    assert carried == checkpoint.request_key  # an S3 key, no personal data in the workflow's state
+    read = []
+    monkeypatch.setattr(stores.checkpoints, "get", lambda *args, **kwargs: read.append(args))
+    step = onboarding.verify_identity(checkpoint.checkpoint_id, stores=stores, application_key=carried)
+    assert step.verdict is Verdict.PASS and read == []
+
+
+def test_a_task_event_may_name_only_its_own_checkpoints_application():
+    from pydantic import ValidationError
+
+    from chalicelib.tasks.steps import IdentityEvent, ScreenEvent
+
+    own, other = f"cp_{'a' * 32}", f"cp_{'b' * 32}"
+    corrected = f"checkpoints/{own}/applications/cor_{'c' * 32}.json"
+    assert ScreenEvent.model_validate({"checkpoint_id": own, "kind": "onboarding",
+                                       "application_key": corrected}).application_key == corrected
+    assert IdentityEvent.model_validate({"checkpoint_id": own}).application_key is None  # started before the key
+    for key_ in (f"checkpoints/{other}/application.json", f"checkpoints/{own}/result/identity.json"):
+        with pytest.raises(ValidationError, match="application_key"):
+            IdentityEvent.model_validate({"checkpoint_id": own, "application_key": key_})
 
 
 def test_identity_verification_records_the_steps_verdict(stores):

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from enum import StrEnum
 
 from chalicelib.domain.models import Frozen
-from chalicelib.domain.screening.engine import Band, ClearanceRef, Match, MatchStatus
+from chalicelib.domain.screening.matches import Band, ClearanceRef, Match, MatchStatus
 from chalicelib.domain.screening.entities import ListKind
 
 class ClearanceStatus(StrEnum):

@@ -30,16 +30,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from functools import lru_cache
 from itertools import combinations
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
-from chalicelib.domain.models import CheckResult, Frozen
+from chalicelib.domain.models import CheckResult
 from chalicelib.domain.screening.countries import iso3
-from chalicelib.domain.screening.entities import EntityType, ListKind, NameKind, PartialDate, Precision
+from chalicelib.domain.screening.entities import EntityType, ListKind, NameKind, PartialDate
 from chalicelib.domain.screening.index import (
     CANONICAL_PARTICLES,
     PARTICLES,
@@ -50,11 +49,20 @@ from chalicelib.domain.screening.index import (
     joined_words,
     skeleton,
 )
+from chalicelib.domain.screening.matches import (  # the engine's results (importable from here too)
+    Adjustment,
+    Band,
+    BirthDateLevel,
+    Joined,
+    Match,
+    MatchStatus,
+    NameScores,
+    Resegmentation,
+)
 from chalicelib.domain.screening.normalise import LEGAL_FORMS, normalised_words
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.screening.scoring import (
     BirthDateComparison,
-    BirthDateLevel,
     Span,
     birth_date_level,
     pair_tokens,
@@ -74,85 +82,6 @@ _LEGAL_FORM_SIMILARITY = 0.9
 _MAX_SUBSET_TOKENS = 8  # longer queries gather candidates by counting instead of intersecting
 _REACHED_CACHE = 50_000  # query forms whose reach in an index is kept (a few hundred bytes each)
 _NAME_RANK = {kind.value: rank for rank, kind in enumerate(NameKind)}
-
-
-class Band(StrEnum):
-    BLOCK = "block"
-    REVIEW = "review"
-    PASS = "pass"
-
-
-class NameScores(Frozen):
-    """How the matched name compares with the screened one (each 0..1)."""
-
-    token_pairs: float
-    token_sort: float
-    token_set: float
-    name: float  # the policy's weighted blend of the three
-    tokens_paired: int
-    listed_tokens: int
-
-
-class Adjustment(Frozen):
-    factor: str  # weak_alias | birth_date | nationality | entity_type
-    delta: float
-    detail: str
-
-
-class Joined(StrEnum):
-    """Whose words a pair joined: the screened name's ("Usa ma") or the listed name's ("bin laden")."""
-
-    SCREENED = "screened"
-    LISTED = "listed"
-
-
-class Resegmentation(Frozen):
-    """A pair the match needed words joined for: some of the screened name's words joined
-    ("Usa ma" for the listed "usama"), or the listed name's ("bin laden" for "binladen")."""
-
-    joined: Joined
-    screened_words: tuple[int, ...]  # 1-based positions in the screened name, as normalised
-    listed: str  # the listed word(s), normalised
-    detail: str
-
-
-class MatchStatus(StrEnum):
-    OPEN = "open"
-    CLEARED = "cleared"  # a compliance officer cleared this entry for this subject (see clearance)
-
-
-class ClearanceRef(Frozen):
-    """The clearance that applies to a match: who cleared the entry, when and why."""
-
-    id: str
-    by: str
-    at: str
-    reason: str
-
-
-class Match(Frozen):
-    """One list entry the screened name matched, on its best-scoring name, explained."""
-
-    source: str
-    list_version: str
-    source_id: str
-    kind: ListKind
-    entity_type: EntityType
-    primary_name: str
-    matched_name: str
-    name_kind: NameKind
-    programmes: tuple[str, ...] = ()
-    score: float
-    band: Band
-    rule: str
-    name_scores: NameScores
-    adjustments: tuple[Adjustment, ...] = ()
-    birth_date: BirthDateLevel = BirthDateLevel.UNKNOWN
-    birth_date_precision: Precision | None = None  # what the dates were compared at
-    resegmented: tuple[Resegmentation, ...] = ()
-    entry_hash: str = ""  # the listed entry's content hash (a changed entry is another entry)
-    status: MatchStatus = MatchStatus.OPEN
-    clearance: ClearanceRef | None = None
 
 
 @dataclass(frozen=True, slots=True)

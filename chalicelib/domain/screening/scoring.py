@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from enum import StrEnum
 from typing import NamedTuple
 
 from rapidfuzz import process
@@ -13,6 +12,7 @@ from rapidfuzz.distance import OSA, JaroWinkler
 
 from chalicelib.domain.screening.entities import CIRCA_TOLERANCE_YEARS, PartialDate, Precision
 from chalicelib.domain.screening.index import BirthDateTuple
+from chalicelib.domain.screening.matches import BirthDateLevel
 from chalicelib.domain.screening.policy import NameWeights
 
 
@@ -168,17 +168,6 @@ def short_name_penalty(name_score: float, length: int, weights: NameWeights) -> 
     short = weights.short_name
     factor = 1.0 + short.strictness * max(0.0, (short.length - length) / short.length)
     return max(0.0, 1.0 - (1.0 - name_score) * factor)
-
-
-class BirthDateLevel(StrEnum):
-    """How the best of an entry's listed birth dates compares with the subject's, best first."""
-
-    EXACT = "exact"  # same day
-    YEAR = "year"  # the same year (and month, where both give one), short of the same day
-    RANGE = "range"  # inside a listed range or circa window
-    NEAR = "near"  # within near_years of one: no opinion
-    MISMATCH = "mismatch"  # further from every listed date
-    UNKNOWN = "unknown"  # no listed birth date, or no date given
 
 
 _LEVEL_RANK = {level: rank for rank, level in enumerate(BirthDateLevel)}
