@@ -14,6 +14,7 @@ from chalicelib.domain.screening.engine import Screener
 from chalicelib.domain.screening.entities import EntityType
 from chalicelib.domain.screening.formats import parse_list
 from chalicelib.domain.screening.index import NameIndex
+from chalicelib.domain.screening import reverse
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.screening.reverse import (
     CUSTOMERS,
@@ -87,7 +88,15 @@ def test_the_bound_keeps_every_reached_customer_a_forward_screening_matches_and_
 def found(delta, policy) -> tuple[dict[str, list], dict[str, list]]:
     """What the delta finds, and what screening every customer forward finds."""
     profiles, customers, entries = delta
-    hits = delta_hits(profiles, customers, entries, policy, monitoring_policy().reverse_index.min_coverage)
+    min_coverage = monitoring_policy().reverse_index.min_coverage
+    assert len(profiles) < reverse.BOUND_FROM  # a shard's size: screened without the bound ...
+    unbounded = delta_hits(profiles, customers, entries, policy, min_coverage)
+    reverse.BOUND_FROM, before = 0, reverse.BOUND_FROM  # ... and with it, as a large base is
+    try:
+        hits = delta_hits(profiles, customers, entries, policy, min_coverage)
+    finally:
+        reverse.BOUND_FROM = before
+    assert _found(hits) == _found(unbounded)
     return _found(hits), _found(screen_all(profiles, Screener([entries], policy)))
 
 
