@@ -12,12 +12,15 @@ customers/s, and the CPU time this process spent on it (the embedded AWS runs in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import uuid
 from datetime import date
+from pathlib import Path
 
-from local_api import ROOT  # noqa: F401 - sets up sys.path and quiet logs
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from app import app  # noqa: E402
 from customer_base import customers as synthetic  # noqa: E402
