@@ -311,7 +311,8 @@ class Screener:
         totals = self._name_totals.get(index.source)
         if totals is None:
             weights = self._token_weights[index.source]
-            totals = self._name_totals[index.source] = [sum(weights[t] for t in n.tokens) for n in index.names]
+            weight = weights.__getitem__
+            totals = self._name_totals[index.source] = [sum(map(weight, n.tokens)) for n in index.names]
         return totals
 
     # --- query preparation and retrieval ------------------------------------------------
