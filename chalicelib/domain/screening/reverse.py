@@ -15,6 +15,7 @@ from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.engine import Match, Screener, words_kept
 from chalicelib.domain.screening.entities import EntityType, NameKind, PartialDate
 from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, NameIndex, joined_words, skeleton
+from chalicelib.domain.screening.memory import gc_paused
 from chalicelib.domain.screening.normalise import STOPWORDS, normalised_words
 from chalicelib.domain.screening.policy import ScreeningPolicy
 from chalicelib.domain.screening.scoring import BirthDateLevel, birth_date_level
@@ -61,8 +62,14 @@ def delta_hits(profiles: Sequence[ScreeningProfile], customers: NameIndex, entri
     """The customers among `profiles` (indexed as `customers`) that the listed entries of
     `entries` match, each with its matches (review band or above), best first. Every name of every
     entry is a query against the customers; of the customers it reaches, those that could score in
-    the review band against that name (`ScoreBound`) are screened forward, as a sign-up would be,
-    against those entries only."""
+    the review band against that name (`ScoreBound`, over a large base) are screened forward, as a
+    sign-up would be, against those entries only."""
+    with gc_paused():  # short-lived objects by the hundred thousand: no rescans of the customers' index
+        return _delta_hits(profiles, customers, entries, policy, min_coverage)
+
+
+def _delta_hits(profiles: Sequence[ScreeningProfile], customers: NameIndex, entries: NameIndex,
+                policy: ScreeningPolicy, min_coverage: float) -> list[Hit]:
     reverse, forward = Screener([customers], policy), Screener([entries], policy)
     if len(profiles) < BOUND_FROM:  # a shard's few reached customers: screened, the bound would not pay
         reached: set[int] = set()
