@@ -21,6 +21,7 @@ from tests.conftest import ROOT
      "| target at 1M |"),
     ("bench/monitoring.py", ["--customers", "2000", "--entries", "20", "--planted", "3", "--rescreen", "100",
                              "--forward-sample", "200", "--shard", "50"], "customers/s per core"),
+    ("bench/monitoring_workflow.py", ["--customers", "150", "--timeout", "240"], "customers/s through the workflow"),
     ("bench/cost.py", [], "per 1,000: $"),
     ("bench/request_overhead.py", ["5"], "x the bare app"),
     ("bench/cold_start.py", ["1"], "without bytecode"),

@@ -208,12 +208,40 @@ class Screener:
             found[index.source] = [n for n, weight in covered.items() if weight >= min_coverage * totals[n]]
         return found
 
+    def word_reach(self, index: NameIndex, word: str) -> tuple[dict[int, float], dict[int, float]]:
+        """What one word of a screened name reaches in `index`, as screening computes it (and
+        caches it: a later screening of a name with that word finds it done): similar listed word
+        id -> similarity, and similar listed words-joined id -> similarity."""
+        cache = self._reached[index.source]
+        key = (word, True)
+        reached = cache.get(key)
+        if reached is None:
+            reached = self._reach(index, [(f, *_keys(f)) for f in _forms(word, True)], True, False)
+            if len(cache) >= _REACHED_CACHE:
+                cache.clear()
+            cache[key] = reached
+        return reached
+
+    def joined_reach(self, index: NameIndex, form: str) -> dict[int, float]:
+        """What adjacent words of a screened name joined as `form` reach in `index` (similar listed
+        word id -> similarity), as screening computes it (and caches it)."""
+        cache = self._reached[index.source]
+        key = (form, False)
+        reached = cache.get(key)
+        if reached is None:
+            reached = self._reach(index, [(form, *_keys(form))], False, False)
+            if len(cache) >= _REACHED_CACHE:
+                cache.clear()
+            cache[key] = reached
+        return reached[0]
+
     def _totals(self, index: NameIndex) -> list[float]:
         """Each indexed name's weighted length (computed once per index)."""
         totals = self._name_totals.get(index.source)
         if totals is None:
             weights = self._token_weights[index.source]
-            totals = self._name_totals[index.source] = [sum(weights[t] for t in n.tokens) for n in index.names]
+            weight = weights.__getitem__
+            totals = self._name_totals[index.source] = [sum(map(weight, n.tokens)) for n in index.names]
         return totals
 
     # --- query preparation and retrieval ------------------------------------------------
@@ -575,6 +603,11 @@ def _resegmentation(query: _Query, index: NameIndex, name: IndexedName, listed_s
                               detail=f"matched after joining screened words {words} (listed '{listed}')")
     return Resegmentation(joined=Joined.LISTED, screened_words=positions, listed=listed,
                           detail=f"matched after joining the listed '{listed}' (screened word {first + 1})")
+
+
+def words_kept(tokens: Sequence[str]) -> bool:
+    """Whether screening compares a name's normalised words as they are (drops no misspelt legal form)."""
+    return not any(map(_misspelt_legal_form, tokens)) or all(map(_misspelt_legal_form, tokens))
 
 
 def _without_misspelt_legal_forms(tokens: list[str]) -> list[str]:

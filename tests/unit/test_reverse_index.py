@@ -1,0 +1,121 @@
+"""The delta's reverse index: of the customers a listed name reaches, the score bound leaves out
+only customers a forward screening would not match, and leaves out most of them."""
+from __future__ import annotations
+
+import json
+import random
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from bench.customer_base import customers as synthetic
+from chalicelib.domain.screening.engine import Screener
+from chalicelib.domain.screening.entities import EntityType
+from chalicelib.domain.screening.formats import parse_list
+from chalicelib.domain.screening.index import NameIndex
+from chalicelib.domain.screening import reverse
+from chalicelib.domain.screening.policy import ScreeningPolicy
+from chalicelib.domain.screening.reverse import (
+    CUSTOMERS,
+    ScoreBound,
+    ScreeningProfile,
+    customer_index,
+    delta_hits,
+    screen_all,
+)
+from chalicelib.policies import load_policy, monitoring_policy
+from chalicelib.settings import POLICIES_DIR
+
+LISTS = Path(__file__).resolve().parents[2] / "data" / "lists"
+
+
+@pytest.fixture(scope="module")
+def policy() -> ScreeningPolicy:
+    return load_policy(POLICIES_DIR / "screening.yaml", ScreeningPolicy)
+
+
+@pytest.fixture(scope="module")
+def delta(policy: ScreeningPolicy):
+    """60 listed persons of the shipped SDN list as a delta, 2,000 synthetic customers and
+    customers who are those persons under the spellings screening sees through."""
+    meta = json.loads((LISTS / "ofac-sdn" / "source.json").read_text())
+    files = {name: (LISTS / "ofac-sdn" / name).read_bytes() for name in meta["files"]}
+    persons = [e for e in parse_list(meta["format"], files, "ofac-sdn") if e.type is EntityType.PERSON]
+    rng = random.Random(7)
+    listed = rng.sample(persons, 60)
+    entries = NameIndex.build("ofac-sdn", meta["snapshot"], listed)
+    profiles = list(synthetic(2000, seed=7))
+    for number, entity in enumerate(listed[:30]):
+        words = entity.primary_name.replace(",", "").split()
+        given_first = " ".join(words[1:] + words[:1])
+        born = next((b.exact for b in entity.birth_dates if b.exact), None) or date(1970, 1, 1)
+        variants = [
+            (given_first, born),  # as a sign-up gives the name
+            (given_first, date(born.year - 20, 1, 1)),  # the name alike, the birth date contradicting
+            ("".join(words[1:] + words[:1]), born),  # the words glued
+            (f"Dr {given_first}", born),  # a title normalisation drops
+            (given_first[:-1] + ("a" if given_first[-1] != "a" else "e"), born),  # one letter off
+            (f"Al{words[-1].lower()} {' '.join(words[:-1])}", born),  # an article glued to a word
+        ]
+        profiles += [ScreeningProfile(customer_id=f"cus_variant{number:03d}{k}", name=name, birth_date=birth,
+                                      nationality="GBR")
+                     for k, (name, birth) in enumerate(variants)]
+    return profiles, customer_index(profiles), entries
+
+
+def test_the_bound_keeps_every_reached_customer_a_forward_screening_matches_and_few_others(delta, policy):
+    profiles, customers, entries = delta
+    reverse, forward = Screener([customers], policy), Screener([entries], policy)
+    bound = ScoreBound(forward, entries, customers, profiles)
+    min_coverage = monitoring_policy().reverse_index.min_coverage
+    reached: set[int] = set()
+    kept: set[int] = set()
+    by_text: dict[str, list[int]] = {}
+    for listed_id, name in enumerate(entries.names):
+        by_text.setdefault(name.name, []).append(listed_id)
+    for text, listed_ids in by_text.items():
+        names = reverse.reaching(text, min_coverage)[CUSTOMERS]
+        reached |= {customers.names[n].entity for n in names}
+        bound.keep(names, listed_ids, kept)
+    matched = {p.customer_id for p, _ in screen_all((profiles[i] for i in reached), Screener([entries], policy))}
+    assert len(matched) >= 60  # the variants are there to be found
+    assert matched <= {profiles[i].customer_id for i in kept}
+    assert len(kept) < len(reached) / 3  # and the bound spares most forward screenings
+
+
+@pytest.fixture(scope="module")
+def found(delta, policy) -> tuple[dict[str, list], dict[str, list]]:
+    """What the delta finds, and what screening every customer forward finds."""
+    profiles, customers, entries = delta
+    min_coverage = monitoring_policy().reverse_index.min_coverage
+    assert len(profiles) < reverse.BOUND_FROM  # a shard's size: screened without the bound ...
+    unbounded = delta_hits(profiles, customers, entries, policy, min_coverage)
+    reverse.BOUND_FROM, before = 0, reverse.BOUND_FROM  # ... and with it, as a large base is
+    try:
+        hits = delta_hits(profiles, customers, entries, policy, min_coverage)
+    finally:
+        reverse.BOUND_FROM = before
+    assert _found(hits) == _found(unbounded)
+    return _found(hits), _found(screen_all(profiles, Screener([entries], policy)))
+
+
+def _found(hits) -> dict[str, list]:
+    return {p.customer_id: [(m.source_id, m.score, m.band) for m in matches] for p, matches in hits}
+
+
+def test_the_delta_matches_as_screening_every_customer_would(delta, found):
+    profiles, _, _ = delta
+    found, expected = found
+    glued_article = {p.customer_id for p in profiles if p.customer_id.startswith("cus_variant") and
+                     p.customer_id.endswith("5")}
+    assert all(expected.get(customer) == matches for customer, matches in found.items())  # the very matches
+    assert set(expected) - set(found) <= glued_article  # the one known gap (below), none other
+
+
+@pytest.mark.xfail(strict=True, reason="known gap of the reverse reach: screening compares a customer's word "
+                                       "glued to its article ('Alhassan') also without it; the reverse index "
+                                       "does not (the listed 'Hassan' does not reach the customer)")
+def test_a_customer_whose_listed_word_is_glued_to_its_article_is_reached(found):
+    found, expected = found
+    assert set(expected) <= set(found)
