@@ -292,15 +292,18 @@ def get_lists(call: Call[None, None, None]) -> ListsInForce:
                            "follow links.self (GET /v1/lists/refreshes/{refresh_id}).",
                example=Example("list-refresh.json", "list-refreshed.json"), tags=("screening",))
 def refresh_list(call: Call[ListRefreshRequest, None, None]) -> Response:
-    answer = lists.refresh(call.caller, call.body)
+    return _list_report(lists.refresh(call.caller, call.body))
+
+
+def _list_report(answer: dict) -> Response:
+    """201 published, 200 unchanged or reindexed, 202 accepted (in the background: Location)."""
+    headers = {"Content-Type": "application/json"}
     if answer["status"] == "accepted":
-        location = f"/v1/lists/refreshes/{answer['refresh_id']}"
-        report = ListRefreshReport(**answer, links={"self": location})
-        return Response(body=report.model_dump(mode="json", by_alias=True), status_code=202,
-                        headers={"Content-Type": "application/json", "Location": location})
+        headers["Location"] = location = f"/v1/lists/refreshes/{answer['refresh_id']}"
+        answer = {**answer, "links": {"self": location}}
     report = ListRefreshReport(**answer)
-    return Response(body=report.model_dump(mode="json"), status_code=201 if report.status == "published" else 200,
-                    headers={"Content-Type": "application/json"})
+    status = {"published": 201, "accepted": 202}.get(report.status, 200)
+    return Response(body=report.model_dump(mode="json", by_alias=True), status_code=status, headers=headers)
 
 
 @api.operation("GET", "/v1/lists/refreshes/{refresh_id}", "A list refresh in the background: its stage, and how "
@@ -320,9 +323,7 @@ def get_list_refresh(call: Call[None, None, ListRefreshPath]) -> ListRefreshView
                            "201 with the version and the diff; 200 when the entries are the version in force.",
                example=Example("watchlist-version.json", "watchlist-published.json"), tags=("screening",))
 def publish_watchlist(call: Call[WatchlistVersionRequest, None, None]) -> Response:
-    report = ListRefreshReport(**lists.publish_internal(call.caller, call.body))
-    return Response(body=report.model_dump(mode="json"), status_code=201 if report.status == "published" else 200,
-                    headers={"Content-Type": "application/json"})
+    return _list_report(lists.publish_internal(call.caller, call.body))
 
 
 @api.operation("POST", "/v1/screenings", "Screen one name against the lists in force", roles=CHANNEL | COMPLIANCE,
