@@ -20,7 +20,7 @@ from typing import Protocol
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.models import Frozen
-from chalicelib.domain.screening.list_update import ListRefresh
+from chalicelib.domain.screening.list_update import RESERVED_SOURCE, ListRefresh
 from chalicelib.errors import NotFound
 from chalicelib.settings import get_settings
 from chalicelib.stores.clients import client
@@ -160,4 +160,4 @@ class ListBucket:
 
 
 def _refresh_key(refresh_id: str) -> str:
-    return f"lists/refreshes/{refresh_id}.json"  # "refreshes" is no list source's name (policies/lists.yaml)
+    return f"lists/{RESERVED_SOURCE}/{refresh_id}.json"  # no list source may have that name

@@ -86,3 +86,10 @@ def test_a_source_the_policy_marks_asynchronous_is_refreshed_in_the_background(s
         "accepted"
     assert lists.refresh(OFFICER, ListRefreshRequest(source="un-sc", upload_prefix="v1", asynchronous=False),
                          stores)["status"] == "published"
+
+
+def test_no_list_source_may_take_the_name_the_refresh_records_are_kept_under():
+    policy = lists.list_sources_policy()
+    with pytest.raises(ValueError, match="refreshes"):
+        type(policy).model_validate({**policy.model_dump(), "sources": {**policy.model_dump()["sources"],
+                                                                         "refreshes": policy.model_dump()["sources"]["un-sc"]}})

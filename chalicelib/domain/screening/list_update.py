@@ -68,6 +68,9 @@ class MaxShrink(Frozen):
     source: str
 
 
+RESERVED_SOURCE = "refreshes"  # lists/refreshes/<refresh_id>.json: the refreshes in the background
+
+
 class ListSourcesPolicy(Frozen):
     policy: str
     version: str
@@ -80,6 +83,8 @@ class ListSourcesPolicy(Frozen):
             if source.replaced_by is not None and (source.replaced_by == name or source.replaced_by not in self.sources
                                                    or self.sources[source.replaced_by].retired):
                 raise ValueError(f"{name}: replaced_by must name another source in force")
+        if RESERVED_SOURCE in self.sources:
+            raise ValueError(f"{RESERVED_SOURCE!r} is no source's name: lists/{RESERVED_SOURCE}/ holds the refreshes")
         return self
 
     def in_force(self) -> dict[str, ListSource]:
