@@ -414,3 +414,22 @@ def test_word_boundaries_can_be_switched_off_for_benchmarks(policy: ScreeningPol
                 and (m.source, m.source_id) == BIN_LADEN]
     assert entry(spaced.screen_person("Usama bin Laden", date(1957, 7, 30)), *BIN_LADEN) == entry(
         screener.screen_person("Usama bin Laden", date(1957, 7, 30)), *BIN_LADEN)
+
+
+def test_the_cached_name_sets_are_bounded_by_the_name_ids_they_hold(policy, monkeypatch):
+    """In a long-lived process the screener keeps the names holding each word it looked up: those
+    sets are bounded by the ids they hold together (a word of a list of millions is in thousands
+    of names), and the matches are the same however small the bound."""
+    from chalicelib.domain.screening import engine
+    queries = ["Usama bin Laden", "Mohammed Ahmed", "Ali Hassan", "Abdul Rahman", "Kim Jong Un", "Ahmad Khan"] * 2
+    unbounded = Screener([shipped_index("ofac-sdn")], policy)
+    expected = [unbounded.screen_person(q, None) for q in queries]
+    assert unbounded._names_held["ofac-sdn"] > 500  # what the bound below cuts
+    monkeypatch.setattr(engine, "_REACHED_NAMES_HELD", 500)
+    bounded = Screener([shipped_index("ofac-sdn")], policy)
+    for query, matches in zip(queries, expected):
+        assert bounded.screen_person(query, None) == matches
+        cache = bounded._reached_names["ofac-sdn"]
+        held = sum(len(names) for _, names in cache.values())
+        assert held == bounded._names_held["ofac-sdn"]
+        assert held <= 500 or len(cache) == 1  # one set larger than the bound is kept alone

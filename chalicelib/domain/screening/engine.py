@@ -81,6 +81,9 @@ _LONG_LEGAL_FORMS = tuple(sorted(f for f in LEGAL_FORMS if len(f) >= 5))
 _LEGAL_FORM_SIMILARITY = 0.9
 _MAX_SUBSET_TOKENS = 8  # longer queries gather candidates by counting instead of intersecting
 _REACHED_CACHE = 50_000  # query forms whose reach in an index is kept (a few hundred bytes each)
+# The names holding a word are as many as its postings (thousands in a list of millions): the cached
+# sets of them are bounded by the name ids they hold together (some 50 bytes an id), not by their count.
+_REACHED_NAMES_HELD = 1_000_000
 _NAME_RANK = {kind.value: rank for rank, kind in enumerate(NameKind)}
 
 
@@ -129,6 +132,7 @@ class Screener:
         self._name_totals: dict[str, list[float]] = {}
         self._reached_names: dict[str, dict[int, tuple[dict[int, float], set[int]]]] = {
             index.source: {} for index in self.indexes}
+        self._names_held: dict[str, int] = {index.source: 0 for index in self.indexes}
         longest = max((len(name.tokens) for index in self.indexes for name in index.names), default=0)
         self._word_spans = [[(j, j + 1) for j in range(n)] for n in range(longest + 1)]  # n words, one span each
 
@@ -325,9 +329,12 @@ class Screener:
         if hit is not None and hit[0] is reached:
             return hit[1]
         names = names_of(reached)
-        if len(cache) >= 2 * _REACHED_CACHE:
+        held = self._names_held[index.source] + len(names)
+        if len(cache) >= 2 * _REACHED_CACHE or held > _REACHED_NAMES_HELD:
             cache.clear()
+            held = len(names)
         cache[id(reached)] = (reached, names)  # the expansion is kept alive with it: its id stays its own
+        self._names_held[index.source] = held
         return names
 
     def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]],
