@@ -723,7 +723,7 @@ class ListVersionView(View):
 
 
 class HealthStatus(StrEnum):
-    """degraded: a configured list source has no version in force."""
+    """degraded: a required list source has no version in force."""
 
     OK = "ok"
     DEGRADED = "degraded"

@@ -184,23 +184,20 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
     """Parse, diff, index and store a new version unless it is refused; `progress` hears each stage."""
     config = list_sources_policy().sources[source]
     _refuse_retired(source, config)
-    if progress:
-        progress(RefreshStage.PARSING)
-    try:
-        entities = parse_list(config.format, files, source)
-    except Exception as exc:  # a parser failing on a broken file is a refusal, not a crash
-        raise RefreshRefused("UNREADABLE_LIST", f"the files could not be read as {config.format}: "
-                                                f"{type(exc).__name__}") from exc
     version, digests = content_version(snapshot, files)
     try:
         current = stores.lists.current(source)
     except NotFound:
         current = None
-    if current and (current.version == version or current.files == digests):  # the files in force
-        if current.index_format == INDEX_FORMAT:
-            run = _screen_unscreened(current, entities, stores)
-            return {"status": "unchanged", "source": source, "version": current.version,
-                    **({"monitoring_run_id": run.run_id} if run else {})}
+    in_force = current is not None and (current.version == version or current.files == digests)
+    if in_force and current.index_format == INDEX_FORMAT:  # the files in force: nothing to parse again
+        run = _screen_unscreened(current, lambda: _parsed(config.format, files, source), stores)
+        return {"status": "unchanged", "source": source, "version": current.version,
+                **({"monitoring_run_id": run.run_id} if run else {})}
+    if progress:
+        progress(RefreshStage.PARSING)
+    entities = _parsed(config.format, files, source)
+    if in_force:
         index = NameIndex.build(source, current.version, entities).to_bytes()  # stored by an older release: rebuilt
         stores.lists.publish(current.model_copy(update={"index_sha256": hashlib.sha256(index).hexdigest(),
                                                         "index_format": INDEX_FORMAT}), files, index)
@@ -223,7 +220,16 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
             "monitoring_run_id": run.run_id if run else None}
 
 
-def _screen_unscreened(manifest: ListManifest, entities: list[ListEntity], stores: Stores) -> MonitoringRun | None:
+def _parsed(fmt: str, files: dict[str, bytes], source: str) -> list[ListEntity]:
+    try:
+        return parse_list(fmt, files, source)
+    except Exception as exc:  # a parser failing on a broken file is a refusal, not a crash
+        raise RefreshRefused("UNREADABLE_LIST", f"the files could not be read as {fmt}: "
+                                                f"{type(exc).__name__}") from exc
+
+
+def _screen_unscreened(manifest: ListManifest, entities: Callable[[], list[ListEntity]],
+                       stores: Stores) -> MonitoringRun | None:
     """The version in force sent again: its delta run, started now if the publish stopped before
     it did, so that no published version goes unscreened. None when no delta screens the version
     (an official list's first; or it changed no entry)."""
@@ -236,7 +242,7 @@ def _screen_unscreened(manifest: ListManifest, entities: list[ListEntity], store
     if manifest.previous_version is not None:
         replaced = stores.lists.manifest(manifest.source, manifest.previous_version)
         previous = parse_list(replaced.format, stores.lists.read_files(replaced), manifest.source)
-    return monitoring.start_delta(manifest, screened_ids(previous, entities), stores)
+    return monitoring.start_delta(manifest, screened_ids(previous, entities()), stores)
 
 
 def listed_entry(source: str, version: str, source_id: str, stores: Stores = AWS) -> ListEntity | None:
