@@ -49,7 +49,7 @@ from chalicelib.domain.monitoring import (
 from chalicelib.domain.screening.engine import Match, Screener, classify
 from chalicelib.domain.screening.result import ScreeningResult, SubjectScreening, combine_checks
 from chalicelib.domain.screening.index import NameIndex
-from chalicelib.domain.screening.reverse import alert_id_for, customer_index, delta_hits, profile_of, screen_all
+from chalicelib.domain.screening.reverse import alert_id_for, profile_of, screen_all, shard_hits
 from chalicelib.errors import Conflict, NotFound
 from chalicelib.policies import monitoring_policy, screening_policy
 from chalicelib.services import clearances, cursors, events, screening
@@ -186,12 +186,7 @@ def screen_shard(run_id: str, shard: Shard, stores: Stores = AWS) -> ShardOutcom
     monitored = [c for c in stores.customers.in_partitions(shard.first, shard.last) if c.status != "closed"]
     if run.mode is RunMode.DELTA:
         screener = _delta_screener(run, stores)
-        profiles, entries = [profile_of(c) for c in monitored], screener.indexes[0]
-        if len(entries.names) > len(profiles):  # a large delta (a list's first version): the customers are
-            hits = screen_all(profiles, screener)  # the fewer queries, screened against its entries: the same hits
-        else:
-            hits = delta_hits(profiles, customer_index(profiles), entries, screener.policy,
-                              monitoring_policy().reverse_index.min_coverage)
+        hits = shard_hits([profile_of(c) for c in monitored], screener, monitoring_policy().reverse_index.min_coverage)
     else:
         screener = screening.current_screener(stores)
         hits = screen_all((profile_of(c) for c in monitored), screener)

@@ -119,3 +119,18 @@ def test_the_delta_matches_as_screening_every_customer_would(delta, found):
 def test_a_customer_whose_listed_word_is_glued_to_its_article_is_reached(found):
     found, expected = found
     assert set(expected) <= set(found)
+
+
+def test_a_shard_screens_forward_when_the_delta_has_more_names_than_it_has_customers(delta, policy):
+    """A shard of a delta whose entries outnumber its customers (a list's first version) screens
+    its customers forward against the entries: the same hits as the reverse search would give."""
+    profiles, _, entries = delta
+    few = [p for p in profiles if p.customer_id.startswith("cus_variant")][:40] + profiles[:20]  # 60 < the names
+    assert len(entries.names) > len(few)
+    forward = Screener([entries], policy)
+    min_coverage = monitoring_policy().reverse_index.min_coverage
+    by_shard = {p.customer_id: [m.source_id for m in ms] for p, ms in reverse.shard_hits(few, forward, min_coverage)}
+    by_reverse = {p.customer_id: [m.source_id for m in ms]
+                  for p, ms in delta_hits(few, customer_index(few), entries, policy, min_coverage)}
+    assert by_shard and set(by_reverse) <= set(by_shard)
+    assert {c: by_shard[c] for c in by_reverse} == by_reverse

@@ -57,6 +57,17 @@ few reached customers faster than it bounds them (113 against 143 ms CPU), a mil
 bound theirs in well under half the time."""
 
 
+def shard_hits(profiles: Sequence[ScreeningProfile], entries: Screener, min_coverage: float) -> list[Hit]:
+    """A delta run's shard: its customers that the entries `entries` screens against match. With
+    more names to look for than customers (a list's first version, a large update) the customers
+    are the fewer queries and are screened forward; otherwise the shard's customers are indexed
+    and the entries' names are the queries (`delta_hits`): the same hits either way."""
+    listed = entries.indexes[0]
+    if len(listed.names) > len(profiles):
+        return screen_all(profiles, entries)
+    return delta_hits(profiles, customer_index(profiles), listed, entries.policy, min_coverage)
+
+
 def delta_hits(profiles: Sequence[ScreeningProfile], customers: NameIndex, entries: NameIndex,
                policy: ScreeningPolicy, min_coverage: float) -> list[Hit]:
     """The customers among `profiles` (indexed as `customers`) that the listed entries of
