@@ -27,11 +27,13 @@ name list entries (and word positions of the screened name), never the subject's
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from itertools import combinations
+from itertools import combinations, repeat
+from operator import attrgetter
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
@@ -130,10 +132,12 @@ class Screener:
         self._reached: dict[str, dict[tuple[str, bool], tuple[dict[int, float], dict[int, float]]]] = {
             index.source: {} for index in self.indexes}
         self._name_totals: dict[str, list[float]] = {}
+        # (source, min_coverage) -> (each name's covering weight, word -> its names by that weight, the weights)
+        self._needs: dict[tuple[str, float], tuple[list[float], dict[int, tuple[list[int], list[float]]]]] = {}
         self._reached_names: dict[str, dict[int, tuple[dict[int, float], set[int]]]] = {
             index.source: {} for index in self.indexes}
         self._names_held: dict[str, int] = {index.source: 0 for index in self.indexes}
-        longest = max((len(name.tokens) for index in self.indexes for name in index.names), default=0)
+        longest = max((max(map(len, map(_TOKENS, index.names)), default=0) for index in self.indexes), default=0)
         self._word_spans = [[(j, j + 1) for j in range(n)] for n in range(longest + 1)]  # n words, one span each
 
     @property
@@ -195,21 +199,44 @@ class Screener:
             expansions, joined = self._expand(index, query, False)
             weights = self._token_weights[index.source]
             reached = set().union(*expansions)
-            covered: dict[int, float] = {}
-            postings = index.postings
+            names: set[int] = set()
+            seen: set[int] = set()
+            several: set[int] = set()  # names holding two or more of the words reached
             for token_id in reached:
-                weight = weights[token_id]
-                for name_id in postings[token_id]:
-                    covered[name_id] = covered.get(name_id, 0.0) + weight
+                by_need, needs = self._by_need(index, token_id, min_coverage)
+                names.update(by_need[:bisect_right(needs, weights[token_id])])  # covered by this word alone
+                postings = index.postings[token_id]
+                several.update(seen.intersection(postings))
+                seen.update(postings)
+            covered: dict[int, float] = {}
+            for name_id in several:
+                tokens = set(index.names[name_id].tokens)
+                covered[name_id] = sum(weights[t] for t in reached if t in tokens)
             joined_reached = set().union(*joined)
             if joined_reached:  # indexed words joined, similar to one word of the query
                 for name_id in index.names_joining(joined_reached):
                     tokens = index.names[name_id].tokens
-                    covered[name_id] = covered.get(name_id, 0.0) + sum(
+                    if name_id not in covered:
+                        covered[name_id] = sum(weights[t] for t in reached if t in set(tokens))
+                    covered[name_id] += sum(
                         weights[tokens[k]] for joined_id, a, b in index.names[name_id].joins
                         if joined_id in joined_reached for k in range(a, b) if tokens[k] not in reached)
             totals = self._totals(index)
-            found[index.source] = [n for n, weight in covered.items() if weight >= min_coverage * totals[n]]
+            names.update(n for n, weight in covered.items() if weight >= min_coverage * totals[n])
+            found[index.source] = list(names)
+        return found
+
+    def _by_need(self, index: NameIndex, token_id: int, min_coverage: float) -> tuple[list[int], list[float]]:
+        """The names holding an indexed word, by the weight that covers `min_coverage` of each
+        (their own weighted length's share), and those weights in order (kept per screener)."""
+        cache = self._needs.get((index.source, min_coverage))
+        if cache is None:  # each name's covering weight: min_coverage of its weighted length
+            cache = self._needs[(index.source, min_coverage)] = (list(map(min_coverage.__mul__, self._totals(index))), {})
+        need, by_token = cache
+        found = by_token.get(token_id)
+        if found is None:
+            by_need = sorted(index.postings[token_id], key=need.__getitem__)
+            found = by_token[token_id] = (by_need, list(map(need.__getitem__, by_need)))
         return found
 
     def word_reach(self, index: NameIndex, word: str) -> tuple[dict[int, float], dict[int, float]]:
@@ -244,8 +271,9 @@ class Screener:
         totals = self._name_totals.get(index.source)
         if totals is None:
             weights = self._token_weights[index.source]
-            weight = weights.__getitem__
-            totals = self._name_totals[index.source] = [sum(map(weight, n.tokens)) for n in index.names]
+            # sum(weights[t] for t in name.tokens) for each name, the loops in C (a million customers)
+            totals = self._name_totals[index.source] = list(map(sum, map(map, repeat(weights.__getitem__),
+                                                                         map(_TOKENS, index.names))))
         return totals
 
     # --- query preparation and retrieval ------------------------------------------------
@@ -551,6 +579,9 @@ class Screener:
         return Band.PASS, f"score {score:.2f} < review {bands.review:.2f}"
 
 
+_TOKENS = attrgetter("tokens")  # of an IndexedName, for loops in C over a million names
+
+
 @lru_cache(maxsize=20_000)
 def _keys(form: str) -> tuple[str, frozenset[str]]:
     """A query form's consonant skeleton and deletion keys (names share words: computed once each)."""
@@ -612,20 +643,16 @@ def _resegmentation(query: _Query, index: NameIndex, name: IndexedName, listed_s
                           detail=f"matched after joining the listed '{listed}' (screened word {first + 1})")
 
 
-def words_kept(tokens: Sequence[str]) -> bool:
-    """Whether screening compares a name's normalised words as they are (drops no misspelt legal form)."""
-    return not any(map(_misspelt_legal_form, tokens)) or all(map(_misspelt_legal_form, tokens))
-
-
 def _without_misspelt_legal_forms(tokens: list[str]) -> list[str]:
     """Drop tokens that are a misspelt legal form ("compnay", "limted"): normalisation drops
     the correct spellings from both sides, so a misspelt one would count as a missing word."""
-    kept = [t for t in tokens if not _misspelt_legal_form(t)]
+    kept = [t for t in tokens if not misspelt_legal_form(t)]
     return kept or tokens
 
 
 @lru_cache(maxsize=20_000)
-def _misspelt_legal_form(token: str) -> bool:
+def misspelt_legal_form(token: str) -> bool:
+    """Whether screening drops this word as a misspelt legal form ("compnay", "limted")."""
     return len(token) >= 5 and any(JaroWinkler.similarity(token, form) >= _LEGAL_FORM_SIMILARITY
                                    for form in _LONG_LEGAL_FORMS)
 

@@ -3,8 +3,9 @@ queries (see `chalicelib.domain.monitoring` for the runs). Pure."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from datetime import date
 
 from rapidfuzz.distance import OSA
@@ -12,9 +13,9 @@ from rapidfuzz.distance import OSA
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.countries import iso3
-from chalicelib.domain.screening.engine import Match, Screener, words_kept
+from chalicelib.domain.screening.engine import Match, Screener, misspelt_legal_form
 from chalicelib.domain.screening.entities import EntityType, NameKind, PartialDate
-from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, NameIndex, joined_words, skeleton
+from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, Join, NameIndex
 from chalicelib.domain.screening.memory import gc_paused
 from chalicelib.domain.screening.normalise import STOPWORDS, normalised_words
 from chalicelib.domain.screening.policy import ScreeningPolicy
@@ -129,22 +130,32 @@ class ScoreBound:
         self.listed_weights = forward._token_weights[entries.source]
         particle = w.particle_weight
         self.customer_weights = [len(t) * (particle if t in PARTICLES else 1.0) for t in customers.vocabulary]
+        self._letters = [len(t) for t in customers.vocabulary]
+        self._short_length = w.short_name.length  # past which letters make no difference to a floor
         self._listed: dict[int, _Listed] = {}
         self._customers: dict[int, _Customer | None] = {}
         self._birth: dict[tuple[int, int], float] = {}  # (entry, birth year) -> the most the birth date adds
-        self._pieces: dict[str, bool] = {}
-        self._kept: dict[int, bool] = {}
-        self._consonants: dict[int, int] = {}  # customer word -> letters of its consonant skeleton
-        self._nationalities: dict[str, str | None] = {}
-        self._word_heaviest: dict[int, dict[int, float]] = {}  # customer word -> listed name -> heaviest reached
+        vocabulary = customers.vocabulary
+        # a customer's word -> whether screening drops it (a misspelt legal form)
+        self._legal_forms = _Memo(lambda word: misspelt_legal_form(vocabulary[word]))
+        # a piece of a name as given -> whether normalisation drops a stopword of it
+        self._stopwords = _Memo(lambda piece: any(word in STOPWORDS for word, _ in normalised_words(piece)))
+        # words of one letter: screening joins them to the next word, the index does not
+        self._letter_words = frozenset(t for t, word in enumerate(vocabulary) if len(word) < 2)
+        self._joined_letters = list(map(len, customers.joined))
+        self._nationalities = _Memo(iso3)
+        # customer word -> listed name -> heaviest reached (no reference to the bound: no cycle
+        # for the paused collector to leave behind)
+        self._word_heaviest = _Memo(partial(_heaviest, forward, entries, vocabulary))
 
     def keep(self, reached: Iterable[int], listed_ids: Sequence[int], screened: set[int]) -> None:
         """Add to `screened` the positions of the customers (names of the customers' index) that
-        could match one of these listed names (all with the same text)."""
+        could match one of these listed names (all with the same text). The bound is read first
+        against the lowest floor any birth date and nationality would give it, then, if that does
+        not rule the customer out, against the customer's own."""
         names = self.customers.names
         customers = self._customers
         listed = [self._listed_of(i) for i in listed_ids]
-        births = self._birth
         w = self.forward.policy.name
         unmatched_query, unmatched_listed = w.unmatched_query_token, w.unmatched_listed_token
         sound = self.sound
@@ -158,29 +169,21 @@ class ScoreBound:
             if customer is None or not sound:
                 screened.add(position)  # the bound cannot judge it
                 continue
-            maps, weights, total, letters, joined, year, nationality = customer
-            shortest = joined[0][3] if joined else 0  # the shortest of its words joined (two words)
+            maps, weights, total, letters, year, nationality, joins = customer
             for one in listed:
-                if one.birth_dates:
-                    birth = births.get((one.entity, year))
-                    if birth is None:
-                        birth = births[(one.entity, year)] = self._birth_date(one, year)
-                else:
-                    birth = 0.0
-                agrees = 0 if not (nationality and one.nationalities) else 1 if nationality in one.nationalities else 2
-                floors = one.floors.get((birth, agrees))
-                if floors is None:
-                    floors = one.floors[(birth, agrees)] = self._pairs_floors(one, birth, agrees)
-                pairs_floor = floors[min(letters, one.letters, len(floors) - 1)]
-                if pairs_floor <= 0.0:
-                    screened.add(position)
-                    break
                 here, paired_query, paired_listed = one.position, 0.0, 0.0
                 for heaviest_of, weight in zip(maps, weights):
                     heaviest = heaviest_of.get(here)
                     if heaviest:
                         paired_query += weight
                         paired_listed += heaviest
+                floors = one.by_customer.get((year, nationality))
+                if floors is None:
+                    floors = self._floors(one, year, nationality)
+                pairs_floor = floors[letters if letters < one.letters else one.letters]
+                if pairs_floor <= 0.0:
+                    screened.add(position)
+                    break
                 if paired_query:
                     if paired_listed > one.weight:
                         paired_listed = one.weight
@@ -189,25 +192,41 @@ class ScoreBound:
                                + unmatched_listed * (one.weight - paired_listed)) >= pairs_floor:
                         screened.add(position)
                         break
-                if (joined and shortest * one.similar <= one.longest and one.might_join(joined)
-                        and self._joined_could_match(customer, one, pairs_floor)):
+                if joins and self._joined_could_match(customer, one, pairs_floor):
                     screened.add(position)
                     break
 
+    def _floors(self, listed: _Listed, year: int, nationality: str | None) -> list[float]:
+        """The pairing score a customer of this birth year and nationality needs at least against
+        `listed`, by their letters (see `_pairs_floors`)."""
+        birth = 0.0
+        if listed.birth_dates:
+            birth = self._birth.get((listed.entity, year))
+            if birth is None:
+                birth = self._birth[(listed.entity, year)] = self._birth_date(listed, year)
+        agrees = 0 if not (nationality and listed.nationalities) else 1 if nationality in listed.nationalities else 2
+        floors = listed.floors.get((birth, agrees))
+        if floors is None:
+            floors = listed.floors[(birth, agrees)] = self._pairs_floors(listed, birth, agrees)
+        listed.by_customer[(year, nationality)] = floors
+        return floors
+
     def _joined_could_match(self, customer: _Customer, listed: _Listed, pairs_floor: float) -> bool:
         """The bound again, with the customer's words joined paired where screening pairs them."""
-        maps, weights, total, _, joined, _, _ = customer
-        reached = [heaviest_of.get(listed.position, 0.0) for heaviest_of in maps]
-        found = False
-        for form, first, last, _, _ in joined:
-            if listed.might_join([(form, first, last, len(form), 0)]):
-                similar = self.forward.joined_reach(self.entries, form)
+        maps, weights, total, _, _, _, joins = customer
+        customers, joined_letters = self.customers, self._joined_letters
+        reached = None
+        for joined_id, first, last in joins:
+            if listed.might_join(customers.joined[joined_id], joined_letters[joined_id],
+                                 customers.joined_skeletons[joined_id]):
+                similar = self.forward.joined_reach(self.entries, customers.joined[joined_id])
                 heaviest = max((self.listed_weights[t] for t in listed.tokens if t in similar), default=0.0)
                 if heaviest:
-                    found = True
+                    if reached is None:
+                        reached = [heaviest_of.get(listed.position, 0.0) for heaviest_of in maps]
                     for k in range(first, last):
                         reached[k] = max(reached[k], heaviest)
-        if not found:
+        if reached is None:
             return False
         paired_query = sum(weight for weight, heaviest in zip(weights, reached) if heaviest)
         paired_listed = min(listed.weight, sum(reached))
@@ -232,27 +251,6 @@ class ScoreBound:
                           if name_floor > 0 else 0.0)
         return floors
 
-    def _heaviest(self, word: int) -> dict[int, float]:
-        """Per listed name: the heaviest of its words, or words joined, that a customer's word
-        reaches (names it reaches nothing of are left out)."""
-        similar, joined = self.forward.word_reach(self.entries, self.customers.vocabulary[word])
-        weights, names = self.listed_weights, self.entries.names
-        heaviest: dict[int, float] = {}
-        for token_id in similar:
-            weight = weights[token_id]
-            for name_id in self.entries.postings[token_id]:
-                if weight > heaviest.get(name_id, 0.0):
-                    heaviest[name_id] = weight
-        for joined_id in joined:
-            for name_id in self.entries.joined_postings[joined_id]:
-                tokens = names[name_id].tokens
-                for other, a, b in names[name_id].joins:
-                    if other == joined_id:
-                        weight = sum(weights[t] for t in tokens[a:b])
-                        if weight > heaviest.get(name_id, 0.0):
-                            heaviest[name_id] = weight
-        return heaviest
-
     def _birth_date(self, listed: _Listed, year: int) -> float:
         policy = self.forward.policy.adjustments.birth_date
         level = birth_date_level(listed.birth_dates, PartialDate(year=year), policy.near_years).level
@@ -261,43 +259,23 @@ class ScoreBound:
             policy.exact, policy.year, policy.range, 0.0)
 
     def _customer_of(self, name_id: int) -> _Customer | None:
-        """What the bound needs of a customer; None if it cannot judge them."""
+        """What the bound needs of a customer; None if it cannot judge them: screening must
+        compare the words the index holds, no fewer (a misspelt legal form it drops) and no
+        others (a stopword it drops is also compared glued to the next word)."""
         name = self.customers.names[name_id]
         profile = self.profiles[name.entity]
         words = name.tokens
-        vocabulary = self.customers.vocabulary
-        kept = self._kept
-        for word in words:
-            if (ok := kept.get(word)) is None:
-                ok = kept[word] = words_kept([vocabulary[word]])
-            if not ok:
-                return None
-        pieces = self._pieces
-        for piece in profile.name.split():
-            if (stopword := pieces.get(piece)) is None:
-                stopword = pieces[piece] = any(word in STOPWORDS for word, _ in normalised_words(piece))
-            if stopword:
-                return None  # screening also compares the word it drops glued to the next one
-        maps = []
-        for word in words:
-            if (heaviest := self._word_heaviest.get(word)) is None:
-                heaviest = self._word_heaviest[word] = self._heaviest(word)
-            maps.append(heaviest)
-        spelled = [vocabulary[t] for t in words]
-        weights = [self.customer_weights[t] for t in words]
+        if (any(map(self._legal_forms.__getitem__, words)) or any(map(self._stopwords.__getitem__, profile.name.split()))
+                or not self._letter_words.isdisjoint(words)):
+            return None
+        maps = list(map(self._word_heaviest.__getitem__, words))
+        weights = list(map(self.customer_weights.__getitem__, words))
         nationality = profile.nationality
         if nationality:
-            if (code := self._nationalities.get(nationality, False)) is False:
-                code = self._nationalities[nationality] = iso3(nationality)
-            nationality = code
-        consonants = self._consonants
-        for word in words:
-            if word not in consonants:
-                consonants[word] = len(skeleton(vocabulary[word]))
-        joined = sorted((len(form), form, first, last, sum(consonants[t] for t in words[first:last]))
-                        for form, first, last in joined_words(spelled))
-        joined = [(form, first, last, length, skeleton_letters) for length, form, first, last, skeleton_letters in joined]
-        return (maps, weights, sum(weights), sum(map(len, spelled)), joined, profile.birth_date.year, nationality)
+            nationality = self._nationalities[nationality]
+        letters = min(sum(map(self._letters.__getitem__, words)), self._short_length)
+        return (maps, weights, sum(weights), letters, profile.birth_date.year,
+                nationality, name.joins)
 
     def _listed_of(self, name_id: int) -> _Listed:
         found = self._listed.get(name_id)
@@ -311,22 +289,60 @@ class ScoreBound:
         if entity.type != EntityType.PERSON.value:
             adjustment += policy.adjustments.entity_type_differs
         vocabulary = self.entries.vocabulary
-        found = self._listed[name_id] = _Listed(
+        skeletons = self.entries.skeletons
+        found = _Listed(
             position=name_id, entity=name.entity, tokens=name.tokens, weight=sum(weights[t] for t in name.tokens),
-            letters=sum(len(vocabulary[t]) for t in name.tokens),
-            words=[(vocabulary[t], len(vocabulary[t]), len(skeleton(vocabulary[t]))) for t in name.tokens],
+            letters=min(sum(len(vocabulary[t]) for t in name.tokens), policy.name.short_name.length),
+            words=[(vocabulary[t], len(vocabulary[t]), skeletons[t]) for t in name.tokens],
             similar=min(policy.name.token_floor, policy.name.joined_phonetic_floor),
-            longest=max((len(vocabulary[t]) for t in name.tokens), default=0),
             birth_dates=entity.birth_dates, nationalities=frozenset(entity.nationalities), adjustment=adjustment,
-            floors={})
+            floors={}, by_customer={},
+            lengths=frozenset(len(vocabulary[t]) + d for t in name.tokens for d in (-1, 0, 1)),
+            skeletons=frozenset(skeletons[t] for t in name.tokens if len(skeletons[t]) >= 2))
+        self._listed[name_id] = found
         return found
 
 
-_Customer = tuple[list[dict[int, float]], list[float], float, int, list[tuple[str, int, int, int, int]], int,
-                  str | None]
+class _Memo(dict):
+    """A dict that computes a missing value on first lookup (lookups stay at dict speed)."""
+
+    __slots__ = ("compute",)
+
+    def __init__(self, compute: Callable) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, key):
+        value = self[key] = self.compute(key)
+        return value
+
+
+def _heaviest(forward: Screener, entries: NameIndex, vocabulary: Sequence[str], word: int) -> dict[int, float]:
+    """Per listed name: the heaviest of its words, or words joined, that a customer's word
+    reaches (names it reaches nothing of are left out)."""
+    similar, joined = forward.word_reach(entries, vocabulary[word])
+    weights, names = forward._token_weights[entries.source], entries.names
+    heaviest: dict[int, float] = {}
+    for token_id in similar:
+        weight = weights[token_id]
+        for name_id in entries.postings[token_id]:
+            if weight > heaviest.get(name_id, 0.0):
+                heaviest[name_id] = weight
+    for joined_id in joined:
+        for name_id in entries.joined_postings[joined_id]:
+            tokens = names[name_id].tokens
+            for other, a, b in names[name_id].joins:
+                if other == joined_id:
+                    weight = sum(weights[t] for t in tokens[a:b])
+                    if weight > heaviest.get(name_id, 0.0):
+                        heaviest[name_id] = weight
+    return heaviest
+
+
+_Customer = tuple[list[dict[int, float]], list[float], float, int, int, str | None, tuple[Join, ...]]
 """(per word: listed name -> the heaviest listed unit it reaches; per word: its weight; the
-weights added up; letters; its words joined, shortest first, as (form, first, one past the last,
-letters, their consonant skeletons' letters added up); birth year; nationality (ISO alpha-3))."""
+weights added up; letters (up to the short-name length); birth year; nationality (ISO alpha-3);
+its words joined, as the index holds them)."""
 
 
 @dataclass(slots=True)
@@ -336,30 +352,30 @@ class _Listed:
     tokens: tuple[int, ...]
     weight: float
     letters: int
-    words: list[tuple[str, int, int]]  # per word: as indexed, its letters, its consonant skeleton's letters
+    words: list[tuple[str, int, str]]  # per word: as indexed, its letters, its consonant skeleton
     similar: float  # the lowest similarity at which screening pairs words joined with a word
-    longest: int  # letters of its longest word: words joined longer than longest / similar pair with none
     birth_dates: tuple
     nationalities: frozenset[str]
     adjustment: float  # weak alias and entity type: what every match on this name carries
     floors: dict[tuple[float, int], list[float]]  # (birth date, nationality) -> the pairing floor by letters
+    by_customer: dict[tuple[int, str | None], list[float]]  # the same by the customer's birth year and nationality
+    lengths: frozenset[int]  # the lengths a word one deletion apart from one of its words can have
+    skeletons: frozenset[str]  # its words' consonant skeletons
 
-    def might_join(self, joined: list[tuple[str, int, int, int, int]]) -> bool:
-        """Whether some of a screened name's words joined (form, first, one past the last,
-        letters, their consonant skeletons' letters added up) could be similar to one of the
-        name's words, as screening finds and compares words joined: the keys find a word one
-        deletion apart (a length at most 1 apart) or of the same consonant skeleton (the words'
-        skeletons joined lose at most 3 letters a junction, to a digraph or a doubled letter across
-        it, and gain none); the words are then compared letter for letter (optimal string alignment,
-        at least `similar`: the shorter at least `similar` of the longer)."""
+    def might_join(self, form: str, letters: int, key: str) -> bool:
+        """Whether a screened name's words joined (`form`, of `letters` letters and consonant
+        skeleton `key`) could be similar to one of the name's words, as screening finds and
+        compares words joined: the keys find a word one deletion apart (a length at most 1 apart)
+        or of the same consonant skeleton; the words are then compared letter for letter (optimal
+        string alignment, at least `similar`: the shorter at least `similar` of the longer)."""
+        if letters not in self.lengths and key not in self.skeletons:
+            return False
         similar = self.similar
-        for form, first, last, letters, consonants in joined:
-            least = consonants - 3 * (last - first - 1)
-            for word, length, skeleton_letters in self.words:
-                if ((abs(letters - length) <= 1 or (skeleton_letters >= 2 and least <= skeleton_letters <= consonants))
-                        and min(letters, length) >= similar * max(letters, length)
-                        and OSA.normalized_similarity(form, word, score_cutoff=similar)):
-                    return True
+        for word, length, word_key in self.words:
+            if ((abs(letters - length) <= 1 or (key == word_key and len(key) >= 2))
+                    and min(letters, length) >= similar * max(letters, length)
+                    and OSA.normalized_similarity(form, word, score_cutoff=similar)):
+                return True
         return False
 
 
