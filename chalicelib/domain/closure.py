@@ -46,6 +46,13 @@ class AccountType(StrEnum):
     SAVINGS = "savings"
 
 
+class PaymentJurisdiction(StrEnum):
+    """Whose payment-account rules govern an account's contract."""
+
+    EU = "EU"
+    UK = "UK"
+
+
 class SoftExit(StrEnum):
     NONE = "none"
     BASIC_ACCOUNT = "basic_account"  # products closed, a basic account kept (closure ends DOWNGRADED)

@@ -12,27 +12,10 @@ from iso3166 import countries
 from pydantic import Field
 
 from chalicelib.domain.decisions import CheckRules, SourcedValue
+from chalicelib.domain.fraud_signals import FraudSignal
 from chalicelib.domain.identity_graph import GraphEntry, Link, LinkKind
 from chalicelib.domain.identity.images import hamming
 from chalicelib.domain.models import Applicant, CheckResult, Frozen
-
-
-class FraudSignal(StrEnum):
-    DOCUMENT_REUSED = "DOCUMENT_REUSED"
-    DOCUMENT_IMAGE_REUSED = "DOCUMENT_IMAGE_REUSED"
-    CONTACT_REUSED = "CONTACT_REUSED"
-    VELOCITY_EXCEEDED = "VELOCITY_EXCEEDED"
-    EMAIL_DISPOSABLE = "EMAIL_DISPOSABLE"
-    EMAIL_INVALID = "EMAIL_INVALID"
-    PHONE_INVALID = "PHONE_INVALID"
-    PHONE_COUNTRY_MISMATCH = "PHONE_COUNTRY_MISMATCH"
-
-
-# Signals about patterns across sign-ups: told to compliance, never to the channel (it would tell a
-# fraudster what was noticed). The contact checks are the customer's to correct and are shown.
-PATTERN_SIGNALS = frozenset({FraudSignal.DOCUMENT_REUSED, FraudSignal.DOCUMENT_IMAGE_REUSED,
-                             FraudSignal.CONTACT_REUSED, FraudSignal.VELOCITY_EXCEEDED,
-                             FraudSignal.EMAIL_DISPOSABLE})
 
 
 class VelocityAttribute(StrEnum):
