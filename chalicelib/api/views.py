@@ -28,7 +28,7 @@ from chalicelib.domain.checkpoint import CaseEventKind, Checkpoint, CheckpointKi
 from chalicelib.domain.closure import Transaction
 from chalicelib.domain.corrections import CheckStep
 from chalicelib.domain.fraud_signals import FraudSignal
-from chalicelib.domain.risk_rating import RatingReason, RiskFactorCode, RiskLevel, RiskRating
+from chalicelib.domain.ratings import RatingReason, RiskFactorCode, RiskLevel, RiskRating
 from chalicelib.domain.closure_plan_parts import ClosurePlan
 from chalicelib.domain.exit_analytics import ExitGroup, GroupBy
 from chalicelib.domain.exit_risk_findings import Finding

@@ -3,9 +3,9 @@ export packager (stream-zip, pycryptodome), not the OpenAPI machinery, not the l
 Powertools' idempotency or data masking, no service and no store (each loads on first use), no
 YAML parser (policy files are read on first use), not the screening engine (the API's views show
 matches: chalicelib.domain.screening.matches), no IBAN checker, and no AWS call. Nor the domain
-modules of the policies' models (closure, exit-risk, retention, decision, fraud and monitoring
-policies): the enums and small types the API's request models and views name live in modules of
-their own, and a closure plan's parts apart from the planning.
+modules of the policies' models (closure, exit-risk, retention, decision, fraud, monitoring and
+risk-rating policies): the enums and small types the API's request models and views name live in
+modules of their own, and a closure plan's parts apart from the planning.
 A workflow task's or a schedule's function ($_HANDLER `app.<name>` on Lambda) loads none of the API
 either: not its routes, declarations, models or views, no domain module, no policy file.
 A list of modules, not a timing (bench/cold_start.py measures)."""
@@ -41,10 +41,11 @@ NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.d
                  "rapidfuzz", "chalicelib.domain.screening.engine",  # the views show matches, the engine makes them
                  "stdnum")  # an IBAN is checked by the first request that names one
 # Where the policies' models are (and what only the services use of them): the API names
-# retention_terms, fraud_signals, monitoring_states, exit_risk_findings and closure_plan_parts.
+# retention_terms, fraud_signals, monitoring_states, exit_risk_findings, closure_plan_parts and ratings.
 POLICY_MODELS = ("chalicelib.domain.closure_policy", "chalicelib.domain.exit_risk", "chalicelib.domain.retention",
                  "chalicelib.domain.decisions", "chalicelib.domain.fraud", "chalicelib.domain.monitoring",
-                 "chalicelib.domain.closure_plan", "chalicelib.domain.recurring", "chalicelib.domain.identity_graph")
+                 "chalicelib.domain.closure_plan", "chalicelib.domain.recurring", "chalicelib.domain.identity_graph",
+                 "chalicelib.domain.risk_rating")
 
 
 # What a task's function loads of the app's own code (the rest loads on its first invocation).
