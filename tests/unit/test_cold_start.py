@@ -24,7 +24,16 @@ import botocore.client
 calls = []
 botocore.client.BaseClient._make_api_call = lambda self, name, params: calls.append(name)
 import app
-print(json.dumps({"modules": sorted(sys.modules), "aws_calls": calls, "routes": sorted(app.app.routes),
+import pydantic
+
+def models(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from models(sub)
+
+built = sorted({m.__qualname__ for m in models(pydantic.BaseModel)
+                if m.__module__.startswith("chalicelib") and m.__pydantic_complete__})
+print(json.dumps({"modules": sorted(sys.modules), "aws_calls": calls, "routes": sorted(app.app.routes), "built": built,
                   "functions": sorted(f.name for f in app.app.pure_lambda_functions),
                   "schedules": sorted(s.name for s in app.app.event_sources)}))
 """
@@ -69,6 +78,10 @@ def test_import_app_loads_only_what_every_function_needs():
     assert loaded["aws_calls"] == []  # nothing at import time reads S3 or DynamoDB
     assert "chalicelib.api.models" in modules  # the declarations themselves are there (the probe sees)
     assert not modules & set(POLICY_MODELS)
+    # Every model is declared with defer_build and none is built (validator and serializer made)
+    # until first used: an instance made at import builds its class, and the first build also
+    # loads pydantic's plugin machinery (importlib.metadata's scan of the installed packages).
+    assert loaded["built"] == [] and "pydantic.plugin._loader" not in modules
 
 
 def test_a_task_function_loads_no_api_and_no_domain_but_has_every_task_and_schedule():
