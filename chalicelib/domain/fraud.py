@@ -98,10 +98,18 @@ def _newest_ids(entries: Iterable[GraphEntry], limit: int) -> tuple[str, ...]:
     return tuple(sorted(newest, key=lambda cp: (newest[cp], cp), reverse=True)[:limit])
 
 
+def counts_every_identity(kind: LinkKind, policy: FraudPolicy) -> bool:
+    """Whether `graph_signals` looks at every sign-up under a link of this kind (velocity counts
+    them, whoever they are), or only at those of other identities (a document, an image or a
+    contact detail reused): for those, `found` may leave out the entries of this identity."""
+    return any(LinkKind(attribute.value) is kind for attribute in policy.velocity.limits)
+
+
 def graph_signals(checkpoint_id: str, identity: str, started_at: datetime, links: Sequence[Link],
                   found: Mapping[str, Sequence[GraphEntry]], policy: FraudPolicy) -> list[Signal]:
     """The signals over the graph: `found` holds, for each of this sign-up's links (by key), the
-    entries other sign-ups left under it (this checkpoint's own are ignored)."""
+    entries other sign-ups left under it (this checkpoint's own are ignored; under a link whose
+    kind `counts_every_identity` does not, those of this identity may be left out)."""
     limit = policy.evidence_limit
 
     def others(link: Link) -> list[GraphEntry]:
