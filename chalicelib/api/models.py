@@ -32,7 +32,6 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from stdnum import iban
 
 from chalicelib.domain.actors import AccessPurpose, StatedPurpose
 from chalicelib.domain.audit_log import LogName
@@ -51,6 +50,7 @@ from chalicelib.domain.closure import (
     ExportRequest,
     LinkedService,
     LinkedServiceType,
+    PaymentJurisdiction,
     PaymentMethod,
     Representative,
     RequestedBy,
@@ -58,7 +58,6 @@ from chalicelib.domain.closure import (
     Succession,
     Transaction,
 )
-from chalicelib.domain.closure_policy import PaymentJurisdiction
 from chalicelib.domain.exit_analytics import GroupBy
 from chalicelib.domain.models import (
     Address,
@@ -414,6 +413,8 @@ def _utc_timestamp(value: datetime) -> datetime:
 
 
 def _iban(value: str) -> str:
+    from stdnum import iban  # loaded when a request names an IBAN, not on the API handler's cold start
+
     compact = iban.compact(value)
     if not iban.is_valid(compact):
         raise ValueError("must be a valid IBAN")

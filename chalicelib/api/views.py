@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -27,22 +27,25 @@ from chalicelib.domain.case_work import CaseNote
 from chalicelib.domain.checkpoint import CaseEventKind, Checkpoint, CheckpointKind, CheckpointStatus, ReviewOutcome
 from chalicelib.domain.closure import Transaction
 from chalicelib.domain.corrections import CheckStep
-from chalicelib.domain.fraud import FraudSignal
-from chalicelib.domain.risk_rating import RatingReason, RiskFactorCode, RiskLevel, RiskRating
-from chalicelib.domain.closure_plan import ClosurePlan
+from chalicelib.domain.fraud_signals import FraudSignal
+from chalicelib.domain.ratings import RatingReason, RiskFactorCode, RiskLevel, RiskRating
+from chalicelib.domain.closure_plan_parts import ClosurePlan
 from chalicelib.domain.exit_analytics import ExitGroup, GroupBy
-from chalicelib.domain.exit_risk import Finding
+from chalicelib.domain.exit_risk_findings import Finding
 from chalicelib.domain.legal_hold import LegalHold
 from chalicelib.domain.export_record import ExportRecord, ExportStatus, Format, Recipient, Section
 from chalicelib.domain.models import DocumentKind, DocumentType, Verdict
-from chalicelib.domain.monitoring import RunMode, RunStatus, RunSummary, RunTrigger
+from chalicelib.domain.monitoring_states import RunMode, RunStatus, RunTrigger
 from chalicelib.domain.screening.clearance import Clearance
-from chalicelib.domain.retention import Action, RecordClass
+from chalicelib.domain.retention_terms import Action, RecordClass
 from chalicelib.domain.screening.matches import Match
 from chalicelib.domain.screening.entities import ListKind
 from chalicelib.domain.screening.list_update import ListRefresh, RefreshStage, RefreshState
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
 from chalicelib.domain.visibility import as_seen_by
+
+if TYPE_CHECKING:
+    from chalicelib.domain.monitoring import RunSummary
 
 Timestamp = Annotated[str, Field(description="UTC ISO-8601 with a Z, e.g. 2026-01-31T00:00:00.000Z")]
 

@@ -60,13 +60,10 @@ class ChainHead(Frozen):
     hash: str
 
 
-EMPTY = ChainHead(sequence=0, hash=GENESIS)
-
-
 def next_entry(previous: AuditEntry | ChainHead | None, log: LogName, at: str, event: str, subject: str,
                details: Mapping[str, str] | None = None) -> AuditEntry:
     """The entry that follows `previous` (None: the first entry of the log)."""
-    head = previous or EMPTY
+    head = previous or ChainHead(sequence=0, hash=GENESIS)  # the empty log's head (built on first use, not on import)
     fields = {"log": log.value, "sequence": head.sequence + 1, "at": at, "event": event,
               "subject": subject, "details": dict(details or {}), "prev_hash": head.hash}
     return AuditEntry(**fields, hash=_digest(fields))

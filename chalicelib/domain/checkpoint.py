@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib import clock
 from chalicelib.domain.alert import AlertOf, ReportCase
 from chalicelib.domain.models import Frozen, Verdict, VerificationResult
-from chalicelib.domain.risk_rating import RiskRating
+from chalicelib.domain.ratings import RiskRating
 
 
 class CheckpointKind(StrEnum):

@@ -7,6 +7,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from pydantic import Field
+
 from chalicelib.domain.models import Frozen
 
 
@@ -44,6 +46,13 @@ class AccountType(StrEnum):
     CURRENT = "current"  # a payment account (PSD2 framework contract)
     BASIC = "basic"  # a payment account with basic features (Payment Accounts Directive Art. 16-19)
     SAVINGS = "savings"
+
+
+class PaymentJurisdiction(StrEnum):
+    """Whose payment-account rules govern an account's contract."""
+
+    EU = "EU"
+    UK = "UK"
 
 
 class SoftExit(StrEnum):
@@ -123,7 +132,7 @@ class ClosureRequest(Frozen):
     accounts: tuple[Account, ...]
     holder_consents: tuple[str, ...] = ()  # customer ids of joint holders who agreed to the closure
     linked_services: tuple[LinkedService, ...] = ()
-    export: ExportRequest = ExportRequest()
+    export: ExportRequest = Field(default_factory=ExportRequest)  # built when first used, not on import
     transactions_key: str  # S3 key of the transactions (JSON lines), stored with the customer's records
     payout_iban: str | None = None  # where a positive final settlement is paid (checked with python-stdnum)
     soft_exit: SoftExit = SoftExit.NONE

@@ -1,6 +1,7 @@
 """The closure plan the customer sees: the steps with their status and the date each is expected
 by, when access to each account, card and online banking ends, the final settlement of each
-account, the linked services to move, and what happens to the data afterwards. Pure: no I/O.
+account, the linked services to move, and what happens to the data afterwards. Pure: no I/O. The
+plan's parts are chalicelib.domain.closure_plan_parts; this module works them out.
 
 Two halves. `plan_basis` fixes, when the closure starts, what the request and the policy decide:
 the reason as told to the customer, the notice a bank-initiated closure gives (each account's
@@ -20,24 +21,39 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from enum import StrEnum
-from typing import ClassVar
-
-from pydantic import SerializerFunctionWrapHandler, model_serializer
 
 from chalicelib.domain.checkpoint import Checkpoint, CheckpointStatus, iso
 from chalicelib.domain.closure import (
     Account,
     ClosureRequest,
     LinkedServiceType,
+    PaymentJurisdiction,
     RequestedBy,
     SoftExit,
 )
-from chalicelib.domain.closure_policy import ClosurePolicy, NoticeRule, PaymentJurisdiction
+from chalicelib.domain.closure_plan_parts import (
+    AccessEnd,
+    AccountBasis,
+    ClosurePlan,
+    DataRule,
+    Notice,
+    NoticeTerm,
+    Outcome,
+    PlanBasis,
+    PlannedService,
+    PlanStep,
+    ReasonInfo,
+    SettlementLine,
+    StepStatus,
+    SuccessionPlan,
+    WinBackOffer,
+    WinBackView,
+)
+from chalicelib.domain.closure_policy import ClosurePolicy, NoticeRule
 from chalicelib.domain.exit_risk import mask_iban
-from chalicelib.domain.models import Frozen, Verdict
+from chalicelib.domain.models import Verdict
 from chalicelib.domain.recurring import RecurringSeries
-from chalicelib.domain.retention import RecordClass, RecordRef, RuleSet, decide
+from chalicelib.domain.retention import RecordRef, RuleSet, decide
 from chalicelib.domain.retention import Events as RetentionEvents
 from chalicelib.domain.screening.normalise import normalise_name
 
@@ -52,131 +68,6 @@ class NotAnImmediateGround(ValueError):
         super().__init__(f"{ground} is not a ground for closing without notice for account(s) "
                          f"{', '.join(account_ids)} under their notice rule")
         self.account_ids = tuple(account_ids)
-
-
-class Outcome(StrEnum):
-    """What happens to an account's final settlement."""
-
-    PAY_OUT = "pay_out"  # paid to the payout account
-    OWED = "owed"  # the customer owes the bank this much
-    NIL = "nil"
-    WITHHELD = "withheld"  # frozen funds never leave (sanctions, monitoring)
-    TO_SURVIVING_HOLDERS = "to_surviving_holders"  # a joint account of a deceased customer carries on
-    TO_BASIC_ACCOUNT = "to_basic_account"  # paid into the basic account kept
-
-
-class StepStatus(StrEnum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    WAITING = "waiting"  # for someone outside the bank (documents, the customer's answer)
-    DONE = "done"
-    SKIPPED = "skipped"
-    BLOCKED = "blocked"
-
-
-class Shown(Frozen):
-    """A part of the plan: a field without a value is left out, not written as null (but those in
-    `_null_means`, where null says something: an access that does not end)."""
-
-    _null_means: ClassVar[frozenset[str]] = frozenset()
-
-    @model_serializer(mode="wrap")
-    def _omit_none(self, handler: SerializerFunctionWrapHandler) -> object:
-        data = handler(self)
-        if not isinstance(data, dict):
-            return data
-        return {k: v for k, v in data.items() if v is not None or k in self._null_means}
-
-
-# --- what is fixed at the start -----------------------------------------------------------------
-
-class ReasonInfo(Shown):
-    code: str
-    label: str
-    initiated_by: RequestedBy
-    stated_reason: str | None = None  # what a bank-initiated closure's notice tells the customer
-    withheld: bool = False  # not told to the customer (tipping-off)
-    withheld_because: str | None = None
-
-
-class NoticeTerm(Shown):
-    account_id: str
-    jurisdiction: PaymentJurisdiction
-    account_type: str
-    opened_on: date | None
-    rule: str
-    period: str  # "2 months", "90 days"
-    ends_at: str
-    reasons_required: bool
-    source: str
-
-
-class Notice(Shown):
-    given_at: str
-    ends_at: str  # the latest of the accounts' ends: when the relationship closes
-    immediate_ground: str | None = None
-    accounts: tuple[NoticeTerm, ...]
-
-
-class SettlementLine(Shown):
-    account_id: str
-    currency: str
-    balance: str
-    accrued_interest: str
-    fees_due: str
-    amount: str  # balance + accrued_interest - fees_due, in the currency's minor unit
-    outcome: Outcome
-    payout_iban: str | None = None  # masked
-
-
-class AccountBasis(Shown):
-    account_id: str
-    type: str
-    cards: tuple[str, ...] = ()
-    other_holders: tuple[str, ...] = ()
-
-
-class PlannedService(Shown):
-    type: LinkedServiceType
-    counterparty: str
-    source: str  # listed (by the channel), detected (in the history) or both
-    reference: str | None = None
-    cadence: str | None = None
-    last_seen: date | None = None
-    next_expected: date | None = None
-    typical_amount: str | None = None
-    currency: str | None = None
-    what_to_do: str
-    switching: str | None = None  # the switching service that moves it, where one applies
-
-
-class WinBackOffer(Shown):
-    offer: str
-    description: str
-    timeout_hours: int
-
-
-class PlanBasis(Frozen):
-    """What the closure's start fixes (stored with the closure's records, never in the workflow)."""
-
-    policy_version: str
-    requested_at: str
-    requested_by: RequestedBy
-    reason: ReasonInfo
-    close_by: str  # the planned closing time (the notice's end, or the service standard)
-    notice: Notice | None = None
-    accounts: tuple[AccountBasis, ...]
-    settlement: tuple[SettlementLine, ...]
-    linked_services: tuple[PlannedService, ...] = ()
-    services_detected: bool = False  # the history has been read (the exit-risk step)
-    jurisdictions: tuple[str, ...]  # the customer's retention jurisdictions
-    payment_jurisdiction: PaymentJurisdiction  # where the customer banks: which switching service applies
-    soft_exit: SoftExit = SoftExit.NONE
-    kept_account_id: str | None = None  # soft exit to a basic account
-    succession: bool = False
-    required_documents: tuple[str, ...] = ()
-    win_back: WinBackOffer | None = None
-    export_requested: bool = False
 
 
 def settlement_amount(account: Account, policy: ClosurePolicy) -> Decimal:
@@ -342,72 +233,6 @@ def with_detected(basis: PlanBasis, request: ClosureRequest, detected: Sequence[
     return basis.model_copy(update={"linked_services": merge_services(request, detected, policy,
                                                                       basis.payment_jurisdiction),
                                     "services_detected": True})
-
-
-# --- the plan as it stands ----------------------------------------------------------------------
-
-class PlanStep(Shown):
-    name: str
-    status: StepStatus
-    expected_by: str | None = None
-    done_at: str | None = None
-    detail: str = ""
-
-
-class AccessEnd(Shown):
-    _null_means: ClassVar[frozenset[str]] = frozenset({"ends_at"})
-
-    kind: str  # account | card | online_access
-    id: str
-    account_id: str | None = None
-    ends_at: str | None = None  # None: it does not end (kept, or passed to the surviving holders)
-    read_only_until: date | None = None  # online access: statements only, until then
-    what: str
-
-
-class DataRule(Shown):
-    record_class: RecordClass
-    what: str
-    kept_until: date | None = None  # None while the relationship continues
-    then: str
-    rule: str
-    source: str
-
-
-class SuccessionPlan(Shown):
-    documents: tuple[str, ...]
-    passes_to_surviving_holders: tuple[AccountBasis, ...]
-    disclosure: str
-
-
-class WinBackView(Shown):
-    offer: str
-    description: str
-    expires_at: str | None = None
-    answer: str | None = None
-
-
-class ClosurePlan(Shown):
-    """The plan as shown; for the channel of a succession or a withheld reason, fields are left
-    empty as `plan_of` explains."""
-
-    state: str
-    summary: str
-    requested_by: RequestedBy
-    requested_at: str
-    reason: ReasonInfo | None = None
-    close_by: str
-    steps: tuple[PlanStep, ...]
-    notice: Notice | None = None
-    access_ends: tuple[AccessEnd, ...]
-    final_settlement: tuple[SettlementLine, ...] | None = None
-    linked_services: tuple[PlannedService, ...] | None = None
-    data_after_closure: tuple[DataRule, ...]
-    soft_exit: SoftExit
-    kept_account_id: str | None = None
-    statements_until: date | None = None
-    win_back: WinBackView | None = None
-    succession: SuccessionPlan | None = None
 
 
 _THEN = {"delete": "then deleted",

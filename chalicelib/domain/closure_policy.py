@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import Field, StringConstraints, model_validator
 
-from chalicelib.domain.closure import AccountType, LinkedServiceType, RequestedBy
+from chalicelib.domain.closure import AccountType, LinkedServiceType, PaymentJurisdiction, RequestedBy
 from chalicelib.domain.decisions import SourcedValue
 from chalicelib.domain.models import Frozen
 from chalicelib.domain.retention import Period, RecordClass
@@ -20,13 +19,6 @@ from chalicelib.domain.retention import Period, RecordClass
 ReasonCode = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*(\.[a-z][a-z_]*){1,3}$")]
 Word = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]*$")]
 Text = Annotated[str, StringConstraints(min_length=3, max_length=600)]
-
-
-class PaymentJurisdiction(StrEnum):
-    """Whose payment-account rules govern an account's contract."""
-
-    EU = "EU"
-    UK = "UK"
 
 
 class ReasonSpec(Frozen):

@@ -26,6 +26,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.closure import Account, ClosureRequest, Direction, LinkedServiceType, Transaction
 from chalicelib.domain.decisions import SourcedValue
+from chalicelib.domain.exit_risk_findings import EvidenceValue, Finding
 from chalicelib.domain.models import Frozen, Verdict
 from chalicelib.domain.screening.normalise import normalise_name
 
@@ -44,7 +45,6 @@ _CENT = Decimal("0.01")
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Amount = Annotated[Decimal, Field(ge=0, allow_inf_nan=False)]
 Days = Annotated[int, Field(gt=0, le=3660)]
-EvidenceValue = str | int | list[str] | dict[str, str]
 
 
 # --- policy -------------------------------------------------------------------------------
@@ -124,15 +124,6 @@ class ExitRiskPolicy(Frozen):
 
 
 # --- results ------------------------------------------------------------------------------
-
-class Finding(Frozen):
-    """One check's outcome: a stable code, whether it is a red flag, and evidence free of PII."""
-
-    code: str
-    flagged: bool
-    detail: str
-    evidence: dict[str, EvidenceValue] = Field(default_factory=dict)
-
 
 class ExitRiskAssessment(Frozen):
     """Every exit-risk finding for one closure, under one policy version."""

@@ -12,27 +12,10 @@ from iso3166 import countries
 from pydantic import Field
 
 from chalicelib.domain.decisions import CheckRules, SourcedValue
+from chalicelib.domain.fraud_signals import FraudSignal
 from chalicelib.domain.identity_graph import GraphEntry, Link, LinkKind
 from chalicelib.domain.identity.images import hamming
 from chalicelib.domain.models import Applicant, CheckResult, Frozen
-
-
-class FraudSignal(StrEnum):
-    DOCUMENT_REUSED = "DOCUMENT_REUSED"
-    DOCUMENT_IMAGE_REUSED = "DOCUMENT_IMAGE_REUSED"
-    CONTACT_REUSED = "CONTACT_REUSED"
-    VELOCITY_EXCEEDED = "VELOCITY_EXCEEDED"
-    EMAIL_DISPOSABLE = "EMAIL_DISPOSABLE"
-    EMAIL_INVALID = "EMAIL_INVALID"
-    PHONE_INVALID = "PHONE_INVALID"
-    PHONE_COUNTRY_MISMATCH = "PHONE_COUNTRY_MISMATCH"
-
-
-# Signals about patterns across sign-ups: told to compliance, never to the channel (it would tell a
-# fraudster what was noticed). The contact checks are the customer's to correct and are shown.
-PATTERN_SIGNALS = frozenset({FraudSignal.DOCUMENT_REUSED, FraudSignal.DOCUMENT_IMAGE_REUSED,
-                             FraudSignal.CONTACT_REUSED, FraudSignal.VELOCITY_EXCEEDED,
-                             FraudSignal.EMAIL_DISPOSABLE})
 
 
 class VelocityAttribute(StrEnum):
@@ -115,10 +98,18 @@ def _newest_ids(entries: Iterable[GraphEntry], limit: int) -> tuple[str, ...]:
     return tuple(sorted(newest, key=lambda cp: (newest[cp], cp), reverse=True)[:limit])
 
 
+def counts_every_identity(kind: LinkKind, policy: FraudPolicy) -> bool:
+    """Whether `graph_signals` looks at every sign-up under a link of this kind (velocity counts
+    them, whoever they are), or only at those of other identities (a document, an image or a
+    contact detail reused): for those, `found` may leave out the entries of this identity."""
+    return any(LinkKind(attribute.value) is kind for attribute in policy.velocity.limits)
+
+
 def graph_signals(checkpoint_id: str, identity: str, started_at: datetime, links: Sequence[Link],
                   found: Mapping[str, Sequence[GraphEntry]], policy: FraudPolicy) -> list[Signal]:
     """The signals over the graph: `found` holds, for each of this sign-up's links (by key), the
-    entries other sign-ups left under it (this checkpoint's own are ignored)."""
+    entries other sign-ups left under it (this checkpoint's own are ignored; under a link whose
+    kind `counts_every_identity` does not, those of this identity may be left out)."""
     limit = policy.evidence_limit
 
     def others(link: Link) -> list[GraphEntry]:

@@ -32,6 +32,7 @@ from chalicelib.domain.alert import AlertOf, Report, ReportCase
 from chalicelib.domain.checkpoint import iso
 from chalicelib.domain.closure_plan import add_business_days
 from chalicelib.domain.models import Frozen
+from chalicelib.domain.monitoring_states import RunMode, RunStatus, RunTrigger, ShardStatus
 
 SHARD_PREFIX = "s"
 
@@ -119,30 +120,6 @@ class MonitoringPolicy(Frozen):
 
 
 # --- runs and shards ----------------------------------------------------------------------------
-
-class RunMode(StrEnum):
-    FULL = "full"  # every customer against every list in force
-    DELTA = "delta"  # every customer against a published version's added and changed entries
-
-
-class RunTrigger(StrEnum):
-    REQUEST = "request"  # POST /v1/monitoring/runs
-    SCHEDULE = "schedule"  # the policy's schedule
-    LIST_PUBLISHED = "list_published"  # a new list version
-
-
-class RunStatus(StrEnum):
-    RUNNING = "RUNNING"
-    SUCCEEDED = "SUCCEEDED"  # every shard screened every customer
-    INCOMPLETE = "INCOMPLETE"  # some shard failed for good: those customers were not screened
-    FAILED = "FAILED"  # the run could not start its shards
-
-
-class ShardStatus(StrEnum):
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-
 
 class Shard(Frozen):
     """One item of a run's manifest: consecutive partitions of the reverse index."""

@@ -2,7 +2,7 @@
 (the layout is in chalicelib/stores/document_bucket.py). Every object is tagged with it when written."""
 from __future__ import annotations
 
-from chalicelib.domain.retention import RecordClass
+from chalicelib.domain.retention_terms import RecordClass
 
 _RESULT_CLASSES = {"identity.json": RecordClass.CDD_IDENTITY, "screening.json": RecordClass.SCREENING_RESULTS,
                    "fraud.json": RecordClass.CDD_IDENTITY, "risk.json": RecordClass.CDD_IDENTITY,

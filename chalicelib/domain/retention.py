@@ -33,13 +33,13 @@ from calendar import monthrange
 from collections.abc import Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, AwareDatetime, Field, ValidationError, field_validator, model_validator
 
 from chalicelib.domain.decisions import SourcedValue
 from chalicelib.domain.models import Frozen
+from chalicelib.domain.retention_terms import Action, Jurisdiction, RecordClass, RetentionStatus, SweepKind, Trigger
 
 if TYPE_CHECKING:
     import yaml
@@ -51,59 +51,6 @@ class RetentionRuleError(ValueError):
 
 class NoRuleError(LookupError):
     """No rule covers a record's class in the given jurisdictions."""
-
-
-class Jurisdiction(StrEnum):
-    EU = "EU"
-    UK = "UK"
-    US = "US"
-    ALL = "ALL"  # a rule that applies wherever the bank is established
-
-
-class RecordClass(StrEnum):
-    CDD_IDENTITY = "cdd_identity"
-    SCREENING_RESULTS = "screening_results"
-    TRANSACTIONS = "transactions"
-    CORRESPONDENCE = "correspondence"
-    MARKETING_CONSENT = "marketing_consent"
-    DEVICE_DATA = "device_data"
-    EXPORT_PACKAGES = "export_packages"
-    EXPORT_RECORD = "export_record"
-    AUDIT_LOGS = "audit_logs"
-    CLOSURE_RECORD = "closure_record"
-    REJECTED_APPLICATION = "rejected_application"
-    ABANDONED_APPLICATION = "abandoned_application"
-    WEBHOOK_DELIVERY = "webhook_delivery"
-    CHANNEL_CONFIGURATION = "channel_configuration"
-    RETENTION_CONTROL = "retention_control"
-    REQUEST_FINGERPRINT = "request_fingerprint"
-    SANCTIONS_LISTS = "sanctions_lists"
-    ACCESS_LOGS = "access_logs"
-    EXIT_FACTS = "exit_facts"
-
-
-class Trigger(StrEnum):
-    RELATIONSHIP_END = "relationship_end"
-    RECORD_CREATED = "record_created"
-    TRANSACTION_DATE = "transaction_date"
-    CONSENT_WITHDRAWN = "consent_withdrawn"
-    APPLICATION_DECIDED = "application_decided"
-
-
-class Action(StrEnum):
-    DELETE = "delete"
-    REVIEW = "review"
-
-
-class RetentionStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    PENDING_TRIGGER = "pending_trigger"
-
-
-class SweepKind(StrEnum):
-    DELETE = "delete"
-    REVIEW = "review"
-    SKIP_HELD = "skip_held"
 
 
 _CAUTION = {Action.DELETE: 0, Action.REVIEW: 1}

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from chalicelib.domain.actors import Caller, Role
 from chalicelib.domain.checkpoint import Checkpoint, Reason
-from chalicelib.domain.fraud import PATTERN_SIGNALS
-from chalicelib.domain.risk_rating import RISK_HIGH
+from chalicelib.domain.fraud_signals import PATTERN_SIGNALS
+from chalicelib.domain.ratings import RISK_HIGH
 
 
 # The steps and reason codes that are risk data (services/fraud.py, services/risk.py).

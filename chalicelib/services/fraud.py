@@ -12,7 +12,7 @@ from disposable_email_domains import blocklist
 
 from chalicelib.domain.checkpoint import Step, iso, utc_now
 from chalicelib.domain.decisions import judge
-from chalicelib.domain.fraud import FraudAssessment, contact_signals, graph_signals
+from chalicelib.domain.fraud import FraudAssessment, contact_signals, counts_every_identity, graph_signals
 from chalicelib.domain.identity.images import DOCUMENT_SIDES, perceptual_hash
 from chalicelib.domain.identity_graph import (
     GraphEntry,
@@ -48,7 +48,8 @@ def assess_checkpoint(checkpoint_id: str, images: Mapping[str, str] | None = Non
     stores.identity_graph.replace(checkpoint_id, [
         GraphEntry(checkpoint_id=checkpoint_id, identity=identity, kind=link.kind, value=link.value,
                    at=checkpoint.created_at, side=link.side, phash=link.phash) for link in links])
-    found = {link.key: stores.identity_graph.linked(link.key) for link in links}
+    found = {link.key: stores.identity_graph.linked(
+        link.key, other_than=None if counts_every_identity(link.kind, policy) else identity) for link in links}
     started = datetime.fromisoformat(checkpoint.created_at.replace("Z", "+00:00"))
     signals = [*graph_signals(checkpoint_id, identity, started, links, found, policy),
                *contact_signals(application.applicant, blocklist)]

@@ -19,15 +19,8 @@ from chalicelib.domain.checkpoint import Reason, Step, iso, utc_now
 from chalicelib.domain.customer import CustomerRecord
 from chalicelib.domain.fraud import FraudAssessment
 from chalicelib.domain.models import Applicant, IdentityDocument, Product, Verdict
-from chalicelib.domain.risk_rating import (
-    RISK_HIGH,
-    MonitoringAlert,
-    RatingFacts,
-    RatingReason,
-    RiskFactorCode,
-    RiskRating,
-    rate,
-)
+from chalicelib.domain.ratings import RISK_HIGH, MonitoringAlert, RatingReason, RiskFactorCode, RiskRating
+from chalicelib.domain.risk_rating import RatingFacts, rate
 from chalicelib.domain.screening.engine import PEP_MATCH
 from chalicelib.domain.screening.result import ScreeningResult
 from chalicelib.errors import Conflict, TransientError

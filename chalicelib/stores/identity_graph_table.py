@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from boto3.dynamodb.conditions import Key
+from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.identity_graph import DEVICE_KINDS, GraphEntry
@@ -25,7 +25,7 @@ MAX_PER_LINK = 200  # the newest sign-ups read per link: evidence and velocity n
 
 class IdentityGraphStore(RetainedItemStore, Protocol):
     def replace(self, checkpoint_id: str, entries: list[GraphEntry]) -> None: ...
-    def linked(self, link: str) -> list[GraphEntry]: ...
+    def linked(self, link: str, other_than: str | None = None) -> list[GraphEntry]: ...
     def of_checkpoint(self, checkpoint_id: str) -> list[GraphEntry]: ...
 
 
@@ -71,11 +71,15 @@ class IdentityGraphTable:
             for entry in wanted.values():
                 batch.put_item(Item=_item(entry))
 
-    def linked(self, link: str) -> list[GraphEntry]:
-        """The newest entries (up to MAX_PER_LINK) any sign-up made under `link`."""
-        page = self._table().query(IndexName="by-link", KeyConditionExpression=Key("link").eq(link),
-                                   ScanIndexForward=False, Limit=MAX_PER_LINK)
-        return [_entry(item) for item in page["Items"]]
+    def linked(self, link: str, other_than: str | None = None) -> list[GraphEntry]:
+        """The newest entries (up to MAX_PER_LINK) any sign-up made under `link`; with `other_than`
+        (an identity), only those of other identities among them. DynamoDB reads the same newest
+        entries either way (Limit counts before the filter) and returns only those."""
+        kwargs: dict[str, Any] = {"IndexName": "by-link", "KeyConditionExpression": Key("link").eq(link),
+                                  "ScanIndexForward": False, "Limit": MAX_PER_LINK}
+        if other_than is not None:
+            kwargs["FilterExpression"] = Attr("identity").ne(other_than)
+        return [_entry(item) for item in self._table().query(**kwargs)["Items"]]
 
     def _record_keys(self, record_item_id: str) -> Iterable[dict[str, str]]:
         checkpoint_id = record_item_id.removesuffix(DEVICE_RECORD)

@@ -31,3 +31,17 @@ def test_benchmark_runs_and_prints_its_figures(script, args, expected):
     result = subprocess.run([sys.executable, script, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
     assert expected in result.stdout
+
+
+def test_the_profile_breakdown_counts_each_sample_for_the_innermost_known_layer(tmp_path):
+    samples = tmp_path / "samples.txt"
+    samples.write_text(
+        "run (threading.py:1);_dispatch (chalicelib/local/lambda_dispatch.py:9);assess_checkpoint "
+        "(chalicelib/services/fraud.py:50);_make_api_call (botocore/client.py:10);_parse (json/decoder.py:3) 3\n"
+        "run (threading.py:1);_evaluate (moto/stepfunctions/parser/x.py:5);parse (jsonpath_ng/parser.py:7) 1\n")
+    result = subprocess.run([sys.executable, "bench/profile_breakdown.py", str(samples), "--signups", "2"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60, check=True)
+    assert "4 samples = 0.2 s   100 ms/sign-up" in result.stdout
+    assert " 75.0%    75 ms/sign-up  botocore/boto3" in result.stdout
+    assert " 25.0%    25 ms/sign-up  moto Step Functions interpreter" in result.stdout
+    assert " 75.0%    75 ms/sign-up  the workflow's tasks" in result.stdout

@@ -499,6 +499,7 @@ def test_the_identity_graph_replaces_a_sign_ups_links_and_finds_every_sign_up_un
                                           entry(first, f"device#{device}", "2026-12-01T10:00:00.000Z")])
     stores.identity_graph.replace(second, [entry(second, shared, "2026-12-01T11:00:00.000Z")])
     assert [e.checkpoint_id for e in stores.identity_graph.linked(shared)] == [second, first]  # newest first
+    assert [e.checkpoint_id for e in stores.identity_graph.linked(shared, other_than="id-" + first[-4:])] == [second]
     stores.identity_graph.replace(first, [entry(first, shared, "2026-12-01T10:00:00.000Z"),
                                           entry(first, f"device#{device}", "2026-12-01T10:00:00.000Z")])  # corrected
     assert stores.identity_graph.linked(own) == []

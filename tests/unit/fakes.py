@@ -978,9 +978,10 @@ class FakeIdentityGraph:
         for key, entry in wanted.items():
             self.items[(checkpoint_id, key)] = entry
 
-    def linked(self, link: str) -> list[GraphEntry]:
+    def linked(self, link: str, other_than: str | None = None) -> list[GraphEntry]:
         found = [e for (_, key), e in self.items.items() if key == link]
-        return sorted(found, key=lambda e: e.at, reverse=True)[:MAX_PER_LINK]
+        newest = sorted(found, key=lambda e: e.at, reverse=True)[:MAX_PER_LINK]
+        return [e for e in newest if other_than is None or e.identity != other_than]
 
     def _record(self, item_id: str) -> list[tuple[str, str]]:
         checkpoint_id = item_id.removesuffix(DEVICE_RECORD)

@@ -2,7 +2,10 @@
 export packager (stream-zip, pycryptodome), not the OpenAPI machinery, not the list parsers, not
 Powertools' idempotency or data masking, no service and no store (each loads on first use), no
 YAML parser (policy files are read on first use), not the screening engine (the API's views show
-matches: chalicelib.domain.screening.matches), and no AWS call.
+matches: chalicelib.domain.screening.matches), no IBAN checker, and no AWS call. Nor the domain
+modules of the policies' models (closure, exit-risk, retention, decision, fraud, monitoring and
+risk-rating policies): the enums and small types the API's request models and views name live in
+modules of their own, and a closure plan's parts apart from the planning.
 A workflow task's or a schedule's function ($_HANDLER `app.<name>` on Lambda) loads none of the API
 either: not its routes, declarations, models or views, no domain module, no policy file.
 A list of modules, not a timing (bench/cold_start.py measures)."""
@@ -21,7 +24,16 @@ import botocore.client
 calls = []
 botocore.client.BaseClient._make_api_call = lambda self, name, params: calls.append(name)
 import app
-print(json.dumps({"modules": sorted(sys.modules), "aws_calls": calls, "routes": sorted(app.app.routes),
+import pydantic
+
+def models(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from models(sub)
+
+built = sorted({m.__qualname__ for m in models(pydantic.BaseModel)
+                if m.__module__.startswith("chalicelib") and m.__pydantic_complete__})
+print(json.dumps({"modules": sorted(sys.modules), "aws_calls": calls, "routes": sorted(app.app.routes), "built": built,
                   "functions": sorted(f.name for f in app.app.pure_lambda_functions),
                   "schedules": sorted(s.name for s in app.app.event_sources)}))
 """
@@ -35,7 +47,14 @@ NOT_AT_IMPORT = ("stream_zip", "Crypto", "chalicelib.api.openapi", "chalicelib.d
                  "chalicelib.domain.export_package", "PIL", "imagehash", "phonenumbers", "email_validator",
                  "disposable_email_domains",
                  "yaml",  # policy files are parsed on first use
-                 "rapidfuzz", "chalicelib.domain.screening.engine")  # the views show matches, the engine makes them
+                 "rapidfuzz", "chalicelib.domain.screening.engine",  # the views show matches, the engine makes them
+                 "stdnum")  # an IBAN is checked by the first request that names one
+# Where the policies' models are (and what only the services use of them): the API names
+# retention_terms, fraud_signals, monitoring_states, exit_risk_findings, closure_plan_parts and ratings.
+POLICY_MODELS = ("chalicelib.domain.closure_policy", "chalicelib.domain.exit_risk", "chalicelib.domain.retention",
+                 "chalicelib.domain.decisions", "chalicelib.domain.fraud", "chalicelib.domain.monitoring",
+                 "chalicelib.domain.closure_plan", "chalicelib.domain.recurring", "chalicelib.domain.identity_graph",
+                 "chalicelib.domain.risk_rating")
 
 
 # What a task's function loads of the app's own code (the rest loads on its first invocation).
@@ -58,6 +77,11 @@ def test_import_app_loads_only_what_every_function_needs():
                 or any(m.startswith(f"{n}.") for n in NOT_AT_IMPORT)}
     assert loaded["aws_calls"] == []  # nothing at import time reads S3 or DynamoDB
     assert "chalicelib.api.models" in modules  # the declarations themselves are there (the probe sees)
+    assert not modules & set(POLICY_MODELS)
+    # Every model is declared with defer_build and none is built (validator and serializer made)
+    # until first used: an instance made at import builds its class, and the first build also
+    # loads pydantic's plugin machinery (importlib.metadata's scan of the installed packages).
+    assert loaded["built"] == [] and "pydantic.plugin._loader" not in modules
 
 
 def test_a_task_function_loads_no_api_and_no_domain_but_has_every_task_and_schedule():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.fraud import FraudSignal, contact_signals, graph_signals
+from chalicelib.domain.fraud import FraudSignal, contact_signals, counts_every_identity, graph_signals
 from chalicelib.domain.identity_graph import (
     BANDS,
     GraphEntry,
@@ -109,6 +109,26 @@ def test_velocity_by_device_and_network_uses_the_channels_hashes():
     assert channel_hashes("device-1", "198.51.101.3", HASHER, 24, 48)[1] != prefix
     assert network_prefix("2001:db8:abcd:12::1", 24, 48) == "2001:db8:abcd::/48"
     assert channel_hashes(None, None, HASHER, 24, 48) == (None, None)
+
+
+def test_leaving_out_this_identitys_entries_where_velocity_does_not_count_changes_no_signal():
+    """What the fraud step reads (the by-link query filtered by identity where the kind allows):
+    the same signals as from every entry."""
+    policy = fraud_policy()
+    assert not any(counts_every_identity(kind, policy) for kind in (LinkKind.DOCUMENT, LinkKind.IMAGE_SHA256))
+    assert all(counts_every_identity(kind, policy) for kind in (LinkKind.EMAIL, LinkKind.DEVICE))
+    device, prefix = channel_hashes("device-1", "198.51.100.77", HASHER, 24, 48)
+    links = [*person_links(applicant(), DOCUMENT, HASHER), *_image(0x0123_4567_89AB_CDEF),
+             Link(kind=LinkKind.DEVICE, value=device), Link(kind=LinkKind.IP_PREFIX, value=prefix)]
+    earlier = [e for i in range(12) for e in entries(f"cp_{i}", links, "me" if i % 3 else "someone-else",
+                                                      NOW - timedelta(minutes=5 * i))]
+    every = {link.key: [e for e in earlier if e.key == link.key] for link in links}
+    filtered = {key: [e for e in found if counts_every_identity(e.kind, policy) or e.identity != "me"]
+                for key, found in every.items()}
+    assert sum(map(len, filtered.values())) < sum(map(len, every.values()))
+    assert (graph_signals("cp_me", "me", NOW, links, filtered, policy)
+            == graph_signals("cp_me", "me", NOW, links, every, policy))
+    assert any(s.flagged for s in graph_signals("cp_me", "me", NOW, links, filtered, policy))
 
 
 def _image(phash: int) -> list[Link]:
