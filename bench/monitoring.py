@@ -80,13 +80,16 @@ def main() -> None:
 
     added = NameIndex.build("ofac-sdn", snapshot, entries)
     min_coverage = monitoring_policy().reverse_index.min_coverage
+    counts: dict[str, int] = {}
     start, cpu = time.perf_counter(), time.process_time()
-    hits = delta_hits(profiles, index, added, policy(), min_coverage)
+    hits = delta_hits(profiles, index, added, policy(), min_coverage, counts)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     hit_ids = {p.customer_id for p, _ in hits}
     print(f"delta of {len(entries)} added entries against {len(profiles):,} customers: {wall:.2f} s wall "
           f"({cpu:.2f} s CPU) vs the 10 s target; {len(hits)} customers matched, planted found "
           f"{sum(p.customer_id in hit_ids for p in plant)}/{len(plant)}")
+    print(f"  the entries' names reached {counts['reached']:,} customer names; the score bound left "
+          f"{counts['screened']:,} customers to screen")
 
     forward = Screener([added], policy())
     sample = rng.sample(base, min(args.forward_sample, len(base))) + plant

@@ -93,13 +93,16 @@ def found(delta, policy) -> tuple[dict[str, list], dict[str, list]]:
     profiles, customers, entries = delta
     min_coverage = monitoring_policy().reverse_index.min_coverage
     assert len(profiles) < reverse.BOUND_FROM  # a shard's size: screened without the bound ...
-    unbounded = delta_hits(profiles, customers, entries, policy, min_coverage)
+    everyone, spared = {}, {}
+    unbounded = delta_hits(profiles, customers, entries, policy, min_coverage, everyone)
     reverse.BOUND_FROM, before = 0, reverse.BOUND_FROM  # ... and with it, as a large base is
     try:
-        hits = delta_hits(profiles, customers, entries, policy, min_coverage)
+        hits = delta_hits(profiles, customers, entries, policy, min_coverage, spared)
     finally:
         reverse.BOUND_FROM = before
     assert _found(hits) == _found(unbounded)
+    assert spared["reached"] == everyone["reached"] > everyone["screened"]  # names reached, once per listed name
+    assert len(hits) <= spared["screened"] < everyone["screened"]  # the bound screened fewer, found the same
     return _found(hits), _found(screen_all(profiles, Screener([entries], policy)))
 
 

@@ -70,32 +70,41 @@ def shard_hits(profiles: Sequence[ScreeningProfile], entries: Screener, min_cove
 
 
 def delta_hits(profiles: Sequence[ScreeningProfile], customers: NameIndex, entries: NameIndex,
-               policy: ScreeningPolicy, min_coverage: float) -> list[Hit]:
+               policy: ScreeningPolicy, min_coverage: float, counts: dict[str, int] | None = None) -> list[Hit]:
     """The customers among `profiles` (indexed as `customers`) that the listed entries of
     `entries` match, each with its matches (review band or above), best first. Every name of every
     entry is a query against the customers; of the customers it reaches, those that could score in
     the review band against that name (`ScoreBound`, over a large base) are screened forward, as a
-    sign-up would be, against those entries only."""
+    sign-up would be, against those entries only. `counts`, if given, receives how many customer
+    names the entries' names reached (`reached`, a customer name once per listed name reaching it)
+    and how many customers were screened (`screened`)."""
     with gc_paused():  # short-lived objects by the hundred thousand: no rescans of the customers' index
-        return _delta_hits(profiles, customers, entries, policy, min_coverage)
+        return _delta_hits(profiles, customers, entries, policy, min_coverage, {} if counts is None else counts)
 
 
 def _delta_hits(profiles: Sequence[ScreeningProfile], customers: NameIndex, entries: NameIndex,
-                policy: ScreeningPolicy, min_coverage: float) -> list[Hit]:
+                policy: ScreeningPolicy, min_coverage: float, counts: dict[str, int]) -> list[Hit]:
     reverse, forward = Screener([customers], policy), Screener([entries], policy)
     if len(profiles) < BOUND_FROM:  # a shard's few reached customers: screened, the bound would not pay
         reached: set[int] = set()
+        pairs = 0
         for name in {n.name for n in entries.names}:
-            for name_id in reverse.reaching(name, min_coverage).get(CUSTOMERS, ()):
-                reached.add(customers.names[name_id].entity)
+            names = reverse.reaching(name, min_coverage).get(CUSTOMERS, ())
+            pairs += len(names)
+            reached.update(customers.names[name_id].entity for name_id in names)
+        counts["reached"], counts["screened"] = pairs, len(reached)
         return screen_all((profiles[i] for i in sorted(reached)), forward)
     bound = ScoreBound(forward, entries, customers, profiles)
     by_text: dict[str, list[int]] = {}
     for listed_id, listed in enumerate(entries.names):
         by_text.setdefault(listed.name, []).append(listed_id)
     screened: set[int] = set()
+    pairs = 0
     for text, listed_ids in by_text.items():
-        bound.keep(reverse.reaching(text, min_coverage).get(CUSTOMERS, ()), listed_ids, screened)
+        names = reverse.reaching(text, min_coverage).get(CUSTOMERS, ())
+        pairs += len(names)
+        bound.keep(names, listed_ids, screened)
+    counts["reached"], counts["screened"] = pairs, len(screened)
     return screen_all((profiles[i] for i in sorted(screened)), forward)
 
 
