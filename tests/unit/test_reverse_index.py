@@ -48,6 +48,7 @@ def delta(policy: ScreeningPolicy):
     profiles = list(synthetic(2000, seed=7))
     for number, entity in enumerate(listed[:30]):
         words = entity.primary_name.replace(",", "").split()
+        longest = max(words, key=len)
         given_first = " ".join(words[1:] + words[:1])
         born = next((b.exact for b in entity.birth_dates if b.exact), None) or date(1970, 1, 1)
         variants = [
@@ -59,11 +60,33 @@ def delta(policy: ScreeningPolicy):
             (f"Al{words[-1].lower()} {' '.join(words[:-1])}", born),  # an article glued to a word
             (f"{given_first} Compnay", born),  # a word screening drops (a misspelt legal form)
             (f"{words[1][0] if len(words) > 1 else 'J'} {words[0]}", born),  # an initial, which screening joins
+            (f"{_split(longest)} {' '.join(w for w in words if w != longest)}", born),  # a word split, which it joins
+            (f"{_split(longest[:-1] + 'x')} {' '.join(w for w in words if w != longest)}", born),  # split, one off
         ]
         profiles += [ScreeningProfile(customer_id=f"cus_variant{number:03d}{k}", name=name, birth_date=birth,
                                       nationality="GBR")
                      for k, (name, birth) in enumerate(variants)]
     return profiles, customer_index(profiles), entries
+
+
+def _split(word: str) -> str:
+    return f"{word[:len(word) // 2]} {word[len(word) // 2:]}"
+
+
+def test_the_bound_knows_every_customer_words_joined_that_screening_compares_with_a_listed_word(delta, policy):
+    """`_joined_near`, from the listed word's keys, finds every customers' words joined whose
+    forward reach (as screening a customer computes it) holds the word."""
+    _, customers, entries = delta
+    forward = Screener([entries], policy)
+    alphabet = frozenset().union(*customers.vocabulary)
+    near = {word: reverse._joined_near(customers, alphabet, word) for word in entries.vocabulary}
+    compared = 0
+    for joined_id, form in enumerate(customers.joined):
+        for token_id in forward.joined_reach(entries, form):
+            assert joined_id in near[entries.vocabulary[token_id]], (form, entries.vocabulary[token_id])
+            compared += 1
+    assert compared >= 30  # the split variants at least
+    assert sum(map(len, near.values())) < len(customers.joined) / 10  # and a few others
 
 
 def test_the_bound_keeps_every_reached_customer_a_forward_screening_matches_and_few_others(delta, policy):
@@ -113,10 +136,10 @@ def _found(hits) -> dict[str, list]:
 def test_the_delta_matches_as_screening_every_customer_would(delta, found):
     profiles, _, _ = delta
     found, expected = found
-    glued_article = {p.customer_id for p in profiles if p.customer_id.startswith("cus_variant") and
-                     p.customer_id.endswith("5")}
+    known_gaps = {p.customer_id for p in profiles if p.customer_id.startswith("cus_variant") and
+                  p.customer_id[-1] in "59"}  # the glued article, the split word one letter off
     assert all(expected.get(customer) == matches for customer, matches in found.items())  # the very matches
-    assert set(expected) - set(found) <= glued_article  # the one known gap (below), none other
+    assert set(expected) - set(found) <= known_gaps  # the two known gaps (below), none other
 
 
 @pytest.mark.xfail(strict=True, reason="known gap of the reverse reach: screening compares a customer's word "
@@ -125,6 +148,17 @@ def test_the_delta_matches_as_screening_every_customer_would(delta, found):
 def test_a_customer_whose_listed_word_is_glued_to_its_article_is_reached(found):
     found, expected = found
     assert set(expected) <= set(found)
+
+
+@pytest.mark.xfail(strict=True, reason="known gap of the reverse reach: screening a customer compares their words "
+                                       "joined ('mohammex' of 'Moham mex') with listed words sharing a deletion "
+                                       "key ('mohammed'); the reverse reach takes the listed word to customers' "
+                                       "words joined of its spelling or consonant skeleton only")
+def test_a_customer_whose_listed_word_is_split_and_one_letter_off_is_reached(delta, found):
+    profiles, _, _ = delta
+    found, expected = found
+    split_off = {p.customer_id for p in profiles if p.customer_id.startswith("cus_variant") and p.customer_id[-1] == "9"}
+    assert split_off & set(expected) <= set(found)
 
 
 def test_a_shard_screens_forward_when_the_delta_has_more_names_than_it_has_customers(delta, policy):

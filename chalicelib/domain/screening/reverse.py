@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from operator import itemgetter
 from datetime import date
 
 from rapidfuzz.distance import OSA
@@ -15,7 +16,7 @@ from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.engine import Match, Screener, misspelt_legal_form
 from chalicelib.domain.screening.entities import EntityType, NameKind, PartialDate
-from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, Join, NameIndex
+from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, NameIndex, deletion_keys, skeleton
 from chalicelib.domain.screening.memory import gc_paused
 from chalicelib.domain.screening.normalise import STOPWORDS, normalised_words
 from chalicelib.domain.screening.policy import ScreeningPolicy
@@ -156,6 +157,8 @@ class ScoreBound:
         # customer word -> listed name -> heaviest reached (no reference to the bound: no cycle
         # for the paused collector to leave behind)
         self._word_heaviest = _Memo(partial(_heaviest, forward, entries, vocabulary))
+        # a listed word -> the customers' words joined that screening could compare with it
+        self._joining = _Memo(partial(_joined_near, customers, frozenset().union(*vocabulary)))
 
     def keep(self, reached: Iterable[int], listed_ids: Sequence[int], screened: set[int]) -> None:
         """Add to `screened` the positions of the customers (names of the customers' index) that
@@ -201,7 +204,8 @@ class ScoreBound:
                                + unmatched_listed * (one.weight - paired_listed)) >= pairs_floor:
                         screened.add(position)
                         break
-                if joins and self._joined_could_match(customer, one, pairs_floor):
+                if (joins and not one.joining.isdisjoint(joins)
+                        and self._joined_could_match(name_id, customer, one, pairs_floor)):
                     screened.add(position)
                     break
 
@@ -220,12 +224,13 @@ class ScoreBound:
         listed.by_customer[(year, nationality)] = floors
         return floors
 
-    def _joined_could_match(self, customer: _Customer, listed: _Listed, pairs_floor: float) -> bool:
-        """The bound again, with the customer's words joined paired where screening pairs them."""
-        maps, weights, total, _, _, _, joins = customer
+    def _joined_could_match(self, name_id: int, customer: _Customer, listed: _Listed, pairs_floor: float) -> bool:
+        """The bound again, with the customer's words joined (name `name_id` of the customers'
+        index) paired where screening pairs them."""
+        maps, weights, total = customer[:3]
         customers, joined_letters = self.customers, self._joined_letters
         reached = None
-        for joined_id, first, last in joins:
+        for joined_id, first, last in customers.names[name_id].joins:
             if listed.might_join(customers.joined[joined_id], joined_letters[joined_id],
                                  customers.joined_skeletons[joined_id]):
                 similar = self.forward.joined_reach(self.entries, customers.joined[joined_id])
@@ -284,7 +289,7 @@ class ScoreBound:
             nationality = self._nationalities[nationality]
         letters = min(sum(map(self._letters.__getitem__, words)), self._short_length)
         return (maps, weights, sum(weights), letters, profile.birth_date.year,
-                nationality, name.joins)
+                nationality, frozenset(map(_JOINED_ID, name.joins)))
 
     def _listed_of(self, name_id: int) -> _Listed:
         found = self._listed.get(name_id)
@@ -307,7 +312,8 @@ class ScoreBound:
             birth_dates=entity.birth_dates, nationalities=frozenset(entity.nationalities), adjustment=adjustment,
             floors={}, by_customer={},
             lengths=frozenset(len(vocabulary[t]) + d for t in name.tokens for d in (-1, 0, 1)),
-            skeletons=frozenset(skeletons[t] for t in name.tokens if len(skeletons[t]) >= 2))
+            skeletons=frozenset(skeletons[t] for t in name.tokens if len(skeletons[t]) >= 2),
+            joining=frozenset().union(*(self._joining[vocabulary[t]] for t in name.tokens)))
         self._listed[name_id] = found
         return found
 
@@ -348,10 +354,27 @@ def _heaviest(forward: Screener, entries: NameIndex, vocabulary: Sequence[str], 
     return heaviest
 
 
-_Customer = tuple[list[dict[int, float]], list[float], float, int, int, str | None, tuple[Join, ...]]
+def _joined_near(customers: NameIndex, alphabet: frozenset[str], word: str) -> frozenset[int]:
+    """The customers' words joined that screening, screening a customer, could compare with the
+    listed `word`: those it finds by their keys, the same consonant skeleton or a deletion key in
+    common (each the word or it less one letter: so the word joined is one of the word's keys,
+    or one of them with one letter more). A superset of those it finds similar."""
+    ids = customers.joined_ids
+    keys = deletion_keys(word)
+    near = {key[:i] + letter + key[i:] for key in keys for i in range(len(key) + 1) for letter in alphabet}
+    found = {ids[form] for form in near.union(keys) if form in ids}
+    key = skeleton(word)
+    if len(key) >= 2:
+        found.update(customers.joined_by_skeleton.get(key, ()))
+    return frozenset(found)
+
+
+_Customer = tuple[list[dict[int, float]], list[float], float, int, int, str | None, frozenset[int]]
 """(per word: listed name -> the heaviest listed unit it reaches; per word: its weight; the
 weights added up; letters (up to the short-name length); birth year; nationality (ISO alpha-3);
-its words joined, as the index holds them)."""
+the ids of its words joined in the index)."""
+
+_JOINED_ID = itemgetter(0)  # of a `Join`
 
 
 @dataclass(slots=True)
@@ -370,6 +393,7 @@ class _Listed:
     by_customer: dict[tuple[int, str | None], list[float]]  # the same by the customer's birth year and nationality
     lengths: frozenset[int]  # the lengths a word one deletion apart from one of its words can have
     skeletons: frozenset[str]  # its words' consonant skeletons
+    joining: frozenset[int]  # the customers' words joined that screening could compare with one of its words
 
     def might_join(self, form: str, letters: int, key: str) -> bool:
         """Whether a screened name's words joined (`form`, of `letters` letters and consonant
