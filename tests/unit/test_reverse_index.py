@@ -74,12 +74,12 @@ def _split(word: str) -> str:
 
 
 def test_the_bound_knows_every_customer_words_joined_that_screening_compares_with_a_listed_word(delta, policy):
-    """`_joined_near`, from the listed word's keys, finds every customers' words joined whose
-    forward reach (as screening a customer computes it) holds the word."""
+    """`NameIndex.joined_near`, from the listed word's keys, finds every customers' words joined
+    whose forward reach (as screening a customer computes it) holds the word."""
     _, customers, entries = delta
     forward = Screener([entries], policy)
-    alphabet = frozenset().union(*customers.vocabulary)
-    near = {word: reverse._joined_near(customers, alphabet, word) for word in entries.vocabulary}
+    letters = frozenset().union(*customers.vocabulary)
+    near = {word: customers.joined_near(word, letters) for word in entries.vocabulary}
     compared = 0
     for joined_id, form in enumerate(customers.joined):
         for token_id in forward.joined_reach(entries, form):

@@ -288,6 +288,18 @@ class NameIndex:
             found.add(joined_id)
         return found
 
+    def joined_near(self, token: str, letters: frozenset[str]) -> set[int]:
+        """Words joined that `similar_token_ids`, given one of them as the token, could find
+        `token` by (the other side of `joined_like`): those with a deletion key in common with
+        it, each one of its keys or one of them with a letter more (of `letters`, those of the
+        indexed words), and those of its consonant skeleton. A superset, to be scored."""
+        ids = self.joined_ids
+        keys = deletion_keys(token)
+        keys.update([key[:i] + letter + key[i:] for key in keys for i in range(len(key) + 1) for letter in letters])
+        found = {ids[form] for form in keys if form in ids}
+        found.update(self.joined_by_skeleton.get(skeleton(token), ()))
+        return found
+
     def names_with(self, token_ids: Iterable[int]) -> set[int]:
         """Ids of the names containing any of these words."""
         postings = self.postings

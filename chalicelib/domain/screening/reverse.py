@@ -16,7 +16,7 @@ from chalicelib.domain.models import Frozen
 from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.engine import Match, Screener, misspelt_legal_form
 from chalicelib.domain.screening.entities import EntityType, NameKind, PartialDate
-from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, NameIndex, deletion_keys, skeleton
+from chalicelib.domain.screening.index import PARTICLES, IndexedEntity, NameIndex
 from chalicelib.domain.screening.memory import gc_paused
 from chalicelib.domain.screening.normalise import STOPWORDS, normalised_words
 from chalicelib.domain.screening.policy import ScreeningPolicy
@@ -158,7 +158,7 @@ class ScoreBound:
         # for the paused collector to leave behind)
         self._word_heaviest = _Memo(partial(_heaviest, forward, entries, vocabulary))
         # a listed word -> the customers' words joined that screening could compare with it
-        self._joining = _Memo(partial(_joined_near, customers, frozenset().union(*vocabulary)))
+        self._joining = _Memo(partial(customers.joined_near, letters=frozenset().union(*vocabulary)))
 
     def keep(self, reached: Iterable[int], listed_ids: Sequence[int], screened: set[int]) -> None:
         """Add to `screened` the positions of the customers (names of the customers' index) that
@@ -231,8 +231,9 @@ class ScoreBound:
         customers, joined_letters = self.customers, self._joined_letters
         reached = None
         for joined_id, first, last in customers.names[name_id].joins:
-            if listed.might_join(customers.joined[joined_id], joined_letters[joined_id],
-                                 customers.joined_skeletons[joined_id]):
+            if joined_id in listed.joining and listed.might_join(customers.joined[joined_id],
+                                                                 joined_letters[joined_id],
+                                                                 customers.joined_skeletons[joined_id]):
                 similar = self.forward.joined_reach(self.entries, customers.joined[joined_id])
                 heaviest = max((self.listed_weights[t] for t in listed.tokens if t in similar), default=0.0)
                 if heaviest:
@@ -311,8 +312,6 @@ class ScoreBound:
             similar=min(policy.name.token_floor, policy.name.joined_phonetic_floor),
             birth_dates=entity.birth_dates, nationalities=frozenset(entity.nationalities), adjustment=adjustment,
             floors={}, by_customer={},
-            lengths=frozenset(len(vocabulary[t]) + d for t in name.tokens for d in (-1, 0, 1)),
-            skeletons=frozenset(skeletons[t] for t in name.tokens if len(skeletons[t]) >= 2),
             joining=frozenset().union(*(self._joining[vocabulary[t]] for t in name.tokens)))
         self._listed[name_id] = found
         return found
@@ -354,21 +353,6 @@ def _heaviest(forward: Screener, entries: NameIndex, vocabulary: Sequence[str], 
     return heaviest
 
 
-def _joined_near(customers: NameIndex, alphabet: frozenset[str], word: str) -> frozenset[int]:
-    """The customers' words joined that screening, screening a customer, could compare with the
-    listed `word`: those it finds by their keys, the same consonant skeleton or a deletion key in
-    common (each the word or it less one letter: so the word joined is one of the word's keys,
-    or one of them with one letter more). A superset of those it finds similar."""
-    ids = customers.joined_ids
-    keys = deletion_keys(word)
-    near = {key[:i] + letter + key[i:] for key in keys for i in range(len(key) + 1) for letter in alphabet}
-    found = {ids[form] for form in near.union(keys) if form in ids}
-    key = skeleton(word)
-    if len(key) >= 2:
-        found.update(customers.joined_by_skeleton.get(key, ()))
-    return frozenset(found)
-
-
 _Customer = tuple[list[dict[int, float]], list[float], float, int, int, str | None, frozenset[int]]
 """(per word: listed name -> the heaviest listed unit it reaches; per word: its weight; the
 weights added up; letters (up to the short-name length); birth year; nationality (ISO alpha-3);
@@ -391,18 +375,15 @@ class _Listed:
     adjustment: float  # weak alias and entity type: what every match on this name carries
     floors: dict[tuple[float, int], list[float]]  # (birth date, nationality) -> the pairing floor by letters
     by_customer: dict[tuple[int, str | None], list[float]]  # the same by the customer's birth year and nationality
-    lengths: frozenset[int]  # the lengths a word one deletion apart from one of its words can have
-    skeletons: frozenset[str]  # its words' consonant skeletons
     joining: frozenset[int]  # the customers' words joined that screening could compare with one of its words
 
     def might_join(self, form: str, letters: int, key: str) -> bool:
         """Whether a screened name's words joined (`form`, of `letters` letters and consonant
-        skeleton `key`) could be similar to one of the name's words, as screening finds and
-        compares words joined: the keys find a word one deletion apart (a length at most 1 apart)
-        or of the same consonant skeleton; the words are then compared letter for letter (optimal
-        string alignment, at least `similar`: the shorter at least `similar` of the longer)."""
-        if letters not in self.lengths and key not in self.skeletons:
-            return False
+        skeleton `key`; one of `joining`) could be similar to one of the name's words, as
+        screening finds and compares words joined: the keys find a word one deletion apart (a
+        length at most 1 apart) or of the same consonant skeleton; the words are then compared
+        letter for letter (optimal string alignment, at least `similar`: the shorter at least
+        `similar` of the longer)."""
         similar = self.similar
         for word, length, word_key in self.words:
             if ((abs(letters - length) <= 1 or (key == word_key and len(key) >= 2))
