@@ -218,7 +218,11 @@ def test_serialisation_round_trip(policy: ScreeningPolicy) -> None:
     index = NameIndex.build("list-a", "2026-01-01-abc", entities)
     loaded = NameIndex.from_bytes(index.to_bytes())
     assert (loaded.source, loaded.version, loaded.vocabulary) == ("list-a", "2026-01-01-abc", index.vocabulary)
-    assert (loaded.entities, loaded.names, loaded.postings) == (index.entities, index.names, index.postings)
+    assert [list(map(list, i.postings)) for i in (loaded, index)] == [[[0], [0], [1], [2], [2]]] * 2
+    assert list(loaded.entities) == list(index.entities) and list(loaded.names) == list(index.names)
+    assert loaded.entities[0].birth_dates == ((0, 1970, 0, 0, 0, False), (date(1971, 2, 3).toordinal(), 0, 0, 0, 0, True))
+    assert [(n.entity, n.kind, n.name, len(n.tokens)) for n in loaded.names] == [
+        (0, "primary", "Ivan PETROV", 2), (0, "weak_alias", "Vanya", 1), (1, "primary", "Ali HASSAN", 2)]
     assert len(loaded) == 3  # "HASSAN, Ali" is the primary name in another order: indexed once per order
     before = Screener([index], policy).screen("Ivan Petrov", date(1970, 6, 1), "RUS")
     after = Screener([loaded], policy).screen("Ivan Petrov", date(1970, 6, 1), "RUS")

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from itertools import combinations, repeat
-from operator import attrgetter
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
@@ -45,7 +44,6 @@ from chalicelib.domain.screening.index import (
     CANONICAL_PARTICLES,
     PARTICLES,
     IndexedEntity,
-    IndexedName,
     NameIndex,
     deletion_keys,
     joined_words,
@@ -137,7 +135,7 @@ class Screener:
         self._reached_names: dict[str, dict[int, tuple[dict[int, float], set[int]]]] = {
             index.source: {} for index in self.indexes}
         self._names_held: dict[str, int] = {index.source: 0 for index in self.indexes}
-        longest = max((max(map(len, map(_TOKENS, index.names)), default=0) for index in self.indexes), default=0)
+        longest = max((index.names.tokens.longest() for index in self.indexes), default=0)
         self._word_spans = [[(j, j + 1) for j in range(n)] for n in range(longest + 1)]  # n words, one span each
 
     @property
@@ -209,17 +207,18 @@ class Screener:
                 several.update(seen.intersection(postings))
                 seen.update(postings)
             covered: dict[int, float] = {}
+            name_tokens = index.names.tokens
             for name_id in several:
-                tokens = set(index.names[name_id].tokens)
+                tokens = set(name_tokens[name_id])
                 covered[name_id] = sum(weights[t] for t in reached if t in tokens)
             joined_reached = set().union(*joined)
             if joined_reached:  # indexed words joined, similar to one word of the query
                 for name_id in index.names_joining(joined_reached):
-                    tokens = index.names[name_id].tokens
+                    tokens = name_tokens[name_id]
                     if name_id not in covered:
                         covered[name_id] = sum(weights[t] for t in reached if t in set(tokens))
                     covered[name_id] += sum(
-                        weights[tokens[k]] for joined_id, a, b in index.names[name_id].joins
+                        weights[tokens[k]] for joined_id, a, b in index.names.joins_of(name_id)
                         if joined_id in joined_reached for k in range(a, b) if tokens[k] not in reached)
             totals = self._totals(index)
             names.update(n for n, weight in covered.items() if weight >= min_coverage * totals[n])
@@ -271,9 +270,9 @@ class Screener:
         totals = self._name_totals.get(index.source)
         if totals is None:
             weights = self._token_weights[index.source]
-            # sum(weights[t] for t in name.tokens) for each name, the loops in C (a million customers)
+            # sum(weights[t] for t in tokens) for each name's tokens, the loops in C (a million customers)
             totals = self._name_totals[index.source] = list(map(sum, map(map, repeat(weights.__getitem__),
-                                                                         map(_TOKENS, index.names))))
+                                                                         index.names.tokens)))
         return totals
 
     # --- query preparation and retrieval ------------------------------------------------
@@ -427,11 +426,12 @@ class Screener:
         joining = index.names_joining({j for _, e in reached_joined for j in e})  # the names those are in
         word_spans = self._word_spans
         best: dict[int, Match] = {}
-        entity_adjustments: dict[int, tuple[list[Adjustment], BirthDateComparison]] = {}
+        entity_adjustments: dict[int, tuple[IndexedEntity, list[Adjustment], BirthDateComparison]] = {}
         names = index.names
+        flat, starts = names.tokens.flat, names.tokens.starts  # name i's words: flat[starts[i]:starts[i + 1]]
+        entity_of, kind_of = names.entity, names.kind
         for name_id in name_ids:
-            name = names[name_id]
-            tokens = name.tokens
+            tokens = flat[starts[name_id]:starts[name_id + 1]]
             # (-similarity, 1 if words are joined, query unit, listed unit), sorted: most similar
             # first, single words before words joined, then in name order
             similarities = [
@@ -446,9 +446,10 @@ class Screener:
             listed_spans = word_spans[len(tokens)]
             if name_id in joining:  # listed words joined, against single query words
                 n = len(listed_spans)
-                similarities += [(-s, 1, i, n + k) for k, (joined_id, _, _) in enumerate(name.joins)
+                joins = names.joins_of(name_id)
+                similarities += [(-s, 1, i, n + k) for k, (joined_id, _, _) in enumerate(joins)
                                  for i, expansion in reached_joined if (s := expansion.get(joined_id))]
-                listed_spans = listed_spans + [(a, b) for _, a, b in name.joins]
+                listed_spans = listed_spans + [(a, b) for _, a, b in joins]
             if not similarities:
                 continue
             if (weighed := name_weights[name_id]) is None:
@@ -472,10 +473,10 @@ class Screener:
                 paired = sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs)
             if pairs_score < pair_floor:
                 continue  # cannot reach the floor even with perfect sort/set ratios
-            listed_text = " ".join(index.vocabulary[t] for t in name.tokens)
+            listed_text = " ".join(map(vocabulary.__getitem__, tokens))
             query_text = query.text
             if resegmented:  # compare the names as paired: a word boundary is no difference
-                listed_words = [index.vocabulary[t] for t in name.tokens]
+                listed_words = list(map(vocabulary.__getitem__, tokens))
                 query_text = _rejoined(query.tokens, [query.units[i][:3] for i, _ in resegmented])
                 listed_text = _rejoined(listed_words, [("".join(listed_words[a:b]), a, b)
                                                        for a, b in (listed_spans[j] for _, j in resegmented)])
@@ -486,29 +487,29 @@ class Screener:
             name_score = short_name_penalty(blend, letters, w)
             if name_score + bonus < floor:
                 continue
-            if name.entity not in entity_adjustments:
-                entity_adjustments[name.entity] = self._entity_adjustments(index.entities[name.entity], query)
-            adjustments, compared = entity_adjustments[name.entity]
-            if name.kind == NameKind.WEAK_ALIAS:
+            position, kind = entity_of[name_id], kind_of[name_id]
+            if position not in entity_adjustments:
+                entity_adjustments[position] = self._entity_adjustments(index.entities[position], query)
+            entity, adjustments, compared = entity_adjustments[position]
+            if kind == NameKind.WEAK_ALIAS:
                 adjustments = [
                     Adjustment(factor="weak_alias", delta=policy.adjustments.weak_alias, detail="matched a weak alias"),
                     *adjustments,
                 ]
             score = round(min(1.0, max(0.0, name_score + sum(a.delta for a in adjustments))), 4)
-            if score < floor or (name.entity in best and (best[name.entity].score, best[name.entity].name_scores.name)
+            if score < floor or (position in best and (best[position].score, best[position].name_scores.name)
                                  >= (score, round(name_score, 4))):
                 continue  # one match per entry: its best-scoring name (the closer name on a tie)
-            entity = index.entities[name.entity]
-            band, rule = self._band(score, name.kind, compared.level)
-            best[name.entity] = Match(
+            band, rule = self._band(score, kind, compared.level)
+            best[position] = Match(
                 source=index.source,
                 list_version=index.version,
                 source_id=entity.source_id,
                 kind=ListKind(entity.kind),
                 entity_type=EntityType(entity.type),
                 primary_name=entity.primary_name,
-                matched_name=name.name,
-                name_kind=NameKind(name.kind),
+                matched_name=names.name[name_id],
+                name_kind=NameKind(kind),
                 programmes=entity.programmes,
                 score=score,
                 band=band,
@@ -519,20 +520,20 @@ class Screener:
                     token_set=round(set_score, 4),
                     name=round(name_score, 4),
                     tokens_paired=paired,
-                    listed_tokens=len(name.tokens),
+                    listed_tokens=len(tokens),
                 ),
                 adjustments=tuple(adjustments),
                 birth_date=compared.level,
                 birth_date_precision=compared.precision,
-                resegmented=tuple(_resegmentation(query, index, name, listed_spans, i, j) for i, j in resegmented),
+                resegmented=tuple(_resegmentation(query, index, tokens, listed_spans, i, j) for i, j in resegmented),
                 entry_hash=entity.content_hash,
             )
         return list(best.values())
 
     def _entity_adjustments(self, entity: IndexedEntity, query: _Query
-                            ) -> tuple[list[Adjustment], BirthDateComparison]:
-        """Birth date, nationality and entity type adjustments of one entry (no subject data
-        in the details)."""
+                            ) -> tuple[IndexedEntity, list[Adjustment], BirthDateComparison]:
+        """The entry, and its birth date, nationality and entity type adjustments (no subject
+        data in the details)."""
         policy = self.policy.adjustments
         adjustments = []
         compared = birth_date_level(entity.birth_dates, query.birth_date, policy.birth_date.near_years)
@@ -563,7 +564,7 @@ class Screener:
                     detail=f"listed as {entity.type}, screened as {query.type.value}",
                 )
             )
-        return adjustments, compared
+        return entity, adjustments, compared
 
     def _band(self, score: float, name_kind: str, level: BirthDateLevel) -> tuple[Band, str]:
         """The band of a final score and the rule that put it there."""
@@ -577,9 +578,6 @@ class Screener:
         if score >= bands.review:
             return Band.REVIEW, f"review {bands.review:.2f} <= score {score:.2f} < block {bands.block:.2f}"
         return Band.PASS, f"score {score:.2f} < review {bands.review:.2f}"
-
-
-_TOKENS = attrgetter("tokens")  # of an IndexedName, for loops in C over a million names
 
 
 @lru_cache(maxsize=20_000)
@@ -624,12 +622,13 @@ def _rejoined(words: list[str], units: list[tuple[str, int, int]]) -> str:
     return " ".join(out)
 
 
-def _resegmentation(query: _Query, index: NameIndex, name: IndexedName, listed_spans: list[Span],
+def _resegmentation(query: _Query, index: NameIndex, tokens: Sequence[int], listed_spans: list[Span],
                     unit: int, listed_unit: int) -> Resegmentation:
-    """How one pair crossed a word boundary, in terms of list words and word positions only."""
+    """How one pair crossed a word boundary (with the listed name of words `tokens`), in terms of
+    list words and word positions only."""
     _, first, last, stopword = query.units[unit]
     a, b = listed_spans[listed_unit]
-    listed = " ".join(index.vocabulary[t] for t in name.tokens[a:b])
+    listed = " ".join(index.vocabulary[t] for t in tokens[a:b])
     positions = tuple(range(first + 1, last + 1))
     if stopword:
         return Resegmentation(joined=Joined.SCREENED, screened_words=positions, listed=listed,

@@ -26,16 +26,17 @@ import io
 import pickle
 import re
 from collections.abc import Iterable, Iterator
-from functools import partial
 from typing import NamedTuple
 
+from chalicelib.domain.screening.columns import Coded, Rows, Texts, ints, ints_of
 from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.entities import AliasStrength, BirthDate, ListEntity, NameKind
 from chalicelib.domain.screening.normalise import normalise_name
 from chalicelib.domain.screening.memory import gc_paused
 
-INDEX_FORMAT = "screening-index/2"
-"""Changes whenever tokens, keys or layout change: an index of another format must be rebuilt."""
+INDEX_FORMAT = "screening-index/3"
+"""Changes whenever tokens, keys or layout change: an index of another format must be rebuilt.
+3: names, entries and postings stored as columns (`columns`), not a Python object per item."""
 
 PARTICLES = frozenset(
     "al bin bint binti de da di del della der den du dos das la le van von y and of the for".split()
@@ -79,6 +80,76 @@ class IndexedName(NamedTuple):
     name: str  # as listed
     tokens: tuple[int, ...]  # token ids, in name order
     joins: tuple[Join, ...] = ()  # its adjacent words joined (see `joined_words`)
+
+
+class EntityColumns:
+    """The entries of an index, a column per field of `IndexedEntity` (`self[i]` is entry i as one)."""
+
+    __slots__ = IndexedEntity._fields
+
+    def __init__(self, state: tuple | None = None) -> None:
+        columns = (tuple(column() for column in _ENTITY_COLUMNS) if state is None else
+                   tuple(column.of_state(part) for column, part in zip(_ENTITY_COLUMNS, state)))
+        for field, column in zip(IndexedEntity._fields, columns):
+            setattr(self, field, column)
+
+    def append(self, entity: IndexedEntity) -> None:
+        for field, value in zip(IndexedEntity._fields, entity):
+            getattr(self, field).append(value)
+
+    def __getitem__(self, i: int) -> IndexedEntity:
+        return IndexedEntity(*(getattr(self, field)[i] for field in IndexedEntity._fields))
+
+    def __len__(self) -> int:
+        return len(self.source_id)
+
+    def __iter__(self) -> Iterator[IndexedEntity]:
+        return map(self.__getitem__, range(len(self)))
+
+    def state(self) -> tuple:
+        return tuple(getattr(self, field).state() for field in IndexedEntity._fields)
+
+
+_ENTITY_COLUMNS = (Texts, Coded, Coded, Texts, Coded, Coded, Coded, Texts)  # in IndexedEntity's field order
+
+
+class NameColumns:
+    """The names of an index, a column per field of `IndexedName` (`self[i]` is name i as one);
+    the engine's loops read the columns (`tokens[i]`, `entity[i]`), not the named tuples."""
+
+    __slots__ = ("entity", "kind", "name", "tokens", "joins")
+
+    def __init__(self, state: tuple | None = None) -> None:
+        if state is None:
+            self.entity, self.kind, self.name, self.tokens, self.joins = ints(), Coded(), Texts(), Rows(), Rows()
+        else:
+            entity, kind, name, tokens, joins = state
+            self.entity, self.kind, self.name = ints_of(entity), Coded.of_state(kind), Texts.of_state(name)
+            self.tokens, self.joins = Rows.of_state(tokens), Rows.of_state(joins)
+
+    def append(self, entity: int, kind: str, name: str, tokens: Iterable[int], joins: Iterable[Join]) -> None:
+        self.entity.append(entity)
+        self.kind.append(kind)
+        self.name.append(name)
+        self.tokens.append(tokens)
+        self.joins.append([part for join in joins for part in join])
+
+    def joins_of(self, i: int) -> list[Join]:
+        """Name i's words joined: (joined id, first word, one past the last)."""
+        flat = self.joins[i]
+        return list(zip(flat[0::3], flat[1::3], flat[2::3]))
+
+    def __getitem__(self, i: int) -> IndexedName:
+        return IndexedName(self.entity[i], self.kind[i], self.name[i], tuple(self.tokens[i]), tuple(self.joins_of(i)))
+
+    def __len__(self) -> int:
+        return len(self.entity)
+
+    def __iter__(self) -> Iterator[IndexedName]:
+        return map(self.__getitem__, range(len(self)))
+
+    def state(self) -> tuple:
+        return (self.entity.tobytes(), self.kind.state(), self.name.state(), self.tokens.state(), self.joins.state())
 
 
 class IndexFormatError(ValueError):
@@ -134,14 +205,14 @@ class NameIndex:
         self,
         source: str,
         version: str,
-        entities: list[IndexedEntity],
-        names: list[IndexedName],
+        entities: EntityColumns,
+        names: NameColumns,
         vocabulary: list[str],
-        postings: list[tuple[int, ...]],
+        postings: Rows,
         by_deletion: dict[str, tuple[int, ...]],
         skeletons: list[str] | None = None,
         joined: list[str] | None = None,
-        joined_postings: list[tuple[int, ...]] | None = None,
+        joined_postings: Rows | None = None,
         joined_skeletons: list[str] | None = None,
     ) -> None:
         self.source = source
@@ -152,7 +223,7 @@ class NameIndex:
         self.postings = postings
         self.by_deletion = by_deletion
         self.joined = joined or []
-        self.joined_postings = joined_postings or []
+        self.joined_postings = joined_postings if joined_postings is not None else Rows()
         self.token_ids = {token: i for i, token in enumerate(vocabulary)}
         self.joined_ids = {token: i for i, token in enumerate(self.joined)}
         self.skeletons = skeletons if skeletons is not None else [skeleton(t) for t in vocabulary]
@@ -191,8 +262,7 @@ class NameIndex:
     @classmethod
     def _build(cls, source: str, version: str,
                entries: Iterable[tuple[IndexedEntity, Iterable[tuple[NameKind, str]]]]) -> NameIndex:
-        indexed: list[IndexedEntity] = []
-        names: list[IndexedName] = []
+        indexed, names = EntityColumns(), NameColumns()
         token_ids: dict[str, int] = {}
         joined_ids: dict[str, int] = {}
         for entity, entity_names in entries:
@@ -206,14 +276,15 @@ class NameIndex:
                     joins = tuple((joined_ids.setdefault(w, len(joined_ids)), i, j)
                                   for w, i, j in joined_words(words, min_part=2))
                     best[tokens] = (kind, name, joins)
-            names.extend(IndexedName(position, k.value, n, t, j) for t, (k, n, j) in best.items())
+            for tokens, (kind, name, joins) in best.items():
+                names.append(position, kind.value, name, tokens, joins)
         vocabulary, joined = list(token_ids), list(joined_ids)
         postings: list[list[int]] = [[] for _ in vocabulary]
         joined_postings: list[list[int]] = [[] for _ in joined]
-        for name_id, name in enumerate(names):
-            for token_id in set(name.tokens):
+        for name_id, (tokens, joins) in enumerate(zip(names.tokens, names.joins)):
+            for token_id in set(tokens):
                 postings[token_id].append(name_id)
-            for joined_id in {j[0] for j in name.joins}:
+            for joined_id in set(joins[0::3]):
                 joined_postings[joined_id].append(name_id)
         by_deletion: dict[str, list[int]] = {}
         for token_id, token in enumerate(vocabulary):
@@ -221,27 +292,27 @@ class NameIndex:
                 by_deletion.setdefault(key, []).append(token_id)
         return cls(
             source, version, indexed, names, vocabulary,
-            [tuple(p) for p in postings], {k: tuple(v) for k, v in by_deletion.items()},
-            joined=joined, joined_postings=[tuple(p) for p in joined_postings],
+            Rows.of(postings), {k: tuple(v) for k, v in by_deletion.items()},
+            joined=joined, joined_postings=Rows.of(joined_postings),
         )
 
     def subset(self, source_ids: Iterable[str]) -> NameIndex:
         """The index of some of its entries (those with these source ids), with the same names,
         kinds and content hashes: what screening against only those entries needs."""
         wanted = set(source_ids)
-        positions = [i for i, e in enumerate(self.entities) if e.source_id in wanted]
+        positions = [i for i, source_id in enumerate(self.entities.source_id) if source_id in wanted]
         names_of: dict[int, list[tuple[NameKind, str]]] = {i: [] for i in positions}
-        for name in self.names:
-            if name.entity in names_of:
-                names_of[name.entity].append((NameKind(name.kind), name.name))
+        names = self.names
+        for name_id, position in enumerate(names.entity):
+            if position in names_of:
+                names_of[position].append((NameKind(names.kind[name_id]), names.name[name_id]))
         return NameIndex.of_entries(self.source, self.version, ((self.entities[i], names_of[i]) for i in positions))
 
     def to_bytes(self) -> bytes:
         payload = (
-            INDEX_FORMAT, self.source, self.version,
-            [tuple(e) for e in self.entities], [tuple(n) for n in self.names],
-            self.vocabulary, self.skeletons, self.postings, self.by_deletion,
-            self.joined, self.joined_skeletons, self.joined_postings,
+            INDEX_FORMAT, self.source, self.version, self.entities.state(), self.names.state(),
+            self.vocabulary, self.skeletons, self.postings.state(), self.by_deletion,
+            self.joined, self.joined_skeletons, self.joined_postings.state(),
         )
         return pickle.dumps(payload, protocol=5)
 
@@ -257,11 +328,12 @@ class NameIndex:
                 raise IndexFormatError(f"index format {fmt!r}, this code reads {INDEX_FORMAT!r}: rebuild it")
             (source, version, entities, names, vocabulary, skeletons, postings, by_deletion,
              joined, joined_skeletons, joined_postings) = fields
-            return cls(
-                source, version,
-                list(map(_entity_of, entities)), list(map(_name_of, names)),
-                vocabulary, postings, by_deletion, skeletons, joined, joined_postings, joined_skeletons,
-            )
+            try:
+                return cls(source, version, EntityColumns(entities), NameColumns(names), vocabulary,
+                           Rows.of_state(postings), by_deletion, skeletons, joined, Rows.of_state(joined_postings),
+                           joined_skeletons)
+            except (ValueError, TypeError) as exc:
+                raise IndexFormatError(f"not a screening index: {exc}") from exc
 
     # --- retrieval --------------------------------------------------------------------------
 
@@ -303,20 +375,15 @@ class NameIndex:
     def names_with(self, token_ids: Iterable[int]) -> set[int]:
         """Ids of the names containing any of these words."""
         postings = self.postings
-        return set().union(*(postings[t] for t in token_ids))
+        return set().union(*map(postings.__getitem__, token_ids))
 
     def names_joining(self, joined_ids: Iterable[int]) -> set[int]:
         """Ids of the names with any of these words joined."""
         postings = self.joined_postings
-        return set().union(*(postings[t] for t in joined_ids))
+        return set().union(*map(postings.__getitem__, joined_ids))
 
     def __len__(self) -> int:
         return len(self.names)
-
-
-# tuples made straight into the named tuples (the same as `_make`, without a call per item)
-_entity_of = partial(tuple.__new__, IndexedEntity)
-_name_of = partial(tuple.__new__, IndexedName)
 
 
 def _by_skeleton(skeletons: list[str]) -> dict[str, list[int]]:

@@ -6,7 +6,6 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
-from operator import itemgetter
 from datetime import date
 
 from rapidfuzz.distance import OSA
@@ -89,16 +88,16 @@ def _delta_hits(profiles: Sequence[ScreeningProfile], customers: NameIndex, entr
     if len(profiles) < BOUND_FROM:  # a shard's few reached customers: screened, the bound would not pay
         reached: set[int] = set()
         pairs = 0
-        for name in {n.name for n in entries.names}:
+        for name in set(entries.names.name):
             names = reverse.reaching(name, min_coverage).get(CUSTOMERS, ())
             pairs += len(names)
-            reached.update(customers.names[name_id].entity for name_id in names)
+            reached.update(map(customers.names.entity.__getitem__, names))
         counts["reached"], counts["screened"] = pairs, len(reached)
         return screen_all((profiles[i] for i in sorted(reached)), forward)
     bound = ScoreBound(forward, entries, customers, profiles)
     by_text: dict[str, list[int]] = {}
-    for listed_id, listed in enumerate(entries.names):
-        by_text.setdefault(listed.name, []).append(listed_id)
+    for listed_id, text in enumerate(entries.names.name):
+        by_text.setdefault(text, []).append(listed_id)
     screened: set[int] = set()
     pairs = 0
     for text, listed_ids in by_text.items():
@@ -165,14 +164,14 @@ class ScoreBound:
         could match one of these listed names (all with the same text). The bound is read first
         against the lowest floor any birth date and nationality would give it, then, if that does
         not rule the customer out, against the customer's own."""
-        names = self.customers.names
+        entity_of = self.customers.names.entity
         customers = self._customers
         listed = [self._listed_of(i) for i in listed_ids]
         w = self.forward.policy.name
         unmatched_query, unmatched_listed = w.unmatched_query_token, w.unmatched_listed_token
         sound = self.sound
         for name_id in reached:
-            position = names[name_id].entity
+            position = entity_of[name_id]
             if position in screened:
                 continue
             customer = customers.get(name_id, False)
@@ -230,7 +229,7 @@ class ScoreBound:
         maps, weights, total = customer[:3]
         customers, joined_letters = self.customers, self._joined_letters
         reached = None
-        for joined_id, first, last in customers.names[name_id].joins:
+        for joined_id, first, last in customers.names.joins_of(name_id):
             if joined_id in listed.joining and listed.might_join(customers.joined[joined_id],
                                                                  joined_letters[joined_id],
                                                                  customers.joined_skeletons[joined_id]):
@@ -277,9 +276,9 @@ class ScoreBound:
         """What the bound needs of a customer; None if it cannot judge them: screening must
         compare the words the index holds, no fewer (a misspelt legal form it drops) and no
         others (a stopword it drops is also compared glued to the next word)."""
-        name = self.customers.names[name_id]
-        profile = self.profiles[name.entity]
-        words = name.tokens
+        names = self.customers.names
+        profile = self.profiles[names.entity[name_id]]
+        words = names.tokens[name_id]
         if (any(map(self._legal_forms.__getitem__, words)) or any(map(self._stopwords.__getitem__, profile.name.split()))
                 or not self._letter_words.isdisjoint(words)):
             return None
@@ -290,7 +289,7 @@ class ScoreBound:
             nationality = self._nationalities[nationality]
         letters = min(sum(map(self._letters.__getitem__, words)), self._short_length)
         return (maps, weights, sum(weights), letters, profile.birth_date.year,
-                nationality, frozenset(map(_JOINED_ID, name.joins)))
+                nationality, frozenset(names.joins[name_id][0::3]))
 
     def _listed_of(self, name_id: int) -> _Listed:
         found = self._listed.get(name_id)
@@ -336,6 +335,7 @@ def _heaviest(forward: Screener, entries: NameIndex, vocabulary: Sequence[str], 
     reaches (names it reaches nothing of are left out)."""
     similar, joined = forward.word_reach(entries, vocabulary[word])
     weights, names = forward._token_weights[entries.source], entries.names
+    tokens_of = names.tokens
     heaviest: dict[int, float] = {}
     for token_id in similar:
         weight = weights[token_id]
@@ -344,8 +344,8 @@ def _heaviest(forward: Screener, entries: NameIndex, vocabulary: Sequence[str], 
                 heaviest[name_id] = weight
     for joined_id in joined:
         for name_id in entries.joined_postings[joined_id]:
-            tokens = names[name_id].tokens
-            for other, a, b in names[name_id].joins:
+            tokens = tokens_of[name_id]
+            for other, a, b in names.joins_of(name_id):
                 if other == joined_id:
                     weight = sum(weights[t] for t in tokens[a:b])
                     if weight > heaviest.get(name_id, 0.0):
@@ -357,8 +357,6 @@ _Customer = tuple[list[dict[int, float]], list[float], float, int, int, str | No
 """(per word: listed name -> the heaviest listed unit it reaches; per word: its weight; the
 weights added up; letters (up to the short-name length); birth year; nationality (ISO alpha-3);
 the ids of its words joined in the index)."""
-
-_JOINED_ID = itemgetter(0)  # of a `Join`
 
 
 @dataclass(slots=True)

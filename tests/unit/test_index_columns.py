@@ -1,0 +1,58 @@
+"""The flat columns of a screening index: each holds what it was given, in order, and serialises
+to builtins that load back to the same."""
+import pickle
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.domain.screening.columns import Coded, Rows, Texts
+
+texts = st.lists(st.text(), max_size=30)
+rows = st.lists(st.lists(st.integers(min_value=0, max_value=2**31 - 1), max_size=6), max_size=30)
+
+
+def _builtins_only(state: object) -> object:
+    return pickle.loads(pickle.dumps(state, protocol=5))  # what the index's unpickler gets back
+
+
+@given(texts)
+def test_texts_hold_every_string_in_every_script(strings: list[str]) -> None:
+    column = Texts()
+    for text in strings:
+        column.append(text)
+    loaded = Texts.of_state(_builtins_only(column.state()))
+    assert list(column) == list(loaded) == strings and len(loaded) == len(strings)
+    assert [loaded[i] for i in range(len(strings))] == strings
+    if strings:
+        assert loaded[-1] == strings[-1]
+
+
+def test_texts_refuse_an_index_past_the_end() -> None:
+    column = Texts()
+    column.append("Усама бин Ладен")
+    assert column[0] == "Усама бин Ладен"
+    for outside in (1, -2):
+        try:
+            column[outside]
+        except IndexError:
+            continue
+        raise AssertionError(f"{outside} read")
+
+
+@given(rows)
+def test_rows_hold_each_row(values: list[list[int]]) -> None:
+    column = Rows.of(values)
+    loaded = Rows.of_state(_builtins_only(column.state()))
+    assert [list(r) for r in loaded] == [list(loaded[i]) for i in range(len(values))] == values
+    assert loaded.longest() == max(map(len, values), default=0)
+
+
+@given(st.lists(st.sampled_from([(), ("SDGT",), ("SDGT", "IRAN"), ((1970, 0),)]), max_size=40))
+def test_coded_values_are_stored_once_each(values: list[tuple]) -> None:
+    column = Coded()
+    for value in values:
+        column.append(value)
+    loaded = Coded.of_state(_builtins_only(column.state()))
+    assert list(loaded) == values and len(loaded.values) == len(set(values))
+    loaded.append(("NEW",))  # appending after a load keeps the codes it has
+    assert list(loaded) == [*values, ("NEW",)]
