@@ -110,7 +110,7 @@ def stage_build(size: int, work: Path, args: argparse.Namespace) -> dict:
         if None in ids or not ids:
             return False
         wanted = sorted(ids)
-        return any(sorted(index.names[n].tokens) == wanted for n in index.names_with(ids[:1]))
+        return any(sorted(index.names.tokens[n]) == wanted for n in index.names_with(ids[:1]))
 
     probes = list(generator.non_listed_people(args.non_listed, NON_LISTED_SEED))
     non_listed = [[locale, name, born.isoformat(), nationality]
@@ -246,7 +246,7 @@ def stage_memory(size: int, work: Path, args: argparse.Namespace) -> dict:
     data = (work / f"{size}.index").read_bytes()
     fields = pickle.loads(data)
     parts = ("format", "source", "version", "entities", "names", "vocabulary", "skeletons", "postings",
-             "by_deletion", "joined", "joined_skeletons", "joined_postings")
+             "by_deletion", "joined", "joined_by_skeleton", "joined_postings")
     sizes = {}
     for part, value in zip(parts, fields):
         if part in ("format", "source", "version"):
@@ -265,7 +265,7 @@ def stage_memory(size: int, work: Path, args: argparse.Namespace) -> dict:
     tracemalloc.start()
     index_derived = NameIndex(index.source, index.version, index.entities, index.names, index.vocabulary,
                               index.postings, index.by_deletion, index.skeletons, index.joined,
-                              index.joined_postings, index.joined_skeletons)
+                              index.joined_postings, index.joined_by_skeleton)
     sizes["derived at load (token ids, skeleton and prefix maps)"] = tracemalloc.get_traced_memory()[0] / 2**20
     tracemalloc.stop()
     del index_derived

@@ -7,6 +7,7 @@ index's restricted unpickler."""
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -66,6 +67,23 @@ class Texts:
     def of_state(cls, state: tuple[bytes, bytes]) -> Texts:
         blob, starts = state
         return cls(blob, _array(_OFFSET, starts))
+
+
+class SortedTexts(Texts):
+    """Texts in sorted order: a string's position is found by bisection, with no dict of them."""
+
+    __slots__ = ()
+
+    @classmethod
+    def of(cls, strings: Iterable[str]) -> SortedTexts:
+        found = cls()
+        for text in sorted(strings):
+            found.append(text)
+        return found
+
+    def position(self, text: str) -> int | None:
+        i = bisect_left(self, text)
+        return i if i < len(self) and self[i] == text else None
 
 
 class Rows:
@@ -148,3 +166,34 @@ class Coded(Generic[T]):
     def of_state(cls, state: tuple[list[Any], bytes]) -> Coded[Any]:
         values, codes = state
         return cls(values, _array(_INT, codes))
+
+
+class KeyedRows:
+    """Rows of ints by a string key (a consonant skeleton -> the ids of the words that have it),
+    the keys sorted (`SortedTexts`): `get` is a dict's, the memory a column's."""
+
+    __slots__ = ("keys", "rows")
+
+    def __init__(self, keys: SortedTexts | None = None, rows: Rows | None = None) -> None:
+        self.keys = keys if keys is not None else SortedTexts()
+        self.rows = rows if rows is not None else Rows()
+
+    @classmethod
+    def of(cls, mapping: dict[str, Iterable[int]]) -> KeyedRows:
+        keys = SortedTexts.of(mapping)
+        return cls(keys, Rows.of(mapping[key] for key in keys))
+
+    def get(self, key: str, default: Any = ()) -> array | Any:
+        i = self.keys.position(key)
+        return default if i is None else self.rows[i]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def state(self) -> tuple:
+        return self.keys.state(), self.rows.state()
+
+    @classmethod
+    def of_state(cls, state: tuple) -> KeyedRows:
+        keys, rows = state
+        return cls(SortedTexts.of_state(keys), Rows.of_state(rows))

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from chalicelib.domain.screening.columns import Coded, Rows, Texts, ints, ints_of
+from chalicelib.domain.screening.columns import Coded, KeyedRows, Rows, SortedTexts, Texts, ints, ints_of
 from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.entities import AliasStrength, BirthDate, ListEntity, NameKind
 from chalicelib.domain.screening.normalise import normalise_name
@@ -197,8 +197,8 @@ class NameIndex:
 
     __slots__ = (
         "source", "version", "entities", "names", "vocabulary", "postings", "skeletons",
-        "joined", "joined_postings", "joined_skeletons",
-        "token_ids", "by_deletion", "by_skeleton", "by_prefix", "joined_ids", "joined_by_skeleton",
+        "joined", "joined_postings", "joined_by_skeleton", "_joined_ids", "_joined_skeletons",
+        "token_ids", "by_deletion", "by_skeleton", "by_prefix",
     )
 
     def __init__(
@@ -211,9 +211,9 @@ class NameIndex:
         postings: Rows,
         by_deletion: dict[str, tuple[int, ...]],
         skeletons: list[str] | None = None,
-        joined: list[str] | None = None,
+        joined: SortedTexts | None = None,
         joined_postings: Rows | None = None,
-        joined_skeletons: list[str] | None = None,
+        joined_by_skeleton: KeyedRows | None = None,
     ) -> None:
         self.source = source
         self.version = version
@@ -222,19 +222,36 @@ class NameIndex:
         self.vocabulary = vocabulary
         self.postings = postings
         self.by_deletion = by_deletion
-        self.joined = joined or []
+        # the words joined: millions in a large list, so columns (ids in sorted order), and the
+        # maps only reverse screening reads made when it first does (`joined_ids`, `joined_skeletons`)
+        self.joined = joined if joined is not None else SortedTexts()
         self.joined_postings = joined_postings if joined_postings is not None else Rows()
+        self._joined_ids: dict[str, int] | None = None
+        self._joined_skeletons: list[str] | None = None
+        self.joined_by_skeleton = (joined_by_skeleton if joined_by_skeleton is not None
+                                   else KeyedRows.of(_by_skeleton(self.joined_skeletons)))
         self.token_ids = {token: i for i, token in enumerate(vocabulary)}
-        self.joined_ids = {token: i for i, token in enumerate(self.joined)}
         self.skeletons = skeletons if skeletons is not None else [skeleton(t) for t in vocabulary]
-        self.joined_skeletons = joined_skeletons if joined_skeletons is not None else [skeleton(t) for t in self.joined]
         self.by_skeleton = _by_skeleton(self.skeletons)
-        self.joined_by_skeleton = _by_skeleton(self.joined_skeletons)
         by_prefix: dict[str, list[int]] = {}
         for token_id, token in enumerate(vocabulary):
             if len(token) >= _PREFIX_MIN_LENGTH:
                 by_prefix.setdefault(token[:_PREFIX], []).append(token_id)
         self.by_prefix = by_prefix
+
+    @property
+    def joined_ids(self) -> dict[str, int]:
+        """Each word joined -> its id."""
+        if self._joined_ids is None:
+            self._joined_ids = {form: i for i, form in enumerate(self.joined)}
+        return self._joined_ids
+
+    @property
+    def joined_skeletons(self) -> list[str]:
+        """Each word joined's consonant skeleton, by id."""
+        if self._joined_skeletons is None:
+            self._joined_skeletons = [skeleton(t) for t in self.joined]
+        return self._joined_skeletons
 
     # --- building and serialising ---------------------------------------------------------
 
@@ -278,7 +295,12 @@ class NameIndex:
                     best[tokens] = (kind, name, joins)
             for tokens, (kind, name, joins) in best.items():
                 names.append(position, kind.value, name, tokens, joins)
-        vocabulary, joined = list(token_ids), list(joined_ids)
+        vocabulary, joined = list(token_ids), SortedTexts.of(joined_ids)
+        new_id = ints([0]) * len(joined)  # a word joined's id is its position in sorted order
+        for position, form in enumerate(joined):
+            new_id[joined_ids[form]] = position
+        flat = names.joins.flat
+        flat[0::3] = ints(map(new_id.__getitem__, flat[0::3]))
         postings: list[list[int]] = [[] for _ in vocabulary]
         joined_postings: list[list[int]] = [[] for _ in joined]
         for name_id, (tokens, joins) in enumerate(zip(names.tokens, names.joins)):
@@ -312,7 +334,7 @@ class NameIndex:
         payload = (
             INDEX_FORMAT, self.source, self.version, self.entities.state(), self.names.state(),
             self.vocabulary, self.skeletons, self.postings.state(), self.by_deletion,
-            self.joined, self.joined_skeletons, self.joined_postings.state(),
+            self.joined.state(), self.joined_by_skeleton.state(), self.joined_postings.state(),
         )
         return pickle.dumps(payload, protocol=5)
 
@@ -327,11 +349,11 @@ class NameIndex:
             if fmt != INDEX_FORMAT or len(fields) != 11:
                 raise IndexFormatError(f"index format {fmt!r}, this code reads {INDEX_FORMAT!r}: rebuild it")
             (source, version, entities, names, vocabulary, skeletons, postings, by_deletion,
-             joined, joined_skeletons, joined_postings) = fields
+             joined, joined_by_skeleton, joined_postings) = fields
             try:
                 return cls(source, version, EntityColumns(entities), NameColumns(names), vocabulary,
-                           Rows.of_state(postings), by_deletion, skeletons, joined, Rows.of_state(joined_postings),
-                           joined_skeletons)
+                           Rows.of_state(postings), by_deletion, skeletons, SortedTexts.of_state(joined),
+                           Rows.of_state(joined_postings), KeyedRows.of_state(joined_by_skeleton))
             except (ValueError, TypeError) as exc:
                 raise IndexFormatError(f"not a screening index: {exc}") from exc
 
@@ -356,7 +378,7 @@ class NameIndex:
     def joined_like(self, token: str, key: str | None = None) -> set[int]:
         """Listed words joined ("binladen") spelt as `token` or with its consonant skeleton."""
         found = set(self.joined_by_skeleton.get(skeleton(token) if key is None else key, ()))
-        if (joined_id := self.joined_ids.get(token)) is not None:
+        if (joined_id := self.joined.position(token)) is not None:
             found.add(joined_id)
         return found
 
