@@ -416,11 +416,16 @@ class Screener:
             policy.adjustments.nationality_agrees if query.nationality else 0.0
         )
         pair_floor = (floor - bonus - w.token_sort - w.token_set) / w.token_pairs
+        name_weights = self._name_weights[index.source]
+        token_weights = self._token_weights[index.source]
+        vocabulary = index.vocabulary
         words = len(query.tokens)
+        query_spans = query.spans
         reached = [(i, e) for i, e in enumerate(expansions[:words]) if e]  # query words that reach listed words
         reached_units = [(i, e) for i, e in enumerate(expansions) if i >= words and e]  # query words joined
         reached_joined = [(i, e) for i, e in enumerate(joined) if e]  # query words that reach listed words joined
         joining = index.names_joining({j for _, e in reached_joined for j in e})  # the names those are in
+        word_spans = self._word_spans
         best: dict[int, Match] = {}
         entity_adjustments: dict[int, tuple[IndexedEntity, list[Adjustment], BirthDateComparison]] = {}
         names = index.names
@@ -436,11 +441,65 @@ class Screener:
             if found is None:
                 continue
             if found is _UNSCORED:
-                found = scored[words_key] = self._name_scores(
-                    index, query, name_id, tokens, reached, reached_units, reached_joined, joining, pair_floor,
-                    bonus, floor)
-                if found is None:
+                # (-similarity, 1 if words are joined, query unit, listed unit), sorted: most similar
+                # first, single words before words joined, then in name order
+                similarities = [
+                    (-s, 0, i, j)
+                    for j, token_id in enumerate(tokens)
+                    for i, expansion in reached if (s := expansion.get(token_id))
+                ]
+                across = len(similarities)
+                if reached_units:  # query words joined, against listed words
+                    similarities += [(-s, 1, i, j) for j, token_id in enumerate(tokens)
+                                     for i, expansion in reached_units if (s := expansion.get(token_id))]
+                listed_spans = word_spans[len(tokens)]
+                if name_id in joining:  # listed words joined, against single query words
+                    n = len(listed_spans)
+                    joins = names.joins_of(name_id)
+                    similarities += [(-s, 1, i, n + k) for k, (joined_id, _, _) in enumerate(joins)
+                                     for i, expansion in reached_joined if (s := expansion.get(joined_id))]
+                    listed_spans = listed_spans + [(a, b) for _, a, b in joins]
+                if not similarities:
+                    scored[words_key] = None
                     continue
+                if (weighed := name_weights[name_id]) is None:
+                    weighed = name_weights[name_id] = (tuple(token_weights[t] for t in tokens),
+                                                       sum(len(vocabulary[t]) for t in tokens))
+                listed_weights, listed_letters = weighed
+                if len(similarities) == across:  # single words only: the plain pairing
+                    pairs_score, pairs = pair_words(query.weights, listed_weights, similarities, w)
+                    resegmented, paired = [], len(pairs)
+                else:  # some pair would cross a word boundary
+                    pairs_score, pairs = pair_tokens(query.weights, listed_weights, similarities, query_spans,
+                                                     listed_spans, w)
+                    if sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs) < words:
+                        # a query word left unpaired: words joined might pair it if tried first on ties
+                        # ("Nid al Al-Rabii")
+                        joins_first = [(s, 1 - r, i, j) for s, r, i, j in similarities]
+                        other = pair_tokens(query.weights, listed_weights, joins_first, query_spans, listed_spans, w)
+                        if other[0] > pairs_score:
+                            pairs_score, pairs = other
+                    resegmented = [(i, j) for i, j in pairs if i >= words or j >= len(tokens)]
+                    paired = sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs)
+                if pairs_score < pair_floor:
+                    scored[words_key] = None  # cannot reach the floor even with perfect sort/set ratios
+                    continue
+                listed_text = " ".join(map(vocabulary.__getitem__, tokens))
+                query_text = query.text
+                if resegmented:  # compare the names as paired: a word boundary is no difference
+                    listed_words = list(map(vocabulary.__getitem__, tokens))
+                    query_text = _rejoined(query.tokens, [query.units[i][:3] for i, _ in resegmented])
+                    listed_text = _rejoined(listed_words, [("".join(listed_words[a:b]), a, b)
+                                                           for a, b in (listed_spans[j] for _, j in resegmented)])
+                sort_score = fuzz.token_sort_ratio(query_text, listed_text) / 100
+                set_score = fuzz.token_set_ratio(query_text, listed_text) / 100
+                blend = w.token_pairs * pairs_score + w.token_sort * sort_score + w.token_set * set_score
+                letters = min(query.letters, listed_letters)
+                name_score = short_name_penalty(blend, letters, w)
+                if name_score + bonus < floor:
+                    scored[words_key] = None
+                    continue
+                scored[words_key] = found = pairs_score, sort_score, set_score, name_score, paired, resegmented, listed_spans
             pairs_score, sort_score, set_score, name_score, paired, resegmented, listed_spans = found
             position, kind = entity_of[name_id], kind_of[name_id]
             if position not in entity_adjustments:
@@ -484,77 +543,6 @@ class Screener:
                 entry_hash=entity.content_hash,
             )
         return list(best.values())
-
-    def _name_scores(self, index: NameIndex, query: _Query, name_id: int, tokens: Sequence[int],
-                     reached: list[tuple[int, dict[int, float]]], reached_units: list[tuple[int, dict[int, float]]],
-                     reached_joined: list[tuple[int, dict[int, float]]], joining: set[int], pair_floor: float,
-                     bonus: float, floor: float) -> tuple[float, float, float, float, int, list[tuple[int, int]], list[Span]] | None:
-        """A listed name's scores on the name alone against the query (pairs, token sort, token
-        set, the blend after the short-name penalty), the query words paired, the pairs that
-        cross a word boundary and the listed units; None if, with the most the entry's adjustments
-        could add (`bonus`), it cannot reach `floor`."""
-        w = self.policy.name
-        vocabulary = index.vocabulary
-        words = len(query.tokens)
-        query_spans = query.spans
-        name_weights = self._name_weights[index.source]
-        token_weights = self._token_weights[index.source]
-        # (-similarity, 1 if words are joined, query unit, listed unit), sorted: most similar
-        # first, single words before words joined, then in name order
-        similarities = [
-            (-s, 0, i, j)
-            for j, token_id in enumerate(tokens)
-            for i, expansion in reached if (s := expansion.get(token_id))
-        ]
-        across = len(similarities)
-        if reached_units:  # query words joined, against listed words
-            similarities += [(-s, 1, i, j) for j, token_id in enumerate(tokens)
-                             for i, expansion in reached_units if (s := expansion.get(token_id))]
-        listed_spans = self._word_spans[len(tokens)]
-        if name_id in joining:  # listed words joined, against single query words
-            n = len(listed_spans)
-            joins = index.names.joins_of(name_id)
-            similarities += [(-s, 1, i, n + k) for k, (joined_id, _, _) in enumerate(joins)
-                             for i, expansion in reached_joined if (s := expansion.get(joined_id))]
-            listed_spans = listed_spans + [(a, b) for _, a, b in joins]
-        if not similarities:
-            return None
-        if (weighed := name_weights[name_id]) is None:
-            weighed = name_weights[name_id] = (tuple(token_weights[t] for t in tokens),
-                                               sum(len(vocabulary[t]) for t in tokens))
-        listed_weights, listed_letters = weighed
-        if len(similarities) == across:  # single words only: the plain pairing
-            pairs_score, pairs = pair_words(query.weights, listed_weights, similarities, w)
-            resegmented, paired = [], len(pairs)
-        else:  # some pair would cross a word boundary
-            pairs_score, pairs = pair_tokens(query.weights, listed_weights, similarities, query_spans,
-                                             listed_spans, w)
-            if sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs) < words:
-                # a query word left unpaired: words joined might pair it if tried first on ties
-                # ("Nid al Al-Rabii")
-                joins_first = [(s, 1 - r, i, j) for s, r, i, j in similarities]
-                other = pair_tokens(query.weights, listed_weights, joins_first, query_spans, listed_spans, w)
-                if other[0] > pairs_score:
-                    pairs_score, pairs = other
-            resegmented = [(i, j) for i, j in pairs if i >= words or j >= len(tokens)]
-            paired = sum(query_spans[i][1] - query_spans[i][0] for i, _ in pairs)
-        if pairs_score < pair_floor:
-            return None  # cannot reach the floor even with perfect sort/set ratios
-        listed_text = " ".join(map(vocabulary.__getitem__, tokens))
-        query_text = query.text
-        if resegmented:  # compare the names as paired: a word boundary is no difference
-            listed_words = list(map(vocabulary.__getitem__, tokens))
-            query_text = _rejoined(query.tokens, [query.units[i][:3] for i, _ in resegmented])
-            listed_text = _rejoined(listed_words, [("".join(listed_words[a:b]), a, b)
-                                                   for a, b in (listed_spans[j] for _, j in resegmented)])
-        sort_score = fuzz.token_sort_ratio(query_text, listed_text) / 100
-        set_score = fuzz.token_set_ratio(query_text, listed_text) / 100
-        blend = w.token_pairs * pairs_score + w.token_sort * sort_score + w.token_set * set_score
-        letters = min(query.letters, listed_letters)
-        name_score = short_name_penalty(blend, letters, w)
-        if name_score + bonus < floor:
-            return None
-        return pairs_score, sort_score, set_score, name_score, paired, resegmented, listed_spans
 
     def _entity_adjustments(self, entity: IndexedEntity, query: _Query
                             ) -> tuple[IndexedEntity, list[Adjustment], BirthDateComparison]:
