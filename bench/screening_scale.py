@@ -1,6 +1,6 @@
 """The screening engine at the scale of a consolidated dataset (OpenSanctions: on the order of a
 million entities): for each list size, the index build time and serialised size, the cold load of
-that index in a fresh process (imports, read from disk, deserialise), the peak memory of a process
+that index in a fresh process (imports, download from S3, deserialise), the peak memory of a process
 that loads it and screens, the latency per screened name, recall on variants of listed names and
 false positives on non-listed names.
 
@@ -15,8 +15,8 @@ applicant; those whose words are exactly a listed name's are dropped (at each si
 is found, or a non-listed name flagged, in the review or block band.
 
 Each stage runs in a fresh subprocess, so that its peak memory (ru_maxrss) is its own: build
-(generate, index, serialise to a file in --work), cold load (import, read, deserialise; median of
---loads runs), screen (load, screen every query: CPU and wall time per name). With --profile,
+(generate, index, serialise to a file in --work), cold load (import, download from an embedded S3
+on a loopback port and check its SHA-256, deserialise; median of --loads runs), screen (load, screen every query: CPU and wall time per name). With --profile,
 the largest size is also profiled: cProfile of 1,000 screenings and the memory each part of the
 index takes once loaded (tracemalloc).
 
@@ -49,18 +49,24 @@ TARGETS = {  # issue #25, at 1,000,000 entities
 }
 
 COLD_LOAD = """
-import resource, sys, time
+import hashlib, resource, sys, time
 start, start_cpu = time.perf_counter(), time.process_time()
 sys.path.insert(0, {root!r})
+import boto3
 from chalicelib.domain.screening.index import NameIndex
+s3 = boto3.client("s3", endpoint_url={endpoint!r}, region_name="eu-west-1", aws_access_key_id="bench",
+                  aws_secret_access_key="bench")
 imported = time.perf_counter()
-data = open({path!r}, "rb").read()
+data = s3.get_object(Bucket={bucket!r}, Key={key!r})["Body"].read()  # as the list store reads it
+if hashlib.sha256(data).hexdigest() != {sha256!r}:
+    raise SystemExit("the index does not match its SHA-256")
 read = time.perf_counter()
 index = NameIndex.from_bytes(data)
 loaded = time.perf_counter()
 print(imported - start, read - imported, loaded - read, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
       time.process_time() - start_cpu)
 """
+BUCKET = "screening-scale-bench"
 
 
 def rss_mb() -> float:
@@ -125,11 +131,36 @@ def stage_build(size: int, work: Path, args: argparse.Namespace) -> dict:
 
 
 def stage_cold(size: int, work: Path, args: argparse.Namespace) -> dict:
-    runs = []
-    for _ in range(args.loads):
-        out = subprocess.run([sys.executable, "-c", COLD_LOAD.format(root=str(ROOT), path=str(work / f"{size}.index"))],
-                             capture_output=True, text=True, check=True).stdout.split()
-        runs.append([float(v) for v in out])
+    """The index downloaded from S3 (an embedded S3 on a loopback port: moto's server, the one `make
+    run` serves) and checked against its SHA-256, as the list store reads it, then deserialised: in
+    fresh processes, the median of --loads."""
+    import hashlib
+    import logging
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-1", aws_access_key_id="bench",
+                          aws_secret_access_key="bench")
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        data = (work / f"{size}.index").read_bytes()
+        key = f"lists/bench/{size}/index.bin"
+        s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+        script = COLD_LOAD.format(root=str(ROOT), endpoint=endpoint, bucket=BUCKET, key=key,
+                                  sha256=hashlib.sha256(data).hexdigest())
+        del data
+        runs = []
+        for _ in range(args.loads):
+            out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+            runs.append([float(v) for v in out.split()])
+    finally:
+        server.stop()
     imports, reads, loads, rss, cpu = (statistics.median(r[i] for r in runs) for i in range(5))
     return {"import_s": imports, "read_s": reads, "deserialise_s": loads, "cold_s": imports + reads + loads,
             "cold_cpu_s": cpu, "load_rss_mb": rss / 1024}
@@ -355,8 +386,8 @@ def main() -> None:
               f"build {row['build_s']:.1f} s ({row['build_cpu_s']:.1f} s CPU), serialise {row['serialise_s']:.1f} s, "
               f"{row['bytes'] / 1e6:.1f} MB; build process peak {row['build_rss_mb']:,.0f} MB")
         row |= run_stage("cold", size, args)
-        print(f"  cold load (median of {args.loads} fresh processes): import {row['import_s']:.2f} s, read "
-              f"{row['read_s']:.2f} s, deserialise {row['deserialise_s']:.2f} s = {row['cold_s']:.2f} s wall "
+        print(f"  cold load (median of {args.loads} fresh processes): import {row['import_s']:.2f} s, download from S3 "
+              f"and SHA-256 check {row['read_s']:.2f} s, deserialise {row['deserialise_s']:.2f} s = {row['cold_s']:.2f} s wall "
               f"({row['cold_cpu_s']:.2f} s CPU); "
               f"that process's peak {row['load_rss_mb']:,.0f} MB")
         profiled = args.profile and size == max(sizes)
