@@ -208,14 +208,14 @@ class Screener:
                 several.update(seen.intersection(postings))
                 seen.update(postings)
             covered: dict[int, float] = {}
-            name_tokens = index.names.tokens
+            flat, starts = index.names.tokens.flat, index.names.tokens.starts
             for name_id in several:
-                tokens = set(name_tokens[name_id])
+                tokens = set(flat[starts[name_id]:starts[name_id + 1]])
                 covered[name_id] = sum(weights[t] for t in reached if t in tokens)
             joined_reached = set().union(*joined)
             if joined_reached:  # indexed words joined, similar to one word of the query
                 for name_id in index.names_joining(joined_reached):
-                    tokens = name_tokens[name_id]
+                    tokens = flat[starts[name_id]:starts[name_id + 1]]
                     if name_id not in covered:
                         covered[name_id] = sum(weights[t] for t in reached if t in set(tokens))
                     covered[name_id] += sum(
