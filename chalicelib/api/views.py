@@ -39,8 +39,7 @@ from chalicelib.domain.monitoring_states import RunMode, RunStatus, RunTrigger
 from chalicelib.domain.screening.clearance import Clearance
 from chalicelib.domain.retention_terms import Action, RecordClass
 from chalicelib.domain.screening.matches import Match
-from chalicelib.domain.screening.entities import ListKind
-from chalicelib.domain.screening.list_update import ListRefresh, RefreshStage, RefreshState
+from chalicelib.domain.screening.list_update import ListRefresh, RefreshStage, RefreshState, SourceKind
 from chalicelib.domain.webhooks import Delivery, DeliveryStatus, EventType, Subscription
 from chalicelib.domain.visibility import as_seen_by
 
@@ -403,7 +402,8 @@ class ListStatus(StrEnum):
 
 class ListInForce(View):
     source: str
-    kind: ListKind
+    kind: SourceKind = Field(description="what the source lists; mixed: a consolidated dataset whose entries "
+                                         "each carry their own kind (sanctions, pep, crime)")
     format: str = Field(description="the parser of the list's files (policies/lists.yaml)")
     publisher: str | None = Field(None, description="the publisher's page for the list")
     status: ListStatus

@@ -14,7 +14,7 @@ from chalicelib.api.views import ListsInForce
 from chalicelib.domain.actors import Caller, Role
 from chalicelib.domain.screening.entities import ListKind
 from chalicelib.domain.screening.index import NameIndex
-from chalicelib.domain.screening.list_update import ListSource, ListSourcesPolicy, RefreshRefused
+from chalicelib.domain.screening.list_update import ListSource, ListSourcesPolicy, RefreshRefused, SourceKind
 from chalicelib.errors import NotFound
 from chalicelib.policies import list_sources_policy
 from chalicelib.services import health, lists, screening
@@ -98,17 +98,26 @@ def test_each_new_format_publishes_through_the_refresh_path(stores, source, name
     assert stores.lists.current(source).version == report["version"]  # the version in force keeps serving
 
 
-def test_an_opensanctions_source_publishes_and_a_broken_line_is_unreadable(stores, monkeypatch) -> None:
-    policy = list_sources_policy()
-    source = ListSource(kind=ListKind.SANCTIONS, format="ftm-json", required=False,
-                        files={"entities.ftm.json": "https://data.opensanctions.org/datasets/latest/default/entities.ftm.json"})
-    patched = policy.model_copy(update={"sources": {**policy.sources, "opensanctions": source}})
-    monkeypatch.setattr(lists, "list_sources_policy", lambda: patched)
+def test_an_opensanctions_subscription_is_a_source_of_mixed_kinds_refreshed_in_the_background(stores) -> None:
+    source = list_sources_policy().sources["opensanctions-default"]
+    assert (source.kind, source.format, source.required, source.asynchronous, source.retired) == (
+        SourceKind.MIXED, "ftm-json", False, True, False)
+    assert source.publisher == "https://www.opensanctions.org/datasets/default/"
+    assert dict(source.files) == {
+        "entities.ftm.json": "https://data.opensanctions.org/datasets/latest/default/entities.ftm.json"}
+    shown = {i["source"]: i for i in lists.in_force(OFFICER, stores)}["opensanctions-default"]
+    assert (shown["kind"], shown["status"], shown["version"]) == ("mixed", "in_force", None)  # nothing shipped
+
+
+def test_an_opensanctions_source_publishes_and_a_broken_line_is_unreadable(stores) -> None:
     data = (SPECIMENS / "opensanctions-entities.specimen.ftm.json").read_bytes()
-    report = lists.publish("opensanctions", {"entities.ftm.json": data}, "2026-12-01", stores)
+    report = lists.publish("opensanctions-default", {"entities.ftm.json": data}, "2026-12-01", stores)
     assert (report["status"], report["entries"]) == ("published", 8)
+    kinds = {m.kind for m in NameIndex.from_bytes(stores.lists.read_index(
+        stores.lists.current("opensanctions-default"))).entities}
+    assert kinds == {"sanctions", "pep", "crime"}  # each entry's own kind, from its topics
     with pytest.raises(RefreshRefused) as refused:
-        lists.publish("opensanctions", {"entities.ftm.json": data[:-20]}, "2026-12-02", stores)
+        lists.publish("opensanctions-default", {"entities.ftm.json": data[:-20]}, "2026-12-02", stores)
     assert refused.value.code == "UNREADABLE_LIST" and "ftm-json" in str(refused.value)
 
 

@@ -22,6 +22,18 @@ class ListOrigin(StrEnum):
     BANK = "bank"  # the bank's own list, published whole by compliance (POST /v1/lists/internal/versions)
 
 
+class SourceKind(StrEnum):
+    """What a source lists: one kind of entry (each entry is of the source's kind, unless its
+    format says otherwise: a Senzing record's sanction topic), or `mixed`, a consolidated
+    dataset whose entries each carry their own kind (OpenSanctions' FtM topics: sanctions, PEP,
+    crime; see ftm.py). Shown by GET /v1/lists; screening reads each entry's own kind."""
+
+    SANCTIONS = ListKind.SANCTIONS.value
+    PEP = ListKind.PEP.value
+    CRIME = ListKind.CRIME.value
+    MIXED = "mixed"
+
+
 class ListSource(Frozen):
     """One list the product reads. In force unless `retired_on` is set: a retired source (its
     publisher stopped it, `replaced_by` names the source that replaces it) is never screened
@@ -30,7 +42,7 @@ class ListSource(Frozen):
     reports degraded; one not required (a source added before its first version is loaded) is
     screened from its first version on, and shows version None until then."""
 
-    kind: ListKind
+    kind: SourceKind
     format: str
     origin: ListOrigin = ListOrigin.PUBLISHER
     files: Mapping[str, str] = {}  # file name -> URL where the publisher puts it
