@@ -424,12 +424,15 @@ class ListsInForce(View):
 
 
 class ListDiffView(View):
+    """Counts of the entries added, removed and changed, and the first 50 ids (in order) of each:
+    a first version of a million entries is `added: 1000000` and 50 ids."""
+
     added: int
     removed: int
     changed: int
-    added_ids: list[str]
-    removed_ids: list[str]
-    changed_ids: list[str]
+    added_ids: list[str] = Field(description="the first 50 ids added, in order (added counts them all)")
+    removed_ids: list[str] = Field(description="the first 50 ids removed, in order")
+    changed_ids: list[str] = Field(description="the first 50 ids changed, in order")
 
 
 class RefreshStatus(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from chalicelib.api.models import ListRefreshRequest, WatchlistVersionRequest
@@ -14,7 +14,7 @@ from chalicelib.domain.checkpoint import iso, utc_now
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.monitoring import MonitoringRun
 from chalicelib.domain.screening.entities import ListEntity
-from chalicelib.domain.screening.formats import parse_list
+from chalicelib.domain.screening.formats import iter_list, parse_list
 from chalicelib.domain.screening.index import INDEX_FORMAT, NameIndex
 from chalicelib.domain.screening.list_update import (
     ListOrigin,
@@ -24,8 +24,10 @@ from chalicelib.domain.screening.list_update import (
     RefreshStage,
     RefreshState,
     check_size,
-    diff,
-    screened_ids,
+    diff_of,
+    fingerprint,
+    fingerprints,
+    screened_of,
 )
 from chalicelib.domain.screening.watchlist import FILE_NAME, canonical_file
 from chalicelib.errors import InvalidField, NotFound
@@ -181,7 +183,10 @@ def _refuse_retired(source: str, config: ListSource) -> None:
 
 def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores = AWS,
             progress: Callable[[RefreshStage], None] | None = None) -> dict[str, Any]:
-    """Parse, diff, index and store a new version unless it is refused; `progress` hears each stage."""
+    """Parse, diff, index and store a new version unless it is refused; `progress` hears each stage.
+    The entries are indexed as they are parsed and only their fingerprints kept (a list of a
+    million entries is never held whole, nor next to the version in force: the diff is worked
+    out from both versions' fingerprints)."""
     config = list_sources_policy().sources[source]
     _refuse_retired(source, config)
     version, digests = content_version(snapshot, files)
@@ -191,58 +196,79 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
         current = None
     in_force = current is not None and (current.version == version or current.files == digests)
     if in_force and current.index_format == INDEX_FORMAT:  # the files in force: nothing to parse again
-        run = _screen_unscreened(current, lambda: _parsed(config.format, files, source), stores)
+        run = _screen_unscreened(current, lambda: fingerprints(_read_entities(config.format, files, source)), stores)
         return {"status": "unchanged", "source": source, "version": current.version,
                 **({"monitoring_run_id": run.run_id} if run else {})}
     if progress:
         progress(RefreshStage.PARSING)
-    entities = _parsed(config.format, files, source)
     if in_force:
-        index = NameIndex.build(source, current.version, entities).to_bytes()  # stored by an older release: rebuilt
+        index = NameIndex.build(source, current.version, _read_entities(config.format, files, source)).to_bytes()
         stores.lists.publish(current.model_copy(update={"index_sha256": hashlib.sha256(index).hexdigest(),
                                                         "index_format": INDEX_FORMAT}), files, index)
         return {"status": "reindexed", "source": source, "version": current.version}
-    check_size(current.entity_count if current else None, len(entities), list_sources_policy().max_shrink.percent)
+    after: dict[str, bytes] = {}
+    count = 0
+
+    def fingerprinted() -> Iterator[ListEntity]:
+        nonlocal count
+        for entity in _read_entities(config.format, files, source):
+            after[entity.source_id] = fingerprint(entity)
+            count += 1
+            yield entity
+
+    built = NameIndex.build(source, version, fingerprinted())  # parsed and indexed one entry at a time
+    check_size(current.entity_count if current else None, count, list_sources_policy().max_shrink.percent)
     if progress:
         progress(RefreshStage.INDEXING)
-    previous = parse_list(current.format, stores.lists.read_files(current), source) if current else []
-    index = NameIndex.build(source, version, entities).to_bytes()
+    index = built.to_bytes()
+    del built
+    before = _fingerprints_of(current, stores) if current else {}
     manifest = ListManifest(source=source, version=version, snapshot=snapshot, format=config.format,
-                            files=digests, published_at=iso(utc_now()), entity_count=len(entities),
+                            files=digests, published_at=iso(utc_now()), entity_count=count,
                             index_sha256=hashlib.sha256(index).hexdigest(), index_format=INDEX_FORMAT,
                             previous_version=current.version if current else None)
     stores.lists.publish(manifest, files, index)
-    run = monitoring.start_delta(manifest, screened_ids(previous, entities), stores) \
+    run = monitoring.start_delta(manifest, screened_of(before, after), stores) \
         if current is not None or config.screens_first_version else None
     return {"status": "published", "source": source, "version": version,
             "previous_version": current.version if current else None,
-            "entries": len(entities), "diff": diff(previous, entities).model_dump(),
+            "entries": count, "diff": diff_of(before, after).model_dump(),
             "monitoring_run_id": run.run_id if run else None}
 
 
-def _parsed(fmt: str, files: dict[str, bytes], source: str) -> list[ListEntity]:
+def _read_entities(fmt: str, files: dict[str, bytes], source: str) -> Iterator[ListEntity]:
+    """The version's entities as the format's parser gives them (one at a time where it can);
+    a parser failing on a broken file is a refusal, not a crash."""
     try:
-        return parse_list(fmt, files, source)
-    except Exception as exc:  # a parser failing on a broken file is a refusal, not a crash
+        entities = iter_list(fmt, files, source)
+        while (entity := next(entities, None)) is not None:
+            yield entity
+    except RefreshRefused:
+        raise
+    except Exception as exc:
         raise RefreshRefused("UNREADABLE_LIST", f"the files could not be read as {fmt}: "
                                                 f"{type(exc).__name__}") from exc
 
 
-def _screen_unscreened(manifest: ListManifest, entities: Callable[[], list[ListEntity]],
+def _fingerprints_of(manifest: ListManifest, stores: Stores) -> dict[str, bytes]:
+    """The fingerprints of a stored version's entries, parsed from its own files."""
+    return fingerprints(iter_list(manifest.format, stores.lists.read_files(manifest), manifest.source))
+
+
+def _screen_unscreened(manifest: ListManifest, after: Callable[[], dict[str, bytes]],
                        stores: Stores) -> MonitoringRun | None:
     """The version in force sent again: its delta run, started now if the publish stopped before
     it did, so that no published version goes unscreened. None when no delta screens the version
-    (an official list's first; or it changed no entry)."""
+    (an official list's first; or it changed no entry). `after`: its entries' fingerprints."""
     config = list_sources_policy().sources[manifest.source]
     if manifest.previous_version is None and not config.screens_first_version:
         return None
     if (run := monitoring.restart_delta(manifest, stores)) is not None:
         return run
-    previous = []
+    before = {}
     if manifest.previous_version is not None:
-        replaced = stores.lists.manifest(manifest.source, manifest.previous_version)
-        previous = parse_list(replaced.format, stores.lists.read_files(replaced), manifest.source)
-    return monitoring.start_delta(manifest, screened_ids(previous, entities()), stores)
+        before = _fingerprints_of(stores.lists.manifest(manifest.source, manifest.previous_version), stores)
+    return monitoring.start_delta(manifest, screened_of(before, after()), stores)
 
 
 def listed_entry(source: str, version: str, source_id: str, stores: Stores = AWS) -> ListEntity | None:

@@ -1,6 +1,7 @@
 """The OpenSanctions FollowTheMoney entities parser, on a fabricated multi-dataset specimen
 (tests/unit/data/lists/README.md): sanctions, PEPs with occupancies, a relative, a crime entry,
 and the entities that only enrich them or are not screened."""
+import codecs
 import json
 from datetime import date
 from pathlib import Path
@@ -18,8 +19,8 @@ from chalicelib.domain.screening.entities import (
     ListEntity,
     ListKind,
 )
-from chalicelib.domain.screening.formats import parse_list
-from chalicelib.domain.screening.ftm import parse_ftm
+from chalicelib.domain.screening.formats import iter_list, parse_list
+from chalicelib.domain.screening.ftm import iter_ftm, parse_ftm
 
 SPECIMEN = Path(__file__).parent / "data" / "lists" / "opensanctions-entities.specimen.ftm.json"
 STRONG, WEAK = AliasStrength.STRONG, AliasStrength.WEAK
@@ -155,3 +156,22 @@ def test_a_peps_positions_reach_the_case_file_and_not_the_content_hash(by_id) ->
     assert listed_entry(pep, "v1").positions == ("Mayor of a fictional city", "Member of a fictional legislature")
     # what a reviewer reads, not what screening compares: a new position leaves the entry's clearances as they are
     assert pep.model_copy(update={"positions": ()}).content_hash() == pep.content_hash()
+
+
+def test_entities_stream_one_at_a_time_as_the_whole_file_parses() -> None:
+    data = SPECIMEN.read_bytes()
+    whole = parse_ftm(data, "opensanctions-default")
+    assert list(iter_ftm(data, "opensanctions-default")) == whole
+    assert list(iter_list("ftm-json", {"entities.ftm.json": data}, "opensanctions-default")) == whole
+    assert parse_ftm(codecs.BOM_UTF8 + data, "opensanctions-default") == whole  # a byte order mark
+    assert parse_ftm(data.decode(), "opensanctions-default") == whole  # text as well as bytes
+
+
+def test_lines_split_at_line_feeds_only_and_a_link_may_come_after_the_entity() -> None:
+    person = {"id": "p1", "schema": "Person", "properties": {"name": ["Ivan\u2028Petrov\u0085"]}}
+    sanction = {"id": "s1", "schema": "Sanction", "properties": {"entity": ["p1"], "program": ["RUS-1"]}}
+    data = "\r\n".join(json.dumps(r, ensure_ascii=False) for r in (person, sanction)).encode()
+    (entity,) = parse_ftm(data, "opensanctions-default")
+    assert (entity.primary_name, entity.kind, entity.programmes) == ("Ivan Petrov", ListKind.SANCTIONS, ("RUS-1",))
+    with pytest.raises(ValueError, match="line 3: not UTF-8"):
+        parse_ftm(data + b"\n\"\xc3\x28\"", "opensanctions-default")

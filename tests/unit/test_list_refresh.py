@@ -3,10 +3,14 @@ API records it and starts its workflow; the task reads, parses, indexes and publ
 each stage; a refusal or a fault is recorded, and the version in force keeps serving."""
 from __future__ import annotations
 
+import gc
+import json
+
 import pytest
 
 from chalicelib.api.models import ListRefreshRequest
 from chalicelib.domain.actors import Caller, Role
+from chalicelib.domain.screening.entities import ListEntity
 from chalicelib.domain.screening.list_update import RefreshStage, RefreshState
 from chalicelib.services import lists
 from tests.conftest import ROOT
@@ -93,3 +97,65 @@ def test_no_list_source_may_take_the_name_the_refresh_records_are_kept_under():
     with pytest.raises(ValueError, match="refreshes"):
         type(policy).model_validate({**policy.model_dump(), "sources": {**policy.model_dump()["sources"],
                                                                          "refreshes": policy.model_dump()["sources"]["un-sc"]}})
+
+
+FTM_SOURCE, FTM_FILE = "opensanctions-default", "entities.ftm.json"
+
+
+def _ftm(entries: dict[str, str]) -> bytes:
+    """FollowTheMoney JSON lines: one sanctioned person per (id, name)."""
+    return b"".join(json.dumps({"id": i, "schema": "Person", "properties": {"name": [n], "birthDate": ["1970"]},
+                                "topics": ["sanction"]}).encode() + b"\n" for i, n in entries.items())
+
+
+def _live_list_entities() -> int:
+    return sum(1 for o in gc.get_objects() if isinstance(o, ListEntity))
+
+
+def test_a_large_list_is_indexed_as_it_is_parsed_and_its_diff_stays_small(stores, monkeypatch):
+    """A consolidated dataset (ftm-json, refreshed in the background by its policy) is never held
+    whole: each entry is indexed as it is parsed; the refresh record carries counts and 50 ids of
+    each change, however many entries changed; a second version is diffed from fingerprints."""
+    first = {f"os-{k:05d}": f"Person{k} Family{k % 97}" for k in range(3000)}
+    live, baseline = [], _live_list_entities()
+    streamed = lists.iter_list
+
+    def watched(fmt, files, source):
+        for number, entity in enumerate(streamed(fmt, files, source)):
+            if number % 1000 == 999:
+                live.append(_live_list_entities() - baseline)
+            yield entity
+
+    monkeypatch.setattr(lists, "iter_list", watched)
+    stores.lists.uploads[f"uploads/{FTM_SOURCE}/v1/{FTM_FILE}"] = _ftm(first)
+    accepted = lists.refresh(OFFICER, ListRefreshRequest(source=FTM_SOURCE, upload_prefix="v1"), stores)
+    assert accepted["status"] == "accepted"  # the policy's asynchronous: true
+    assert lists.run_refresh(accepted["refresh_id"], stores) == {"state": "published"}
+    assert len(live) == 3 and max(live) < 20, live  # a handful alive at a time, not 3,000
+    record = stores.lists.get_refresh(accepted["refresh_id"])
+    report = record.report
+    assert (report["entries"], report["diff"]["added"], len(report["diff"]["added_ids"])) == (3000, 3000, 50)
+    assert list(report["diff"]["added_ids"]) == sorted(first)[:50]
+    assert len(record.model_dump_json()) < 3000  # a first version of a million entries is as small
+    assert report["monitoring_run_id"] is None  # an official list's first version: the next full re-screen
+
+    second = {k: v for k, v in first.items() if k not in {"os-00003", "os-00004"}}  # two delisted
+    second |= {"os-00010": "Someone Else", "os-09000": "A Newcomer"}  # one changed, one listed
+    stores.lists.uploads[f"uploads/{FTM_SOURCE}/v2/{FTM_FILE}"] = _ftm(second)
+    accepted = lists.refresh(OFFICER, ListRefreshRequest(source=FTM_SOURCE, upload_prefix="v2"), stores)
+    assert lists.run_refresh(accepted["refresh_id"], stores) == {"state": "published"}
+    report = stores.lists.get_refresh(accepted["refresh_id"]).report
+    assert {k: list(v) if isinstance(v, tuple) else v for k, v in report["diff"].items()} == {
+        "added": 1, "removed": 2, "changed": 1, "added_ids": ["os-09000"], "removed_ids": ["os-00003", "os-00004"],
+        "changed_ids": ["os-00010"]}
+    assert stores.monitoring.get_run(report["monitoring_run_id"]).entries == 2  # the added and the changed
+
+
+def test_a_broken_line_far_into_a_large_list_refuses_it_before_anything_is_stored(stores):
+    body = _ftm({f"os-{k:05d}": f"Person{k} Family{k}" for k in range(2000)})
+    cut = body.index(b"\n", len(body) - 200)
+    stores.lists.uploads[f"uploads/{FTM_SOURCE}/broken/{FTM_FILE}"] = body[:cut] + b"{not json\n"
+    refresh_id = lists.refresh(OFFICER, ListRefreshRequest(source=FTM_SOURCE, upload_prefix="broken"),
+                               stores)["refresh_id"]
+    assert lists.run_refresh(refresh_id, stores) == {"state": "refused", "error_code": "UNREADABLE_LIST"}
+    assert FTM_SOURCE not in {m.source for m in stores.lists.manifests.values()}

@@ -20,11 +20,11 @@
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from chalicelib.domain.screening.entities import ListEntity
 from chalicelib.domain.screening.eu import parse_eu_fsf
-from chalicelib.domain.screening.ftm import parse_ftm
+from chalicelib.domain.screening.ftm import iter_ftm, parse_ftm
 from chalicelib.domain.screening.ofac import parse_ofac_sdn
 from chalicelib.domain.screening.ofac_advanced import parse_ofac_advanced
 from chalicelib.domain.screening.senzing import parse_senzing
@@ -52,16 +52,17 @@ def _ofac_csv(prefix: str, main: str) -> Parser:
     return parse
 
 
+def _only(files: Mapping[str, bytes], suffixes: tuple[str, ...]) -> bytes:
+    """The only file whose name ends with one of `suffixes`."""
+    matching = [name for name in files if name.casefold().endswith(suffixes)]
+    if len(matching) != 1:
+        raise ValueError(f"expected one {'/'.join(suffixes)} file, got {sorted(files)}")
+    return files[matching[0]]
+
+
 def _single(suffixes: tuple[str, ...], parse: Callable[[bytes, str], list[ListEntity]]) -> Parser:
     """A format published as one file: the only file whose name ends with one of `suffixes`."""
-
-    def parse_one(files: Mapping[str, bytes], source: str) -> list[ListEntity]:
-        matching = [name for name in files if name.casefold().endswith(suffixes)]
-        if len(matching) != 1:
-            raise ValueError(f"expected one {'/'.join(suffixes)} file, got {sorted(files)}")
-        return parse(files[matching[0]], source)
-
-    return parse_one
+    return lambda files, source: parse(_only(files, suffixes), source)
 
 
 PARSERS: dict[str, Parser] = {
@@ -77,6 +78,21 @@ PARSERS: dict[str, Parser] = {
     "ftm-json": _single((".json", ".jsonl"), parse_ftm),
     "internal-watchlist-json": lambda files, source: parse_watchlist(files[FILE_NAME], source),
 }
+
+
+# Formats whose parser yields one entity at a time (a consolidated dataset of a million entities):
+# the caller indexes each as it comes instead of holding the whole list.
+STREAMED: dict[str, Callable[[Mapping[str, bytes], str], Iterator[ListEntity]]] = {
+    "ftm-json": lambda files, source: iter_ftm(_only(files, (".json", ".jsonl")), source),
+}
+
+
+def iter_list(fmt: str, files: Mapping[str, bytes], source: str) -> Iterator[ListEntity]:
+    """The entities of `parse_list`, in the same order, one at a time where the format's parser
+    can (STREAMED); the files are checked (the one file a format needs) before the first."""
+    if fmt in STREAMED:
+        return STREAMED[fmt](files, source)
+    return iter(parse_list(fmt, files, source))
 
 
 def parse_list(fmt: str, files: Mapping[str, bytes], source: str) -> list[ListEntity]:

@@ -23,6 +23,8 @@ naming the line. Tested on a fabricated specimen file (tests/unit/data/lists/).
 """
 from __future__ import annotations
 
+import codecs
+import io
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
@@ -68,33 +70,51 @@ _DOCUMENT_SCHEMAS = {"Passport": "passport", "Identification": "identification"}
 
 def parse_ftm(data: bytes | str, source: str = SOURCE) -> list[ListEntity]:
     """The screened entities (see the module docstring), in file order."""
-    text = data.decode("utf-8-sig") if isinstance(data, bytes) else data
-    screened: list[dict[str, Any]] = []
+    return list(iter_ftm(data, source))
+
+
+def iter_ftm(data: bytes | str, source: str = SOURCE) -> Iterator[ListEntity]:
+    """The screened entities, in file order, one at a time: what a list of a million entities
+    is read with (the caller indexes each and keeps what it needs, not every entity at once).
+    Two passes over the lines: the first keeps only the entities that enrich others (Sanction,
+    Occupancy, Address, ...: they may come after the entity they point at), the second parses
+    each screened entity again and yields it; the file is never decoded nor split whole."""
     by_id: dict[str, dict[str, Any]] = {}
     linked: dict[str, list[dict[str, Any]]] = defaultdict(list)  # entity id → entities pointing at it
-    for record in _records(text):
-        if record["schema"] in _TYPES:
-            screened.append(record)
-        else:
+    for record in _records(data):
+        if record["schema"] not in _TYPES:
             by_id[record["id"]] = record
             for prop in ("entity", "holder"):  # Sanction.entity, Occupancy/Identification.holder
                 for target in _values(record, prop):
                     linked[target].append(record)
-    entities = []
-    for record in screened:
-        if (entity := _entity(record, by_id, linked.get(record["id"], []), source)) is not None:
-            entities.append(entity)
-    return entities
+    for record in _records(data):
+        if record["schema"] in _TYPES and (
+                entity := _entity(record, by_id, linked.get(record["id"], []), source)) is not None:
+            yield entity
 
 
-def _records(text: str) -> Iterator[dict[str, Any]]:
-    for number, line in enumerate(text.splitlines(), 1):
+def _lines(data: bytes | str) -> Iterator[bytes | str]:
+    """The file's lines, split at line feeds only (a JSON string may hold U+2028 or a form feed),
+    without a leading byte order mark; neither decoded nor copied whole."""
+    if isinstance(data, str):
+        yield from io.StringIO(data.removeprefix("\ufeff"), newline="\n")
+        return
+    stream = io.BytesIO(data)  # shares the bytes (no copy) until written to
+    if data.startswith(codecs.BOM_UTF8):
+        stream.seek(len(codecs.BOM_UTF8))
+    yield from stream
+
+
+def _records(data: bytes | str) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(_lines(data), 1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"line {number}: not JSON ({exc.msg})") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"line {number}: not UTF-8") from None
         if not (isinstance(record, dict) and isinstance(record.get("id"), str) and isinstance(record.get("schema"), str)
                 and isinstance(record.get("properties", {}), dict)):
             raise ValueError(f"line {number}: not a FollowTheMoney entity (needs an id, a schema and properties)")

@@ -1,7 +1,8 @@
 """A new version of a list against the one in force: the diff, and when to refuse it."""
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -120,13 +121,33 @@ class ListDiff(Frozen):
     changed_ids: tuple[str, ...] = ()
 
 
+Fingerprints = Mapping[str, bytes]  # source id -> the entry's fingerprint
+
+
+def fingerprint(entity: ListEntity) -> bytes:
+    """A digest of every field of the entry (descriptive ones included): two entries have the
+    same fingerprint when they are equal. What a version's diff is worked out from, so that a
+    list of a million entries is never held twice (the version in force and the new one)."""
+    return hashlib.blake2b(entity.model_dump_json().encode(), digest_size=16).digest()
+
+
+def fingerprints(entities: Iterable[ListEntity]) -> dict[str, bytes]:
+    return {e.source_id: fingerprint(e) for e in entities}
+
+
 def diff(old: Sequence[ListEntity], new: Sequence[ListEntity]) -> ListDiff:
     """Entries added, removed and changed (any field), by source id; up to 50 ids of each."""
-    before = {e.source_id: e for e in old}
-    after = {e.source_id: e for e in new}
-    added = sorted(after.keys() - before.keys())
-    removed = sorted(before.keys() - after.keys())
-    changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
+    return diff_of(fingerprints(old), fingerprints(new))
+
+
+def diff_of(before: Fingerprints, after: Fingerprints) -> ListDiff:
+    """The diff of two versions from their entries' fingerprints: the counts, and the first 50 ids
+    (in order) of each change, whatever the list's size: a first version of a million entries is
+    1,000,000 added and 50 ids, so the refresh record and the API's answer stay small. The full
+    sets are in the versions' files (and the added and changed ids in the delta run's entries)."""
+    added = sorted(k for k in after if k not in before)
+    removed = sorted(k for k in before if k not in after)
+    changed = sorted(k for k, f in after.items() if k in before and before[k] != f)
     return ListDiff(added=len(added), removed=len(removed), changed=len(changed),
                     added_ids=tuple(added[:MAX_LISTED_IDS]), removed_ids=tuple(removed[:MAX_LISTED_IDS]),
                     changed_ids=tuple(changed[:MAX_LISTED_IDS]))
@@ -135,8 +156,11 @@ def diff(old: Sequence[ListEntity], new: Sequence[ListEntity]) -> ListDiff:
 def screened_ids(old: Sequence[ListEntity], new: Sequence[ListEntity]) -> list[str]:
     """Every entry a new version adds or changes, by source id: what ongoing monitoring screens
     every customer against (a removed entry screens nobody)."""
-    before = {e.source_id: e for e in old}
-    return sorted(e.source_id for e in new if before.get(e.source_id) != e)
+    return screened_of(fingerprints(old), fingerprints(new))
+
+
+def screened_of(before: Fingerprints, after: Fingerprints) -> list[str]:
+    return sorted(k for k, f in after.items() if before.get(k) != f)
 
 
 def check_size(previous_count: int | None, new_count: int, max_shrink_percent: float) -> None:
@@ -166,8 +190,8 @@ class RefreshState(StrEnum):
 
 class RefreshStage(StrEnum):
     READING = "reading"  # downloading from the publisher, or reading the upload
-    PARSING = "parsing"
-    INDEXING = "indexing"  # the diff, the index, storing the version and starting its delta run
+    PARSING = "parsing"  # parsing the files, each entry indexed as it is read
+    INDEXING = "indexing"  # the index serialised, the diff, storing the version and starting its delta run
 
 
 class ListRefresh(Frozen):
