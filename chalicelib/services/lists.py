@@ -220,19 +220,22 @@ def publish(source: str, files: dict[str, bytes], snapshot: str, stores: Stores 
     check_size(current.entity_count if current else None, count, list_sources_policy().max_shrink.percent)
     if progress:
         progress(RefreshStage.INDEXING)
+    before = _fingerprints_of(current, stores) if current else {}
+    screens = current is not None or config.screens_first_version  # a delta run screens the version
+    changes, screened = diff_of(before, after), screened_of(before, after) if screens else []
+    del before
+    after.clear()  # the fingerprints gone before the index is serialised (the publish's peak)
     index = built.to_bytes()
     del built
-    before = _fingerprints_of(current, stores) if current else {}
     manifest = ListManifest(source=source, version=version, snapshot=snapshot, format=config.format,
                             files=digests, published_at=iso(utc_now()), entity_count=count,
                             index_sha256=hashlib.sha256(index).hexdigest(), index_format=INDEX_FORMAT,
                             previous_version=current.version if current else None)
     stores.lists.publish(manifest, files, index)
-    run = monitoring.start_delta(manifest, screened_of(before, after), stores) \
-        if current is not None or config.screens_first_version else None
+    run = monitoring.start_delta(manifest, screened, stores) if screens else None
     return {"status": "published", "source": source, "version": version,
             "previous_version": current.version if current else None,
-            "entries": count, "diff": diff_of(before, after).model_dump(),
+            "entries": count, "diff": changes.model_dump(),
             "monitoring_run_id": run.run_id if run else None}
 
 
