@@ -62,3 +62,24 @@ def test_an_unknown_refresh_is_a_404_and_a_channel_may_not_ask(http):
     assert http.get("/v1/lists/refreshes/lrf_" + "0" * 32, role="compliance").status_code == 404
     assert http.get("/v1/lists/refreshes/not-an-id", role="compliance").status_code == 404
     assert http.get("/v1/lists/refreshes/lrf_" + "0" * 32).status_code == 403
+
+
+def test_the_opensanctions_subscription_is_refreshed_in_the_background_and_a_broken_file_never_published(http, stack):
+    items = {i["source"]: i for i in http.get("/v1/lists", role="auditor").json_body["items"]}
+    shown = items["opensanctions-default"]
+    assert (shown["kind"], shown["format"], shown["required"], shown["version"]) == ("mixed", "ftm-json", False, None)
+    assert shown["publisher"] == "https://www.opensanctions.org/datasets/default/"
+    line = b'{"id": "os-1", "schema": "Person", "properties": {"name": ["Ivan Petrov"]}, "topics": ["sanction"]}\n'
+    clients.client("s3").put_object(Bucket=stack.environment["LISTS_BUCKET"],
+                                    Key="uploads/opensanctions-default/broken/entities.ftm.json",
+                                    Body=line * 3 + b'{"id": "os-2", "sche')
+    accepted = http.post("/v1/lists/refresh", {"source": "opensanctions-default", "upload_prefix": "broken"},
+                         key=False, role="compliance")  # no `asynchronous`: the policy's
+    assert accepted.status_code == 202, accepted.body
+    deadline = time.monotonic() + 120
+    while (state := http.get(accepted.json_body["links"]["self"], role="auditor").json_body)["state"] in (
+            "accepted", "running") and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert (state["state"], state["error_code"]) == ("refused", "UNREADABLE_LIST"), state
+    items = {i["source"]: i for i in http.get("/v1/lists", role="auditor").json_body["items"]}
+    assert items["opensanctions-default"]["version"] is None
