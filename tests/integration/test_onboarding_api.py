@@ -120,8 +120,10 @@ def test_health_reports_list_and_policy_versions(http):
     assert {"onboarding-decision", "offboarding-decision", "exit-risk", "screening", "list-sources"} <= \
         set(body["policies"])
     assert set(body["lists"]) == {"ofac-sdn", "ofac-consolidated", "un-sc", "pep-us-congress", "uk-fcdo", "eu-fsf",
-                                  "ofac-sdn-advanced", "ofac-consolidated-advanced", "internal"}  # not uk-ofsi (retired)
+                                  "ofac-sdn-advanced", "ofac-consolidated-advanced", "opensanctions-default",
+                                  "internal"}  # not uk-ofsi (retired)
     assert body["lists"]["uk-fcdo"] is None  # in force from its first version on: not required until loaded
+    assert body["lists"]["opensanctions-default"] is None  # a subscription: none shipped
 
 
 def test_final_status_never_goes_back(http):
