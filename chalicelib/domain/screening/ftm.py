@@ -66,6 +66,11 @@ _IDENTIFIER_PROPS = {
 # designation a bank screens its customers against.
 _COUNTER_SANCTION = "sanction.counter"
 _DOCUMENT_SCHEMAS = {"Passport": "passport", "Identification": "identification"}
+# What the first pass keeps (schema and properties only): the entities a screened one names
+# (addressEntity → Address, Occupancy.post → Position) and those that name it. Relations
+# (Ownership, Family, Directorship, ...) and the rest enrich nothing read here and are not kept.
+_LOOKED_UP = {"Address", "Position"}
+_LINKING = {"Sanction", "Occupancy", *_DOCUMENT_SCHEMAS}
 
 
 def parse_ftm(data: bytes | str, source: str = SOURCE) -> list[ListEntity]:
@@ -82,11 +87,14 @@ def iter_ftm(data: bytes | str, source: str = SOURCE) -> Iterator[ListEntity]:
     by_id: dict[str, dict[str, Any]] = {}
     linked: dict[str, list[dict[str, Any]]] = defaultdict(list)  # entity id → entities pointing at it
     for record in _records(data):
-        if record["schema"] not in _TYPES:
-            by_id[record["id"]] = record
+        schema = record["schema"]
+        if schema in _LOOKED_UP:
+            by_id[record["id"]] = {"schema": schema, "properties": record.get("properties", {})}
+        elif schema in _LINKING:
+            kept = {"schema": schema, "properties": record.get("properties", {})}
             for prop in ("entity", "holder"):  # Sanction.entity, Occupancy/Identification.holder
                 for target in _values(record, prop):
-                    linked[target].append(record)
+                    linked[target].append(kept)
     for record in _records(data):
         if record["schema"] in _TYPES and (
                 entity := _entity(record, by_id, linked.get(record["id"], []), source)) is not None:
