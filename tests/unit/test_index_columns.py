@@ -5,7 +5,7 @@ import pickle
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.screening.columns import Coded, Rows, Texts
+from chalicelib.domain.screening.columns import Coded, KeyedRows, Rows, SortedTexts, Texts
 
 texts = st.lists(st.text(), max_size=30)
 rows = st.lists(st.lists(st.integers(min_value=0, max_value=2**31 - 1), max_size=6), max_size=30)
@@ -56,3 +56,19 @@ def test_coded_values_are_stored_once_each(values: list[tuple]) -> None:
     assert list(loaded) == values and len(loaded.values) == len(set(values))
     loaded.append(("NEW",))  # appending after a load keeps the codes it has
     assert list(loaded) == [*values, ("NEW",)]
+
+
+@given(st.lists(st.text(), max_size=40), st.text())
+def test_a_sorted_column_finds_each_string_and_nothing_else(strings: list[str], other: str) -> None:
+    column = SortedTexts.of(set(strings))
+    assert list(column) == sorted(set(strings))
+    for text in strings:
+        assert column[column.position(text)] == text
+    assert (column.position(other) is None) == (other not in strings)
+
+
+def test_keyed_rows_get_like_a_dict() -> None:
+    rows = KeyedRows.of({"mhmd": [3, 1], "ksm": [2], "ħsn": [0]})
+    loaded = KeyedRows.of_state(_builtins_only(rows.state()))
+    assert [list(loaded.get(k)) for k in ("mhmd", "ksm", "ħsn")] == [[3, 1], [2], [0]]
+    assert loaded.get("absent") == () and loaded.get("absent", None) is None and len(loaded) == 3

@@ -7,7 +7,6 @@ index's restricted unpickler."""
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any, Generic, TypeVar
 
@@ -47,11 +46,13 @@ class Texts:
         self.starts.append(len(self.blob))
 
     def __getitem__(self, i: int) -> str:
+        starts = self.starts
+        count = len(starts) - 1
         if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
+            i += count
+        if not 0 <= i < count:
             raise IndexError(i)
-        return self.blob[self.starts[i]:self.starts[i + 1]].decode()
+        return self.blob[starts[i]:starts[i + 1]].decode()
 
     def __len__(self) -> int:
         return len(self.starts) - 1
@@ -82,8 +83,16 @@ class SortedTexts(Texts):
         return found
 
     def position(self, text: str) -> int | None:
-        i = bisect_left(self, text)
-        return i if i < len(self) and self[i] == text else None
+        """Bisection on the UTF-8 bytes, no string decoded (UTF-8 sorts as the code points do)."""
+        key, blob, starts = text.encode(), self.blob, self.starts
+        low, high = 0, len(starts) - 1
+        while low < high:
+            middle = (low + high) // 2
+            if blob[starts[middle]:starts[middle + 1]] < key:
+                low = middle + 1
+            else:
+                high = middle
+        return low if low < len(starts) - 1 and blob[starts[low]:starts[low + 1]] == key else None
 
 
 class Rows:
