@@ -16,9 +16,12 @@ adjacent words too, and looks those up among the words). Postings map each word,
 joined form, to the names that contain it. The index holds no policy: weights and
 thresholds are applied at query time, so a policy change needs no rebuild.
 
-Built once per list version, it serialises to bytes (`to_bytes`, a pickle of builtins only)
-and loads back with an unpickler that refuses every global, so a tampered object cannot run
-code (`from_bytes`).
+The names, the entries, the postings and the words joined are columns (`columns`: flat arrays of
+ints, UTF-8 blobs, codes into distinct values; `names[i]` and `entities[i]` give one as a named
+tuple), so an index of a million entries is about a gigabyte in memory and loads as copies of
+its bytes rather than millions of objects. Built once per list version, it serialises to bytes
+(`to_bytes`, a pickle of builtins only) and loads back with an unpickler that refuses every
+global, so a tampered object cannot run code (`from_bytes`).
 """
 from __future__ import annotations
 
