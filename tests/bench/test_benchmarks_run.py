@@ -24,6 +24,7 @@ from tests.conftest import ROOT
     ("bench/monitoring_workflow.py", ["--customers", "150", "--timeout", "240"], "customers/s through the workflow"),
     ("bench/cost.py", [], "per 1,000: $"),
     ("bench/watchlist_publish.py", ["--entries", "300"], "of API Gateway's 29 s"),
+    ("bench/list_publish_scale.py", ["--entities", "300"], "ended: published"),
     ("bench/request_overhead.py", ["5"], "x the bare app"),
     ("bench/cold_start.py", ["1"], "without bytecode"),
 ])
