@@ -20,7 +20,7 @@ from chalicelib.domain.decisions import judge
 from chalicelib.domain.models import Applicant, CheckResult
 from chalicelib.domain.screening.clearance import cleared_detail
 from chalicelib.domain.screening.engine import Screener, classify
-from chalicelib.domain.screening.formats import parse_list
+from chalicelib.domain.screening.formats import iter_list
 from chalicelib.domain.screening.index import IndexFormatError, NameIndex
 from chalicelib.domain.screening.result import APPLICANT, ScreeningResult, SubjectScreening, combine_checks
 from chalicelib.errors import NotFound
@@ -65,8 +65,8 @@ def _index(manifest: ListManifest, stores: Stores) -> NameIndex:
     except IndexFormatError:
         logger.warning("stored index is of an older format: rebuilding it from the list files",
                        extra={"source": manifest.source, "version": manifest.version})
-    entities = parse_list(manifest.format, stores.lists.read_files(manifest), manifest.source)
-    return NameIndex.build(manifest.source, manifest.version, entities)
+    entities = iter_list(manifest.format, stores.lists.read_files(manifest), manifest.source)
+    return NameIndex.build(manifest.source, manifest.version, entities)  # indexed one entry at a time
 
 
 def _subjects(checkpoint_id: str, kind: CheckpointKind, stores: Stores, application_key: str | None = None

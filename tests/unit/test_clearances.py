@@ -182,7 +182,7 @@ def test_an_index_of_an_older_format_is_rebuilt_from_the_list_files(stores, monk
     manifest = stores.lists.current("ofac-sdn")
     stores.lists.indexes[(manifest.source, manifest.version)] = pickle.dumps(("screening-index/1", "an old layout"))
     parsed = []
-    monkeypatch.setattr(screening, "parse_list", lambda fmt, files, source: parsed.append(source) or [LISTED])
+    monkeypatch.setattr(screening, "iter_list", lambda fmt, files, source: parsed.append(source) or [LISTED])
     screening._screeners.clear()
     assert [m.source_id for m in screening.current_screener(stores).screen("Haraldur Steingrimsson")] == ["901"]
     assert parsed == ["ofac-sdn"]  # only the stale index was rebuilt

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Hashable, Iterable, Iterator
+from operator import sub
 from typing import Any, Generic, TypeVar
 
 _OFFSET, _INT = "q", "i"  # 8-byte offsets into a blob or a row array; 4-byte ints (ids < 2**31)
@@ -128,7 +129,7 @@ class Rows:
 
     def longest(self) -> int:
         starts = self.starts
-        return max((b - a for a, b in zip(starts, starts[1:])), default=0)
+        return max(map(sub, starts[1:], starts[:-1]), default=0)  # the loop in C (millions of rows)
 
     def state(self) -> tuple[bytes, bytes]:
         return self.flat.tobytes(), self.starts.tobytes()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import date
 from enum import StrEnum
 from typing import Any
@@ -135,11 +135,6 @@ def fingerprints(entities: Iterable[ListEntity]) -> dict[str, bytes]:
     return {e.source_id: fingerprint(e) for e in entities}
 
 
-def diff(old: Sequence[ListEntity], new: Sequence[ListEntity]) -> ListDiff:
-    """Entries added, removed and changed (any field), by source id; up to 50 ids of each."""
-    return diff_of(fingerprints(old), fingerprints(new))
-
-
 def diff_of(before: Fingerprints, after: Fingerprints) -> ListDiff:
     """The diff of two versions from their entries' fingerprints: the counts, and the first 50 ids
     (in order) of each change, whatever the list's size: a first version of a million entries is
@@ -153,13 +148,9 @@ def diff_of(before: Fingerprints, after: Fingerprints) -> ListDiff:
                     changed_ids=tuple(changed[:MAX_LISTED_IDS]))
 
 
-def screened_ids(old: Sequence[ListEntity], new: Sequence[ListEntity]) -> list[str]:
+def screened_of(before: Fingerprints, after: Fingerprints) -> list[str]:
     """Every entry a new version adds or changes, by source id: what ongoing monitoring screens
     every customer against (a removed entry screens nobody)."""
-    return screened_of(fingerprints(old), fingerprints(new))
-
-
-def screened_of(before: Fingerprints, after: Fingerprints) -> list[str]:
     return sorted(k for k, f in after.items() if before.get(k) != f)
 
 
