@@ -217,10 +217,9 @@ def stage_screen(size: int, work: Path, args: argparse.Namespace) -> dict:
         blocked += any(m.band is Band.BLOCK for m in flagged)
         flagged_name_only += bool([m for m in screener.screen(name, type=EntityType.PERSON, limit=None)
                                    if m.band is not Band.PASS])
-    # what the screener's caches hold after the run (engine.Screener: per-name weights filled in when
-    # a name is first scored; per query form its similar words, and the set of names holding them)
+    # what the screener's caches hold after the run (engine.Screener: per query form its similar
+    # words, and the set of names holding them)
     caches = {
-        "name_weights_filled": sum(w is not None for w in screener._name_weights[index.source]),
         "reached_forms": len(screener._reached[index.source]),
         "reached_name_sets": len(screener._reached_names[index.source]),
         "reached_name_ids": sum(len(names) for _, names in screener._reached_names[index.source].values()),
@@ -398,7 +397,7 @@ def main() -> None:
               f"max {row['candidates_max']:,}")
         print(f"  memory: {row['loaded_rss_mb']:,.0f} MB after load, {row['screener_rss_mb']:,.0f} MB with the "
               f"Screener, peak {row['screen_rss_mb']:,.0f} MB after screening; the screener's caches then hold "
-              f"{row['caches']['name_weights_filled']:,} names' weights, {row['caches']['reached_forms']:,} query forms' "
+              f"{row['caches']['reached_forms']:,} query forms' "
               f"similar words and {row['caches']['reached_name_sets']:,} sets of names holding them "
               f"({row['caches']['reached_name_ids']:,} name ids in all)")
         print(f"  recall {row['recall']:.4f} of {row['variants']:,} variants: "

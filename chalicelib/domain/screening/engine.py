@@ -67,6 +67,8 @@ from chalicelib.domain.screening.scoring import (
     birth_date_level,
     pair_tokens,
     pair_words,
+    longest_listed,
+    pairing_bound,
     short_name_penalty,
     similar_tokens,
 )
@@ -86,6 +88,8 @@ _REACHED_CACHE = 50_000  # query forms whose reach in an index is kept (a few hu
 _REACHED_NAMES_HELD = 1_000_000
 _NAME_RANK = {kind.value: rank for rank, kind in enumerate(NameKind)}
 _UNSCORED = object()
+_FEW_POSTINGS = 256  # names covering a word: fewer are all read, more are read off by their letters
+_BOUND_SLACK = 1e-3  # bounds are read against a floor this much lower (a score is rounded before its band)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,9 +129,7 @@ class Screener:
         particle = policy.name.particle_weight
         self._token_weights = {index.source: [len(t) * (particle if t in PARTICLES else 1.0) for t in index.vocabulary]
                                for index in self.indexes}
-        # per listed name, filled in when it is first scored: its words' weights and its letter count
-        self._name_weights: dict[str, list[tuple[tuple[float, ...], int] | None]] = {
-            index.source: [None] * len(index.names) for index in self.indexes}
+        self._token_letters = {index.source: list(map(len, index.vocabulary)) for index in self.indexes}
         self._reached: dict[str, dict[tuple[str, bool], tuple[dict[int, float], dict[int, float]]]] = {
             index.source: {} for index in self.indexes}
         self._name_totals: dict[str, list[float]] = {}
@@ -136,6 +138,7 @@ class Screener:
         self._reached_names: dict[str, dict[int, tuple[dict[int, float], set[int]]]] = {
             index.source: {} for index in self.indexes}
         self._names_held: dict[str, int] = {index.source: 0 for index in self.indexes}
+        self._longest_names: dict[str, int] = {}
         longest = max((index.names.tokens.longest() for index in self.indexes), default=0)
         self._word_spans = [[(j, j + 1) for j in range(n)] for n in range(longest + 1)]  # n words, one span each
 
@@ -181,7 +184,8 @@ class Screener:
     def retrieval_size(self, name: str) -> int:
         """How many listed names the indexes hand to scoring for `name` (diagnostics)."""
         query = self._query(name, None, None, None)
-        return sum(len(self._candidates(i, query, *self._expand(i, query, False))) for i in self.indexes)
+        pair_floor = self._pair_floor(query, self.policy.bands.review)
+        return sum(len(self._candidates(i, query, *self._expand(i, query, False), pair_floor)) for i in self.indexes)
 
     def reaching(self, name: str, min_coverage: float) -> dict[str, list[int]]:
         """Reverse retrieval, for ongoing monitoring: a listed entry's name is the query and the
@@ -366,57 +370,169 @@ class Screener:
         return names
 
     def _candidates(self, index: NameIndex, query: _Query, expansions: list[dict[int, float]],
-                    joined: list[dict[int, float]]) -> set[int]:
-        """Names whose tokens cover at least min_coverage of the query's weighted length: the
-        union, over the minimal word subsets heavy enough, of the intersection of their names.
-        A name covers a query word if it has a word similar to it or to query words joined that
-        include it, or words joined similar to it."""
-        need = self.policy.retrieval.min_coverage * sum(query.weights)
-        covering: dict[int, set[int]] = {}
-        copied: set[int] = set()
-        found = [(span, self._names(index, e, index.names_with)) for span, e in zip(query.spans, expansions) if e]
-        found += [((i, i + 1), self._names(index, e, index.names_joining)) for i, e in enumerate(joined) if e]
-        for (first, last), names in found:
-            for i in range(first, last):
-                if i not in covering:
-                    covering[i] = names
-                    continue
-                if i not in copied:  # the first set may be another position's too: copy before adding
-                    covering[i], _ = set(covering[i]), copied.add(i)
-                covering[i] |= names
-        present = sorted(covering)
-        if sum(query.weights[i] for i in present) < need:
+                    joined: list[dict[int, float]], pair_floor: float) -> set[int]:
+        """Names whose tokens cover at least min_coverage of the query's weighted length and whose
+        length leaves the pairing a chance to reach `pair_floor`: over the sets of query words
+        heavy enough, the intersection of the names covering each word, short enough for that
+        set (`scoring.longest_listed`: a name that covers only part of the query pairs at most
+        that part and the heaviest listed words similar to it; every listed word more is an
+        unpaired one, and one facing an unpaired query word a contradiction). A name covers a
+        query word if it has a word similar to it or to query words joined that include it, or
+        words joined similar to it."""
+        weights = query.weights
+        query_weight = sum(weights)
+        need = self.policy.retrieval.min_coverage * query_weight
+        token_weights = self._token_weights[index.source]
+        # per query word: what covers it (similar listed words, or words joined) and the heaviest
+        # listed word (or words joined) that could pair with it
+        sources: dict[int, list[tuple[dict[int, float], bool]]] = {}
+        heaviest: dict[int, float] = {}
+        for (first, last), expansion in zip(query.spans, expansions):
+            if expansion:
+                weight = max(map(token_weights.__getitem__, expansion))
+                for i in range(first, last):
+                    sources.setdefault(i, []).append((expansion, False))
+                    heaviest[i] = max(heaviest.get(i, 0.0), weight)
+        for i, expansion in enumerate(joined):
+            if expansion:
+                sources.setdefault(i, []).append((expansion, True))
+                heaviest[i] = max(heaviest.get(i, 0.0), max(len(index.joined[j]) for j in expansion))
+        present = sorted(sources)
+        if sum(weights[i] for i in present) < need:
             return set()
-        sets = covering
+        full: dict[int, set[int]] = {}
+
+        def covering(i: int, letters: float | None = None) -> set[int]:
+            """The names covering query word i (of at most `letters` letters; without, kept
+            for the query: read-only)."""
+            if letters is None and i in full:
+                return full[i]
+            sets = [index.names_joining(e, letters) if is_joined else index.names_with(e, letters)
+                    for e, is_joined in sources[i]] if letters is not None else [
+                    self._names(index, e, index.names_joining if is_joined else index.names_with)
+                    for e, is_joined in sources[i]]
+            found = sets[0] if len(sets) == 1 else set().union(*sets)
+            if letters is None:
+                full[i] = found
+            return found
+
+        counts: dict[int, int] = {}
+
+        def postings(i: int) -> int:
+            """How many names hold what covers query word i (with repeats; postings counted, not read)."""
+            if (count := counts.get(i)) is None:
+                count = counts[i] = sum(
+                    (index.joined_postings if is_joined else index.postings).starts[t + 1]
+                    - (index.joined_postings if is_joined else index.postings).starts[t]
+                    for e, is_joined in sources[i] for t in e)
+            return count
+
+        words_of, joins_of = index.names.tokens, index.names.joins
+        reaching: dict[int, tuple[frozenset[int], frozenset[int]]] = {}
+
+        def covers(i: int, name_id: int) -> bool:
+            """Whether name `name_id` covers query word i (read off its words and words joined)."""
+            if (reach := reaching.get(i)) is None:
+                reach = reaching[i] = (frozenset(t for e, is_joined in sources[i] if not is_joined for t in e),
+                                       frozenset(t for e, is_joined in sources[i] if is_joined for t in e))
+            return not reach[0].isdisjoint(words_of[name_id]) or (
+                bool(reach[1]) and not reach[1].isdisjoint(joins_of[name_id][0::3]))
+
         if len(present) > _MAX_SUBSET_TOKENS:
             covered: dict[int, float] = {}
             for i in present:
-                for name_id in sets[i]:
-                    covered[name_id] = covered.get(name_id, 0.0) + query.weights[i]
+                for name_id in covering(i):
+                    covered[name_id] = covered.get(name_id, 0.0) + weights[i]
             return {n for n, w in covered.items() if w >= need}
+        w = self.policy.name
         candidates: set[int] = set()
-        minimal: list[frozenset[int]] = []
+        unrestricted: list[frozenset[int]] = []  # word sets whose every covering name is a candidate
         for size in range(1, len(present) + 1):
             for subset in combinations(present, size):
-                if sum(query.weights[i] for i in subset) < need or any(m <= set(subset) for m in minimal):
+                paired = sum(weights[i] for i in subset)
+                if paired < need or any(m <= set(subset) for m in unrestricted):
                     continue
-                minimal.append(frozenset(subset))
-                ordered = sorted(subset, key=lambda i: len(sets[i]))
-                candidates |= sets[ordered[0]].intersection(*(sets[i] for i in ordered[1:]))
+                letters = longest_listed(paired, sum(heaviest[i] for i in subset), query_weight,
+                                         pair_floor - _BOUND_SLACK, w)
+                if letters is not None and letters < 0:
+                    continue  # no name covering only these words can pair well enough
+                first = min(subset, key=postings)  # the names covering the word with the fewest, then the others
+                if letters is None or letters >= self._longest(index):
+                    unrestricted.append(frozenset(subset))
+                    found = covering(first)
+                elif postings(first) <= _FEW_POSTINGS:
+                    found = covering(first)
+                else:  # only those short enough
+                    others = sum(heaviest[i] for i in subset) - heaviest[first]
+                    count, rows = self._short(index, sources[first], lambda weight: longest_listed(
+                        paired, others + weight, query_weight, pair_floor - _BOUND_SLACK, w))
+                    found = set().union(*(flat[start:cut] for flat, start, cut in rows)) if count else set()
+                for i in subset:
+                    if i == first or not found:
+                        continue
+                    if i not in full and len(found) * 32 < postings(i):  # names read one by one in Python, gathered in C
+                        found = {n for n in found if covers(i, n)}
+                    else:
+                        found = found.intersection(covering(i))
+                candidates |= found
         return candidates
+
+    def _short(self, index: NameIndex, sources: list[tuple[dict[int, float], bool]],
+               longest: Callable[[float], float | None]) -> tuple[int, list[tuple[Sequence[int], int, int]]]:
+        """The names covering one query word that are short enough to pair well enough with it:
+        as many as `longest(weight)` allows for a listed word (or words joined) of that weight, read
+        off the postings (each in order of its names' letters) without reading the names. Returns
+        their count, and the (flat array, start, cut) of each posting's part."""
+        letters_of = index.names.letters.__getitem__
+        token_weights = self._token_weights[index.source]
+        limits: dict[float, float] = {}
+        count, rows = 0, []
+        for expansion, is_joined in sources:
+            postings = index.joined_postings if is_joined else index.postings
+            flat, starts = postings.flat, postings.starts
+            for i in expansion:
+                weight = len(index.joined[i]) if is_joined else token_weights[i]
+                limit = limits.get(weight)
+                if limit is None:
+                    limit = limits[weight] = longest(weight)
+                    limit = limits[weight] = float("inf") if limit is None else limit
+                start = starts[i]
+                cut = bisect_right(flat, limit, start, starts[i + 1], key=letters_of) if limit >= 0 else start
+                if cut > start:
+                    count += cut - start
+                    rows.append((flat, start, cut))
+        return count, rows
+
+    def _longest(self, index: NameIndex) -> int:
+        """The most letters a name of the index has (`NameColumns.letters`)."""
+        longest = self._longest_names.get(index.source)
+        if longest is None:
+            longest = self._longest_names[index.source] = max(index.names.letters, default=0)
+        return longest
 
     # --- scoring --------------------------------------------------------------------------
 
+    def _bonus(self, query: _Query) -> float:
+        """The most a query's birth date and nationality can add to a name score."""
+        adjustments = self.policy.adjustments
+        return ((adjustments.birth_date.exact if query.birth_date else 0.0)
+                + (adjustments.nationality_agrees if query.nationality else 0.0))
+
+    def _pair_floor(self, query: _Query, floor: float) -> float:
+        """The pairing score a name needs at least to reach `floor` (token-sort and token-set
+        ratios at 1, the most the query's birth date and nationality add)."""
+        w = self.policy.name
+        return (floor - self._bonus(query) - w.token_sort - w.token_set) / w.token_pairs
+
     def _screen_index(self, index: NameIndex, query: _Query, floor: float, exhaustive: bool) -> list[Match]:
         expansions, joined = self._expand(index, query, exhaustive)
-        name_ids = range(len(index.names)) if exhaustive else self._candidates(index, query, expansions, joined)
         policy = self.policy
         w = policy.name
-        bonus = (policy.adjustments.birth_date.exact if query.birth_date else 0.0) + (
-            policy.adjustments.nationality_agrees if query.nationality else 0.0
-        )
-        pair_floor = (floor - bonus - w.token_sort - w.token_set) / w.token_pairs
-        name_weights = self._name_weights[index.source]
+        bonus = self._bonus(query)
+        pair_floor = self._pair_floor(query, floor)
+        name_ids = (range(len(index.names)) if exhaustive
+                    else self._candidates(index, query, expansions, joined, pair_floor))
+        token_letters = self._token_letters[index.source]
         token_weights = self._token_weights[index.source]
         vocabulary = index.vocabulary
         words = len(query.tokens)
@@ -425,6 +541,17 @@ class Screener:
         reached_units = [(i, e) for i, e in enumerate(expansions) if i >= words and e]  # query words joined
         reached_joined = [(i, e) for i, e in enumerate(joined) if e]  # query words that reach listed words joined
         joining = index.names_joining({j for _, e in reached_joined for j in e})  # the names those are in
+        # listed word -> (the query positions the units it is similar to cover, as bits; the heaviest
+        # of those units): what a name's words can pair at most, read before pairing them
+        reach_of: dict[int, tuple[int, float]] = {}
+        for i, expansion in enumerate(expansions):
+            a, b = query_spans[i]
+            bits, weight = (1 << b) - (1 << a), sum(query.weights[a:b])
+            for token_id in expansion:
+                other = reach_of.get(token_id)
+                reach_of[token_id] = (bits, weight) if other is None else (other[0] | bits, max(other[1], weight))
+        query_weight = sum(query.weights)
+        covering: dict[int, float] = {}  # query positions (bits) -> their weight
         word_spans = self._word_spans
         best: dict[int, Match] = {}
         entity_adjustments: dict[int, tuple[IndexedEntity, list[Adjustment], BirthDateComparison]] = {}
@@ -434,6 +561,11 @@ class Screener:
         # names with the same words (an entry's aliases, namesakes: thousands in a list of millions)
         # score the same on the name: scored once per query, by their words (None: below the floor)
         scored: dict[bytes, tuple[float, float, float, float, int, list[tuple[int, int]], list[Span]] | None] = {}
+        bounds: dict[bytes, float] = {}  # the most the words of a name can pair (`pairing_bound`)
+        entities = index.entities
+        birth_codes, nationality_codes = entities.birth_dates.codes, entities.nationalities.codes
+        type_codes = entities.type.codes
+        entry_floors: dict[tuple[int, int, int, int], float] = {}  # the pairing an entry's name needs
         for name_id in name_ids:
             tokens = flat[starts[name_id]:starts[name_id + 1]]
             words_key = tokens.tobytes()
@@ -441,6 +573,31 @@ class Screener:
             if found is None:
                 continue
             if found is _UNSCORED:
+                if name_id not in joining:  # listed words joined pair more than the words alone say
+                    bound = bounds.get(words_key)
+                    if bound is None:
+                        bits, heaviest, paired, listed_weight = 0, 0.0, 0.0, 0.0
+                        for token_id in tokens:
+                            listed_weight += token_weights[token_id]
+                            if (reach := reach_of.get(token_id)) is not None:
+                                bits |= reach[0]
+                                heaviest += reach[1]  # a listed word pairs one unit at most
+                                paired += token_weights[token_id]
+                        if (covered := covering.get(bits)) is None:
+                            covered = covering[bits] = sum(q for k, q in enumerate(query.weights) if bits >> k & 1)
+                        bound = bounds[words_key] = pairing_bound(min(covered, heaviest), paired, query_weight,
+                                                                  listed_weight, w)
+                    if bound < pair_floor - _BOUND_SLACK:
+                        scored[words_key] = None  # cannot reach the floor whatever its words pair with
+                        continue
+                    # nor, with what this entry's birth date, nationality, type and name kind do to the
+                    # score (a namesake of another entry may still: not kept as the words' verdict)
+                    key = (birth_codes[entity_of[name_id]], nationality_codes[entity_of[name_id]],
+                           type_codes[entity_of[name_id]], kind_of.codes[name_id])
+                    if (entry_floor := entry_floors.get(key)) is None:
+                        entry_floor = entry_floors[key] = self._entry_pair_floor(index, key, query, floor)
+                    if bound < entry_floor - _BOUND_SLACK:
+                        continue
                 # (-similarity, 1 if words are joined, query unit, listed unit), sorted: most similar
                 # first, single words before words joined, then in name order
                 similarities = [
@@ -462,10 +619,8 @@ class Screener:
                 if not similarities:
                     scored[words_key] = None
                     continue
-                if (weighed := name_weights[name_id]) is None:
-                    weighed = name_weights[name_id] = (tuple(token_weights[t] for t in tokens),
-                                                       sum(len(vocabulary[t]) for t in tokens))
-                listed_weights, listed_letters = weighed
+                listed_weights = list(map(token_weights.__getitem__, tokens))
+                listed_letters = sum(map(token_letters.__getitem__, tokens))
                 if len(similarities) == across:  # single words only: the plain pairing
                     pairs_score, pairs = pair_words(query.weights, listed_weights, similarities, w)
                     resegmented, paired = [], len(pairs)
@@ -544,41 +699,64 @@ class Screener:
             )
         return list(best.values())
 
+    def _entry_pair_floor(self, index: NameIndex, codes: tuple[int, int, int, int], query: _Query,
+                          floor: float) -> float:
+        """The pairing score a name needs at least to reach `floor` with the adjustments an entry
+        of these birth dates, nationalities, type and name kind (their codes in the index) gets."""
+        entities, policy = index.entities, self.policy
+        birth_dates, nationalities, type_, kind = codes
+        _, *deltas = self._deltas(entities.birth_dates.values[birth_dates], entities.nationalities.values[nationalities],
+                                  entities.type.values[type_], query)
+        delta = sum(d for d in deltas if d is not None)
+        if index.names.kind.values[kind] == NameKind.WEAK_ALIAS:
+            delta += policy.adjustments.weak_alias
+        w = policy.name
+        return (floor - delta - w.token_sort - w.token_set) / w.token_pairs
+
     def _entity_adjustments(self, entity: IndexedEntity, query: _Query
                             ) -> tuple[IndexedEntity, list[Adjustment], BirthDateComparison]:
         """The entry, and its birth date, nationality and entity type adjustments (no subject
         data in the details)."""
-        policy = self.policy.adjustments
+        adjustments, compared = self._adjustments(entity.birth_dates, entity.nationalities, entity.type, query)
+        return entity, adjustments, compared
+
+    def _adjustments(self, birth_dates: Sequence[tuple], nationalities: Sequence[str], entity_type: str,
+                     query: _Query) -> tuple[list[Adjustment], BirthDateComparison]:
+        """The birth date, nationality and entity type adjustments of an entry with these."""
+        compared, birth, nationality, type_ = self._deltas(birth_dates, nationalities, entity_type, query)
         adjustments = []
-        compared = birth_date_level(entity.birth_dates, query.birth_date, policy.birth_date.near_years)
-        delta = {
+        if birth is not None:
+            adjustments.append(Adjustment(
+                factor="birth_date", delta=birth,
+                detail=f"listed birth date: {compared.level.value} (compared at {compared.precision.value} precision)"))
+        if nationality is not None:
+            listed = ", ".join(nationalities)
+            agrees = "agrees" if query.nationality in nationalities else "differs"
+            adjustments.append(Adjustment(factor="nationality", delta=nationality, detail=f"listed {listed}: {agrees}"))
+        if type_ is not None:
+            adjustments.append(Adjustment(factor="entity_type", delta=type_,
+                                          detail=f"listed as {entity_type}, screened as {query.type.value}"))
+        return adjustments, compared
+
+    def _deltas(self, birth_dates: Sequence[tuple], nationalities: Sequence[str], entity_type: str, query: _Query
+                ) -> tuple[BirthDateComparison, float | None, float | None, float | None]:
+        """How the birth dates compare, and what the birth date, the nationality and the entity
+        type add to the score (None: nothing, not compared)."""
+        policy = self.policy.adjustments
+        compared = birth_date_level(birth_dates, query.birth_date, policy.birth_date.near_years)
+        birth = {
             BirthDateLevel.EXACT: policy.birth_date.exact,
             BirthDateLevel.YEAR: policy.birth_date.year,
             BirthDateLevel.RANGE: policy.birth_date.range,
             BirthDateLevel.MISMATCH: policy.birth_date.mismatch,
         }.get(compared.level)
-        if delta is not None:
-            adjustments.append(Adjustment(
-                factor="birth_date", delta=delta,
-                detail=f"listed birth date: {compared.level.value} (compared at {compared.precision.value} precision)"))
-        if query.nationality and entity.nationalities:
-            listed = ", ".join(entity.nationalities)
-            if query.nationality in entity.nationalities:
-                adjustments.append(
-                    Adjustment(factor="nationality", delta=policy.nationality_agrees, detail=f"listed {listed}: agrees")
-                )
-            else:
-                adjustments.append(
-                    Adjustment(factor="nationality", delta=policy.nationality_differs, detail=f"listed {listed}: differs")
-                )
-        if query.type is not None and (query.type is EntityType.PERSON) != (entity.type == EntityType.PERSON):
-            adjustments.append(
-                Adjustment(
-                    factor="entity_type", delta=policy.entity_type_differs,
-                    detail=f"listed as {entity.type}, screened as {query.type.value}",
-                )
-            )
-        return entity, adjustments, compared
+        nationality = None
+        if query.nationality and nationalities:
+            nationality = policy.nationality_agrees if query.nationality in nationalities else policy.nationality_differs
+        type_ = None
+        if query.type is not None and (query.type is EntityType.PERSON) != (entity_type == EntityType.PERSON):
+            type_ = policy.entity_type_differs
+        return compared, birth, nationality, type_
 
     def _band(self, score: float, name_kind: str, level: BirthDateLevel) -> tuple[Band, str]:
         """The band of a final score and the rule that put it there."""

@@ -28,7 +28,8 @@ from __future__ import annotations
 import io
 import pickle
 import re
-from collections.abc import Iterable, Iterator
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from chalicelib.domain.screening.columns import Coded, KeyedRows, Rows, SortedTexts, Texts, ints, ints_of
@@ -37,9 +38,10 @@ from chalicelib.domain.screening.entities import AliasStrength, BirthDate, ListE
 from chalicelib.domain.screening.normalise import normalise_name
 from chalicelib.domain.screening.memory import gc_paused
 
-INDEX_FORMAT = "screening-index/3"
+INDEX_FORMAT = "screening-index/4"
 """Changes whenever tokens, keys or layout change: an index of another format must be rebuilt.
-3: names, entries and postings stored as columns (`columns`), not a Python object per item."""
+3: names, entries and postings stored as columns (`columns`), not a Python object per item.
+4: each name's letters (`NameColumns.letters`), and postings in order of them."""
 
 PARTICLES = frozenset(
     "al bin bint binti de da di del della der den du dos das la le van von y and of the for".split()
@@ -118,24 +120,30 @@ _ENTITY_COLUMNS = (Texts, Coded, Coded, Texts, Coded, Coded, Coded, Texts)  # in
 
 class NameColumns:
     """The names of an index, a column per field of `IndexedName` (`self[i]` is name i as one);
-    the engine's loops read the columns (`tokens[i]`, `entity[i]`), not the named tuples."""
+    the engine's loops read the columns (`tokens[i]`, `entity[i]`), not the named tuples.
+    `letters[i]`: the letters of name i's words other than particles, the least its weighted
+    length can be whatever weight the policy gives a particle (retrieval rules long names out
+    by it, see `NameIndex.names_with`)."""
 
-    __slots__ = ("entity", "kind", "name", "tokens", "joins")
+    __slots__ = ("entity", "kind", "name", "tokens", "joins", "letters")
 
     def __init__(self, state: tuple | None = None) -> None:
         if state is None:
             self.entity, self.kind, self.name, self.tokens, self.joins = ints(), Coded(), Texts(), Rows(), Rows()
+            self.letters = ints()
         else:
-            entity, kind, name, tokens, joins = state
+            entity, kind, name, tokens, joins, letters = state
             self.entity, self.kind, self.name = ints_of(entity), Coded.of_state(kind), Texts.of_state(name)
-            self.tokens, self.joins = Rows.of_state(tokens), Rows.of_state(joins)
+            self.tokens, self.joins, self.letters = Rows.of_state(tokens), Rows.of_state(joins), ints_of(letters)
 
-    def append(self, entity: int, kind: str, name: str, tokens: Iterable[int], joins: Iterable[Join]) -> None:
+    def append(self, entity: int, kind: str, name: str, tokens: Iterable[int], joins: Iterable[Join],
+               letters: int) -> None:
         self.entity.append(entity)
         self.kind.append(kind)
         self.name.append(name)
         self.tokens.append(tokens)
         self.joins.append([part for join in joins for part in join])
+        self.letters.append(letters)
 
     def joins_of(self, i: int) -> list[Join]:
         """Name i's words joined: (joined id, first word, one past the last)."""
@@ -152,7 +160,8 @@ class NameColumns:
         return map(self.__getitem__, range(len(self)))
 
     def state(self) -> tuple:
-        return (self.entity.tobytes(), self.kind.state(), self.name.state(), self.tokens.state(), self.joins.state())
+        return (self.entity.tobytes(), self.kind.state(), self.name.state(), self.tokens.state(), self.joins.state(),
+                self.letters.tobytes())
 
 
 class IndexFormatError(ValueError):
@@ -288,16 +297,16 @@ class NameIndex:
         for entity, entity_names in entries:
             position = len(indexed)
             indexed.append(entity)
-            best: dict[tuple[int, ...], tuple[NameKind, str, tuple[Join, ...]]] = {}
+            best: dict[tuple[int, ...], tuple[NameKind, str, tuple[Join, ...], int]] = {}
             for kind, name in entity_names:
                 words = name_tokens(name)
                 tokens = tuple(token_ids.setdefault(t, len(token_ids)) for t in words)
                 if tokens and (tokens not in best or _RANK[kind] < _RANK[best[tokens][0]]):
                     joins = tuple((joined_ids.setdefault(w, len(joined_ids)), i, j)
                                   for w, i, j in joined_words(words, min_part=2))
-                    best[tokens] = (kind, name, joins)
-            for tokens, (kind, name, joins) in best.items():
-                names.append(position, kind.value, name, tokens, joins)
+                    best[tokens] = (kind, name, joins, sum(len(w) for w in words if w not in PARTICLES))
+            for tokens, (kind, name, joins, letters) in best.items():
+                names.append(position, kind.value, name, tokens, joins, letters)
         vocabulary, joined = list(token_ids), SortedTexts.of(joined_ids)
         new_id = ints([0]) * len(joined)  # a word joined's id is its position in sorted order
         for position, form in enumerate(joined):
@@ -311,6 +320,9 @@ class NameIndex:
                 postings[token_id].append(name_id)
             for joined_id in set(joins[0::3]):
                 joined_postings[joined_id].append(name_id)
+        by_letters = names.letters.__getitem__  # a word's names, shortest first (ties in name order)
+        for row in (*postings, *joined_postings):
+            row.sort(key=by_letters)
         by_deletion: dict[str, list[int]] = {}
         for token_id, token in enumerate(vocabulary):
             for key in deletion_keys(token):
@@ -397,18 +409,32 @@ class NameIndex:
         found.update(self.joined_by_skeleton.get(skeleton(token), ()))
         return found
 
-    def names_with(self, token_ids: Iterable[int]) -> set[int]:
-        """Ids of the names containing any of these words."""
-        postings = self.postings
-        return set().union(*map(postings.__getitem__, token_ids))
+    def names_with(self, token_ids: Iterable[int], letters: float | None = None) -> set[int]:
+        """Ids of the names containing any of these words (of at most `letters` letters, see
+        `NameColumns.letters`)."""
+        return _names_in(self.postings, token_ids, self.names.letters, letters)
 
-    def names_joining(self, joined_ids: Iterable[int]) -> set[int]:
-        """Ids of the names with any of these words joined."""
-        postings = self.joined_postings
-        return set().union(*map(postings.__getitem__, joined_ids))
+    def names_joining(self, joined_ids: Iterable[int], letters: float | None = None) -> set[int]:
+        """Ids of the names with any of these words joined (of at most `letters` letters)."""
+        return _names_in(self.joined_postings, joined_ids, self.names.letters, letters)
 
     def __len__(self) -> int:
         return len(self.names)
+
+
+def _names_in(postings: Rows, ids: Iterable[int], letters_of: Sequence[int], letters: float | None) -> set[int]:
+    """The names of these rows of postings; with `letters`, only the names of that many letters or
+    fewer: each row is in order of its names' letters, so those are a prefix of it."""
+    if letters is None:
+        return set().union(*map(postings.__getitem__, ids))
+    flat, starts = postings.flat, postings.starts
+    by_letters = letters_of.__getitem__
+    found: set[int] = set()
+    for i in ids:
+        start, end = starts[i], starts[i + 1]
+        if by_letters(flat[start]) <= letters if start < end else False:
+            found.update(flat[start:bisect_right(flat, letters, start, end, key=by_letters)])
+    return found
 
 
 def _by_skeleton(skeletons: list[str]) -> dict[str, list[int]]:

@@ -43,9 +43,12 @@ class NameWeights(Sourced):
     consonant skeleton, and 0 below `token_floor`. Words joined on one side ("Usa ma" / "usama",
     "binladen" / "bin laden") are compared letter for letter (edit distance over the longer
     length), and their shared skeleton counts only from `joined_phonetic_floor` of that
-    similarity. Unpaired query tokens cost
+    similarity; so are two words whose lengths differ by `length_gap` letters or more.
+    Unpaired query tokens cost
     `unmatched_query_token` of their length, unpaired listed tokens `unmatched_listed_token`
-    (small, so a dropped middle name costs little); particles ("al", "bin", "van") count for
+    (small, so a dropped middle name costs little), except that as much of the unpaired listed
+    weight as the query leaves unpaired too costs `conflicting_listed_token` (a word on each
+    side, neither like the other: another surname, not an omitted one); particles ("al", "bin", "van") count for
     `particle_weight` of their length. Short names tolerate less (`short_name`).
     """
 
@@ -55,8 +58,10 @@ class NameWeights(Sourced):
     token_floor: float = Unit
     phonetic_similarity: float = Unit
     joined_phonetic_floor: float = Unit
+    length_gap: int = Field(ge=1, le=40)
     unmatched_query_token: float = Unit
     unmatched_listed_token: float = Unit
+    conflicting_listed_token: float = Unit
     particle_weight: float = Unit
     short_name: ShortName
 
@@ -64,6 +69,9 @@ class NameWeights(Sourced):
     def _sum_to_one(self) -> NameWeights:
         if abs(self.token_pairs + self.token_sort + self.token_set - 1.0) > 1e-9:
             raise ValueError("token_pairs + token_sort + token_set must be 1")
+        if self.conflicting_listed_token < self.unmatched_listed_token:
+            raise ValueError("a listed word contradicted costs at least as much as one omitted: "
+                             "conflicting_listed_token >= unmatched_listed_token")
         return self
 
 

@@ -44,7 +44,9 @@ def similar_tokens(
     optimal-string-alignment distance (edits and transpositions over the longer length), and a
     shared skeleton counts only for spellings of about the same length at least
     `joined_phonetic_floor` similar ("muhammadali" / "mohammed ali", not "muhammad" / "muhammad
-    daud", whose skeletons also agree).
+    daud", whose skeletons also agree). So are two words whose lengths differ by `length_gap`
+    letters or more: one of them may be words glued together that nobody spaced ("antonioaranda"
+    is no spelling of "antonio", however much Jaro-Winkler likes the shared prefix).
     """
     if len(token) < 3:
         return {i: 1.0 for i in candidates if vocabulary[i] == token}
@@ -60,12 +62,20 @@ def similar_tokens(
             for _, similarity, position in process.extract(token, choices, scorer=scorer, score_cutoff=floor, limit=None)
             if len(choices[position]) >= 3
         }
+    gap = weights.length_gap
+    if not across_boundary:  # words of lengths far apart: letter for letter, as words joined are
+        for token_id in [i for i in found if abs(len(vocabulary[i]) - len(token)) >= gap]:
+            if similarity := OSA.normalized_similarity(token, vocabulary[token_id], score_cutoff=floor):
+                found[token_id] = min(found[token_id], similarity)
+            else:
+                del found[token_id]
     if len(key) >= 2:
         starts_with_vowel = token[0] in _VOWELS
         for token_id in same_skeleton:
             listed = vocabulary[token_id]
             if len(listed) >= 3 and (len(key) >= 3 or (listed[0] in _VOWELS) == starts_with_vowel) and (
-                    not across_boundary or _close_spelling(token, listed, weights.joined_phonetic_floor)):
+                    not (across_boundary or abs(len(listed) - len(token)) >= gap)
+                    or _close_spelling(token, listed, weights.joined_phonetic_floor)):
                 found[token_id] = max(found.get(token_id, 0.0), weights.phonetic_similarity)
     return found
 
@@ -95,9 +105,12 @@ def pair_tokens(
 
     score = sum(similarity * mean pair weight)
             / (sum(mean pair weight) + unmatched_query_token * unpaired query weight
-               + unmatched_listed_token * unpaired listed weight)
-    so word order and word boundaries cost nothing and a listed middle name the query lacks
-    costs little.
+               + conflicting_listed_token * conflicting + unmatched_listed_token * (unpaired listed
+                 weight - conflicting))
+    where conflicting = min(unpaired query weight, unpaired listed weight): so word order and word
+    boundaries cost nothing, a listed middle name the query lacks costs little, and a listed word
+    unpaired while a query word is unpaired too (another surname, another given name in its
+    place) costs as a contradiction, not as an omission.
     """
     similarities.sort()
     used_query = [False] * len(query_weights)
@@ -153,12 +166,53 @@ def _score(numerator: float, paired_query: float, paired_listed: float, query_we
     """The pairing's score (see `pair_tokens`) from what its pairs add up to."""
     if not paired_query:
         return 0.0
+    unpaired_query = sum(query_weights) - paired_query
+    unpaired_listed = sum(listed_weights) - paired_listed
+    conflicting = min(unpaired_query, unpaired_listed)  # a word on each side where the other has another
     denominator = (
         (paired_query + paired_listed) / 2
-        + weights.unmatched_query_token * (sum(query_weights) - paired_query)
-        + weights.unmatched_listed_token * (sum(listed_weights) - paired_listed)
+        + weights.unmatched_query_token * unpaired_query
+        + weights.conflicting_listed_token * conflicting
+        + weights.unmatched_listed_token * (unpaired_listed - conflicting)
     )
     return numerator / denominator
+
+
+def pairing_bound(paired_query: float, paired_listed: float, query_weight: float, listed_weight: float,
+                  weights: NameWeights) -> float:
+    """The most `pair_tokens` can score for a name whose paired weights are at most these (every
+    pair at similarity 1): the score only grows as more is paired, since an unpaired word on
+    either side costs at least `unmatched_listed_token` and a contradicted listed word at least as
+    much as an omitted one (the policy checks it)."""
+    if not paired_query:
+        return 0.0
+    unpaired_query = max(0.0, query_weight - paired_query)
+    unpaired_listed = max(0.0, listed_weight - paired_listed)
+    conflicting = min(unpaired_query, unpaired_listed)
+    half = (paired_query + paired_listed) / 2
+    return half / (half + weights.unmatched_query_token * unpaired_query
+                   + weights.conflicting_listed_token * conflicting
+                   + weights.unmatched_listed_token * (unpaired_listed - conflicting))
+
+
+def longest_listed(paired_query: float, paired_listed: float, query_weight: float, floor: float,
+                   weights: NameWeights) -> float | None:
+    """The greatest weighted length a listed name can have for `pairing_bound` to reach `floor`
+    when at most these weights pair (past `paired_listed`, each listed word more is unpaired):
+    None if any length can, negative if none can."""
+    if floor <= 0 or weights.conflicting_listed_token == 0:
+        return None
+    half = (paired_query + paired_listed) / 2
+    unpaired_query = max(0.0, query_weight - paired_query)
+    budget = half / floor - half - weights.unmatched_query_token * unpaired_query  # what unpaired listed words may cost
+    if budget < 0:
+        return -1.0
+    if budget <= weights.conflicting_listed_token * unpaired_query:
+        return paired_listed + budget / weights.conflicting_listed_token
+    if weights.unmatched_listed_token == 0:
+        return None
+    rest = budget - weights.conflicting_listed_token * unpaired_query
+    return paired_listed + unpaired_query + rest / weights.unmatched_listed_token
 
 
 def short_name_penalty(name_score: float, length: int, weights: NameWeights) -> float:
