@@ -188,7 +188,7 @@ def test_index_finds_what_the_exhaustive_scan_finds(screener: Screener, name: st
 
 def test_list_versions_and_engine(screener: Screener) -> None:
     assert screener.list_versions == {"ofac-sdn": "2021-07-07", "un-sc": "2026-02-27", "pep-us-congress": "2025-12-08"}
-    assert screener.engine == "fuzzy-v2/screening-2026-12-01.1"
+    assert screener.engine == "fuzzy-v3/screening-2026-12-03.1"
 
 
 # --- classification ------------------------------------------------------------------------------

@@ -19,7 +19,13 @@ Retrieval: each query word, and each pair of adjacent query words joined, is exp
 listed tokens reachable through the index keys (1-deletion neighbourhood, consonant skeleton,
 3-letter prefix) and at least `token_floor` similar; a listed name is a candidate only if its
 tokens cover `retrieval.min_coverage` of the query's weighted length (computed with set
-intersections over postings, never a scan of the list). Scoring: greedy Jaro-Winkler pairing of
+intersections over postings, never a scan of the list) and it is short enough for the pairing to
+reach the floor with what it covers (postings are in order of their names' letters: the names
+short enough are a prefix of each). Before a candidate is paired, an upper bound of its pairing
+(`scoring.pairing_bound`, from which query words its words reach) is read against the floor with
+the entry's own birth date, nationality, type and name kind adjustments; only names that pass it
+are scored. The bounds never change a result (tests/unit/test_screening_bounds.py compares
+screening with and without them). Scoring: greedy Jaro-Winkler pairing of
 words (or words joined) blended with rapidfuzz token_sort/token_set ratios of the two names as
 paired, then weak-alias, birth-date (at the precision both dates give), nationality and
 entity-type adjustments, then the band. Every match carries its explanation. Match objects
@@ -73,7 +79,7 @@ from chalicelib.domain.screening.scoring import (
     similar_tokens,
 )
 
-ENGINE = "fuzzy-v2"  # v2: word boundaries, partial birth dates
+ENGINE = "fuzzy-v3"  # v2: word boundaries, partial birth dates; v3: contradicted words, length gap
 
 SANCTIONS_MATCH = "SANCTIONS_MATCH"
 SANCTIONS_POSSIBLE_MATCH = "SANCTIONS_POSSIBLE_MATCH"
@@ -402,18 +408,13 @@ class Screener:
             return set()
         full: dict[int, set[int]] = {}
 
-        def covering(i: int, letters: float | None = None) -> set[int]:
-            """The names covering query word i (of at most `letters` letters; without, kept
-            for the query: read-only)."""
-            if letters is None and i in full:
-                return full[i]
-            sets = [index.names_joining(e, letters) if is_joined else index.names_with(e, letters)
-                    for e, is_joined in sources[i]] if letters is not None else [
-                    self._names(index, e, index.names_joining if is_joined else index.names_with)
-                    for e, is_joined in sources[i]]
-            found = sets[0] if len(sets) == 1 else set().union(*sets)
-            if letters is None:
-                full[i] = found
+        def covering(i: int) -> set[int]:
+            """The names covering query word i (kept for the query: read-only)."""
+            found = full.get(i)
+            if found is None:
+                sets = [self._names(index, e, index.names_joining if is_joined else index.names_with)
+                        for e, is_joined in sources[i]]
+                found = full[i] = sets[0] if len(sets) == 1 else set().union(*sets)
             return found
 
         counts: dict[int, int] = {}
@@ -717,13 +718,8 @@ class Screener:
                             ) -> tuple[IndexedEntity, list[Adjustment], BirthDateComparison]:
         """The entry, and its birth date, nationality and entity type adjustments (no subject
         data in the details)."""
-        adjustments, compared = self._adjustments(entity.birth_dates, entity.nationalities, entity.type, query)
-        return entity, adjustments, compared
-
-    def _adjustments(self, birth_dates: Sequence[tuple], nationalities: Sequence[str], entity_type: str,
-                     query: _Query) -> tuple[list[Adjustment], BirthDateComparison]:
-        """The birth date, nationality and entity type adjustments of an entry with these."""
-        compared, birth, nationality, type_ = self._deltas(birth_dates, nationalities, entity_type, query)
+        nationalities, entity_type = entity.nationalities, entity.type
+        compared, birth, nationality, type_ = self._deltas(entity.birth_dates, nationalities, entity_type, query)
         adjustments = []
         if birth is not None:
             adjustments.append(Adjustment(
@@ -736,7 +732,7 @@ class Screener:
         if type_ is not None:
             adjustments.append(Adjustment(factor="entity_type", delta=type_,
                                           detail=f"listed as {entity_type}, screened as {query.type.value}"))
-        return adjustments, compared
+        return entity, adjustments, compared
 
     def _deltas(self, birth_dates: Sequence[tuple], nationalities: Sequence[str], entity_type: str, query: _Query
                 ) -> tuple[BirthDateComparison, float | None, float | None, float | None]:

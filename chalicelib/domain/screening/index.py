@@ -28,8 +28,7 @@ from __future__ import annotations
 import io
 import pickle
 import re
-from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from chalicelib.domain.screening.columns import Coded, KeyedRows, Rows, SortedTexts, Texts, ints, ints_of
@@ -122,8 +121,8 @@ class NameColumns:
     """The names of an index, a column per field of `IndexedName` (`self[i]` is name i as one);
     the engine's loops read the columns (`tokens[i]`, `entity[i]`), not the named tuples.
     `letters[i]`: the letters of name i's words other than particles, the least its weighted
-    length can be whatever weight the policy gives a particle (retrieval rules long names out
-    by it, see `NameIndex.names_with`)."""
+    length can be whatever weight the policy gives a particle: postings are in order of it, so
+    retrieval reads the names short enough for a query off a prefix of each (`engine._short`)."""
 
     __slots__ = ("entity", "kind", "name", "tokens", "joins", "letters")
 
@@ -409,32 +408,18 @@ class NameIndex:
         found.update(self.joined_by_skeleton.get(skeleton(token), ()))
         return found
 
-    def names_with(self, token_ids: Iterable[int], letters: float | None = None) -> set[int]:
-        """Ids of the names containing any of these words (of at most `letters` letters, see
-        `NameColumns.letters`)."""
-        return _names_in(self.postings, token_ids, self.names.letters, letters)
+    def names_with(self, token_ids: Iterable[int]) -> set[int]:
+        """Ids of the names containing any of these words."""
+        postings = self.postings
+        return set().union(*map(postings.__getitem__, token_ids))
 
-    def names_joining(self, joined_ids: Iterable[int], letters: float | None = None) -> set[int]:
-        """Ids of the names with any of these words joined (of at most `letters` letters)."""
-        return _names_in(self.joined_postings, joined_ids, self.names.letters, letters)
+    def names_joining(self, joined_ids: Iterable[int]) -> set[int]:
+        """Ids of the names with any of these words joined."""
+        postings = self.joined_postings
+        return set().union(*map(postings.__getitem__, joined_ids))
 
     def __len__(self) -> int:
         return len(self.names)
-
-
-def _names_in(postings: Rows, ids: Iterable[int], letters_of: Sequence[int], letters: float | None) -> set[int]:
-    """The names of these rows of postings; with `letters`, only the names of that many letters or
-    fewer: each row is in order of its names' letters, so those are a prefix of it."""
-    if letters is None:
-        return set().union(*map(postings.__getitem__, ids))
-    flat, starts = postings.flat, postings.starts
-    by_letters = letters_of.__getitem__
-    found: set[int] = set()
-    for i in ids:
-        start, end = starts[i], starts[i + 1]
-        if by_letters(flat[start]) <= letters if start < end else False:
-            found.update(flat[start:bisect_right(flat, letters, start, end, key=by_letters)])
-    return found
 
 
 def _by_skeleton(skeletons: list[str]) -> dict[str, list[int]]:
