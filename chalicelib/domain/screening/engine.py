@@ -422,10 +422,11 @@ class Screener:
         def postings(i: int) -> int:
             """How many names hold what covers query word i (with repeats; postings counted, not read)."""
             if (count := counts.get(i)) is None:
-                count = counts[i] = sum(
-                    (index.joined_postings if is_joined else index.postings).starts[t + 1]
-                    - (index.joined_postings if is_joined else index.postings).starts[t]
-                    for e, is_joined in sources[i] for t in e)
+                count = 0
+                for e, is_joined in sources[i]:
+                    starts = (index.joined_postings if is_joined else index.postings).starts
+                    count += sum(starts[t + 1] - starts[t] for t in e)
+                counts[i] = count
             return count
 
         words_of, joins_of = index.names.tokens, index.names.joins
@@ -520,10 +521,15 @@ class Screener:
                 + (adjustments.nationality_agrees if query.nationality else 0.0))
 
     def _pair_floor(self, query: _Query, floor: float) -> float:
-        """The pairing score a name needs at least to reach `floor` (token-sort and token-set
-        ratios at 1, the most the query's birth date and nationality add)."""
+        """The pairing score a name needs at least to reach `floor` (the most the query's birth
+        date and nationality add)."""
+        return self._pairing_needed(floor, self._bonus(query))
+
+    def _pairing_needed(self, floor: float, adjusted: float) -> float:
+        """The pairing score a name needs at least to reach `floor` when the adjustments add
+        `adjusted` to its name score (token-sort and token-set ratios taken as 1)."""
         w = self.policy.name
-        return (floor - self._bonus(query) - w.token_sort - w.token_set) / w.token_pairs
+        return (floor - adjusted - w.token_sort - w.token_set) / w.token_pairs
 
     def _screen_index(self, index: NameIndex, query: _Query, floor: float, exhaustive: bool) -> list[Match]:
         expansions, joined = self._expand(index, query, exhaustive)
@@ -711,8 +717,7 @@ class Screener:
         delta = sum(d for d in deltas if d is not None)
         if index.names.kind.values[kind] == NameKind.WEAK_ALIAS:
             delta += policy.adjustments.weak_alias
-        w = policy.name
-        return (floor - delta - w.token_sort - w.token_set) / w.token_pairs
+        return self._pairing_needed(floor, delta)
 
     def _entity_adjustments(self, entity: IndexedEntity, query: _Query
                             ) -> tuple[IndexedEntity, list[Adjustment], BirthDateComparison]:

@@ -166,16 +166,17 @@ def _score(numerator: float, paired_query: float, paired_listed: float, query_we
     """The pairing's score (see `pair_tokens`) from what its pairs add up to."""
     if not paired_query:
         return 0.0
-    unpaired_query = sum(query_weights) - paired_query
-    unpaired_listed = sum(listed_weights) - paired_listed
+    unpaired = _unpaired_cost(sum(query_weights) - paired_query, sum(listed_weights) - paired_listed, weights)
+    return numerator / ((paired_query + paired_listed) / 2 + unpaired)
+
+
+def _unpaired_cost(unpaired_query: float, unpaired_listed: float, weights: NameWeights) -> float:
+    """What the unpaired words cost a pairing: the query's, the listed words the query has a word
+    in place of (a contradiction), and the other listed words (an omission)."""
     conflicting = min(unpaired_query, unpaired_listed)  # a word on each side where the other has another
-    denominator = (
-        (paired_query + paired_listed) / 2
-        + weights.unmatched_query_token * unpaired_query
-        + weights.conflicting_listed_token * conflicting
-        + weights.unmatched_listed_token * (unpaired_listed - conflicting)
-    )
-    return numerator / denominator
+    return (weights.unmatched_query_token * unpaired_query
+            + weights.conflicting_listed_token * conflicting
+            + weights.unmatched_listed_token * (unpaired_listed - conflicting))
 
 
 def pairing_bound(paired_query: float, paired_listed: float, query_weight: float, listed_weight: float,
@@ -186,13 +187,9 @@ def pairing_bound(paired_query: float, paired_listed: float, query_weight: float
     much as an omitted one (the policy checks it)."""
     if not paired_query:
         return 0.0
-    unpaired_query = max(0.0, query_weight - paired_query)
-    unpaired_listed = max(0.0, listed_weight - paired_listed)
-    conflicting = min(unpaired_query, unpaired_listed)
     half = (paired_query + paired_listed) / 2
-    return half / (half + weights.unmatched_query_token * unpaired_query
-                   + weights.conflicting_listed_token * conflicting
-                   + weights.unmatched_listed_token * (unpaired_listed - conflicting))
+    return half / (half + _unpaired_cost(max(0.0, query_weight - paired_query),
+                                         max(0.0, listed_weight - paired_listed), weights))
 
 
 def longest_listed(paired_query: float, paired_listed: float, query_weight: float, floor: float,
