@@ -266,25 +266,36 @@ def profile(screener, listed, people) -> str:
 
 
 def stage_memory(size: int, work: Path, args: argparse.Namespace) -> dict:
-    """The memory each part of a loaded index takes (tracemalloc over unpickling that part alone),
-    and what the Screener adds."""
+    """The memory each part of a loaded index takes: the stored bytes it reads in place, plus the
+    Python objects it unpickles (tracemalloc over unpickling them alone); and what the Screener adds."""
     import pickle
     import tracemalloc
 
+    from chalicelib.domain.screening.columns import unpack
     from chalicelib.domain.screening.index import NameIndex
 
+    def in_place(value: object) -> int:
+        if isinstance(value, memoryview):
+            return value.nbytes
+        return sum(map(in_place, value)) if isinstance(value, tuple) else 0
+
+    def objects(value: object) -> object:
+        if isinstance(value, memoryview):
+            return None
+        return tuple(map(objects, value)) if isinstance(value, tuple) else value
+
     data = (work / f"{size}.index").read_bytes()
-    fields = pickle.loads(data)
+    fields = unpack(data, pickle.Unpickler)
     parts = ("format", "source", "version", "entities", "names", "vocabulary", "skeletons", "postings",
              "by_deletion", "joined", "joined_by_skeleton", "joined_postings")
     sizes = {}
     for part, value in zip(parts, fields):
         if part in ("format", "source", "version"):
             continue
-        blob = pickle.dumps(value, protocol=5)
+        blob = pickle.dumps(objects(value), protocol=5)
         tracemalloc.start()
         copy = pickle.loads(blob)
-        sizes[part] = tracemalloc.get_traced_memory()[0] / 2**20
+        sizes[part] = (in_place(value) + tracemalloc.get_traced_memory()[0]) / 2**20
         tracemalloc.stop()
         del copy, blob
     del fields

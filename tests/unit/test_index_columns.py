@@ -2,10 +2,12 @@
 to builtins that load back to the same."""
 import pickle
 
+import pytest
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.domain.screening.columns import Coded, KeyedRows, Rows, SortedTexts, Texts
+from chalicelib.domain.screening.columns import Coded, Digests, KeyedRows, Rows, SortedTexts, Texts
 
 texts = st.lists(st.text(), max_size=30)
 rows = st.lists(st.lists(st.integers(min_value=0, max_value=2**31 - 1), max_size=6), max_size=30)
@@ -72,3 +74,37 @@ def test_keyed_rows_get_like_a_dict() -> None:
     loaded = KeyedRows.of_state(_builtins_only(rows.state()))
     assert [list(loaded.get(k)) for k in ("mhmd", "ksm", "ħsn")] == [[3, 1], [2], [0]]
     assert loaded.get("absent") == () and loaded.get("absent", None) is None and len(loaded) == 3
+
+
+@given(st.dictionaries(st.text(max_size=6), st.lists(st.integers(0, 2**31 - 1), max_size=4), max_size=300),
+       st.lists(st.text(max_size=6), max_size=30))
+def test_keyed_rows_find_every_key_and_nothing_else_whatever_collides(mapping: dict[str, list[int]], others: list[str]) -> None:
+    rows = KeyedRows.of_state(_builtins_only(KeyedRows.of(mapping).state()))
+    assert len(rows) == len(mapping) and len(rows.slots) >= 2 * len(mapping)
+    for key, row in mapping.items():
+        assert list(rows.get(key)) == row
+    for other in others:
+        assert rows.get(other, None) is None or other in mapping
+
+
+def test_keyed_rows_refuse_a_hash_table_that_does_not_fit_their_keys() -> None:
+    keys, rows, slots = KeyedRows.of({"mhmd": [3], "ksm": [2]}).state()
+    with pytest.raises(ValueError):
+        KeyedRows.of_state((keys, rows, slots[:8]))  # 2 slots for 2 keys: more than half full
+    with pytest.raises(ValueError):
+        KeyedRows.of_state((keys, rows, slots[:12]))  # 3 slots: not a power of two
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32).filter(any) | st.just(b""), max_size=20))
+def test_digests_keep_sha256_hex_as_their_bytes(raw: list[bytes]) -> None:
+    digests = Digests()
+    for digest in raw:
+        digests.append(digest.hex())  # b"" is no digest (a customer's profile)
+    loaded = Digests.of_state(_builtins_only(digests.state()))
+    assert list(loaded) == [d.hex() for d in raw] and len(loaded.state()) == 32 * len(raw)
+    if raw:
+        assert loaded[-1] == raw[-1].hex()
+    with pytest.raises(IndexError):
+        loaded[len(raw)]
+    with pytest.raises(ValueError):
+        digests.append("abc")

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain.models import CheckResult
+from chalicelib.domain.screening import columns
 from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.engine import Band, Match, Screener, classify
 from chalicelib.domain.screening.entities import (
@@ -231,11 +232,16 @@ def test_serialisation_round_trip(policy: ScreeningPolicy) -> None:
 
 def test_loading_refuses_foreign_or_tampered_bytes() -> None:
     with pytest.raises(IndexFormatError, match="refused"):
-        NameIndex.from_bytes(pickle.dumps((INDEX_FORMAT, date(2020, 1, 1))))  # would need a global
+        NameIndex.from_bytes(columns.pack((INDEX_FORMAT, date(2020, 1, 1))))  # would need a global
     with pytest.raises(IndexFormatError, match="rebuild"):
-        NameIndex.from_bytes(pickle.dumps(("screening-index/0", "x")))
+        NameIndex.from_bytes(columns.pack(("screening-index/0", "x")))
+    with pytest.raises(IndexFormatError, match="rebuild"):  # how releases before format 5 stored one
+        NameIndex.from_bytes(pickle.dumps(("screening-index/4", "x"), protocol=5))
     with pytest.raises(IndexFormatError):
         NameIndex.from_bytes(b"not a pickle")
+    stored = NameIndex.build("list-a", "v", [person(str(i), f"Ivan PETROV{i}") for i in range(400)]).to_bytes()
+    with pytest.raises(IndexFormatError, match="truncated"):
+        NameIndex.from_bytes(stored[:-3])
 
 
 def test_build_refuses_entities_of_another_source() -> None:

@@ -18,26 +18,28 @@ thresholds are applied at query time, so a policy change needs no rebuild.
 
 The names, the entries, the postings and the words joined are columns (`columns`: flat arrays of
 ints, UTF-8 blobs, codes into distinct values; `names[i]` and `entities[i]` give one as a named
-tuple), so an index of a million entries is about a gigabyte in memory and loads as copies of
-its bytes rather than millions of objects. Built once per list version, it serialises to bytes
-(`to_bytes`, a pickle of builtins only) and loads back with an unpickler that refuses every
-global, so a tampered object cannot run code (`from_bytes`).
+tuple), so an index of a million entries is a few hundred megabytes in memory and loads as
+views of its stored bytes rather than millions of objects. Built once per list version, it
+serialises to bytes (`to_bytes`: builtins pickled, the columns' bytes out of band after them,
+`columns.pack`) and loads back with an unpickler that refuses every global, so a tampered object
+cannot run code (`from_bytes`).
 """
 from __future__ import annotations
 
-import io
 import pickle
 import re
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
-from chalicelib.domain.screening.columns import Coded, KeyedRows, Rows, SortedTexts, Texts, ints, ints_of
+from chalicelib.domain.screening.columns import (
+    Coded, Digests, KeyedRows, Rows, SortedTexts, Texts, ints, ints_of, pack, unpack,
+)
 from chalicelib.domain.screening.countries import iso3
 from chalicelib.domain.screening.entities import AliasStrength, BirthDate, ListEntity, NameKind
 from chalicelib.domain.screening.normalise import normalise_name
 from chalicelib.domain.screening.memory import gc_paused
 
-INDEX_FORMAT = "screening-index/4"
+INDEX_FORMAT = "screening-index/5"
 """Changes whenever tokens, keys or layout change: an index of another format must be rebuilt.
 3: names, entries and postings stored as columns (`columns`), not a Python object per item.
 4: each name's letters (`NameColumns.letters`), and postings in order of them."""
@@ -114,7 +116,7 @@ class EntityColumns:
         return tuple(getattr(self, field).state() for field in IndexedEntity._fields)
 
 
-_ENTITY_COLUMNS = (Texts, Coded, Coded, Texts, Coded, Coded, Coded, Texts)  # in IndexedEntity's field order
+_ENTITY_COLUMNS = (Texts, Coded, Coded, Texts, Coded, Coded, Coded, Digests)  # in IndexedEntity's field order
 
 
 class NameColumns:
@@ -220,7 +222,7 @@ class NameIndex:
         names: NameColumns,
         vocabulary: list[str],
         postings: Rows,
-        by_deletion: dict[str, tuple[int, ...]],
+        by_deletion: KeyedRows,
         skeletons: list[str] | None = None,
         joined: SortedTexts | None = None,
         joined_postings: Rows | None = None,
@@ -328,7 +330,7 @@ class NameIndex:
                 by_deletion.setdefault(key, []).append(token_id)
         return cls(
             source, version, indexed, names, vocabulary,
-            Rows.of(postings), {k: tuple(v) for k, v in by_deletion.items()},
+            Rows.of(postings), KeyedRows.of(by_deletion),
             joined=joined, joined_postings=Rows.of(joined_postings),
         )
 
@@ -347,16 +349,19 @@ class NameIndex:
     def to_bytes(self) -> bytes:
         payload = (
             INDEX_FORMAT, self.source, self.version, self.entities.state(), self.names.state(),
-            self.vocabulary, self.skeletons, self.postings.state(), self.by_deletion,
+            self.vocabulary, self.skeletons, self.postings.state(), self.by_deletion.state(),
             self.joined.state(), self.joined_by_skeleton.state(), self.joined_postings.state(),
         )
-        return pickle.dumps(payload, protocol=5)
+        return pack(payload)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> NameIndex:
+    def from_bytes(cls, data: bytes | memoryview) -> NameIndex:
+        """The index of `to_bytes`, its columns read in place from `data` (no copy of them)."""
         with gc_paused():
+            if data[:2] == b"\x80\x05":  # a pickle: how releases before format 5 stored an index
+                raise IndexFormatError(f"index stored in an older format, this code reads {INDEX_FORMAT!r}: rebuild it")
             try:
-                payload = _BuiltinsOnly(io.BytesIO(data)).load()
+                payload = unpack(data, _BuiltinsOnly)
                 fmt, *fields = payload
             except (pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
                 raise IndexFormatError(f"not a screening index: {exc}") from exc
@@ -366,7 +371,7 @@ class NameIndex:
              joined, joined_by_skeleton, joined_postings) = fields
             try:
                 return cls(source, version, EntityColumns(entities), NameColumns(names), vocabulary,
-                           Rows.of_state(postings), by_deletion, skeletons, SortedTexts.of_state(joined),
+                           Rows.of_state(postings), KeyedRows.of_state(by_deletion), skeletons, SortedTexts.of_state(joined),
                            Rows.of_state(joined_postings), KeyedRows.of_state(joined_by_skeleton))
             except (ValueError, TypeError) as exc:
                 raise IndexFormatError(f"not a screening index: {exc}") from exc
