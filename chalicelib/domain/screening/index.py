@@ -384,10 +384,7 @@ class NameIndex:
         `prefix`) those sharing its first letters: a superset of its similar words, to be scored.
         `key` and `deleted` are its skeleton and deletion keys, if already known."""
         found: set[int] = set()
-        by_deletion = self.by_deletion
-        for variant in deletion_keys(token) if deleted is None else deleted:
-            if ids := by_deletion.get(variant):
-                found.update(ids)
+        self.by_deletion.gather(deletion_keys(token) if deleted is None else deleted, found)
         if ids := self.by_skeleton.get(skeleton(token) if key is None else key):
             found.update(ids)
         if prefix and len(token) >= _PREFIX_MIN_LENGTH and (ids := self.by_prefix.get(token[:_PREFIX])):
