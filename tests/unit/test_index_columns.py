@@ -85,6 +85,9 @@ def test_keyed_rows_find_every_key_and_nothing_else_whatever_collides(mapping: d
         assert list(rows.get(key)) == row
     for other in others:
         assert rows.get(other, None) is None or other in mapping
+    gathered: set[int] = set()
+    rows.gather([*mapping, *others], gathered)
+    assert gathered == {i for row in mapping.values() for i in row}
 
 
 def test_keyed_rows_refuse_a_hash_table_that_does_not_fit_their_keys() -> None:
