@@ -93,3 +93,36 @@ def test_screening_with_the_bounds_finds_what_screening_without_them_finds(
         engine.longest_listed, engine.pairing_bound = saved
     assert [(m.source_id, m.matched_name, m.score) for m in with_bounds] == [
         (m.source_id, m.matched_name, m.score) for m in without]
+
+
+_listed_birth_date = st.one_of(
+    st.tuples(st.dates(date(1900, 1, 1), date(2010, 12, 31)).map(date.toordinal), st.just(0), st.just(0),
+              st.just(0), st.just(0), st.booleans()),
+    st.tuples(st.just(0), st.integers(1900, 2010), st.integers(0, 12), st.just(0), st.just(0), st.booleans()),
+    st.tuples(st.just(0), st.just(0), st.just(0), st.integers(1900, 2010), st.integers(0, 2010), st.booleans()),
+    st.just((0, 0, 0, 0, 0, False)),  # no year
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_listed_birth_date, max_size=4), st.integers(1900, 2010), st.integers(0, 12), st.integers(0, 3))
+def test_far_from_every_birth_date_is_a_mismatch(listed, year, month, near_years):
+    """The years-only test screening reads first only ever says what the full comparison says."""
+    from chalicelib.domain.screening.entities import PartialDate
+    from chalicelib.domain.screening.matches import BirthDateLevel
+    from chalicelib.domain.screening.scoring import birth_date_level, far_from_every_birth_date
+
+    subject = PartialDate(year=year, month=month or None)
+    if far_from_every_birth_date(listed, year, near_years):
+        assert birth_date_level(listed, subject, near_years).level is BirthDateLevel.MISMATCH
+
+
+def test_far_from_every_birth_date_reads_the_years():
+    from chalicelib.domain.screening.scoring import far_from_every_birth_date
+
+    born_1950 = (date(1950, 6, 1).toordinal(), 0, 0, 0, 0, False)
+    assert far_from_every_birth_date([born_1950], 1980, 1)
+    assert not far_from_every_birth_date([born_1950], 1951, 1)
+    assert not far_from_every_birth_date([born_1950, (0, 1979, 0, 0, 0, False)], 1980, 1)
+    assert not far_from_every_birth_date([(0, 0, 0, 0, 0, False)], 1980, 1)  # nothing to compare
+    assert not far_from_every_birth_date([(0, 1977, 0, 0, 0, True)], 1980, 1)  # circa: two years more

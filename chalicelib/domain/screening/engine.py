@@ -34,6 +34,7 @@ name list entries (and word positions of the screened name), never the subject's
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -71,6 +72,7 @@ from chalicelib.domain.screening.scoring import (
     BirthDateComparison,
     Span,
     birth_date_level,
+    far_from_every_birth_date,
     pair_tokens,
     pair_words,
     longest_listed,
@@ -135,14 +137,17 @@ class Screener:
         particle = policy.name.particle_weight
         self._token_weights = {index.source: [len(t) * (particle if t in PARTICLES else 1.0) for t in index.vocabulary]
                                for index in self.indexes}
+        birth_date = policy.adjustments.birth_date  # what each level adds (the others add nothing)
+        self._birth_date_deltas = {BirthDateLevel.EXACT: birth_date.exact, BirthDateLevel.YEAR: birth_date.year,
+                                   BirthDateLevel.RANGE: birth_date.range, BirthDateLevel.MISMATCH: birth_date.mismatch}
         self._token_letters = {index.source: list(map(len, index.vocabulary)) for index in self.indexes}
         self._reached: dict[str, dict[tuple[str, bool], tuple[dict[int, float], dict[int, float]]]] = {
             index.source: {} for index in self.indexes}
         self._name_totals: dict[str, list[float]] = {}
         # (source, min_coverage) -> (each name's covering weight, word -> its names by that weight, the weights)
         self._needs: dict[tuple[str, float], tuple[list[float], dict[int, tuple[list[int], list[float]]]]] = {}
-        self._reached_names: dict[str, dict[int, tuple[dict[int, float], set[int]]]] = {
-            index.source: {} for index in self.indexes}
+        self._reached_names: dict[str, OrderedDict[int, tuple[dict[int, float], set[int]]]] = {
+            index.source: OrderedDict() for index in self.indexes}
         self._names_held: dict[str, int] = {index.source: 0 for index in self.indexes}
         self._longest_names: dict[str, int] = {}
         longest = max((index.names.tokens.longest() for index in self.indexes), default=0)
@@ -365,12 +370,14 @@ class Screener:
         cache = self._reached_names[index.source]
         hit = cache.get(id(reached))
         if hit is not None and hit[0] is reached:
+            cache.move_to_end(id(reached))
             return hit[1]
         names = names_of(reached)
         held = self._names_held[index.source] + len(names)
-        if len(cache) >= 2 * _REACHED_CACHE or held > _REACHED_NAMES_HELD:
-            cache.clear()
-            held = len(names)
+        # the least recently used go first, a few at a time: emptying the cache at once would free
+        # a million ids within one screening
+        while cache and (len(cache) >= 2 * _REACHED_CACHE or held > _REACHED_NAMES_HELD):
+            held -= len(cache.popitem(last=False)[1][1])
         cache[id(reached)] = (reached, names)  # the expansion is kept alive with it: its id stays its own
         self._names_held[index.source] = held
         return names
@@ -572,7 +579,10 @@ class Screener:
         entities = index.entities
         birth_codes, nationality_codes = entities.birth_dates.codes, entities.nationalities.codes
         type_codes = entities.type.codes
-        entry_floors: dict[tuple[int, int, int, int], float] = {}  # the pairing an entry's name needs
+        # what an entry's birth dates add, and its nationalities, type and name kind: per code
+        birth_deltas: dict[int, float] = {}
+        entry_deltas: dict[tuple[int, int, int], float] = {}
+        birth_dates = entities.birth_dates.values
         for name_id in name_ids:
             tokens = flat[starts[name_id]:starts[name_id + 1]]
             words_key = tokens.tobytes()
@@ -599,11 +609,13 @@ class Screener:
                         continue
                     # nor, with what this entry's birth date, nationality, type and name kind do to the
                     # score (a namesake of another entry may still: not kept as the words' verdict)
-                    key = (birth_codes[entity_of[name_id]], nationality_codes[entity_of[name_id]],
-                           type_codes[entity_of[name_id]], kind_of.codes[name_id])
-                    if (entry_floor := entry_floors.get(key)) is None:
-                        entry_floor = entry_floors[key] = self._entry_pair_floor(index, key, query, floor)
-                    if bound < entry_floor - _BOUND_SLACK:
+                    position = entity_of[name_id]
+                    if (birth := birth_deltas.get(code := birth_codes[position])) is None:
+                        birth = birth_deltas[code] = self._birth_date_delta(birth_dates[code], query)
+                    key = (nationality_codes[position], type_codes[position], kind_of.codes[name_id])
+                    if (delta := entry_deltas.get(key)) is None:
+                        delta = entry_deltas[key] = self._entry_delta(index, key, query)
+                    if bound < self._pairing_needed(floor, birth + delta) - _BOUND_SLACK:
                         continue
                 # (-similarity, 1 if words are joined, query unit, listed unit), sorted: most similar
                 # first, single words before words joined, then in name order
@@ -706,18 +718,27 @@ class Screener:
             )
         return list(best.values())
 
-    def _entry_pair_floor(self, index: NameIndex, codes: tuple[int, int, int, int], query: _Query,
-                          floor: float) -> float:
-        """The pairing score a name needs at least to reach `floor` with the adjustments an entry
-        of these birth dates, nationalities, type and name kind (their codes in the index) gets."""
-        entities, policy = index.entities, self.policy
-        birth_dates, nationalities, type_, kind = codes
-        _, *deltas = self._deltas(entities.birth_dates.values[birth_dates], entities.nationalities.values[nationalities],
-                                  entities.type.values[type_], query)
+    def _birth_date_delta(self, birth_dates: Sequence[tuple], query: _Query) -> float:
+        """What an entry's birth dates add to the score (0: not compared). Most entries a common
+        name reaches were born years from the subject: the years alone say so, before a full
+        comparison."""
+        policy = self.policy.adjustments.birth_date
+        if query.birth_date is None or not birth_dates:
+            return 0.0
+        if far_from_every_birth_date(birth_dates, query.birth_date.year, policy.near_years):
+            return policy.mismatch
+        return self._birth_date_deltas.get(birth_date_level(birth_dates, query.birth_date, policy.near_years).level, 0.0)
+
+    def _entry_delta(self, index: NameIndex, codes: tuple[int, int, int], query: _Query) -> float:
+        """What an entry's nationalities and type, and its name's kind (their codes in the index),
+        add to the score."""
+        nationalities, type_, kind = codes
+        _, _, *deltas = self._deltas((), index.entities.nationalities.values[nationalities],
+                                     index.entities.type.values[type_], query)
         delta = sum(d for d in deltas if d is not None)
         if index.names.kind.values[kind] == NameKind.WEAK_ALIAS:
-            delta += policy.adjustments.weak_alias
-        return self._pairing_needed(floor, delta)
+            delta += self.policy.adjustments.weak_alias
+        return delta
 
     def _entity_adjustments(self, entity: IndexedEntity, query: _Query
                             ) -> tuple[IndexedEntity, list[Adjustment], BirthDateComparison]:
@@ -745,12 +766,7 @@ class Screener:
         type add to the score (None: nothing, not compared)."""
         policy = self.policy.adjustments
         compared = birth_date_level(birth_dates, query.birth_date, policy.birth_date.near_years)
-        birth = {
-            BirthDateLevel.EXACT: policy.birth_date.exact,
-            BirthDateLevel.YEAR: policy.birth_date.year,
-            BirthDateLevel.RANGE: policy.birth_date.range,
-            BirthDateLevel.MISMATCH: policy.birth_date.mismatch,
-        }.get(compared.level)
+        birth = self._birth_date_deltas.get(compared.level)
         nationality = None
         if query.nationality and nationalities:
             nationality = policy.nationality_agrees if query.nationality in nationalities else policy.nationality_differs

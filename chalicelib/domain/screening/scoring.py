@@ -242,6 +242,27 @@ def birth_date_level(listed: Sequence[BirthDateTuple], subject: PartialDate | No
     return min((_one_level(t, subject, near_years) for t in listed), key=lambda c: _LEVEL_RANK[c.level])
 
 
+def far_from_every_birth_date(listed: Sequence[BirthDateTuple], year: int, near_years: int) -> bool:
+    """Whether the years alone show `birth_date_level` would find a MISMATCH for a subject born in
+    `year`: at least one listed date, and each one either without a year or further than
+    `near_years` (and a circa date's tolerance) from it. The cheap test screening reads first, for
+    the thousands of entries a common name reaches in a list of millions; False says nothing."""
+    far = False
+    for exact, listed_year, _, year_from, year_to, circa in listed:
+        if exact:
+            low = high = date.fromordinal(exact).year
+        elif listed_year:
+            low = high = listed_year
+        elif year_from:
+            low, high = year_from, year_to
+        else:
+            continue  # no year: not compared, and a mismatch elsewhere still ranks before it
+        if max(low - year, year - high) <= (CIRCA_TOLERANCE_YEARS if circa else 0) + near_years:
+            return False
+        far = True
+    return far
+
+
 def _one_level(listed: BirthDateTuple, subject: PartialDate, near_years: int) -> BirthDateComparison:
     exact, year, month, year_from, year_to, circa = listed
     slack = CIRCA_TOLERANCE_YEARS if circa else 0
