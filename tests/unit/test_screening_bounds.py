@@ -9,10 +9,17 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.screening import engine
 from chalicelib.domain.screening.engine import Screener
-from chalicelib.domain.screening.entities import Alias, AliasStrength, EntityType, ListEntity, ListKind
+from chalicelib.domain.screening.entities import Alias, AliasStrength, EntityType, ListEntity, ListKind, PartialDate
 from chalicelib.domain.screening.index import NameIndex
+from chalicelib.domain.screening.matches import BirthDateLevel
 from chalicelib.domain.screening.policy import ScreeningPolicy
-from chalicelib.domain.screening.scoring import longest_listed, pair_words, pairing_bound
+from chalicelib.domain.screening.scoring import (
+    birth_date_level,
+    far_from_every_birth_date,
+    longest_listed,
+    pair_words,
+    pairing_bound,
+)
 from chalicelib.policies import load_policy
 from chalicelib.settings import POLICIES_DIR
 
@@ -108,9 +115,6 @@ _listed_birth_date = st.one_of(
 @given(st.lists(_listed_birth_date, max_size=4), st.integers(1900, 2010), st.integers(0, 12), st.integers(0, 3))
 def test_far_from_every_birth_date_is_a_mismatch(listed, year, month, near_years):
     """The years-only test screening reads first only ever says what the full comparison says."""
-    from chalicelib.domain.screening.entities import PartialDate
-    from chalicelib.domain.screening.matches import BirthDateLevel
-    from chalicelib.domain.screening.scoring import birth_date_level, far_from_every_birth_date
 
     subject = PartialDate(year=year, month=month or None)
     if far_from_every_birth_date(listed, year, near_years):
@@ -118,7 +122,6 @@ def test_far_from_every_birth_date_is_a_mismatch(listed, year, month, near_years
 
 
 def test_far_from_every_birth_date_reads_the_years():
-    from chalicelib.domain.screening.scoring import far_from_every_birth_date
 
     born_1950 = (date(1950, 6, 1).toordinal(), 0, 0, 0, 0, False)
     assert far_from_every_birth_date([born_1950], 1980, 1)

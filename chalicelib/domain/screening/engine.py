@@ -733,8 +733,8 @@ class Screener:
         """What an entry's nationalities and type, and its name's kind (their codes in the index),
         add to the score."""
         nationalities, type_, kind = codes
-        _, _, *deltas = self._deltas((), index.entities.nationalities.values[nationalities],
-                                     index.entities.type.values[type_], query)
+        entities = index.entities
+        deltas = self._entry_deltas(entities.nationalities.values[nationalities], entities.type.values[type_], query)
         delta = sum(d for d in deltas if d is not None)
         if index.names.kind.values[kind] == NameKind.WEAK_ALIAS:
             delta += self.policy.adjustments.weak_alias
@@ -767,13 +767,19 @@ class Screener:
         policy = self.policy.adjustments
         compared = birth_date_level(birth_dates, query.birth_date, policy.birth_date.near_years)
         birth = self._birth_date_deltas.get(compared.level)
+        return compared, birth, *self._entry_deltas(nationalities, entity_type, query)
+
+    def _entry_deltas(self, nationalities: Sequence[str], entity_type: str, query: _Query
+                      ) -> tuple[float | None, float | None]:
+        """What the nationality and the entity type add to the score (None: not compared)."""
+        policy = self.policy.adjustments
         nationality = None
         if query.nationality and nationalities:
             nationality = policy.nationality_agrees if query.nationality in nationalities else policy.nationality_differs
         type_ = None
         if query.type is not None and (query.type is EntityType.PERSON) != (entity_type == EntityType.PERSON):
             type_ = policy.entity_type_differs
-        return compared, birth, nationality, type_
+        return nationality, type_
 
     def _band(self, score: float, name_kind: str, level: BirthDateLevel) -> tuple[Band, str]:
         """The band of a final score and the rule that put it there."""
